@@ -1,0 +1,140 @@
+"""Apache Airflow provider for the HubSpot CRM Associations API.
+
+Airflow discovers the provider through the ``apache_airflow_provider`` entry point, which calls
+:func:`get_provider_info`. Nothing here imports Airflow, so discovery stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+PACKAGE_NAME = "airflow-provider-hubassoc"
+HOOK_CLASS = "airflow_provider_hubassoc.hooks.associations.HubSpotAssociationsHook"
+
+# Connection extras, one place: the Airflow 3.2+ UI reads them declaratively from here (``conn-fields``),
+# the Airflow 2.x / 3.0-3.1 form from the hook's ``get_connection_form_widgets``, and the hook's
+# settings parser reads them back from ``Connection.extra``.
+CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
+    "client_id": {
+        "label": "OAuth client ID",
+        "description": "OAuth app client ID. Leave empty when the password holds a private app token.",
+        "schema": {"type": ["string", "null"]},
+    },
+    "client_secret": {
+        "label": "OAuth client secret",
+        "description": "OAuth app client secret (used with the refresh token).",
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
+    "refresh_token": {
+        "label": "OAuth refresh token",
+        "description": "Refresh token from the OAuth install; access tokens are fetched and refreshed from it.",
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
+    "api_version": {
+        "label": "API version",
+        "description": "Associations API version: v4 (default) or a dated version such as 2026-03.",
+        "schema": {"type": ["string", "null"], "default": "v4"},
+    },
+    "requests_per_10_seconds": {
+        "label": "Request budget per 10 s",
+        "description": "Client-side rate limit shared by every request of this connection (HubSpot: 100 "
+        "for Free/Starter private apps, 150-190 for Professional/Enterprise).",
+        "schema": {"type": ["integer", "null"], "minimum": 1, "default": 100},
+    },
+    "daily_request_limit": {
+        "label": "Daily request budget",
+        "description": "Optional daily budget; requests stop with a clear error once it is spent.",
+        "schema": {"type": ["integer", "null"], "minimum": 1},
+    },
+    "max_concurrency": {
+        "label": "Concurrent requests",
+        "description": "Batch requests in flight at once (all paced by the same rate limit).",
+        "schema": {"type": ["integer", "null"], "minimum": 1, "maximum": 32, "default": 4},
+    },
+    "max_retries": {
+        "label": "Max retries",
+        "description": "Retries of one request on 429, 5xx, timeouts and dropped connections.",
+        "schema": {"type": ["integer", "null"], "minimum": 0, "default": 5},
+    },
+    "connect_timeout": {
+        "label": "Connect timeout (s)",
+        "schema": {"type": ["number", "null"], "minimum": 0, "default": 10},
+    },
+    "read_timeout": {
+        "label": "Read timeout (s)",
+        "schema": {"type": ["number", "null"], "minimum": 0, "default": 60},
+    },
+    "verify_ssl": {
+        "label": "Verify TLS certificates",
+        "schema": {"type": ["boolean", "null"], "default": True},
+    },
+    "ca_bundle": {
+        "label": "CA bundle path",
+        "description": "Path to a CA bundle for TLS verification (e.g. behind a corporate proxy).",
+        "schema": {"type": ["string", "null"]},
+    },
+}
+
+UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden_fields": ["login", "port", "schema"],
+    "relabeling": {"password": "Private app access token", "host": "Base URL"},
+    "placeholders": {
+        "password": "pat-na1-... (leave empty when using OAuth)",
+        "host": "https://api.hubapi.com",
+        "client_id": "OAuth client ID (only for OAuth)",
+        "api_version": "v4",
+        "requests_per_10_seconds": "100",
+    },
+}
+
+
+def _kebab(behaviour: dict[str, Any]) -> dict[str, Any]:
+    return {key.replace("_", "-"): value for key, value in behaviour.items()}
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Provider metadata read by Airflow's ProvidersManager (``package-name`` must match the dist)."""
+    integration = "HubSpot CRM Associations"
+    return {
+        "package-name": PACKAGE_NAME,
+        "name": "HubSpot CRM Associations",
+        "description": "Hook, operators, deferrable sensors and a local emulator for the HubSpot "
+        "CRM Associations API (v3, v4 and date-versioned).",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": integration,
+                "external-doc-url": "https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [
+            {"integration-name": integration, "python-modules": ["airflow_provider_hubassoc.hooks.associations"]}
+        ],
+        "operators": [
+            {
+                "integration-name": integration,
+                "python-modules": [
+                    "airflow_provider_hubassoc.operators.associations",
+                    "airflow_provider_hubassoc.operators.labels",
+                ],
+            }
+        ],
+        "sensors": [
+            {"integration-name": integration, "python-modules": ["airflow_provider_hubassoc.sensors.associations"]}
+        ],
+        "triggers": [
+            {"integration-name": integration, "python-modules": ["airflow_provider_hubassoc.triggers.associations"]}
+        ],
+        "connection-types": [
+            {
+                "connection-type": "hubspot",
+                "hook-class-name": HOOK_CLASS,
+                "hook-name": "HubSpot",
+                "ui-field-behaviour": _kebab(UI_FIELD_BEHAVIOUR),
+                "conn-fields": CONNECTION_EXTRA_FIELDS,
+            }
+        ],
+    }

@@ -1,0 +1,152 @@
+"""Errors raised by the HubSpot Associations hook.
+
+One small hierarchy under :class:`HubSpotError`. Each error keeps what a user needs to act on a failure
+(HTTP status, HubSpot's ``category``/``subCategory``, ``message``, ``correlationId``, the request's method
+and path) and never a credential: the hook never puts tokens in paths or query strings, and response bodies
+are HubSpot's, not ours.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from airflow_provider_hubassoc._compat import AirflowException
+
+
+class HubSpotError(AirflowException):
+    """Base class of every error from this provider."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        category: str | None = None,
+        sub_category: str | None = None,
+        correlation_id: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        errors: list[Any] | None = None,
+    ) -> None:
+        self.message = message
+        self.status = status
+        self.category = category
+        self.sub_category = sub_category
+        self.correlation_id = correlation_id
+        self.method = method
+        self.path = path
+        self.context = dict(context or {})
+        self.errors = list(errors or [])
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = f" on {self.method} {self.path}" if self.method and self.path else ""
+        status = f"HubSpot {self.status}" if self.status is not None else "HubSpot"
+        category = f" {self.category}" if self.category else ""
+        sub = f" ({self.sub_category})" if self.sub_category else ""
+        text = f"{status}{category}{sub}{where}: {self.message}"
+        if self.context:
+            text += f" context={self.context}"
+        if self.correlation_id:
+            text += f" [correlationId={self.correlation_id}]"
+        return text
+
+    @classmethod
+    def from_response_body(
+        cls,
+        body: Mapping[str, Any] | None,
+        *,
+        status: int | None,
+        method: str | None,
+        path: str | None,
+        fallback_message: str = "",
+    ) -> HubSpotError:
+        """Build the error from HubSpot's error body; every field is optional, as HubSpot documents."""
+        body = body or {}
+        sub = body.get("subCategory")
+        context = body.get("context")
+        return cls(
+            str(body.get("message") or fallback_message or "request failed"),
+            status=status,
+            category=body.get("category") or body.get("errorType"),
+            sub_category=str(sub) if sub is not None else None,
+            correlation_id=body.get("correlationId"),
+            method=method,
+            path=path,
+            context=context if isinstance(context, Mapping) else None,
+            errors=body.get("errors") if isinstance(body.get("errors"), list) else None,
+        )
+
+
+class HubSpotAuthError(HubSpotError):
+    """401 (credentials missing, invalid or expired after one refresh) or 403 (missing scopes)."""
+
+
+class HubSpotRateLimitError(HubSpotError):
+    """429 that outlived the retry budget. ``policy_name`` says which limit: TEN_SECONDLY_ROLLING or DAILY."""
+
+    @property
+    def policy_name(self) -> str | None:
+        return self.context.get("policyName") if self.context else None
+
+
+class HubSpotDailyLimitError(HubSpotRateLimitError):
+    """The account's daily request budget is spent; retrying before it resets is pointless."""
+
+
+class HubSpotNotFoundError(HubSpotError):
+    """404: the object, label or endpoint does not exist."""
+
+
+class HubSpotValidationError(HubSpotError):
+    """400/409/422: HubSpot refused the request as sent; retrying the same request cannot succeed."""
+
+
+class HubSpotServerError(HubSpotError):
+    """5xx, dropped connections and timeouts that outlived the retry budget."""
+
+
+class HubSpotInputError(HubSpotError, ValueError):
+    """Bad input caught before anything was sent; the message names the row (position) or field."""
+
+    def __init__(self, message: str, *, position: int | None = None, field: str | None = None) -> None:
+        self.position = position
+        self.field = field
+        where = []
+        if position is not None:
+            where.append(f"input #{position}")
+        if field:
+            where.append(f"field {field!r}")
+        prefix = f"{', '.join(where)}: " if where else ""
+        super().__init__(f"{prefix}{message}")
+
+    def _render(self) -> str:
+        return self.message
+
+
+class HubSpotBatchError(HubSpotError):
+    """A batch call finished with failed inputs and the caller asked to raise.
+
+    ``result`` carries the partial result: what succeeded stays done, and each failure is mapped to its input.
+    """
+
+    def __init__(self, message: str, *, result: Any) -> None:
+        self.result = result
+        super().__init__(message)
+
+    def _render(self) -> str:
+        return self.message
+
+
+def error_class_for_status(status: int) -> type[HubSpotError]:
+    """Which exception class represents an HTTP status (429 is refined by the policy name)."""
+    if status in (401, 403):
+        return HubSpotAuthError
+    if status == 404:
+        return HubSpotNotFoundError
+    if status == 429:
+        return HubSpotRateLimitError
+    if status >= 500:
+        return HubSpotServerError
+    return HubSpotValidationError

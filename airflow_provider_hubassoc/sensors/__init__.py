@@ -1,0 +1,1 @@
+"""sensors of the HubSpot Associations provider."""

@@ -1,0 +1,44 @@
+"""Airflow discovers the provider through its entry point, with the hubspot connection type and form metadata."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+import airflow_provider_hubassoc
+from airflow_provider_hubassoc import get_provider_info
+
+
+def test_entry_point_points_at_get_provider_info() -> None:
+    found = [ep for ep in entry_points(group="apache_airflow_provider") if ep.value.startswith("airflow_provider_hubassoc")]
+    assert len(found) == 1
+    assert found[0].load() is get_provider_info
+
+
+def test_provider_info_matches_distribution_and_declares_connection_form() -> None:
+    info = get_provider_info()
+    assert info["package-name"] == "airflow-provider-hubassoc"
+    (conn,) = info["connection-types"]
+    assert conn["connection-type"] == "hubspot"
+    assert conn["hook-class-name"].endswith("hooks.associations.HubSpotAssociationsHook")
+    assert conn["ui-field-behaviour"]["relabeling"]["password"] == "Private app access token"
+    assert conn["conn-fields"]["client_secret"]["schema"]["format"] == "password"
+    assert conn["conn-fields"]["refresh_token"]["schema"]["format"] == "password"
+    assert info["versions"] == [airflow_provider_hubassoc.__version__]
+
+
+def test_providers_manager_registers_hook_and_form_metadata() -> None:
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    assert "airflow-provider-hubassoc" in manager.providers
+    assert manager.providers["airflow-provider-hubassoc"].version == airflow_provider_hubassoc.__version__
+    hook_info = manager.hooks["hubspot"]
+    assert hook_info is not None
+    assert hook_info.hook_class_name == "airflow_provider_hubassoc.hooks.associations.HubSpotAssociationsHook"
+    assert hook_info.connection_id_attribute_name == "hubspot_conn_id"
+    assert hook_info.connection_testable
+    widgets = manager.connection_form_widgets
+    assert "extra__hubspot__client_secret" in widgets
+    assert widgets["extra__hubspot__client_secret"].is_sensitive
+    assert widgets["extra__hubspot__refresh_token"].is_sensitive
+    assert manager.field_behaviours["hubspot"]["hidden_fields"] == ["login", "port", "schema"]
