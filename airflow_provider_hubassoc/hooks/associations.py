@@ -16,6 +16,46 @@ from airflow_provider_hubassoc.exceptions import HubSpotError
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
 
+# Imports of the Associations API part (below the wiring part).
+import re  # noqa: E402
+import threading  # noqa: E402
+from collections import deque  # noqa: E402
+from collections.abc import Callable, Iterable, Iterator, Mapping  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+
+from airflow_provider_hubassoc.exceptions import (  # noqa: E402
+    HubSpotBatchError,
+    HubSpotInputError,
+    HubSpotValidationError,
+)
+from airflow_provider_hubassoc.hooks._batching import (  # noqa: E402
+    CREATE_LIMIT,
+    DEFAULT_LIMIT,
+    READ_LIMIT,
+    Chunk,
+    ProgressLogger,
+    chunk_size_for,
+    iter_chunks,
+    known_length,
+    run_chunks,
+)
+from airflow_provider_hubassoc.hooks._object_types import (  # noqa: E402
+    HUBSPOT_DEFINED_TYPES,
+    hubspot_defined_type_id,
+    normalize_object_type,
+    plural_name,
+    singular_name,
+)
+from airflow_provider_hubassoc.hooks._settings import normalize_api_version  # noqa: E402
+from airflow_provider_hubassoc.hooks.models import (  # noqa: E402
+    AssociationInput,
+    AssociationLimit,
+    AssociationRow,
+    AssociationType,
+    BatchResult,
+    InputFailure,
+)
+
 
 class HubSpotAssociationsHook(BaseHook):
     """Talk to the HubSpot CRM Associations API (v3, v4 and date-versioned) through one Airflow connection.
@@ -109,3 +149,1143 @@ class HubSpotAssociationsHook(BaseHook):
         except Exception as error:  # noqa: BLE001 - the UI wants a message, never a traceback
             return False, f"{type(error).__name__}: {error}"
         return True, f"Connected to {self.settings.base_url} (HTTP {response.status_code})"
+
+    # -- Associations API --------------------------------------------------------------------------------
+    # Everything below builds on ``self.transport.request`` only. Paths come from :func:`association_path`;
+    # no other code looks at the API version.
+
+    def _api_version(self, api_version: str | None, *, allow_v3: bool = False) -> str:
+        """The version of one call: the per-call override, else the connection's setting (v4 by default)."""
+        version = normalize_api_version(api_version) if api_version is not None else self.settings.api_version
+        if version == "v3" and not allow_v3:
+            raise HubSpotInputError(
+                "this endpoint exists in v4 and the dated versions only; use api_version='v4' or e.g. '2026-03' "
+                "(the v3_* methods cover v3)",
+                field="api_version",
+            )
+        return version
+
+    def _object_pair(
+        self, from_type: str, to_type: str, api_version: str | None, *, allow_v3: bool = False
+    ) -> tuple[str, str, str]:
+        """``(version, from type, to type)`` of one call, validated and normalised once."""
+        version = self._api_version(api_version, allow_v3=allow_v3)
+        return version, normalize_object_type(from_type, "from_type"), normalize_object_type(to_type, "to_type")
+
+    def _send(self, method: str, path: str, *, json: Any = None, params: Any = None) -> tuple[int, Any]:
+        """One request; returns ``(status, parsed body or None)``. Any 2xx is success (reference §16)."""
+        response = self.transport.request(method, path, json=json, params=params)
+        if not response.content:
+            return response.status_code, None
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, None
+
+    @cached_property
+    def _label_cache(self) -> dict[tuple[str, str, str], list[AssociationType]]:
+        return {}
+
+    @cached_property
+    def _label_lock(self) -> threading.Lock:
+        return threading.Lock()
+
+    def _forget_labels(self, version: str, from_type: str, to_type: str) -> None:
+        with self._label_lock:
+            self._label_cache.pop((version, from_type, to_type), None)
+            self._label_cache.pop((version, to_type, from_type), None)
+
+    # -- labels (definitions), v4 / dated -----------------------------------------------------------------
+
+    def list_labels(self, from_type: str, to_type: str, *, api_version: str | None = None) -> list[AssociationType]:
+        """Every association type between two object types (``GET .../labels``), HubSpot-defined ones included.
+
+        HubSpot-defined types carry their well-known name (``primary``, ``unlabeled``) in ``name``. The result
+        refreshes the label cache used by :meth:`get_label`.
+        """
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        _status, body = self._send("GET", association_path(version, f"associations/{f}/{t}/labels"))
+        known = {v: k for k, v in HUBSPOT_DEFINED_TYPES.get((f, t), {}).items()}
+        types = []
+        for item in (body or {}).get("results", []):
+            parsed = AssociationType.from_api(item)
+            name = known.get(parsed.type_id) if parsed.category == "HUBSPOT_DEFINED" else None
+            if parsed.category == "HUBSPOT_DEFINED" and parsed.label is None and name is None:
+                name = "unlabeled"
+            types.append(AssociationType(parsed.category, parsed.type_id, parsed.label, name))
+        with self._label_lock:
+            self._label_cache[(version, f, t)] = types
+        return list(types)
+
+    def get_label(
+        self, from_type: str, to_type: str, label: str | int, *, api_version: str | None = None
+    ) -> AssociationType:
+        """Resolve a label by text or name (case-insensitive) or by type id, for one object pair.
+
+        Labels are cached per object pair; a miss refreshes the cache once (a label created elsewhere is found).
+        ``primary`` and ``unlabeled`` (also ``default``) name the HubSpot-defined types, whatever their text.
+
+        :raises HubSpotInputError: the label does not exist between these object types.
+        """
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        with self._label_lock:
+            cached = self._label_cache.get((version, f, t))
+        if cached is not None:
+            found = _find_label(cached, label, f, t)
+            if found is not None:
+                return found
+        types = self.list_labels(f, t, api_version=version)
+        found = _find_label(types, label, f, t)
+        if found is None:
+            known = ", ".join(repr(x.label or x.name or x.type_id) for x in types)
+            raise HubSpotInputError(
+                f"no association label {label!r} from {plural_name(f)} to {plural_name(t)}; known: {known}",
+                field="labels",
+            )
+        return found
+
+    def create_label(
+        self,
+        from_type: str,
+        to_type: str,
+        *,
+        name: str,
+        label: str,
+        inverse_label: str | None = None,
+        api_version: str | None = None,
+    ) -> list[AssociationType]:
+        """Create a label (``POST .../labels``); with ``inverse_label`` a paired label, one type id per direction.
+
+        HubSpot allows 10 labels per object pair; ``name`` is internal, cannot change later, has no hyphens and
+        does not start with a digit.
+        """
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            raise HubSpotInputError(
+                f"label name {name!r} must be letters, digits and underscores, not starting with a digit", field="name"
+            )
+        if not isinstance(label, str) or not label.strip():
+            raise HubSpotInputError("label text must be a non-empty string", field="label")
+        body: dict[str, Any] = {"name": name, "label": label}
+        if inverse_label is not None:
+            body["inverseLabel"] = inverse_label
+        _status, response = self._send("POST", association_path(version, f"associations/{f}/{t}/labels"), json=body)
+        self._forget_labels(version, f, t)
+        return [AssociationType.from_api(item, name=name) for item in (response or {}).get("results", [])]
+
+    def update_label(
+        self,
+        from_type: str,
+        to_type: str,
+        *,
+        type_id: int,
+        label: str,
+        inverse_label: str | None = None,
+        api_version: str | None = None,
+    ) -> None:
+        """Change a label's text (``PUT .../labels``); its name and type id stay."""
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        body: dict[str, Any] = {"associationTypeId": _positive_int(type_id, None, "type_id"), "label": label}
+        if inverse_label is not None:
+            body["inverseLabel"] = inverse_label
+        self._send("PUT", association_path(version, f"associations/{f}/{t}/labels"), json=body)
+        self._forget_labels(version, f, t)
+
+    def delete_label(self, from_type: str, to_type: str, type_id: int, *, api_version: str | None = None) -> None:
+        """Delete a label (``DELETE .../labels/{typeId}``). HubSpot-defined types and labels in use cannot go."""
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        type_id = _positive_int(type_id, None, "type_id")
+        self._send("DELETE", association_path(version, f"associations/{f}/{t}/labels/{type_id}"))
+        self._forget_labels(version, f, t)
+
+    def _resolve_labels(
+        self, version: str, f: str, t: str, labels: Iterable[str | int], position: int | None
+    ) -> tuple[AssociationType, ...]:
+        resolved: dict[tuple[str | None, int | None], AssociationType] = {}
+        for label in labels:
+            try:
+                found = self.get_label(f, t, label, api_version=version)
+            except HubSpotInputError as error:
+                raise HubSpotInputError(error.message, position=position, field="labels") from None
+            resolved.setdefault(found.key, found)
+        return tuple(resolved.values())
+
+    # -- records, v4 / dated --------------------------------------------------------------------------------
+
+    def associate(
+        self,
+        from_type: str,
+        from_id: int | str,
+        to_type: str,
+        to_id: int | str,
+        labels: str | int | Iterable[str | int] = (),
+        *,
+        api_version: str | None = None,
+    ) -> AssociationRow:
+        """Associate two records with one or more labels (``PUT .../objects/{f}/{id}/associations/{t}/{id}``).
+
+        HubSpot *sets* the pair's labels to what is sent, so the pair's current labels are read first and sent
+        too: a label is never dropped. Without labels this is :meth:`associate_default`.
+        """
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        fid, tid = _positive_int(from_id, None, "from_id"), _positive_int(to_id, None, "to_id")
+        wanted = self._resolve_labels(version, f, t, _label_tuple(labels, None), None)
+        if not wanted:
+            self.associate_default(f, fid, t, tid, api_version=version)
+            existing = self._existing_types(version, f, t, [(fid, tid)])
+            return AssociationRow(f, fid, t, tid, existing.get((fid, tid), ()))
+        existing = self._existing_types(version, f, t, [(fid, tid)]).get((fid, tid), ())
+        types = _union_types(existing, wanted)
+        self._send(
+            "PUT",
+            association_path(version, f"objects/{f}/{fid}/associations/{t}/{tid}"),
+            json=[x.spec() for x in types if x.category is not None],
+        )
+        return AssociationRow(f, fid, t, tid, types)
+
+    def associate_default(
+        self, from_type: str, from_id: int | str, to_type: str, to_id: int | str, *, api_version: str | None = None
+    ) -> None:
+        """Create the default (unlabeled) association (``PUT .../associations/default/{t}/{id}``); keeps labels."""
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        fid, tid = _positive_int(from_id, None, "from_id"), _positive_int(to_id, None, "to_id")
+        self._send("PUT", association_path(version, f"objects/{f}/{fid}/associations/default/{t}/{tid}"))
+
+    def remove_association(
+        self, from_type: str, from_id: int | str, to_type: str, to_id: int | str, *, api_version: str | None = None
+    ) -> None:
+        """Remove every association (all labels) between two records (``DELETE``); the records stay."""
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        fid, tid = _positive_int(from_id, None, "from_id"), _positive_int(to_id, None, "to_id")
+        self._send("DELETE", association_path(version, f"objects/{f}/{fid}/associations/{t}/{tid}"))
+
+    def iter_record_associations(
+        self,
+        from_type: str,
+        from_id: int | str,
+        to_type: str,
+        *,
+        page_size: int = 500,
+        api_version: str | None = None,
+    ) -> Iterator[AssociationRow]:
+        """Every association of one record towards an object type, page by page (``GET``, at most 500 a page).
+
+        Follows ``paging.next.after`` until HubSpot sends no cursor; a cursor seen twice stops the loop with a
+        warning instead of looping forever.
+        """
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        fid = _positive_int(from_id, None, "from_id")
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 500:
+            raise HubSpotInputError("page_size must be between 1 and 500", field="page_size")
+        path = association_path(version, f"objects/{f}/{fid}/associations/{t}")
+        after: str | None = None
+        seen: set[str] = set()
+        while True:
+            params: dict[str, Any] = {"limit": page_size}
+            if after:
+                params["after"] = after
+            _status, body = self._send("GET", path, params=params)
+            body = body or {}
+            for item in body.get("results", []):
+                yield _row_from_multi(f, fid, t, item)
+            after = _next_after(body)
+            if not after:
+                return
+            if after in seen:
+                self.log.warning("HubSpot repeated paging cursor %r for %s %s; stopping", after, plural_name(f), fid)
+                return
+            seen.add(after)
+
+    # -- batch, v4 / dated ----------------------------------------------------------------------------------
+
+    def iter_read_associations(
+        self,
+        from_type: str,
+        to_type: str,
+        ids: Iterable[int | str],
+        *,
+        chunk_size: int | None = None,
+        on_failure: str = "raise",
+        failure_callback: Callable[[InputFailure], None] | None = None,
+        api_version: str | None = None,
+    ) -> Iterator[AssociationRow]:
+        """Stream every association of many records (``POST .../batch/read``, 1,000 ids a request).
+
+        Each input's ``paging.next.after`` is followed (the id is re-sent with ``after``) until done, so records
+        with more associations than one page are complete. Records without associations
+        (``NO_ASSOCIATIONS_FOUND``) yield nothing and are not failures. Duplicate ids within a chunk are read
+        once. Rows come chunk by chunk in input order; chunks run with the connection's ``max_concurrency``.
+
+        :param on_failure: ``"raise"`` raises :class:`HubSpotBatchError` after the chunk holding the first real
+            failure; ``"collect"`` reports failures to ``failure_callback`` and goes on.
+        """
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        _check_on_failure(on_failure)
+        size = chunk_size_for(READ_LIMIT, chunk_size)
+        result = BatchResult(f"read {plural_name(f)}->{plural_name(t)} associations")
+        items = _validated(ids, lambda item, position: _ReadInput(position, _positive_int(item, position, "id")))
+
+        def work(chunk: Chunk[_ReadInput]) -> _Outcome:
+            unique: dict[int, _ReadInput] = {}
+            for item in chunk.items:
+                unique.setdefault(item.id, item)
+            outcome = _Outcome(skipped=len(chunk.items) - len(unique))
+            self._batch_read(version, f, t, list(unique.values()), outcome, None)
+            return outcome
+
+        for _chunk, outcome in self._run_chunks(result, items, size, work, total=known_length(ids), keys=None):
+            yield from outcome.rows
+            self._account(result, outcome, on_failure, failure_callback, rows_only=True, inputs=len(_chunk.items))
+
+    def _batch_read(
+        self,
+        version: str,
+        f: str,
+        t: str,
+        inputs: list[_ReadInput],
+        outcome: _Outcome,
+        keep_to: Mapping[int, set[int]] | None,
+    ) -> None:
+        """Batch-read ``inputs`` following every per-input cursor; rows go to ``outcome.rows`` (or, with
+        ``keep_to``, only rows whose ``to_id`` is wanted for that ``from_id`` go to ``outcome.existing``)."""
+        path = association_path(version, f"associations/{f}/{t}/batch/read")
+        by_id = {item.id: item for item in inputs}
+        queue: deque[tuple[int, str | None]] = deque((item.id, None) for item in inputs)
+        seen: set[tuple[int, str]] = set()
+        failed: set[int] = set()
+        while queue:
+            batch = [queue.popleft() for _ in range(min(READ_LIMIT, len(queue)))]
+            payload = [{"id": str(i), **({"after": a} if a else {})} for i, a in batch]
+            status, body = self._send("POST", path, json={"inputs": payload})
+            outcome.requests += 1
+            body = body or {}
+            for item in body.get("results", []):
+                from_id = _as_int((item.get("from") or {}).get("id"))
+                if from_id is None:
+                    continue
+                for to in item.get("to") or []:
+                    row = _row_from_multi(f, from_id, t, to)
+                    if keep_to is None:
+                        outcome.rows.append(row)
+                    elif row.to_id in keep_to.get(from_id, ()):
+                        outcome.existing[(from_id, row.to_id)] = row.types
+                after = _next_after(item)
+                if after:
+                    if (from_id, after) in seen:
+                        self.log.warning("HubSpot repeated paging cursor for %s %s; stopping", plural_name(f), from_id)
+                    else:
+                        seen.add((from_id, after))
+                        queue.append((from_id, after))
+            for error in body.get("errors") or []:
+                if _sub_category(error) == NO_ASSOCIATIONS_FOUND:
+                    continue
+                matched = _match_error(error, [(item.position, item.id, None) for item in inputs])
+                for position, _fid, _tid in matched or [(None, None, None)]:
+                    if position is not None:
+                        if by_id[_fid].id in failed:
+                            continue
+                        failed.add(by_id[_fid].id)
+                    outcome.failures.append(
+                        _failure(position, {"id": _fid} if _fid is not None else None, status, error)
+                    )
+
+    def _existing_types(
+        self, version: str, f: str, t: str, pairs: Iterable[tuple[int, int]], counter: _Outcome | None = None
+    ) -> dict[tuple[int, int], tuple[AssociationType, ...]]:
+        """Current types of each pair, read with batch read of the from ids (every page); read errors are
+        ignored here (a pair that cannot be read fails, and is reported, in the write that follows)."""
+        keep: dict[int, set[int]] = {}
+        for fid, tid in pairs:
+            keep.setdefault(fid, set()).add(tid)
+        outcome = _Outcome()
+        self._batch_read(version, f, t, [_ReadInput(-1, fid) for fid in keep], outcome, keep)
+        if counter is not None:
+            counter.requests += outcome.requests
+        return outcome.existing
+
+    def create_associations(
+        self,
+        from_type: str,
+        to_type: str,
+        pairs: Iterable[Any],
+        *,
+        labels: str | int | Iterable[str | int] | None = None,
+        on_failure: str = "raise",
+        failure_callback: Callable[[InputFailure], None] | None = None,
+        chunk_callback: Callable[[int, int], None] | None = None,
+        chunk_size: int | None = None,
+        api_version: str | None = None,
+    ) -> BatchResult:
+        """Associate many pairs, streamed and chunked; returns counts and every failed input.
+
+        ``pairs`` items: ``(from_id, to_id)``, ``(from_id, to_id, labels)``, ``{"from_id", "to_id", "labels"?}``
+        or :class:`AssociationInput`; ``labels`` applies to every pair. Pairs without labels get the default
+        association (``batch/associate/default``, 1,000 a request). Labeled pairs: the pairs' current labels are
+        read first (batch read of the from ids) and sent with the new ones, because HubSpot may *replace* a
+        pair's labels; then ``batch/create`` (2,000 a request). A 207 keeps its successes; its errors are mapped
+        back to the exact inputs. Every input is validated before its chunk is sent (a list: all inputs before
+        anything is sent); duplicates within a chunk are collapsed (their labels merged) and counted as skipped.
+
+        :param on_failure: ``"raise"``: raise :class:`HubSpotBatchError` (with the partial result) after the
+            chunk holding the first failure; ``"collect"``: continue and report every failure.
+        :param failure_callback: receives each :class:`InputFailure` as it is found.
+        :param chunk_callback: receives ``(start, end)`` input positions of each finished chunk, in order.
+        """
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        _check_on_failure(on_failure)
+        common = _label_tuple(labels, None) if labels is not None else ()
+        common_types = self._resolve_labels(version, f, t, common, None)
+        result = BatchResult(f"create {plural_name(f)}->{plural_name(t)} associations")
+
+        def parse(item: Any, position: int) -> _Pair:
+            pair = _parse_pair(item, position)
+            own = self._resolve_labels(version, f, t, pair.labels, position) if pair.labels else ()
+            return _Pair(position, pair.from_id, pair.to_id, pair.labels, _union_types(common_types, own))
+
+        items = _validated(pairs, parse)
+        labeled_path = association_path(version, f"associations/{f}/{t}/batch/create")
+        default_path = association_path(version, f"associations/{f}/{t}/batch/associate/default")
+        # One chunk size per call: 2,000 when every pair gets labels (batch/create), else 1,000 (the default
+        # endpoint's assumed maximum; labeled and unlabeled inputs may be mixed in one chunk).
+        limit = CREATE_LIMIT if common_types else DEFAULT_LIMIT
+        size = limit if chunk_size is None else chunk_size_for(CREATE_LIMIT, chunk_size)
+
+        def work(chunk: Chunk[_Pair]) -> _Outcome:
+            unique, skipped = _collapse(chunk.items)
+            outcome = _Outcome(skipped=skipped)
+            labeled = [p for p in unique if p.types]
+            plain = [p for p in unique if not p.types]
+            for part in _split(plain, DEFAULT_LIMIT):
+                self._write(outcome, "POST", default_path, part, _default_payload)
+            if labeled:
+                existing = self._existing_types(version, f, t, [(p.from_id, p.to_id) for p in labeled], outcome)
+                merged = [
+                    _Pair(p.position, p.from_id, p.to_id, p.labels,
+                          _union_types(existing.get((p.from_id, p.to_id), ()), p.types))
+                    for p in labeled
+                ]
+                for part in _split(merged, CREATE_LIMIT):
+                    self._write(outcome, "POST", labeled_path, part, _create_payload)
+            return outcome
+
+        return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
+
+    def archive_associations(
+        self,
+        from_type: str,
+        to_type: str,
+        pairs: Iterable[Any],
+        *,
+        on_failure: str = "raise",
+        failure_callback: Callable[[InputFailure], None] | None = None,
+        chunk_callback: Callable[[int, int], None] | None = None,
+        chunk_size: int | None = None,
+        api_version: str | None = None,
+    ) -> BatchResult:
+        """Remove every association between each pair (``batch/archive``, 1,000 pairs a request).
+
+        Archiving an absent pair is a no-op for HubSpot (idempotent). Same inputs and failure handling as
+        :meth:`create_associations`; labels on inputs are ignored.
+        """
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        _check_on_failure(on_failure)
+        result = BatchResult(f"archive {plural_name(f)}->{plural_name(t)} associations")
+        items = _validated(pairs, _parse_pair)
+        size = chunk_size_for(DEFAULT_LIMIT, chunk_size)
+        path = association_path(version, f"associations/{f}/{t}/batch/archive")
+
+        def work(chunk: Chunk[_Pair]) -> _Outcome:
+            unique, skipped = _collapse(chunk.items)
+            outcome = _Outcome(skipped=skipped)
+            self._write(outcome, "POST", path, unique, _archive_payload)
+            return outcome
+
+        return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
+
+    def archive_association_labels(
+        self,
+        from_type: str,
+        to_type: str,
+        pairs: Iterable[Any],
+        *,
+        labels: str | int | Iterable[str | int] | None = None,
+        on_failure: str = "raise",
+        failure_callback: Callable[[InputFailure], None] | None = None,
+        chunk_callback: Callable[[int, int], None] | None = None,
+        chunk_size: int | None = None,
+        api_version: str | None = None,
+    ) -> BatchResult:
+        """Remove specific labels from pairs, keeping the association (``batch/labels/archive``, 1,000 a request).
+
+        Labels come from ``labels`` (for every pair) and/or each input's own labels; an input with none is an
+        input error. Removing the *unlabeled* type removes every association of the pair (HubSpot's rule).
+        """
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        _check_on_failure(on_failure)
+        common_types = self._resolve_labels(version, f, t, _label_tuple(labels, None) if labels is not None else (), None)
+        result = BatchResult(f"archive {plural_name(f)}->{plural_name(t)} labels")
+
+        def parse(item: Any, position: int) -> _Pair:
+            pair = _parse_pair(item, position)
+            own = self._resolve_labels(version, f, t, pair.labels, position) if pair.labels else ()
+            types = _union_types(common_types, own)
+            if not types:
+                raise HubSpotInputError("no label to remove: pass labels= or give the input labels",
+                                        position=position, field="labels")
+            return _Pair(position, pair.from_id, pair.to_id, pair.labels, types)
+
+        items = _validated(pairs, parse)
+        size = chunk_size_for(DEFAULT_LIMIT, chunk_size)
+        path = association_path(version, f"associations/{f}/{t}/batch/labels/archive")
+
+        def work(chunk: Chunk[_Pair]) -> _Outcome:
+            unique, skipped = _collapse(chunk.items)
+            outcome = _Outcome(skipped=skipped)
+            self._write(outcome, "POST", path, unique, _create_payload)
+            return outcome
+
+        return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
+
+    # -- association limits and usage, v4 / dated ---------------------------------------------------------
+
+    def list_association_limits(
+        self, from_type: str | None = None, to_type: str | None = None, *, api_version: str | None = None
+    ) -> list[AssociationLimit]:
+        """Configured association limits: of one object pair, or of every pair when no types are given."""
+        version = self._api_version(api_version)
+        if (from_type is None) != (to_type is None):
+            raise HubSpotInputError("give both from_type and to_type, or neither", field="to_type")
+        if from_type is None:
+            endpoint = "associations/definitions/configurations/all"
+        else:
+            f = normalize_object_type(from_type, "from_type")
+            t = normalize_object_type(to_type or "", "to_type")
+            endpoint = f"associations/definitions/configurations/{f}/{t}"
+        _status, body = self._send("GET", association_path(version, endpoint))
+        return [AssociationLimit.from_api(item) for item in (body or {}).get("results", [])]
+
+    def create_association_limits(
+        self,
+        from_type: str,
+        to_type: str,
+        limits: Mapping[str | int, int] | Iterable[tuple[str | int, int]],
+        *,
+        api_version: str | None = None,
+    ) -> list[AssociationLimit]:
+        """Set limits (``configurations/{f}/{t}/batch/create``): ``{label or type id: max to-object ids}``."""
+        return self._write_limits("create", from_type, to_type, limits, api_version)
+
+    def update_association_limits(
+        self,
+        from_type: str,
+        to_type: str,
+        limits: Mapping[str | int, int] | Iterable[tuple[str | int, int]],
+        *,
+        api_version: str | None = None,
+    ) -> list[AssociationLimit]:
+        """Change limits (``configurations/{f}/{t}/batch/update``); same input as :meth:`create_association_limits`."""
+        return self._write_limits("update", from_type, to_type, limits, api_version)
+
+    def purge_association_limits(
+        self, from_type: str, to_type: str, labels: Iterable[str | int], *, api_version: str | None = None
+    ) -> None:
+        """Remove configured limits of these labels (``configurations/{f}/{t}/batch/purge``)."""
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        types = self._resolve_labels(version, f, t, _label_tuple(labels, None), None)
+        inputs = [{"category": x.category, "typeId": x.type_id} for x in types]
+        path = association_path(version, f"associations/definitions/configurations/{f}/{t}/batch/purge")
+        self._send("POST", path, json={"inputs": inputs})
+
+    def _write_limits(
+        self, action: str, from_type: str, to_type: str, limits: Any, api_version: str | None
+    ) -> list[AssociationLimit]:
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        entries = list(limits.items()) if isinstance(limits, Mapping) else list(limits)
+        inputs = []
+        for position, entry in enumerate(entries):
+            try:
+                label, maximum = entry
+            except (TypeError, ValueError):
+                raise HubSpotInputError("expected (label, max)", position=position) from None
+            found = self._resolve_labels(version, f, t, (label,), position)[0]
+            inputs.append({"category": found.category, "typeId": found.type_id,
+                           "maxToObjectIds": _positive_int(maximum, position, "max")})
+        path = association_path(version, f"associations/definitions/configurations/{f}/{t}/batch/{action}")
+        status, body = self._send("POST", path, json={"inputs": inputs})
+        errors = (body or {}).get("errors") or []
+        if errors:
+            first = errors[0]
+            raise HubSpotValidationError(str(first.get("message") or "limit refused"), status=status,
+                                         category=first.get("category"), errors=errors)
+        return [AssociationLimit.from_api(item) for item in (body or {}).get("results", [])]
+
+    def request_high_usage_report(self, user_id: int | str, *, api_version: str | None = None) -> dict[str, Any]:
+        """Ask HubSpot to email ``user_id`` a report of records near their association limits (POST)."""
+        version = self._api_version(api_version)
+        uid = _positive_int(user_id, None, "user_id")
+        _status, body = self._send("POST", association_path(version, f"associations/usage/high-usage-report/{uid}"))
+        return dict(body or {})
+
+    # -- v3 ---------------------------------------------------------------------------------------------------
+
+    def v3_list_types(self, from_type: str, to_type: str) -> list[AssociationType]:
+        """v3 association types between two object types (``GET /crm/v3/.../types``): ``type_id`` and ``name``."""
+        _v, f, t = self._object_pair(from_type, to_type, "v3", allow_v3=True)
+        _status, body = self._send("GET", association_path("v3", f"associations/{f}/{t}/types"))
+        return [
+            AssociationType(None, _as_int(item.get("id")), None, item.get("name"))
+            for item in (body or {}).get("results", [])
+        ]
+
+    def v3_create_associations(
+        self,
+        from_type: str,
+        to_type: str,
+        pairs: Iterable[Any],
+        *,
+        association_type: str | None = None,
+        on_failure: str = "raise",
+        failure_callback: Callable[[InputFailure], None] | None = None,
+        chunk_callback: Callable[[int, int], None] | None = None,
+        chunk_size: int | None = None,
+    ) -> BatchResult:
+        """v3 batch create (``POST /crm/v3/.../batch/create``, 2,000 a request; 200 or 201 both mean done).
+
+        :param association_type: the v3 type name (see :meth:`v3_list_types`); by default the unlabeled type
+            (``contact_to_company_unlabeled`` where a primary type exists, else ``deal_to_contact``-style).
+        """
+        return self._v3_write("create", from_type, to_type, pairs, association_type, on_failure,
+                              failure_callback, chunk_callback, chunk_size, CREATE_LIMIT)
+
+    def v3_archive_associations(
+        self,
+        from_type: str,
+        to_type: str,
+        pairs: Iterable[Any],
+        *,
+        association_type: str | None = None,
+        on_failure: str = "raise",
+        failure_callback: Callable[[InputFailure], None] | None = None,
+        chunk_callback: Callable[[int, int], None] | None = None,
+        chunk_size: int | None = None,
+    ) -> BatchResult:
+        """v3 batch archive (``POST /crm/v3/.../batch/archive``, 1,000 a request, 204)."""
+        return self._v3_write("archive", from_type, to_type, pairs, association_type, on_failure,
+                              failure_callback, chunk_callback, chunk_size, DEFAULT_LIMIT)
+
+    def _v3_write(
+        self, action: str, from_type: str, to_type: str, pairs: Iterable[Any], association_type: str | None,
+        on_failure: str, failure_callback: Any, chunk_callback: Any, chunk_size: int | None, limit: int,
+    ) -> BatchResult:
+        _v, f, t = self._object_pair(from_type, to_type, "v3", allow_v3=True)
+        _check_on_failure(on_failure)
+        type_name = association_type or _default_v3_type(f, t)
+        result = BatchResult(f"v3 {action} {plural_name(f)}->{plural_name(t)} associations")
+        items = _validated(pairs, _parse_pair)
+        size = chunk_size_for(limit, chunk_size)
+        path = association_path("v3", f"associations/{f}/{t}/batch/{action}")
+
+        def payload(part: list[_Pair]) -> dict[str, Any]:
+            return {"inputs": [{"from": {"id": str(p.from_id)}, "to": {"id": str(p.to_id)}, "type": type_name}
+                               for p in part]}
+
+        def work(chunk: Chunk[_Pair]) -> _Outcome:
+            unique, skipped = _collapse(chunk.items)
+            outcome = _Outcome(skipped=skipped)
+            self._write(outcome, "POST", path, unique, payload)
+            return outcome
+
+        return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
+
+    def iter_v3_read_associations(
+        self,
+        from_type: str,
+        to_type: str,
+        ids: Iterable[int | str],
+        *,
+        chunk_size: int | None = None,
+        on_failure: str = "raise",
+        failure_callback: Callable[[InputFailure], None] | None = None,
+    ) -> Iterator[AssociationRow]:
+        """v3 batch read (``POST /crm/v3/.../batch/read``, 1,000 ids a request); types carry v3 names only.
+
+        Two v3 limits, logged as warnings: reads towards companies return only the *primary* company, and
+        v3 ignores ``after`` in inputs, so a record with more than one page (100) of associations is cut at
+        the first page (re-sending would loop forever). Use :meth:`iter_read_associations` (v4) for all rows.
+        """
+        _v, f, t = self._object_pair(from_type, to_type, "v3", allow_v3=True)
+        _check_on_failure(on_failure)
+        if t == "0-2":
+            self.log.warning("v3 reads towards companies return only each record's primary company; "
+                             "use iter_read_associations (v4) to get every company")
+        size = chunk_size_for(READ_LIMIT, chunk_size)
+        path = association_path("v3", f"associations/{f}/{t}/batch/read")
+        result = BatchResult(f"v3 read {plural_name(f)}->{plural_name(t)} associations")
+        items = _validated(ids, lambda item, position: _ReadInput(position, _positive_int(item, position, "id")))
+
+        def work(chunk: Chunk[_ReadInput]) -> _Outcome:
+            unique: dict[int, _ReadInput] = {}
+            for item in chunk.items:
+                unique.setdefault(item.id, item)
+            outcome = _Outcome(skipped=len(chunk.items) - len(unique))
+            status, body = self._send("POST", path, json={"inputs": [{"id": str(i)} for i in unique]})
+            outcome.requests += 1
+            body = body or {}
+            for item in body.get("results", []):
+                from_id = _as_int((item.get("from") or {}).get("id"))
+                grouped: dict[int, list[AssociationType]] = {}
+                for to in item.get("to") or []:
+                    to_id = _as_int(to.get("id"))
+                    if to_id is not None:
+                        grouped.setdefault(to_id, []).append(AssociationType(None, None, None, to.get("type")))
+                for to_id, types in grouped.items():
+                    outcome.rows.append(AssociationRow(f, from_id or 0, t, to_id, tuple(types)))
+                if _next_after(item):
+                    self.log.warning("v3 read of %s %s has more associations than one page; v3 cannot page "
+                                     "batch reads, use iter_read_associations (v4)", plural_name(f), from_id)
+            for error in body.get("errors") or []:
+                if _sub_category(error) == NO_ASSOCIATIONS_FOUND:
+                    continue
+                matched = _match_error(error, [(x.position, x.id, None) for x in unique.values()])
+                for position, fid, _tid in matched or [(None, None, None)]:
+                    outcome.failures.append(_failure(position, {"id": fid} if fid else None, status, error))
+            return outcome
+
+        for _chunk, outcome in self._run_chunks(result, items, size, work, total=known_length(ids), keys=None):
+            yield from outcome.rows
+            self._account(result, outcome, on_failure, failure_callback, rows_only=True, inputs=len(_chunk.items))
+
+    # -- shared batch machinery ------------------------------------------------------------------------------
+
+    def _write(
+        self,
+        outcome: _Outcome,
+        method: str,
+        path: str,
+        pairs: list[_Pair],
+        payload: Callable[[list[_Pair]], Any],
+    ) -> None:
+        """Send one batch write; map a 207's errors to inputs. A 400 that names some inputs fails those and
+        re-sends the rest (HubSpot refuses a whole batch for one bad id); one naming none fails them all."""
+        remaining = pairs
+        while remaining:
+            try:
+                status, body = self._send(method, path, json=payload(remaining))
+            except HubSpotValidationError as error:
+                outcome.requests += 1
+                body_error = {"category": error.category, "subCategory": error.sub_category,
+                              "message": error.message, "context": error.context}
+                matched = _match_error(body_error, [(p.position, p.from_id, p.to_id) for p in remaining])
+                if not matched or len(matched) == len(remaining):
+                    matched = [(p.position, p.from_id, p.to_id) for p in remaining]
+                    remaining_after: list[_Pair] = []
+                else:
+                    bad = {m[0] for m in matched}
+                    remaining_after = [p for p in remaining if p.position not in bad]
+                for position, fid, tid in matched:
+                    outcome.failures.append(_failure(position, {"from_id": fid, "to_id": tid}, error.status, body_error))
+                    outcome.failed_positions.add(position)
+                remaining = remaining_after
+                continue
+            outcome.requests += 1
+            errors = (body or {}).get("errors") or [] if isinstance(body, Mapping) else []
+            failed_here: set[int] = set()
+            unmatched = []
+            for error in errors:
+                matched = _match_error(error, [(p.position, p.from_id, p.to_id) for p in remaining])
+                if not matched:
+                    unmatched.append(error)
+                    continue
+                for position, fid, tid in matched:
+                    if position in failed_here:
+                        continue
+                    failed_here.add(position)
+                    outcome.failures.append(_failure(position, {"from_id": fid, "to_id": tid}, status, error))
+            if unmatched:
+                # Errors naming no input: the inputs missing from ``results`` are the failed ones.
+                done = _result_pairs(body)
+                missing = [p for p in remaining if p.position not in failed_here and done is not None
+                           and (p.from_id, p.to_id) not in done]
+                if missing and (len(unmatched) == 1 or len(unmatched) == len(missing)):
+                    for index, pair in enumerate(missing):
+                        error = unmatched[0] if len(unmatched) == 1 else unmatched[index]
+                        failed_here.add(pair.position)
+                        outcome.failures.append(
+                            _failure(pair.position, {"from_id": pair.from_id, "to_id": pair.to_id}, status, error))
+                else:
+                    outcome.failures.extend(_failure(None, None, status, error) for error in unmatched)
+            outcome.failed_positions |= failed_here
+            outcome.succeeded += len(remaining) - len(failed_here)
+            remaining = []
+
+    def _run_chunks(
+        self, result: BatchResult, items: Iterable[Any], size: int, work: Callable[[Chunk[Any]], _Outcome],
+        *, total: int | None, keys: Callable[[Chunk[Any]], Iterable[Any]] | None,
+        chunk_callback: Callable[[int, int], None] | None = None,
+    ) -> Iterator[tuple[Chunk[Any], _Outcome]]:
+        progress = ProgressLogger(self.log, result.operation, total)
+        done = (lambda chunk, _outcome: chunk_callback(chunk.start, chunk.end)) if chunk_callback else None
+        return run_chunks(
+            iter_chunks(items, size), work, max_concurrency=self.settings.max_concurrency, keys=keys,
+            progress=progress, on_chunk_done=done,
+        )
+
+    def _account(
+        self, result: BatchResult, outcome: _Outcome, on_failure: str,
+        failure_callback: Callable[[InputFailure], None] | None, *, rows_only: bool = False, inputs: int = 0,
+    ) -> None:
+        """Add one chunk's outcome to the call's result; raise after it when asked to and it failed."""
+        result.requests += outcome.requests
+        result.skipped += outcome.skipped
+        failed_inputs = len({f.position for f in outcome.failures if f.position is not None})
+        result.failed += failed_inputs
+        if rows_only:
+            result.total += inputs
+            result.succeeded += inputs - outcome.skipped - failed_inputs
+        for failure in outcome.failures:
+            result.add_failure(failure)
+            if failure_callback is not None:
+                failure_callback(failure)
+        if on_failure == "raise" and outcome.failures:
+            first = outcome.failures[0]
+            where = f"input #{first.position}" if first.position is not None else "an input HubSpot did not name"
+            raise HubSpotBatchError(
+                f"{result.operation}: {result.failed or len(outcome.failures)} input(s) failed; first: {where}: "
+                f"{first.category or ''} {first.message}".strip(),
+                result=result,
+            )
+
+    def _run_writes(
+        self, result: BatchResult, raw: Iterable[Any], items: Iterable[_Pair], size: int,
+        work: Callable[[Chunk[_Pair]], _Outcome], on_failure: str,
+        failure_callback: Callable[[InputFailure], None] | None, chunk_callback: Callable[[int, int], None] | None,
+    ) -> BatchResult:
+        def keys(chunk: Chunk[_Pair]) -> Iterable[tuple[int, int]]:
+            return {(p.from_id, p.to_id) for p in chunk.items}
+
+        for chunk, outcome in self._run_chunks(
+            result, items, size, work, total=known_length(raw), keys=keys, chunk_callback=chunk_callback
+        ):
+            result.total += len(chunk.items)
+            result.succeeded += outcome.succeeded
+            self._account(result, outcome, on_failure, failure_callback)
+        self.log.info("%s: %s", result.operation, {k: v for k, v in result.as_dict().items() if k != "failures"})
+        return result
+
+
+# -- module helpers of the Associations API (pure: no I/O) -------------------------------------------------
+
+NO_ASSOCIATIONS_FOUND = "crm.associations.NO_ASSOCIATIONS_FOUND"
+_ON_FAILURE = ("raise", "collect")
+
+
+def association_path(version: str, endpoint: str) -> str:
+    """Map ``(version, endpoint)`` to a path; the only place that knows how versions spell paths.
+
+    ``endpoint`` starts with its area, ``associations/...`` or ``objects/...``: v4 and v3 put the version after
+    ``/crm`` (``/crm/v4/associations/...``), dated versions after the area (``/crm/associations/2026-03/...``).
+    """
+    area, _, rest = endpoint.partition("/")
+    if version in ("v3", "v4"):
+        return f"/crm/{version}/{area}/{rest}"
+    return f"/crm/{area}/{version}/{rest}"
+
+
+@dataclass(frozen=True)
+class _ReadInput:
+    position: int
+    id: int
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """A validated write input: ids as ints, labels as given, ``types`` resolved for the object pair."""
+
+    position: int
+    from_id: int
+    to_id: int
+    labels: tuple[str | int, ...] = ()
+    types: tuple[AssociationType, ...] = ()
+
+
+@dataclass
+class _Outcome:
+    """What one chunk did: rows read, successes, failures mapped to positions, requests sent."""
+
+    succeeded: int = 0
+    skipped: int = 0
+    requests: int = 0
+    failures: list[InputFailure] = field(default_factory=list)
+    failed_positions: set[int] = field(default_factory=set)
+    rows: list[AssociationRow] = field(default_factory=list)
+    existing: dict[tuple[int, int], tuple[AssociationType, ...]] = field(default_factory=dict)
+
+
+def _check_on_failure(on_failure: str) -> None:
+    if on_failure not in _ON_FAILURE:
+        raise HubSpotInputError(f"on_failure must be 'raise' or 'collect', got {on_failure!r}", field="on_failure")
+
+
+def _positive_int(value: Any, position: int | None, field_name: str) -> int:
+    """A record id as HubSpot takes it: a positive int, or a string of digits."""
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        number = int(value.strip())
+    else:
+        number = None
+    if number is None or number < 1:
+        raise HubSpotInputError(f"expected a positive integer id, got {value!r}", position=position, field=field_name)
+    return number
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _label_tuple(labels: Any, position: int | None) -> tuple[str | int, ...]:
+    if labels is None:
+        return ()
+    if isinstance(labels, (str, int)) and not isinstance(labels, bool):
+        return (labels,)
+    try:
+        values = tuple(labels)
+    except TypeError:
+        raise HubSpotInputError(f"labels must be a label, a type id or a list of them, got {labels!r}",
+                                position=position, field="labels") from None
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or (isinstance(value, str) and not value.strip()):
+            raise HubSpotInputError(f"bad label {value!r}", position=position, field="labels")
+    return values
+
+
+def _parse_pair(item: Any, position: int) -> _Pair:
+    """One write input in any accepted form -> :class:`_Pair` (labels unresolved); errors name the position."""
+    if isinstance(item, AssociationInput):
+        from_id, to_id, labels = item.from_id, item.to_id, item.labels
+    elif isinstance(item, Mapping):
+        unknown = set(item) - {"from_id", "to_id", "labels"}
+        if unknown:
+            raise HubSpotInputError(f"unknown field(s) {sorted(unknown)}; expected from_id, to_id, labels",
+                                    position=position, field=sorted(unknown)[0])
+        if "from_id" not in item or "to_id" not in item:
+            missing = "from_id" if "from_id" not in item else "to_id"
+            raise HubSpotInputError("missing", position=position, field=missing)
+        from_id, to_id, labels = item["from_id"], item["to_id"], item.get("labels")
+    elif isinstance(item, (tuple, list)) and len(item) in (2, 3):
+        from_id, to_id = item[0], item[1]
+        labels = item[2] if len(item) == 3 else None
+    else:
+        raise HubSpotInputError(
+            f"expected (from_id, to_id[, labels]), a dict with from_id/to_id or an AssociationInput, got {item!r}",
+            position=position,
+        )
+    return _Pair(
+        position,
+        _positive_int(from_id, position, "from_id"),
+        _positive_int(to_id, position, "to_id"),
+        _label_tuple(labels, position),
+    )
+
+
+def _validated(inputs: Iterable[Any], parse: Callable[[Any, int], Any]) -> Iterable[Any]:
+    """Validate inputs: a sized input (list, tuple) entirely before anything is sent; any other iterable
+    lazily, so each chunk is validated in full before it is sent and memory stays flat."""
+    if isinstance(inputs, (str, bytes, Mapping)):
+        raise HubSpotInputError("inputs must be an iterable of inputs, not a single string or mapping")
+    if known_length(inputs) is not None:
+        return [parse(item, position) for position, item in enumerate(inputs)]
+    return (parse(item, position) for position, item in enumerate(inputs))
+
+
+def _collapse(pairs: list[_Pair]) -> tuple[list[_Pair], int]:
+    """Collapse duplicate pairs within one chunk (labels merged into the first); returns (unique, skipped)."""
+    unique: dict[tuple[int, int], _Pair] = {}
+    for pair in pairs:
+        key = (pair.from_id, pair.to_id)
+        first = unique.get(key)
+        if first is None:
+            unique[key] = pair
+        else:
+            unique[key] = _Pair(first.position, first.from_id, first.to_id, first.labels + pair.labels,
+                                _union_types(first.types, pair.types))
+    return list(unique.values()), len(pairs) - len(unique)
+
+
+def _split(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _union_types(*groups: Iterable[AssociationType]) -> tuple[AssociationType, ...]:
+    merged: dict[tuple[str | None, int | None], AssociationType] = {}
+    for group in groups:
+        for item in group:
+            merged.setdefault(item.key, item)
+    return tuple(merged.values())
+
+
+def _find_label(types: list[AssociationType], label: str | int, f: str, t: str) -> AssociationType | None:
+    """Find a label by type id, HubSpot-defined name, label text or internal name (case-insensitive)."""
+    if isinstance(label, bool):
+        return None
+    if isinstance(label, int) or (isinstance(label, str) and label.strip().isdigit()):
+        wanted = int(label)
+        matches = [x for x in types if x.type_id == wanted]
+        return matches[0] if matches else None
+    text = str(label).strip().lower()
+    if text in ("default",):
+        text = "unlabeled"
+    defined = hubspot_defined_type_id(f, t, text)
+    if defined is not None:
+        for item in types:
+            if item.type_id == defined and item.category == "HUBSPOT_DEFINED":
+                return AssociationType(item.category, item.type_id, item.label, text)
+        return AssociationType("HUBSPOT_DEFINED", defined, "Primary" if text == "primary" else None, text)
+    if text == "unlabeled":
+        for item in types:
+            if item.category == "HUBSPOT_DEFINED" and item.label is None:
+                return AssociationType(item.category, item.type_id, None, "unlabeled")
+        return None
+    for item in types:
+        if (item.label or "").strip().lower() == text or (item.name or "").lower() == text:
+            return item
+    return None
+
+
+def _row_from_multi(f: str, from_id: int, t: str, item: Mapping[str, Any]) -> AssociationRow:
+    """``MultiAssociatedObjectWithLabel`` -> :class:`AssociationRow` (ids as numbers or strings)."""
+    return AssociationRow(
+        f, from_id, t, int(item.get("toObjectId")),
+        tuple(AssociationType.from_api(x) for x in item.get("associationTypes") or []),
+    )
+
+
+def _next_after(body: Mapping[str, Any]) -> str | None:
+    paging = body.get("paging") if isinstance(body, Mapping) else None
+    after = ((paging or {}).get("next") or {}).get("after")
+    return str(after) if after else None
+
+
+def _sub_category(error: Mapping[str, Any]) -> str | None:
+    sub = error.get("subCategory")
+    return str(sub) if sub is not None else None
+
+
+_DIGITS = re.compile(r"(?<![\w-])(\d+)(?![\w-])")
+
+
+def _error_ids(error: Mapping[str, Any]) -> tuple[set[int], set[int], set[int]]:
+    """Record ids an error names: ``(from ids, to ids, ids of either side)``, from ``context`` when given,
+    else from the digits in its message (HubSpot often names ids only there)."""
+    from_ids: set[int] = set()
+    to_ids: set[int] = set()
+    any_ids: set[int] = set()
+    context = error.get("context") if isinstance(error.get("context"), Mapping) else {}
+    for key, values in (context or {}).items():
+        lowered = str(key).lower()
+        if "type" in lowered or "id" not in lowered:
+            continue
+        values = values if isinstance(values, (list, tuple, set)) else [values]
+        numbers = {n for n in (_as_int(str(v).split("=")[-1]) for v in values) if n is not None}
+        if lowered.startswith("from"):
+            from_ids |= numbers
+        elif lowered.startswith("to"):
+            to_ids |= numbers
+        else:
+            any_ids |= numbers
+    if not (from_ids or to_ids or any_ids):
+        for value in (context or {}).get("INVALID_OBJECT_IDS", []) if context else []:
+            any_ids |= {int(d) for d in _DIGITS.findall(str(value))}
+    if not (from_ids or to_ids or any_ids):
+        any_ids = {int(d) for d in _DIGITS.findall(str(error.get("message") or ""))}
+        if error.get("id") is not None and _as_int(error.get("id")) is not None:
+            any_ids.add(int(error["id"]))
+    return from_ids, to_ids, any_ids
+
+
+def _match_error(
+    error: Mapping[str, Any], candidates: list[tuple[int, int, int | None]]
+) -> list[tuple[int, int, int | None]]:
+    """The inputs ``(position, from_id, to_id)`` an error is about; empty when it names none of them."""
+    from_ids, to_ids, any_ids = _error_ids(error)
+    if not (from_ids or to_ids or any_ids):
+        return []
+    matched = []
+    for position, from_id, to_id in candidates:
+        if from_ids and from_id not in from_ids:
+            continue
+        if to_ids and to_id is not None and to_id not in to_ids:
+            continue
+        if any_ids and from_id not in any_ids and (to_id is None or to_id not in any_ids):
+            continue
+        matched.append((position, from_id, to_id))
+    return matched
+
+
+def _failure(position: int | None, item: Any, status: int | None, error: Mapping[str, Any]) -> InputFailure:
+    context = error.get("context")
+    return InputFailure(
+        position=position,
+        input=item,
+        status=status,
+        category=error.get("category"),
+        sub_category=_sub_category(error),
+        message=str(error.get("message") or "failed"),
+        context=dict(context) if isinstance(context, Mapping) else {},
+    )
+
+
+def _default_payload(pairs: list[_Pair]) -> dict[str, Any]:
+    return {"inputs": [{"from": {"id": str(p.from_id)}, "to": {"id": str(p.to_id)}} for p in pairs]}
+
+
+def _create_payload(pairs: list[_Pair]) -> dict[str, Any]:
+    return {
+        "inputs": [
+            {"from": {"id": str(p.from_id)}, "to": {"id": str(p.to_id)}, "types": [x.spec() for x in p.types]}
+            for p in pairs
+        ]
+    }
+
+
+def _archive_payload(pairs: list[_Pair]) -> dict[str, Any]:
+    grouped: dict[int, list[int]] = {}
+    for pair in pairs:
+        grouped.setdefault(pair.from_id, []).append(pair.to_id)
+    return {"inputs": [{"from": {"id": str(f)}, "to": [{"id": str(t)} for t in tos]} for f, tos in grouped.items()]}
+
+
+def _default_v3_type(f: str, t: str) -> str:
+    """The v3 name of the unlabeled type: ``contact_to_company_unlabeled`` where a primary type owns the plain
+    name, else ``deal_to_contact``."""
+    from_name, to_name = singular_name(f), singular_name(t)
+    if from_name is None or to_name is None:
+        raise HubSpotInputError("v3 type names of custom objects are account-specific: pass association_type "
+                                "(see v3_list_types)", field="association_type")
+    base = f"{from_name}_to_{to_name}"
+    return f"{base}_unlabeled" if "primary" in HUBSPOT_DEFINED_TYPES.get((f, t), {}) else base
+
+
+def _result_pairs(body: Any) -> set[tuple[int, int]] | None:
+    """``(from, to)`` pairs a batch response lists as done, or ``None`` when its results do not name pairs."""
+    if not isinstance(body, Mapping) or not isinstance(body.get("results"), list):
+        return None
+    pairs: set[tuple[int, int]] = set()
+    for item in body["results"]:
+        if not isinstance(item, Mapping):
+            return None
+        if "fromObjectId" in item:
+            f, t = _as_int(item.get("fromObjectId")), _as_int(item.get("toObjectId"))
+        else:
+            f = _as_int((item.get("from") or {}).get("id")) if isinstance(item.get("from"), Mapping) else None
+            t = _as_int((item.get("to") or {}).get("id")) if isinstance(item.get("to"), Mapping) else None
+        if f is None or t is None:
+            return None
+        pairs.add((f, t))
+    return pairs

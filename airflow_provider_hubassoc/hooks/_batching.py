@@ -1,0 +1,218 @@
+"""The batching engine: chunk any iterable lazily, run chunks with bounded concurrency, yield in input order.
+
+Memory stays flat however long the input is: at most ``max_in_flight`` chunks are read from the caller's
+iterable ahead of the chunk being yielded. Chunks touching the same key (for writes: the same record pair)
+never run at the same time, so writes to one pair stay in input order. Every request is still paced by the
+transport's process-wide rate limiter; concurrency only hides latency.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, Callable, Generic, Hashable, Iterable, Iterator, TypeVar
+
+from airflow_provider_hubassoc.exceptions import HubSpotInputError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# HubSpot's documented per-request maximums (reference §12.1). Undocumented ones use 1,000 (design note).
+READ_LIMIT = 1000
+CREATE_LIMIT = 2000
+DEFAULT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Chunk(Generic[T]):
+    """A run of consecutive inputs: ``items[0]`` is the caller's input number ``start`` (0-based)."""
+
+    index: int
+    start: int
+    items: list[T]
+
+    @property
+    def end(self) -> int:
+        """Position after the last input of this chunk (exclusive)."""
+        return self.start + len(self.items)
+
+
+def chunk_size_for(limit: int, requested: int | None) -> int:
+    """The chunk size to use: the endpoint's ``limit`` unless the caller asked for less (never more)."""
+    if requested is None:
+        return limit
+    if isinstance(requested, bool) or not isinstance(requested, int) or requested < 1:
+        raise HubSpotInputError(f"chunk_size must be a positive integer, got {requested!r}", field="chunk_size")
+    if requested > limit:
+        raise HubSpotInputError(f"chunk_size {requested} exceeds this endpoint's maximum of {limit}", field="chunk_size")
+    return requested
+
+
+def iter_chunks(items: Iterable[T], size: int) -> Iterator[Chunk[T]]:
+    """Split ``items`` into chunks of ``size``, pulling from the iterable only as chunks are requested."""
+    if size < 1:
+        raise ValueError("chunk size must be at least 1")
+    iterator = iter(items)
+    index = start = 0
+    while True:
+        items_ = list(islice(iterator, size))
+        if not items_:
+            return
+        yield Chunk(index, start, items_)
+        index += 1
+        start += len(items_)
+
+
+def known_length(items: Iterable[Any]) -> int | None:
+    """``len(items)`` for sized inputs (lists, tuples), ``None`` for generators and files."""
+    try:
+        return len(items)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+class ProgressLogger:
+    """Logs done/total, rate and ETA every ``interval`` seconds of a long batch job (never per chunk).
+
+    :param clock: injectable monotonic clock, so tests need no sleeping.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger | None,
+        operation: str,
+        total: int | None,
+        *,
+        interval: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.logger = logger
+        self.operation = operation
+        self.total = total
+        self.interval = interval
+        self.clock = clock
+        self.started = clock()
+        self.last_logged = self.started
+        self.done = 0
+
+    def update(self, done: int) -> None:
+        """Record that ``done`` inputs are finished; log if the interval has passed."""
+        self.done = done
+        now = self.clock()
+        if self.logger is not None and now - self.last_logged >= self.interval:
+            self.last_logged = now
+            self.logger.info("%s", self.message(now))
+
+    def message(self, now: float | None = None) -> str:
+        now = self.clock() if now is None else now
+        elapsed = max(now - self.started, 1e-9)
+        rate = self.done / elapsed
+        if self.total:
+            percent = 100.0 * self.done / self.total
+            remaining = max(self.total - self.done, 0)
+            eta = f"{remaining / rate:.0f} s" if rate > 0 else "unknown"
+            return (
+                f"{self.operation}: {self.done}/{self.total} inputs ({percent:.1f}%), "
+                f"{rate:.0f} inputs/s, ETA {eta}"
+            )
+        return f"{self.operation}: {self.done} inputs done, {rate:.0f} inputs/s"
+
+
+def run_chunks(
+    chunks: Iterable[Chunk[T]],
+    work: Callable[[Chunk[T]], R],
+    *,
+    max_concurrency: int = 1,
+    max_in_flight: int | None = None,
+    keys: Callable[[Chunk[T]], Iterable[Hashable]] | None = None,
+    progress: ProgressLogger | None = None,
+    on_chunk_done: Callable[[Chunk[T], R], None] | None = None,
+) -> Iterator[tuple[Chunk[T], R]]:
+    """Run ``work`` on every chunk and yield ``(chunk, result)`` in input order.
+
+    :param max_concurrency: chunks running at once (1 runs them inline, in the caller's thread).
+    :param max_in_flight: chunks read ahead and not yet yielded (default ``2 * max_concurrency``); bounds memory.
+    :param keys: keys a chunk holds while it runs (write pairs); a chunk is not dispatched while a running
+        chunk holds one of its keys, so writes to one key stay in input order.
+    :param progress: progress logger updated with the number of inputs finished.
+    :param on_chunk_done: called in input order with each finished chunk (its ``start``/``end`` positions)
+        and its result: the hook point for checkpoints.
+    :raises: whatever ``work`` raised, when that chunk's turn to be yielded comes; chunks not yet started are
+        cancelled, running ones are allowed to finish.
+    """
+    if max_concurrency < 1:
+        raise ValueError("max_concurrency must be at least 1")
+    done_inputs = 0
+
+    def finished(chunk: Chunk[T], result: R) -> None:
+        nonlocal done_inputs
+        done_inputs += len(chunk.items)
+        if on_chunk_done is not None:
+            on_chunk_done(chunk, result)
+        if progress is not None:
+            progress.update(done_inputs)
+
+    if max_concurrency == 1:
+        for chunk in chunks:
+            result = work(chunk)
+            finished(chunk, result)
+            yield chunk, result
+        return
+
+    limit_in_flight = max(max_in_flight or 2 * max_concurrency, max_concurrency)
+    pending: deque[tuple[Chunk[T], Future[R], frozenset[Hashable]]] = deque()
+    held: dict[Hashable, int] = {}
+    released: set[int] = set()  # ids of futures whose keys were released
+
+    def release_finished() -> None:
+        for _chunk, future, chunk_keys in pending:
+            if future.done() and id(future) not in released:
+                released.add(id(future))
+                for key in chunk_keys:
+                    count = held[key] - 1
+                    if count:
+                        held[key] = count
+                    else:
+                        del held[key]
+
+    def running() -> list[Future[R]]:
+        return [future for _c, future, _k in pending if not future.done()]
+
+    executor = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="hubspot-batch")
+    try:
+        for chunk in chunks:
+            chunk_keys = frozenset(keys(chunk)) if keys is not None else frozenset()
+            while True:
+                release_finished()
+                busy = running()
+                conflict = bool(chunk_keys) and any(key in held for key in chunk_keys)
+                if not conflict and len(busy) < max_concurrency:
+                    break
+                wait(busy, return_when=FIRST_COMPLETED)
+            future = executor.submit(work, chunk)
+            for key in chunk_keys:
+                held[key] = held.get(key, 0) + 1
+            pending.append((chunk, future, chunk_keys))
+            # Yield every finished chunk at the head; block on the head when too many are read ahead.
+            while pending and (pending[0][1].done() or len(pending) >= limit_in_flight):
+                head_chunk, head_future, _keys = pending[0]
+                result = head_future.result()
+                release_finished()
+                pending.popleft()
+                released.discard(id(head_future))
+                finished(head_chunk, result)
+                yield head_chunk, result
+        while pending:
+            head_chunk, head_future, _keys = pending[0]
+            result = head_future.result()
+            pending.popleft()
+            finished(head_chunk, result)
+            yield head_chunk, result
+    finally:
+        for _chunk, future, _keys in pending:
+            future.cancel()
+        executor.shutdown(wait=True)
