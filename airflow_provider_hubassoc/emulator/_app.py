@@ -1,0 +1,1027 @@
+"""Request handling of the emulator: routing, auth, rate limits, faults, and every endpoint's body.
+
+Transport-free: :meth:`EmulatorApp.handle` takes a parsed request and returns a :class:`Response`; the
+HTTP server in ``_server.py`` only moves bytes. Shapes, codes and messages follow the reference
+(``hubspot-associations-api.md``); where HubSpot's behaviour is unconfirmed the choice is documented
+next to the code and in ``docs/emulator.md``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+from ._config import EmulatorConfig
+from ._state import CATEGORIES, HUBSPOT_DEFINED, AccountState, Definition, StateError
+from ._types import COMPANY, PRIMARY_COMPANY_TYPES, UnknownObjectType, object_name, object_type_id
+
+#: per-request input caps (reference §12.1; the unconfirmed ones follow batch/create's 2,000)
+MAX_CREATE = 2000
+MAX_READ = 1000
+MAX_OTHER = 2000
+MAX_LIST_LIMIT = 500
+_DATED = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_FIRST_DATED = (2026, 3)
+_NO_SPEC_LIMIT_207 = (2026, 9)
+_AUTH_MESSAGE = ("Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find "
+                 "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    base_url: str = ""
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    #: close the connection without answering (fault injection)
+    drop: bool = False
+    #: seconds the server waits before answering (latency, jitter, slow faults)
+    delay: float = 0.0
+    endpoint: str = "unknown"
+    content_type: str = "application/json;charset=utf-8"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        super().__init__(body.get("message", ""))
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+def _now_iso() -> str:
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def error_body(message: str, category: str, context: dict[str, list[str]] | None = None,
+               sub_category: str | None = None) -> dict[str, Any]:
+    """HubSpot's top-level error body (reference §11.1)."""
+    body: dict[str, Any] = {"status": "error", "message": message, "correlationId": str(uuid.uuid4())}
+    if sub_category:
+        body["subCategory"] = sub_category
+    if context:
+        body["context"] = context
+    body["category"] = category
+    return body
+
+
+def validation_error(message: str, context: dict[str, list[str]] | None = None) -> ApiError:
+    return ApiError(400, error_body(message, "VALIDATION_ERROR", context))
+
+
+def _state_error(exc: StateError) -> ApiError:
+    status = {"not_found": 404, "conflict": 409}.get(exc.kind, 400)
+    category = {"not_found": "OBJECT_NOT_FOUND", "conflict": "CONFLICT"}.get(exc.kind, "VALIDATION_ERROR")
+    return ApiError(status, error_body(exc.message, category, exc.context, exc.sub_category))
+
+
+def _item_error(exc: StateError) -> dict[str, Any]:
+    """One ``errors[]`` entry of a 207 batch response (``StandardError``)."""
+    item: dict[str, Any] = {"status": "error",
+                            "category": "OBJECT_NOT_FOUND" if exc.kind == "not_found" else "VALIDATION_ERROR"}
+    if exc.sub_category:
+        item["subCategory"] = exc.sub_category
+    item["message"] = exc.message
+    item["context"] = exc.context
+    return item
+
+
+@dataclass
+class _Route:
+    name: str
+    method: str
+    pattern: re.Pattern[str]
+    handler: Callable[..., Response]
+
+
+class RateLimiter:
+    """Rolling 10-second window per token/app and a daily budget per account (reference §12.2-12.3)."""
+
+    def __init__(self) -> None:
+        self.windows: dict[str, deque[float]] = defaultdict(deque)
+        self.daily_used = 0
+        self.day = time.gmtime()[:3]
+
+    def reset(self) -> None:
+        self.windows.clear()
+        self.daily_used = 0
+
+    def check(self, key: str, oauth: bool, config: EmulatorConfig) -> tuple[dict[str, str], dict[str, Any] | None]:
+        """Count one request; return the headers and, when refused, the 429 body (nothing counted then)."""
+        now = time.monotonic()
+        today = time.gmtime()[:3]
+        if today != self.day:  # HubSpot resets at the account's midnight; the emulator's account is on UTC
+            self.day, self.daily_used = today, 0
+        headers: dict[str, str] = {}
+        refused: dict[str, Any] | None = None
+        window = self.windows[key]
+        maximum = config.requests_per_10_seconds
+        if maximum is not None:
+            while window and window[0] <= now - 10.0:
+                window.popleft()
+        daily = config.daily_limit
+        if daily is not None and self.daily_used >= daily:
+            refused = {"status": "error", "message": "You have reached your daily limit.", "errorType": "RATE_LIMIT",
+                       "correlationId": str(uuid.uuid4()), "policyName": "DAILY", "requestId": str(uuid.uuid4())}
+        elif maximum is not None and len(window) >= maximum:
+            refused = {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
+                       "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
+                       "policyName": "TEN_SECONDLY_ROLLING", "requestId": str(uuid.uuid4())}
+        if refused is None:
+            if maximum is not None:
+                window.append(now)
+            self.daily_used += 1
+        if maximum is not None:
+            headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = "10000"
+            headers["X-HubSpot-RateLimit-Max"] = str(maximum)
+            headers["X-HubSpot-RateLimit-Remaining"] = str(max(0, maximum - len(window)))
+            headers["X-HubSpot-RateLimit-Secondly"] = str(max(1, maximum // 10))
+            headers["X-HubSpot-RateLimit-Secondly-Remaining"] = str(max(0, maximum // 10 - self._last_second(window, now)))
+        if daily is not None and not oauth:  # not sent for OAuth-authorised calls (reference §12.3)
+            headers["X-HubSpot-RateLimit-Daily"] = str(daily)
+            headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(max(0, daily - self.daily_used))
+        return headers, refused
+
+    @staticmethod
+    def _last_second(window: deque[float], now: float) -> int:
+        return sum(1 for t in reversed(window) if t > now - 1.0)
+
+
+class EmulatorApp:
+    """The emulated HubSpot: one account, its tokens, knobs, counters, and every endpoint."""
+
+    def __init__(self, token: str = "test-token", seed: int | None = None, **knobs: Any) -> None:
+        self.config = EmulatorConfig(**knobs)
+        self.state = AccountState(auto_records=self.config.auto_records, auto_record_max=self.config.auto_record_max)
+        self.token = token
+        self.tokens: set[str] = {token}
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.rng_lock = threading.Lock()
+        self.meta_lock = threading.Lock()
+        self.limiter = RateLimiter()
+        #: client_id -> (client_secret, {refresh tokens})
+        self.oauth_clients: dict[str, tuple[str, set[str]]] = {}
+        #: access token -> (client_id, expiry epoch seconds)
+        self.access_tokens: dict[str, tuple[str, float]] = {}
+        self.counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.routes = self._build_routes()
+
+    # ------------------------------------------------------------------ admin operations (also Python API)
+    def configure(self, **knobs: Any) -> None:
+        with self.state.lock:
+            self.config.update(**knobs)
+            self.state.auto_records = self.config.auto_records
+            self.state.auto_record_max = self.config.auto_record_max
+
+    def reset(self, seed: int | None = None) -> None:
+        """Fresh account: no records, labels, associations, limits, counters or issued tokens; knobs kept."""
+        with self.state.lock, self.meta_lock:
+            self.state.reset()
+            self.limiter.reset()
+            self.counts.clear()
+            self.access_tokens.clear()
+            if seed is not None:
+                self.seed = seed
+            with self.rng_lock:
+                self.rng = random.Random(self.seed)
+
+    def counters(self) -> dict[str, dict[str, int]]:
+        with self.meta_lock:
+            return {name: dict(sorted(by_status.items())) for name, by_status in sorted(self.counts.items())}
+
+    def dump(self) -> dict[str, Any]:
+        with self.state.lock:
+            state = self.state.dump()
+        state["config"] = self.config.as_dict()
+        state["oauthClients"] = sorted(self.oauth_clients)
+        state["counters"] = self.counters()
+        state["seed"] = self.seed
+        return state
+
+    def add_oauth_client(self, client_id: str, client_secret: str, refresh_token: str) -> None:
+        with self.meta_lock:
+            secret_and_tokens = self.oauth_clients.setdefault(client_id, (client_secret, set()))
+            if secret_and_tokens[0] != client_secret:
+                self.oauth_clients[client_id] = (client_secret, secret_and_tokens[1])
+            self.oauth_clients[client_id][1].add(refresh_token)
+
+    def load_fixture(self, data: dict[str, Any]) -> None:
+        """Seed from a JSON document: ``records``, ``labels``, ``associations``, ``oauthClients``, ``tokens``."""
+        with self.state.lock:
+            for object_type, ids in (data.get("records") or {}).items():
+                self.state.create_records(self._object_type(object_type), [int(i) for i in ids])
+            for label in data.get("labels") or []:
+                self.state.create_label(self._object_type(label["fromObjectType"]),
+                                        self._object_type(label["toObjectType"]), label["name"], label["label"],
+                                        label.get("inverseLabel"))
+            for item in data.get("associations") or []:
+                specs = [(t.get("associationCategory", HUBSPOT_DEFINED), int(t["associationTypeId"]))
+                         for t in item.get("types") or []]
+                self.state.apply_types(self._object_type(item["fromObjectType"]), int(item["fromObjectId"]),
+                                       self._object_type(item["toObjectType"]), int(item["toObjectId"]), specs,
+                                       replace=False)
+        for client in data.get("oauthClients") or []:
+            self.add_oauth_client(client["clientId"], client["clientSecret"], client["refreshToken"])
+        for token in data.get("tokens") or []:
+            self.tokens.add(str(token))
+
+    # ------------------------------------------------------------------ entry point
+    def handle(self, request: Request) -> Response:
+        if request.path.startswith("/_emulator/") or request.path == "/_emulator":
+            try:
+                response = self._admin(request)
+            except ApiError as exc:
+                response = Response(exc.status, exc.body, endpoint="admin")
+            except StateError as exc:
+                error = _state_error(exc)
+                response = Response(error.status, error.body, endpoint="admin")
+            except (ValueError, KeyError, TypeError) as exc:
+                response = Response(400, error_body(f"Invalid admin request: {exc}", "VALIDATION_ERROR"),
+                                    endpoint="admin")
+            return response
+        route, params = self._match(request)
+        name = route.name if route else "unknown"
+        with self.rng_lock:
+            draw, jitter_draw = self.rng.random(), self.rng.random()
+        config = self.config
+        response = self._handle_api(request, route, params, draw, config)
+        response.endpoint = name
+        response.delay += config.latency + config.jitter * jitter_draw
+        response.headers.setdefault("X-HubSpot-Correlation-Id", str(uuid.uuid4()))
+        self._count(name, "dropped" if response.drop else str(response.status))
+        return response
+
+    def _count(self, name: str, status: str) -> None:
+        with self.meta_lock:
+            self.counts[name][status] += 1
+
+    def _fault_applies(self, name: str, path: str, config: EmulatorConfig) -> bool:
+        if not config.fault_endpoints:
+            return True
+        return any(p == name or re.search(p, path) for p in config.fault_endpoints)
+
+    def _handle_api(self, request: Request, route: _Route | None, params: dict[str, str], draw: float,
+                    config: EmulatorConfig) -> Response:
+        try:
+            if route is None:
+                raise ApiError(404, error_body(f"Unable to find a route for {request.method} {request.path}",
+                                               "OBJECT_NOT_FOUND"))
+            if route.name.startswith("oauth."):
+                return route.handler(request, **params)
+            auth_key, oauth = self._authenticate(request)
+            fault = self._draw_fault(draw, config) if self._fault_applies(route.name, request.path, config) else None
+            extra_delay = 0.0
+            if fault == "drop":
+                return Response(0, drop=True)
+            if fault in ("500", "502", "503"):
+                messages = {"500": "internal error", "502": "Bad Gateway", "503": "Service Unavailable"}
+                return Response(int(fault), error_body(messages[fault], "INTERNAL_ERROR" if fault == "500"
+                                                       else "SERVICE_UNAVAILABLE"))
+            if fault == "429":
+                body = {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
+                        "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
+                        "policyName": "TEN_SECONDLY_ROLLING", "requestId": str(uuid.uuid4())}
+                return Response(429, body, self._retry_after(config))
+            if fault == "slow":
+                extra_delay = config.slow_seconds
+            with self.meta_lock:
+                headers, refused = self.limiter.check(auth_key, oauth, config)
+            if refused is not None:
+                headers.update(self._retry_after(config))
+                return Response(429, refused, headers, delay=extra_delay)
+            body = self._json(request)
+            with self.state.lock:
+                response = route.handler(request, body, **params)
+            response.headers.update(headers)
+            response.delay += extra_delay
+            return response
+        except ApiError as exc:
+            return Response(exc.status, exc.body, exc.headers)
+        except StateError as exc:
+            error = _state_error(exc)
+            return Response(error.status, error.body)
+
+    @staticmethod
+    def _retry_after(config: EmulatorConfig) -> dict[str, str]:
+        if config.retry_after is None:
+            return {}
+        value = config.retry_after
+        return {"Retry-After": str(int(value)) if float(value).is_integer() else str(value)}
+
+    @staticmethod
+    def _draw_fault(draw: float, config: EmulatorConfig) -> str | None:
+        edge = 0.0
+        for kind, share in config.fault_shares():
+            edge += share
+            if share and draw < edge:
+                return kind
+        return None
+
+    def _authenticate(self, request: Request) -> tuple[str, bool]:
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        if token and token in self.tokens:
+            return f"token:{token}", False
+        with self.meta_lock:
+            issued = self.access_tokens.get(token) if token else None
+        if issued is not None:
+            client_id, expiry = issued
+            now = time.time()
+            if now < expiry:
+                return f"app:{client_id}", True
+            ago = int(now - expiry)
+            raise ApiError(401, error_body(f"The OAuth token used to make this call expired {ago} second(s) ago.",
+                                           "EXPIRED_AUTHENTICATION"))
+        raise ApiError(401, error_body(_AUTH_MESSAGE, "INVALID_AUTHENTICATION"))
+
+    @staticmethod
+    def _json(request: Request) -> Any:
+        if not request.body.strip():
+            return None
+        try:
+            return json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            line = getattr(exc, "lineno", 1)
+            column = getattr(exc, "colno", 1)
+            raise validation_error(f"Invalid input JSON on line {line}, column {column}: {exc}") from None
+
+    # ------------------------------------------------------------------ routing
+    def _build_routes(self) -> list[_Route]:
+        obj = r"(?P<from_type>[^/]+)/(?P<to_type>[^/]+)"
+        assoc = r"^/crm/(?:v4/associations|associations/(?P<version>v4|\d{4}-\d{2}))/"
+        objects = r"^/crm/(?:v4/objects|objects/(?P<version>\d{4}-\d{2}))/(?P<from_type>[^/]+)/(?P<from_id>[^/]+)/associations/"
+        v3 = r"^/crm/v3/associations/" + obj
+        table: list[tuple[str, str, str, Callable[..., Response]]] = [
+            ("oauth.token", "POST", r"^/oauth/v[13]/token/?$", self._oauth_token),
+            ("v3.types", "GET", v3 + r"/types/?$", self._v3_types),
+            ("v3.batch.create", "POST", v3 + r"/batch/create/?$", self._v3_create),
+            ("v3.batch.read", "POST", v3 + r"/batch/read/?$", self._v3_read),
+            ("v3.batch.archive", "POST", v3 + r"/batch/archive/?$", self._v3_archive),
+            ("limits.all", "GET", assoc + r"definitions/configurations/all/?$", self._limits_all),
+            ("limits.create", "POST", assoc + r"definitions/configurations/" + obj + r"/batch/create/?$",
+             self._limits_create),
+            ("limits.update", "POST", assoc + r"definitions/configurations/" + obj + r"/batch/update/?$",
+             self._limits_update),
+            ("limits.purge", "POST", assoc + r"definitions/configurations/" + obj + r"/batch/purge/?$",
+             self._limits_purge),
+            ("limits.list", "GET", assoc + r"definitions/configurations/" + obj + r"/?$", self._limits_list),
+            ("usage.report", "POST", assoc + r"usage/high-usage-report/(?P<user_id>[^/]+)/?$", self._usage_report),
+            ("labels.list", "GET", assoc + obj + r"/labels/?$", self._labels_list),
+            ("labels.create", "POST", assoc + obj + r"/labels/?$", self._labels_create),
+            ("labels.update", "PUT", assoc + obj + r"/labels/?$", self._labels_update),
+            ("labels.delete", "DELETE", assoc + obj + r"/labels/(?P<type_id>[^/]+)/?$", self._labels_delete),
+            ("batch.create", "POST", assoc + obj + r"/batch/create/?$", self._batch_create),
+            ("batch.read", "POST", assoc + obj + r"/batch/read/?$", self._batch_read),
+            ("batch.archive", "POST", assoc + obj + r"/batch/archive/?$", self._batch_archive),
+            ("batch.labels_archive", "POST", assoc + obj + r"/batch/labels/archive/?$", self._batch_labels_archive),
+            ("batch.associate_default", "POST", assoc + obj + r"/batch/associate/default/?$", self._batch_default),
+            ("records.default", "PUT", objects + r"default/(?P<to_type>[^/]+)/(?P<to_id>[^/]+)/?$",
+             self._record_default),
+            ("records.put", "PUT", objects + r"(?P<to_type>[^/]+)/(?P<to_id>[^/]+)/?$", self._record_put),
+            ("records.delete", "DELETE", objects + r"(?P<to_type>[^/]+)/(?P<to_id>[^/]+)/?$", self._record_delete),
+            ("records.list", "GET", objects + r"(?P<to_type>[^/]+)/?$", self._record_list),
+        ]
+        return [_Route(name, method, re.compile(pattern), handler) for name, method, pattern, handler in table]
+
+    def _match(self, request: Request) -> tuple[_Route | None, dict[str, str]]:
+        path_matched = False
+        for route in self.routes:
+            found = route.pattern.match(request.path)
+            if not found:
+                continue
+            path_matched = True
+            if route.method != request.method:
+                continue
+            params = {k: v for k, v in found.groupdict().items() if v is not None or k == "version"}
+            version = params.get("version")
+            if version is not None and version != "v4":
+                dated = _DATED.match(version)
+                if not dated or (int(dated.group(1)), int(dated.group(2))) < _FIRST_DATED:
+                    continue
+            return route, params
+        if path_matched:
+            return _Route("unknown", request.method, re.compile(""), self._method_not_allowed), {}
+        return None, {}
+
+    def _method_not_allowed(self, request: Request, body: Any) -> Response:
+        raise ApiError(405, error_body(f"Method {request.method} is not allowed for {request.path}",
+                                       "VALIDATION_ERROR"))
+
+    # ------------------------------------------------------------------ helpers
+    def _object_type(self, value: str) -> str:
+        try:
+            return object_type_id(value, self.config.custom_objects)
+        except UnknownObjectType:
+            raise ApiError(400, {"status": "error", "message": f"Unable to infer object type from: {value}",
+                                 "correlationId": str(uuid.uuid4()), "category": "VALIDATION_ERROR"}) from None
+
+    @staticmethod
+    def _dated(version: str | None) -> tuple[int, int] | None:
+        if version is None or version == "v4":
+            return None
+        found = _DATED.match(version)
+        return (int(found.group(1)), int(found.group(2))) if found else None
+
+    @staticmethod
+    def _inputs(body: Any, maximum: int) -> list[Any]:
+        if body is None:
+            raise validation_error("Invalid JSON input: a request body was expected, but none found")
+        if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
+            raise validation_error("Invalid input JSON on line 1, column 1: expected an object with an 'inputs' array")
+        inputs = body["inputs"]
+        if len(inputs) > maximum:
+            raise validation_error(f"Too many inputs: {len(inputs)}. The maximum number of inputs per request is "
+                                   f"{maximum}.", {"inputs": [str(len(inputs))], "maxInputs": [str(maximum)]})
+        return inputs
+
+    @staticmethod
+    def _object_id(value: Any) -> int | None:
+        """A record id as HubSpot takes it (digit string or number); None when it cannot be one."""
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return value if value > 0 else None
+        if isinstance(value, str) and value.isdigit() and int(value) > 0:
+            return int(value)
+        return None
+
+    def _ref_id(self, ref: Any) -> int | None:
+        return self._object_id(ref.get("id")) if isinstance(ref, dict) else None
+
+    @staticmethod
+    def _invalid_object(object_type: str, value: Any) -> StateError:
+        text = f"{object_name(object_type).upper()}={value} is not valid"
+        return StateError("invalid_object", "One or more associations are invalid",
+                          {"INVALID_OBJECT_IDS": [text], "objectId": [str(value)],
+                           "objectType": [object_name(object_type).upper()]},
+                          sub_category="crm.associations.INVALID_OBJECT_IDS")
+
+    def _specs(self, raw: Any, *, field_name: str = "types") -> list[tuple[str, int]]:
+        if not isinstance(raw, list):
+            raise validation_error(f"Invalid input JSON: '{field_name}' must be an array of association specs")
+        specs = []
+        for item in raw:
+            if not isinstance(item, dict):
+                raise validation_error(f"Invalid input JSON: '{field_name}' items must be objects")
+            category, type_id = item.get("associationCategory"), item.get("associationTypeId")
+            if category not in CATEGORIES:
+                raise validation_error(f"Invalid associationCategory: {category}",
+                                       {"associationCategory": [str(category)]})
+            if isinstance(type_id, bool) or not isinstance(type_id, int):
+                raise validation_error(f"Invalid associationTypeId: {type_id}", {"associationTypeId": [str(type_id)]})
+            specs.append((category, type_id))
+        return specs
+
+    @staticmethod
+    def _envelope(results: list[Any], started: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"status": "COMPLETE", "results": results}
+        if errors:
+            body["numErrors"] = len(errors)
+            body["errors"] = errors
+        body.update({"startedAt": started, "completedAt": _now_iso(), "requestedAt": None, "links": {}})
+        return body
+
+    def _batch_status(self, version: str | None, ok: int, errors: list[Any]) -> int:
+        if errors:
+            dated = self._dated(version)
+            return 200 if dated is not None and dated >= _NO_SPEC_LIMIT_207 else 207
+        return ok
+
+    def _encode_cursor(self, to_type: str, last_id: int) -> str:
+        return base64.urlsafe_b64encode(f"{to_type}-{last_id}".encode()).decode()
+
+    def _decode_cursor(self, cursor: Any) -> int:
+        try:
+            text = base64.urlsafe_b64decode(str(cursor).encode()).decode()
+            return int(text.rsplit("-", 1)[1])
+        except (ValueError, IndexError, binascii.Error, UnicodeDecodeError):
+            raise validation_error(f"Invalid paging cursor: {cursor}", {"after": [str(cursor)]}) from None
+
+    def _types_of(self, from_type: str, to_type: str, specs: set[tuple[str, int]]) -> list[dict[str, Any]]:
+        pair = self.state.defs.get((from_type, to_type), {})
+        ordered = sorted(specs, key=lambda s: (s[0] != HUBSPOT_DEFINED, s[1]))
+        return [pair[s].as_label() for s in ordered if s in pair]
+
+    def _page(self, from_type: str, from_id: int, to_type: str, after: Any, size: int
+              ) -> tuple[list[tuple[int, set[tuple[str, int]]]], str | None]:
+        targets = self.state.targets(from_type, from_id, to_type)
+        ids = sorted(targets)
+        if after not in (None, ""):
+            last = self._decode_cursor(after)
+            ids = [i for i in ids if i > last]
+        page = ids[:size]
+        cursor = self._encode_cursor(to_type, page[-1]) if len(ids) > size else None
+        return [(i, targets[i]) for i in page], cursor
+
+    def _link(self, request: Request, from_type: str, from_id: int, to_type: str, cursor: str, version: str) -> str:
+        return (f"{request.base_url}/crm/{version}/objects/{from_type}/{from_id}/associations/{to_type}"
+                f"?after={quote(cursor)}")
+
+    # ------------------------------------------------------------------ v4 / dated batch endpoints
+    def _batch_create(self, request: Request, body: Any, from_type: str, to_type: str,
+                      version: str | None = None) -> Response:
+        started = _now_iso()
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        inputs = self._inputs(body, MAX_CREATE)
+        parsed = []
+        for item in inputs:
+            if not isinstance(item, dict):
+                raise validation_error("Invalid input JSON: inputs must be objects")
+            specs = self._specs(item.get("types", []))
+            for spec in specs:  # an invalid type id rejects the whole request, as HubSpot does (reference §11.2)
+                try:
+                    self.state.definition(ftype, ttype, spec)
+                except StateError as exc:
+                    raise _state_error(exc) from None
+            parsed.append((item, specs))
+        results, errors = [], []
+        replace = self.config.label_write_semantics == "replace"
+        for item, specs in parsed:
+            from_id, to_id = self._ref_id(item.get("from")), self._ref_id(item.get("to"))
+            try:
+                if from_id is None:
+                    raise self._invalid_object(ftype, (item.get("from") or {}).get("id"))
+                if to_id is None:
+                    raise self._invalid_object(ttype, (item.get("to") or {}).get("id"))
+                if not specs:  # accepted, creates nothing (reference §5, MJ#2743)
+                    continue
+                self.state.apply_types(ftype, from_id, ttype, to_id, specs, replace=replace)
+            except StateError as exc:
+                errors.append(_item_error(exc))
+                continue
+            results.append({"fromObjectTypeId": ftype, "fromObjectId": from_id, "toObjectTypeId": ttype,
+                            "toObjectId": to_id, "labels": self.state.labels_between(ftype, from_id, ttype, to_id)})
+        status = self._batch_status(version, 200 if (self._dated(version) or (0, 0)) >= _NO_SPEC_LIMIT_207 else 201,
+                                    errors)
+        return Response(status, self._envelope(results, started, errors))
+
+    def _batch_read(self, request: Request, body: Any, from_type: str, to_type: str,
+                    version: str | None = None) -> Response:
+        started = _now_iso()
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        inputs = self._inputs(body, MAX_READ)
+        size = self.config.batch_read_page_size
+        results, errors = [], []
+        for item in inputs:
+            raw_id = item.get("id") if isinstance(item, dict) else None
+            from_id = self._object_id(raw_id)
+            page, cursor = ([], None) if from_id is None else self._page(ftype, from_id, ttype, item.get("after"), size)
+            if not page:
+                errors.append(self._no_associations(ftype, ttype, raw_id))
+                continue
+            result: dict[str, Any] = {"from": {"id": str(from_id)},
+                                      "to": [{"toObjectId": to_id, "associationTypes": self._types_of(ftype, ttype, specs)}
+                                             for to_id, specs in page]}
+            if cursor is not None:
+                link = self._link(request, ftype, from_id, ttype, cursor, version or "v4")  # type: ignore[arg-type]
+                result["paging"] = {"next": {"after": cursor, "link": link}}
+            results.append(result)
+        return Response(self._batch_status(version, 200, errors), self._envelope(results, started, errors))
+
+    @staticmethod
+    def _no_associations(ftype: str, ttype: str, raw_id: Any) -> dict[str, Any]:
+        return {"status": "error", "category": "OBJECT_NOT_FOUND",
+                "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                "message": f"No {object_name(ttype)} is associated with {object_name(ftype)} {raw_id}.",
+                "context": {"fromObjectId": [str(raw_id)], "fromObjectType": [object_name(ftype)],
+                            "toObjectType": [object_name(ttype)]}}
+
+    def _archive_response(self, version: str | None, started: str) -> Response:
+        if self._dated(version) is not None:  # dated versions answer 200 with a body (reference §10)
+            return Response(200, self._envelope([], started))
+        return Response(204)
+
+    def _batch_archive(self, request: Request, body: Any, from_type: str, to_type: str,
+                       version: str | None = None) -> Response:
+        started = _now_iso()
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        for item in self._inputs(body, MAX_OTHER):
+            if not isinstance(item, dict) or not isinstance(item.get("to"), list):
+                raise validation_error("Invalid input JSON: batch/archive inputs are {from: {id}, to: [{id}, ...]}")
+            from_id = self._ref_id(item.get("from"))
+            for ref in item["to"]:
+                to_id = self._ref_id(ref)
+                if from_id is not None and to_id is not None:
+                    self.state.remove_pair(ftype, from_id, ttype, to_id)
+        return self._archive_response(version, started)
+
+    def _batch_labels_archive(self, request: Request, body: Any, from_type: str, to_type: str,
+                              version: str | None = None) -> Response:
+        started = _now_iso()
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        parsed = []
+        for item in self._inputs(body, MAX_OTHER):
+            if not isinstance(item, dict):
+                raise validation_error("Invalid input JSON: inputs must be objects")
+            specs = self._specs(item.get("types", []))
+            for spec in specs:
+                self.state.definition(ftype, ttype, spec)
+            parsed.append((self._ref_id(item.get("from")), self._ref_id(item.get("to")), specs))
+        for from_id, to_id, specs in parsed:
+            if from_id is not None and to_id is not None:
+                self.state.remove_types(ftype, from_id, ttype, to_id, specs)
+        return self._archive_response(version, started)
+
+    def _default_pair(self, ftype: str, from_id: int, ttype: str, to_id: int) -> list[dict[str, Any]]:
+        self.state.apply_types(ftype, from_id, ttype, to_id, [], replace=False)
+        forward = self.state.unlabeled_definition(ftype, ttype)
+        return [
+            {"from": {"id": str(from_id)}, "to": {"id": str(to_id)},
+             "associationSpec": {"associationCategory": forward.category, "associationTypeId": forward.type_id}},
+            {"from": {"id": str(to_id)}, "to": {"id": str(from_id)},
+             "associationSpec": {"associationCategory": forward.category, "associationTypeId": forward.inverse_id}},
+        ]
+
+    def _batch_default(self, request: Request, body: Any, from_type: str, to_type: str,
+                       version: str | None = None) -> Response:
+        started = _now_iso()
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        results, errors = [], []
+        for item in self._inputs(body, MAX_OTHER):
+            if not isinstance(item, dict):
+                raise validation_error("Invalid input JSON: inputs must be objects")
+            from_id, to_id = self._ref_id(item.get("from")), self._ref_id(item.get("to"))
+            try:
+                if from_id is None:
+                    raise self._invalid_object(ftype, (item.get("from") or {}).get("id"))
+                if to_id is None:
+                    raise self._invalid_object(ttype, (item.get("to") or {}).get("id"))
+                results.extend(self._default_pair(ftype, from_id, ttype, to_id))
+            except StateError as exc:
+                errors.append(_item_error(exc))
+        return Response(self._batch_status(version, 200, errors), self._envelope(results, started, errors))
+
+    # ------------------------------------------------------------------ v4 / dated record endpoints
+    def _record_ids(self, from_type: str, from_id: str, to_type: str, to_id: str | None = None
+                    ) -> tuple[str, int, str, int]:
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        fid = self._object_id(from_id)
+        if fid is None:
+            raise _state_error(self._invalid_object(ftype, from_id))
+        tid = 0
+        if to_id is not None:
+            parsed = self._object_id(to_id)
+            if parsed is None:
+                raise _state_error(self._invalid_object(ttype, to_id))
+            tid = parsed
+        return ftype, fid, ttype, tid
+
+    def _record_put(self, request: Request, body: Any, from_type: str, from_id: str, to_type: str, to_id: str,
+                    version: str | None = None) -> Response:
+        ftype, fid, ttype, tid = self._record_ids(from_type, from_id, to_type, to_id)
+        if body is None:
+            raise validation_error("Invalid JSON input: a request body was expected, but none found")
+        if not isinstance(body, list):
+            raise validation_error("Invalid input JSON on line 1, column 1: Cannot deserialize value of type "
+                                   "java.util.HashSet<AssociationSpec> from Object value")
+        specs = self._specs(body, field_name="body")
+        if specs:
+            self.state.apply_types(ftype, fid, ttype, tid, specs,
+                                   replace=self.config.label_write_semantics == "replace")
+        body_out = {"fromObjectTypeId": ftype, "fromObjectId": fid, "toObjectTypeId": ttype, "toObjectId": tid,
+                    "labels": self.state.labels_between(ftype, fid, ttype, tid)}
+        prefix = f"/crm/objects/{version}" if self._dated(version) else "/crm/v4/objects"
+        location = f"{request.base_url}{prefix}/{ftype}/{fid}/associations/{ttype}/{tid}"
+        return Response(201, body_out, {"Location": location})
+
+    def _record_delete(self, request: Request, body: Any, from_type: str, from_id: str, to_type: str, to_id: str,
+                       version: str | None = None) -> Response:
+        ftype, fid, ttype, tid = self._record_ids(from_type, from_id, to_type, to_id)
+        self.state.remove_pair(ftype, fid, ttype, tid)
+        return Response(204)
+
+    def _record_default(self, request: Request, body: Any, from_type: str, from_id: str, to_type: str, to_id: str,
+                        version: str | None = None) -> Response:
+        started = _now_iso()
+        ftype, fid, ttype, tid = self._record_ids(from_type, from_id, to_type, to_id)
+        return Response(200, self._envelope(self._default_pair(ftype, fid, ttype, tid), started))
+
+    def _record_list(self, request: Request, body: Any, from_type: str, from_id: str, to_type: str,
+                     version: str | None = None) -> Response:
+        ftype, fid, ttype, _ = self._record_ids(from_type, from_id, to_type)
+        query = parse_qs(request.query)
+        raw_limit = (query.get("limit") or ["500"])[0]
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            raise validation_error(f"Invalid limit: {raw_limit}", {"limit": [raw_limit]}) from None
+        if limit < 1:
+            raise validation_error(f"Invalid limit: {raw_limit}", {"limit": [raw_limit]})
+        limit = min(limit, MAX_LIST_LIMIT)
+        page, cursor = self._page(ftype, fid, ttype, (query.get("after") or [None])[0], limit)
+        out: dict[str, Any] = {"results": [{"toObjectId": to_id, "associationTypes": self._types_of(ftype, ttype, s)}
+                                           for to_id, s in page]}
+        if cursor is not None:
+            out["paging"] = {"next": {"after": cursor,
+                                      "link": self._link(request, ftype, fid, ttype, cursor, version or "v4")}}
+        return Response(200, out)
+
+    # ------------------------------------------------------------------ labels (definitions)
+    def _labels_list(self, request: Request, body: Any, from_type: str, to_type: str,
+                     version: str | None = None) -> Response:
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        return Response(200, {"results": [d.as_label() for d in self.state.pair_definitions(ftype, ttype)]})
+
+    def _labels_create(self, request: Request, body: Any, from_type: str, to_type: str,
+                       version: str | None = None) -> Response:
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        if not isinstance(body, dict):
+            raise validation_error("Invalid JSON input: a request body was expected, but none found")
+        for required in ("name", "label"):
+            if not isinstance(body.get(required), str) or not body[required]:
+                raise validation_error(f"'{required}' is required", {required: [str(body.get(required))]})
+        inverse = body.get("inverseLabel")
+        if inverse is not None and not isinstance(inverse, str):
+            raise validation_error("'inverseLabel' must be a string", {"inverseLabel": [str(inverse)]})
+        created = self.state.create_label(ftype, ttype, body["name"], body["label"], inverse or None)
+        return Response(200, {"results": [d.as_label() for d in created]})
+
+    def _labels_update(self, request: Request, body: Any, from_type: str, to_type: str,
+                       version: str | None = None) -> Response:
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        if not isinstance(body, dict):
+            raise validation_error("Invalid JSON input: a request body was expected, but none found")
+        type_id = body.get("associationTypeId")
+        if isinstance(type_id, bool) or not isinstance(type_id, int):
+            raise validation_error("'associationTypeId' is required", {"associationTypeId": [str(type_id)]})
+        label = body.get("label")
+        if not isinstance(label, str) or not label:
+            raise validation_error("'label' is required", {"label": [str(label)]})
+        self.state.update_label(ftype, ttype, type_id, label, body.get("inverseLabel"))
+        return Response(204)
+
+    def _labels_delete(self, request: Request, body: Any, from_type: str, to_type: str, type_id: str,
+                       version: str | None = None) -> Response:
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        if not type_id.isdigit():
+            raise validation_error(f"Invalid associationTypeId: {type_id}", {"associationTypeId": [type_id]})
+        self.state.delete_label(ftype, ttype, int(type_id))
+        return Response(204)
+
+    # ------------------------------------------------------------------ limit configurations, usage report
+    def _limit_item(self, definition: Definition, maximum: int, *, with_label: bool = True) -> dict[str, Any]:
+        item: dict[str, Any] = {"category": definition.category, "typeId": definition.type_id}
+        if with_label:
+            item["label"] = definition.label
+        item["userEnforcedMaxToObjectIds"] = maximum
+        return item
+
+    def _limit_rows(self, only: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+        rows = []
+        for (ftype, ttype, category, type_id), maximum in sorted(self.state.limits.items()):
+            if only is not None and (ftype, ttype) != only:
+                continue
+            rows.append(self._limit_item(self.state.definition(ftype, ttype, (category, type_id)), maximum))
+        return rows
+
+    def _limits_all(self, request: Request, body: Any, version: str | None = None) -> Response:
+        return Response(200, {"results": self._limit_rows()})
+
+    def _limits_list(self, request: Request, body: Any, from_type: str, to_type: str,
+                     version: str | None = None) -> Response:
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        return Response(200, {"results": self._limit_rows((ftype, ttype))})
+
+    def _limits_write(self, body: Any, from_type: str, to_type: str, version: str | None, *, create: bool
+                      ) -> Response:
+        started = _now_iso()
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        results, errors = [], []
+        for item in self._inputs(body, MAX_OTHER):
+            if not isinstance(item, dict):
+                raise validation_error("Invalid input JSON: inputs must be objects")
+            category, type_id, maximum = item.get("category"), item.get("typeId"), item.get("maxToObjectIds")
+            if category not in CATEGORIES or not isinstance(type_id, int) or not isinstance(maximum, int):
+                raise validation_error("Invalid input JSON: inputs need category, typeId and maxToObjectIds")
+            try:
+                definition = self.state.set_limit(ftype, ttype, (category, type_id), maximum, create=create)
+            except StateError as exc:
+                errors.append(_item_error(exc))
+                continue
+            results.append(self._limit_item(definition, maximum, with_label=create))
+        return Response(self._batch_status(version, 201 if create else 200, errors),
+                        self._envelope(results, started, errors))
+
+    def _limits_create(self, request: Request, body: Any, from_type: str, to_type: str,
+                       version: str | None = None) -> Response:
+        return self._limits_write(body, from_type, to_type, version, create=True)
+
+    def _limits_update(self, request: Request, body: Any, from_type: str, to_type: str,
+                       version: str | None = None) -> Response:
+        return self._limits_write(body, from_type, to_type, version, create=False)
+
+    def _limits_purge(self, request: Request, body: Any, from_type: str, to_type: str,
+                      version: str | None = None) -> Response:
+        started = _now_iso()
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        for item in self._inputs(body, MAX_OTHER):
+            if not isinstance(item, dict) or item.get("category") not in CATEGORIES or not isinstance(item.get("typeId"), int):
+                raise validation_error("Invalid input JSON: inputs need category and typeId")
+            self.state.purge_limit(ftype, ttype, (item["category"], item["typeId"]))
+        return self._archive_response(version, started)
+
+    def _usage_report(self, request: Request, body: Any, user_id: str, version: str | None = None) -> Response:
+        if not user_id.isdigit():
+            raise validation_error(f"Invalid userId: {user_id}", {"userId": [user_id]})
+        return Response(200, {"enqueueTime": {"value": int(time.time() * 1000), "dateOnly": False, "timeZoneShift": 0},
+                              "userEmail": f"user{user_id}@example.com", "userId": int(user_id)})
+
+    # ------------------------------------------------------------------ v3
+    def _v3_types(self, request: Request, body: Any, from_type: str, to_type: str) -> Response:
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        return Response(200, {"results": [{"id": str(d.type_id), "name": d.name}
+                                          for d in self.state.pair_definitions(ftype, ttype)]})
+
+    def _v3_definition(self, ftype: str, ttype: str, name: Any) -> Definition:
+        definition = self.state.definition_by_name(ftype, ttype, name) if isinstance(name, str) else None
+        if definition is None:
+            raise validation_error(f"{name} is not a valid association type between {object_name(ftype)} and "
+                                   f"{object_name(ttype)}", {"type": [str(name)]})
+        return definition
+
+    def _v3_create(self, request: Request, body: Any, from_type: str, to_type: str) -> Response:
+        started = _now_iso()
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        inputs = self._inputs(body, MAX_CREATE)
+        parsed = [(item, self._v3_definition(ftype, ttype, item.get("type") if isinstance(item, dict) else None))
+                  for item in inputs]
+        results, errors = [], []
+        for item, definition in parsed:
+            from_id, to_id = self._ref_id(item.get("from")), self._ref_id(item.get("to"))
+            try:
+                if from_id is None:
+                    raise self._invalid_object(ftype, (item.get("from") or {}).get("id"))
+                if to_id is None:
+                    raise self._invalid_object(ttype, (item.get("to") or {}).get("id"))
+                self.state.apply_types(ftype, from_id, ttype, to_id, [definition.spec], replace=False)
+            except StateError as exc:
+                errors.append(_item_error(exc))
+                continue
+            inverse = self.state.defs[(ttype, ftype)][(definition.category, definition.inverse_id)]
+            results.append({"from": {"id": str(from_id)}, "to": {"id": str(to_id)}, "type": definition.name})
+            results.append({"from": {"id": str(to_id)}, "to": {"id": str(from_id)}, "type": inverse.name})
+        status = 207 if errors else self.config.v3_create_status
+        return Response(status, self._envelope(results, started, errors))
+
+    def _v3_read(self, request: Request, body: Any, from_type: str, to_type: str) -> Response:
+        started = _now_iso()
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        inputs = self._inputs(body, MAX_READ)
+        size = self.config.v3_page_size
+        pair = self.state.defs.get((ftype, ttype), {})
+        primary_only = ttype == COMPANY and ftype in PRIMARY_COMPANY_TYPES
+        results, errors = [], []
+        for item in inputs:
+            raw_id = item.get("id") if isinstance(item, dict) else None
+            from_id = self._object_id(raw_id)
+            # v3 inputs take no cursor: HubSpot ignores ``after`` there (hubspot-api-python#187)
+            if from_id is None:
+                entries: list[tuple[int, set[tuple[str, int]]]] = []
+            elif primary_only:
+                primary = self.state.primary_company(ftype, from_id)
+                entries = [] if primary is None else [(primary, self.state.types_between(ftype, from_id, ttype, primary))]
+            else:
+                targets = self.state.targets(ftype, from_id, ttype)
+                entries = [(i, targets[i]) for i in sorted(targets)]
+            if not entries:
+                errors.append(self._no_associations(ftype, ttype, raw_id))
+                continue
+            page = entries[:size]
+            to = [{"id": str(to_id), "type": self._v3_name(pair, specs)} for to_id, specs in page]
+            result: dict[str, Any] = {"from": {"id": str(from_id)}, "to": to}
+            if len(entries) > size:
+                cursor = self._encode_cursor(ttype, page[-1][0])
+                link = (f"{request.base_url}/crm/v3/objects/{ftype}/{from_id}/associations/{ttype}"
+                        f"?after={quote(cursor)}")
+                result["paging"] = {"next": {"after": cursor, "link": link}}
+            results.append(result)
+        status = 207 if errors else 200
+        return Response(status, self._envelope(results, started, errors))
+
+    @staticmethod
+    def _v3_name(pair: dict[tuple[str, int], Definition], specs: set[tuple[str, int]]) -> str:
+        """One v3 type per associated record: the primary type's name if set, else the unlabeled type's."""
+        defs = [pair[s] for s in specs if s in pair]
+        for definition in defs:
+            if definition.primary:
+                return definition.name
+        for definition in defs:
+            if definition.unlabeled:
+                return definition.name
+        return defs[0].name if defs else ""
+
+    def _v3_archive(self, request: Request, body: Any, from_type: str, to_type: str) -> Response:
+        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        inputs = self._inputs(body, MAX_OTHER)
+        parsed = [(item, self._v3_definition(ftype, ttype, item.get("type") if isinstance(item, dict) else None))
+                  for item in inputs]
+        for item, definition in parsed:
+            from_id, to_id = self._ref_id(item.get("from")), self._ref_id(item.get("to"))
+            if from_id is not None and to_id is not None:
+                self.state.remove_types(ftype, from_id, ttype, to_id, [definition.spec])
+        return Response(204)
+
+    # ------------------------------------------------------------------ OAuth
+    def _oauth_token(self, request: Request) -> Response:
+        form = {k: v[0] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
+        if request.path.startswith("/oauth/v1/"):  # v1 also took parameters in the query string
+            for key, values in parse_qs(request.query).items():
+                form.setdefault(key, values[0])
+        grant = form.get("grant_type")
+        if grant != "refresh_token":
+            return Response(400, {"status": "BAD_GRANT_TYPE", "message": f"grant_type {grant} is not supported here",
+                                  "correlationId": str(uuid.uuid4()), "error": "unsupported_grant_type",
+                                  "error_description": "only the refresh_token grant is emulated"})
+        client_id, secret, refresh = form.get("client_id", ""), form.get("client_secret", ""), form.get("refresh_token", "")
+        with self.meta_lock:
+            client = self.oauth_clients.get(client_id)
+            if client is None or not secrets.compare_digest(client[0], secret):
+                return Response(400, {"status": "BAD_CLIENT_ID", "message": "missing or unknown client id",
+                                      "correlationId": str(uuid.uuid4()), "error": "invalid_client",
+                                      "error_description": "missing or unknown client id"})
+            if refresh not in client[1]:
+                return Response(400, {"status": "BAD_REFRESH_TOKEN",
+                                      "message": "refresh token is invalid, expired or revoked",
+                                      "correlationId": str(uuid.uuid4()), "error": "invalid_grant",
+                                      "error_description": "refresh token is invalid, expired or revoked"})
+            access = "emu-" + secrets.token_urlsafe(32)
+            lifetime = self.config.oauth_token_lifetime
+            self.access_tokens[access] = (client_id, time.time() + lifetime)
+        body: dict[str, Any] = {"token_type": "bearer", "refresh_token": refresh, "access_token": access,
+                                "expires_in": lifetime}
+        if request.path.startswith("/oauth/v3/"):
+            body.update({"hub_id": 1, "scopes": ["crm.objects.contacts.read", "crm.objects.contacts.write"]})
+        return Response(200, body)
+
+    # ------------------------------------------------------------------ admin API
+    def _admin(self, request: Request) -> Response:
+        path = request.path.rstrip("/")
+        method = request.method
+        body = self._json(request) if request.body else None
+        data = body if isinstance(body, dict) else {}
+        if path == "/_emulator/health" and method == "GET":
+            return Response(200, {"status": "ok"}, endpoint="admin")
+        if path == "/_emulator/reset" and method == "POST":
+            self.reset(seed=data.get("seed"))
+            return Response(200, {"status": "reset"}, endpoint="admin")
+        if path == "/_emulator/config" and method == "GET":
+            return Response(200, self.config.as_dict(), endpoint="admin")
+        if path == "/_emulator/config" and method in ("POST", "PATCH", "PUT"):
+            self.configure(**data)
+            return Response(200, self.config.as_dict(), endpoint="admin")
+        if path == "/_emulator/state" and method == "GET":
+            return Response(200, self.dump(), endpoint="admin")
+        if path == "/_emulator/counters" and method == "GET":
+            return Response(200, self.counters(), endpoint="admin")
+        if path == "/_emulator/fixture" and method == "POST":
+            self.load_fixture(data)
+            return Response(200, {"status": "loaded"}, endpoint="admin")
+        if path == "/_emulator/records" and method == "POST":
+            self.load_fixture({"records": {data["objectType"]: data["ids"]}})
+            return Response(200, {"status": "created"}, endpoint="admin")
+        if path == "/_emulator/records" and method == "DELETE":
+            with self.state.lock:
+                self.state.delete_records(self._object_type(data["objectType"]), [int(i) for i in data["ids"]])
+            return Response(200, {"status": "deleted"}, endpoint="admin")
+        if path == "/_emulator/labels" and method == "POST":
+            with self.state.lock:
+                created = self.state.create_label(self._object_type(data["fromObjectType"]),
+                                                  self._object_type(data["toObjectType"]), data["name"],
+                                                  data["label"], data.get("inverseLabel"))
+            return Response(200, {"results": [d.as_label() for d in created]}, endpoint="admin")
+        if path == "/_emulator/associations" and method == "POST":
+            self.load_fixture({"associations": data.get("associations", [data])})
+            return Response(200, {"status": "created"}, endpoint="admin")
+        if path == "/_emulator/oauth-clients" and method == "POST":
+            self.add_oauth_client(data["clientId"], data["clientSecret"], data["refreshToken"])
+            return Response(200, {"status": "registered", "clientId": data["clientId"]}, endpoint="admin")
+        raise ApiError(404, error_body(f"Unknown admin endpoint {method} {request.path}", "OBJECT_NOT_FOUND"))
+
+
+def split_target(target: str) -> tuple[str, str]:
+    parts = urlsplit(target)
+    return parts.path or "/", parts.query

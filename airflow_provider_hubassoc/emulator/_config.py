@@ -1,0 +1,104 @@
+"""Emulator knobs: one typed, validated object, settable at start and at run time (``configure``/admin API)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_SHARES = ("fault_500", "fault_502", "fault_503", "fault_429", "fault_drop", "fault_slow")
+
+
+@dataclass
+class EmulatorConfig:
+    """All run-time knobs. Field docs are what ``--help`` and the README show.
+
+    Shares are probabilities in ``[0, 1]`` drawn once per API request from ``random.Random(seed)`` in the
+    order requests arrive, so a single-threaded client replays exactly with the same seed.
+    """
+
+    #: "replace": PUT / batch create set the pair's labels to exactly what is sent (HubSpot's v4 guide);
+    #: "merge": labels are added to those the pair already has.
+    label_write_semantics: str = "replace"
+    #: rolling 10-second window per token/app (None = unlimited, no window headers)
+    requests_per_10_seconds: int | None = 100
+    #: daily budget per account (None = unlimited, no daily headers)
+    daily_limit: int | None = 250_000
+    #: seconds sent in ``Retry-After`` on 429 (None = header not sent; HubSpot does not document it for 429)
+    retry_after: float | None = None
+    #: records with ids 1..auto_record_max exist for every object type without seeding
+    auto_records: bool = True
+    auto_record_max: int = 10**12
+    #: per-input page size of v4/dated batch read and page size cap of the per-record GET list
+    batch_read_page_size: int = 500
+    #: page size of v3 batch read (HubSpot: 100 per record)
+    v3_page_size: int = 100
+    #: status of a fully successful v3 batch/create (HubSpot: 201 per spec, 200 observed since 2025-08-21)
+    v3_create_status: int = 200
+    #: lifetime in seconds of OAuth access tokens issued by /oauth/v1/token
+    oauth_token_lifetime: int = 1800
+    #: fully qualified custom object names accepted in paths, e.g. {"p123_cars": "2-123"}
+    custom_objects: dict[str, str] = field(default_factory=dict)
+    #: fixed latency added to every API response, seconds
+    latency: float = 0.0
+    #: extra latency drawn uniformly from [0, jitter], seconds
+    jitter: float = 0.0
+    fault_500: float = 0.0
+    fault_502: float = 0.0
+    fault_503: float = 0.0
+    fault_429: float = 0.0
+    #: share of requests whose connection is closed without a response
+    fault_drop: float = 0.0
+    #: share of requests answered only after ``slow_seconds``
+    fault_slow: float = 0.0
+    slow_seconds: float = 5.0
+    #: restrict faults to these endpoints: endpoint names (see ``counters()``) or path regexes; empty = all
+    fault_endpoints: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        if self.label_write_semantics not in ("replace", "merge"):
+            raise ValueError("label_write_semantics must be 'replace' or 'merge'")
+        for name in _SHARES:
+            value = float(getattr(self, name))
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value}")
+            setattr(self, name, value)
+        if sum(getattr(self, n) for n in _SHARES) > 1.0 + 1e-9:
+            raise ValueError("the fault shares together must not exceed 1")
+        for name in ("latency", "jitter", "slow_seconds"):
+            if float(getattr(self, name)) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        for name in ("requests_per_10_seconds", "daily_limit"):
+            value = getattr(self, name)
+            if value is not None and int(value) < 1:
+                raise ValueError(f"{name} must be >= 1 or None (unlimited)")
+        if self.batch_read_page_size < 1 or self.v3_page_size < 1:
+            raise ValueError("page sizes must be >= 1")
+        if self.v3_create_status not in (200, 201):
+            raise ValueError("v3_create_status must be 200 or 201")
+        for pattern in self.fault_endpoints:
+            re.compile(pattern)
+
+    def update(self, **knobs: Any) -> None:
+        """Set knobs by name; unknown names and invalid values raise ``ValueError`` and change nothing."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(knobs) - names)
+        if unknown:
+            raise ValueError(f"unknown emulator knob(s): {', '.join(unknown)}")
+        candidate = dataclasses.replace(self, **knobs)
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, getattr(candidate, f.name))
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def knob_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    def fault_shares(self) -> list[tuple[str, float]]:
+        return [(name[len("fault_"):], getattr(self, name)) for name in _SHARES]

@@ -1,0 +1,242 @@
+"""The HTTP side of the emulator and its Python face, :class:`HubSpotEmulator`.
+
+Standard library only: ``ThreadingHTTPServer`` speaking HTTP/1.1 with keep-alive, one daemon thread per
+connection, so dozens of concurrent clients are served without anything to install.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from ._app import EmulatorApp, Request, Response, split_target
+from ._types import UnknownObjectType, object_type_id
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "HubSpotEmulator/1"
+    server: _Server
+
+    def _serve(self) -> None:
+        length = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = self._read_chunked()
+        else:
+            body = self.rfile.read(int(length)) if length else b""
+        path, query = split_target(self.path)
+        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        request = Request(self.command, path, query, {k.lower(): v for k, v in self.headers.items()}, body,
+                          base_url=f"http://{host}")
+        response = self.server.app.handle(request)
+        if response.delay > 0:
+            time.sleep(response.delay)
+        if response.drop:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        self._send(response)
+
+    def _read_chunked(self) -> bytes:
+        chunks = []
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                self.rfile.readline()
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    def _send(self, response: Response) -> None:
+        payload = b"" if response.body is None else json.dumps(response.body, separators=(",", ":")).encode()
+        self.send_response(response.status)
+        if response.body is not None:
+            self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if payload and self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature fixed by the base class
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], app: EmulatorApp, verbose: bool = False) -> None:
+        super().__init__(address, _Handler)
+        self.app = app
+        self.verbose = verbose
+
+
+class HubSpotEmulator:
+    """A local HubSpot Associations API on a background thread.
+
+    ``with HubSpotEmulator(seed=1) as emu:`` starts on a free loopback port; ``emu.base_url`` and
+    ``emu.token`` are what a client needs. Knobs are :class:`~._config.EmulatorConfig` fields, also
+    settable later with :meth:`configure` or the admin API (``POST {base_url}/_emulator/config``).
+
+    :param host: interface to bind; the admin API has no auth, so keep the default loopback address.
+    :param port: 0 picks a free port.
+    :param token: the private-app token accepted as ``Authorization: Bearer <token>``.
+    :param seed: seed of the random draws for faults and jitter (replayable runs).
+    """
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, token: str = "test-token", seed: int | None = None,
+                 verbose: bool = False, **knobs: Any) -> None:
+        self.app = EmulatorApp(token=token, seed=seed, **knobs)
+        self._host, self._port, self._verbose = host, port, verbose
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:  # the token is a credential: never shown
+        state = "running" if self._server else "stopped"
+        return f"<HubSpotEmulator {self.base_url if self._server else ''} {state}>"
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> HubSpotEmulator:
+        if self._server is not None:
+            return self
+        self._server = _Server((self._host, self._port), self.app, self._verbose)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name="hubspot-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server, self._thread = None, None
+
+    def serve_forever(self) -> None:
+        """Run in the calling thread (the CLI); returns on KeyboardInterrupt."""
+        self._server = _Server((self._host, self._port), self.app, self._verbose)
+        try:
+            self._server.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> HubSpotEmulator:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ addresses
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            return self._port
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        host = self._host if self._server is None else self._server.server_address[0]
+        if ":" in str(host):
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def token(self) -> str:
+        return self.app.token
+
+    def airflow_connection_env(self, conn_id: str = "hubspot_default", **extra: Any) -> dict[str, str]:
+        """``{"AIRFLOW_CONN_<ID>": "<json>"}`` pointing an Airflow ``hubspot`` connection at this emulator.
+
+        ``extra`` goes to the connection's extras (e.g. ``api_version="2026-03"``). Put the result in
+        ``os.environ`` (or ``monkeypatch.setenv``) and a DAG uses the emulator with zero edits.
+        """
+        connection = {"conn_type": "hubspot", "host": self.base_url, "password": self.token, "extra": extra}
+        return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(connection)}
+
+    # ------------------------------------------------------------------ state (Python API)
+    def _type(self, object_type: str) -> str:
+        try:
+            return object_type_id(object_type, self.app.config.custom_objects)
+        except UnknownObjectType:
+            raise ValueError(f"Unable to infer object type from: {object_type}") from None
+
+    def create_records(self, object_type: str, ids: Any) -> None:
+        """Make records exist (needed only when ``auto_records`` is off or ids are out of its range)."""
+        with self.app.state.lock:
+            self.app.state.create_records(self._type(object_type), [int(i) for i in ids])
+
+    def delete_records(self, object_type: str, ids: Any) -> None:
+        with self.app.state.lock:
+            self.app.state.delete_records(self._type(object_type), [int(i) for i in ids])
+
+    def associations(self, from_type: str, from_id: int, to_type: str) -> dict[int, list[dict[str, Any]]]:
+        """What the account holds from one record towards one object type: ``{to_id: [types]}``."""
+        with self.app.state.lock:
+            return self.app.state.view(self._type(from_type), int(from_id), self._type(to_type))
+
+    def associate(self, from_type: str, from_id: int, to_type: str, to_id: int,
+                  types: list[tuple[str, int]] | None = None) -> None:
+        """Seed an association (adds ``types`` plus the unlabeled type, like a merge write)."""
+        with self.app.state.lock:
+            self.app.state.apply_types(self._type(from_type), int(from_id), self._type(to_type), int(to_id),
+                                       list(types or []), replace=False)
+
+    def create_label(self, from_type: str, to_type: str, name: str, label: str,
+                     inverse_label: str | None = None) -> list[dict[str, Any]]:
+        """Create a user-defined label; returns its definitions (``category``, ``typeId``, ``label``)."""
+        with self.app.state.lock:
+            created = self.app.state.create_label(self._type(from_type), self._type(to_type), name, label,
+                                                  inverse_label)
+            return [d.as_label() for d in created]
+
+    def labels(self, from_type: str, to_type: str) -> list[dict[str, Any]]:
+        with self.app.state.lock:
+            return [d.as_label() for d in self.app.state.pair_definitions(self._type(from_type), self._type(to_type))]
+
+    def configure(self, **knobs: Any) -> None:
+        self.app.configure(**knobs)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.app.config.as_dict()
+
+    def counters(self) -> dict[str, dict[str, int]]:
+        """Requests served so far: ``{endpoint name: {status code or "dropped": count}}``."""
+        return self.app.counters()
+
+    def reset(self, seed: int | None = None) -> None:
+        self.app.reset(seed=seed)
+
+    def dump(self) -> dict[str, Any]:
+        return self.app.dump()
+
+    def load_fixture(self, data: dict[str, Any]) -> None:
+        self.app.load_fixture(data)
+
+    def oauth_client(self, client_id: str, client_secret: str, refresh_token: str) -> None:
+        """Register an OAuth app install whose refresh token ``POST /oauth/v1/token`` will accept."""
+        self.app.add_oauth_client(client_id, client_secret, refresh_token)
+
+    def add_token(self, token: str) -> None:
+        """Accept another private-app token (each has its own 10-second window)."""
+        self.app.tokens.add(token)
