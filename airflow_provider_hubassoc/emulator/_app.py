@@ -413,15 +413,15 @@ class EmulatorApp:
             found = route.pattern.match(request.path)
             if not found:
                 continue
-            path_matched = True
-            if route.method != request.method:
-                continue
             params = {k: v for k, v in found.groupdict().items() if v is not None or k == "version"}
             version = params.get("version")
             if version is not None and version != "v4":
                 dated = _DATED.match(version)
                 if not dated or (int(dated.group(1)), int(dated.group(2))) < _FIRST_DATED:
                     continue
+            path_matched = True
+            if route.method != request.method:
+                continue
             return route, params
         if path_matched:
             return _Route("unknown", request.method, re.compile(""), self._method_not_allowed), {}
@@ -471,6 +471,14 @@ class EmulatorApp:
 
     def _ref_id(self, ref: Any) -> int | None:
         return self._object_id(ref.get("id")) if isinstance(ref, dict) else None
+
+    def _require_ids(self, item: dict[str, Any], ftype: str, from_id: int | None, ttype: str,
+                     to_id: int | None) -> None:
+        """Reject an input whose ``from``/``to`` id cannot be a record id, as HubSpot reports invalid ids."""
+        if from_id is None:
+            raise self._invalid_object(ftype, (item.get("from") or {}).get("id"))
+        if to_id is None:
+            raise self._invalid_object(ttype, (item.get("to") or {}).get("id"))
 
     @staticmethod
     def _invalid_object(object_type: str, value: Any) -> StateError:
@@ -563,10 +571,7 @@ class EmulatorApp:
         for item, specs in parsed:
             from_id, to_id = self._ref_id(item.get("from")), self._ref_id(item.get("to"))
             try:
-                if from_id is None:
-                    raise self._invalid_object(ftype, (item.get("from") or {}).get("id"))
-                if to_id is None:
-                    raise self._invalid_object(ttype, (item.get("to") or {}).get("id"))
+                self._require_ids(item, ftype, from_id, ttype, to_id)
                 if not specs:  # accepted, creates nothing (reference §5, MJ#2743)
                     continue
                 self.state.apply_types(ftype, from_id, ttype, to_id, specs, replace=replace)
@@ -666,10 +671,7 @@ class EmulatorApp:
                 raise validation_error("Invalid input JSON: inputs must be objects")
             from_id, to_id = self._ref_id(item.get("from")), self._ref_id(item.get("to"))
             try:
-                if from_id is None:
-                    raise self._invalid_object(ftype, (item.get("from") or {}).get("id"))
-                if to_id is None:
-                    raise self._invalid_object(ttype, (item.get("to") or {}).get("id"))
+                self._require_ids(item, ftype, from_id, ttype, to_id)
                 results.extend(self._default_pair(ftype, from_id, ttype, to_id))
             except StateError as exc:
                 errors.append(_item_error(exc))
@@ -873,10 +875,7 @@ class EmulatorApp:
         for item, definition in parsed:
             from_id, to_id = self._ref_id(item.get("from")), self._ref_id(item.get("to"))
             try:
-                if from_id is None:
-                    raise self._invalid_object(ftype, (item.get("from") or {}).get("id"))
-                if to_id is None:
-                    raise self._invalid_object(ttype, (item.get("to") or {}).get("id"))
+                self._require_ids(item, ftype, from_id, ttype, to_id)
                 self.state.apply_types(ftype, from_id, ttype, to_id, [definition.spec], replace=False)
             except StateError as exc:
                 errors.append(_item_error(exc))

@@ -1,0 +1,353 @@
+"""Auth, rate limits, fault injection, path prefixes, admin API, CLI and fixtures of the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+import requests
+from emulator_helpers import Client, pair, spec
+
+from airflow_provider_hubassoc.emulator import HubSpotEmulator
+
+V4 = "/crm/v4/associations"
+
+
+@pytest.fixture
+def client(hubspot_emulator: HubSpotEmulator) -> Client:
+    return Client(hubspot_emulator)
+
+
+# ---------------------------------------------------------------------------------------------- auth
+def test_missing_or_wrong_token_is_401_invalid_authentication(hubspot_emulator: HubSpotEmulator) -> None:
+    """401 body as widely captured: INVALID_AUTHENTICATION, "Authentication credentials not found..." (§11.2)."""
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
+        response = requests.get(f"{hubspot_emulator.base_url}{V4}/contacts/companies/labels", headers=headers,
+                                timeout=10)
+        assert response.status_code == 401
+        body = response.json()
+        assert body["category"] == "INVALID_AUTHENTICATION"
+        assert body["message"].startswith("Authentication credentials not found.")
+        assert body["status"] == "error" and body["correlationId"]
+
+
+def test_oauth_refresh_grant_issues_short_lived_tokens(hubspot_emulator: HubSpotEmulator) -> None:
+    """Refresh-token grant at POST /oauth/v1/token (form-encoded) returns token_type, refresh_token,
+    access_token, expires_in; invalid refresh tokens get invalid_grant / BAD_REFRESH_TOKEN (§13)."""
+    hubspot_emulator.oauth_client("client-1", "secret-1", "refresh-1")
+    hubspot_emulator.configure(oauth_token_lifetime=120)
+    form = {"grant_type": "refresh_token", "client_id": "client-1", "client_secret": "secret-1",
+            "refresh_token": "refresh-1"}
+    issued = requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", data=form, timeout=10)
+    assert issued.status_code == 200
+    token = issued.json()
+    assert token["token_type"] == "bearer" and token["expires_in"] == 120 and token["refresh_token"] == "refresh-1"
+    oauth = Client(hubspot_emulator, token=token["access_token"])
+    labels = oauth.get(f"{V4}/contacts/companies/labels")
+    assert labels.status_code == 200
+    assert "X-HubSpot-RateLimit-Daily" not in labels.headers  # not sent for OAuth-authorised calls (§12.3)
+    assert labels.headers["X-HubSpot-RateLimit-Max"] == "100"
+    bad = requests.post(f"{hubspot_emulator.base_url}/oauth/v3/token", data={**form, "refresh_token": "x"}, timeout=10)
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "invalid_grant" and bad.json()["status"] == "BAD_REFRESH_TOKEN"
+    v3 = requests.post(f"{hubspot_emulator.base_url}/oauth/v3/token", data=form, timeout=10).json()
+    assert "hub_id" in v3 and "scopes" in v3
+
+
+def test_expired_oauth_token_is_401(hubspot_emulator: HubSpotEmulator) -> None:
+    """Access tokens expire after their lifetime (30 min at HubSpot; a knob here) and are then refused."""
+    hubspot_emulator.oauth_client("client-1", "secret-1", "refresh-1")
+    hubspot_emulator.configure(oauth_token_lifetime=0)
+    token = requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", timeout=10,
+                          data={"grant_type": "refresh_token", "client_id": "client-1",
+                                "client_secret": "secret-1", "refresh_token": "refresh-1"}).json()
+    response = Client(hubspot_emulator, token=token["access_token"]).get(f"{V4}/contacts/companies/labels")
+    assert response.status_code == 401
+    assert response.json()["category"] == "EXPIRED_AUTHENTICATION"
+
+
+# ---------------------------------------------------------------------------------------------- rate limits
+def test_ten_second_window_headers_and_429_body(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
+    """X-HubSpot-RateLimit-* headers on responses; 429 body names TEN_SECONDLY_ROLLING (§12.3)."""
+    hubspot_emulator.configure(requests_per_10_seconds=3, retry_after=2)
+    remaining = [client.get(f"{V4}/contacts/companies/labels").headers["X-HubSpot-RateLimit-Remaining"]
+                 for _ in range(3)]
+    assert remaining == ["2", "1", "0"]
+    refused = client.get(f"{V4}/contacts/companies/labels")
+    assert refused.status_code == 429
+    body = refused.json()
+    assert body["policyName"] == "TEN_SECONDLY_ROLLING" and body["errorType"] == "RATE_LIMIT"
+    assert set(body) == {"status", "message", "errorType", "correlationId", "policyName", "requestId"}
+    assert refused.headers["Retry-After"] == "2"
+    assert refused.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] == "10000"
+    assert refused.headers["X-HubSpot-RateLimit-Daily-Remaining"]
+
+
+def test_windows_are_per_token(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
+    """"The burst limit is per app; the daily limit is shared by all apps in the account" (§12.2)."""
+    hubspot_emulator.configure(requests_per_10_seconds=1, daily_limit=3)
+    hubspot_emulator.add_token("second-token")
+    other = Client(hubspot_emulator, token="second-token")
+    assert client.get(f"{V4}/contacts/companies/labels").status_code == 200
+    assert other.get(f"{V4}/contacts/companies/labels").status_code == 200
+    assert client.get(f"{V4}/contacts/companies/labels").json()["policyName"] == "TEN_SECONDLY_ROLLING"
+    hubspot_emulator.configure(requests_per_10_seconds=None)
+    assert client.get(f"{V4}/contacts/companies/labels").status_code == 200
+    daily = other.get(f"{V4}/contacts/companies/labels")
+    assert daily.status_code == 429
+    assert daily.json()["policyName"] == "DAILY" and daily.json()["message"] == "You have reached your daily limit."
+    assert "Retry-After" not in daily.headers
+
+
+def test_unlimited_sends_no_window_headers(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
+    hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=None)
+    response = client.get(f"{V4}/contacts/companies/labels")
+    assert response.status_code == 200
+    assert not [h for h in response.headers if h.lower().startswith("x-hubspot-ratelimit")]
+
+
+# ---------------------------------------------------------------------------------------------- faults
+def _statuses(client: Client, count: int) -> list[int | str]:
+    out: list[int | str] = []
+    for _ in range(count):
+        try:
+            out.append(client.get(f"{V4}/contacts/companies/labels").status_code)
+        except requests.ConnectionError:
+            out.append("dropped")
+            client.session.close()
+    return out
+
+
+def test_faults_are_deterministic_with_a_seed(hubspot_emulator: HubSpotEmulator) -> None:
+    """Same seed, same request order -> same faults, so a failing test can be replayed."""
+    knobs = {"fault_500": 0.1, "fault_502": 0.1, "fault_503": 0.1, "fault_429": 0.1, "fault_drop": 0.1,
+             "requests_per_10_seconds": None}
+    runs = []
+    for _ in range(2):
+        hubspot_emulator.reset(seed=42)
+        hubspot_emulator.configure(**knobs)
+        runs.append(_statuses(Client(hubspot_emulator), 60))
+    assert runs[0] == runs[1]
+    assert {500, 502, 503, 429, "dropped", 200} <= set(runs[0])
+    counted = hubspot_emulator.counters()["labels.list"]
+    assert counted["dropped"] == runs[1].count("dropped")
+    assert sum(counted.values()) == 60
+
+
+def test_faults_only_on_chosen_endpoints(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
+    hubspot_emulator.configure(fault_503=1.0, fault_endpoints=["batch.read", r"/labels$"])
+    assert client.get(f"{V4}/contacts/companies/labels").status_code == 503
+    assert client.post(f"{V4}/contacts/companies/batch/read", {"inputs": [{"id": "1"}]}).status_code == 503
+    assert client.put("/crm/v4/objects/contacts/1/associations/companies/2", [spec(279)]).status_code == 201
+    # an injected fault changes nothing
+    hubspot_emulator.configure(fault_503=1.0, fault_endpoints=["batch.create"])
+    assert client.post(f"{V4}/contacts/deals/batch/create", {"inputs": [pair(1, 2, spec(4))]}).status_code == 503
+    assert hubspot_emulator.associations("contacts", 1, "deals") == {}
+
+
+def test_injected_429_has_hubspot_body(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
+    hubspot_emulator.configure(fault_429=1.0, retry_after=1)
+    response = client.get(f"{V4}/contacts/companies/labels")
+    assert response.status_code == 429
+    assert response.json()["policyName"] == "TEN_SECONDLY_ROLLING"
+    assert response.headers["Retry-After"] == "1"
+
+
+def test_slow_responses_exceed_client_timeout(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
+    """A slow fault answers only after ``slow_seconds``: a client with a shorter read timeout gives up."""
+    hubspot_emulator.configure(fault_slow=1.0, slow_seconds=1.5)
+    with pytest.raises(requests.ReadTimeout):
+        client.session.get(f"{client.base}{V4}/contacts/companies/labels", timeout=0.2)
+
+
+def test_invalid_knobs_are_refused(hubspot_emulator: HubSpotEmulator) -> None:
+    with pytest.raises(ValueError, match="unknown emulator knob"):
+        hubspot_emulator.configure(no_such_knob=1)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        hubspot_emulator.configure(fault_500=2)
+    with pytest.raises(ValueError, match="label_write_semantics"):
+        hubspot_emulator.configure(label_write_semantics="append")
+    assert hubspot_emulator.config["fault_500"] == 0.0
+
+
+# ---------------------------------------------------------------------------------------------- prefixes
+@pytest.mark.parametrize("prefix", ["/crm/v4/associations", "/crm/associations/v4", "/crm/associations/2026-03",
+                                    "/crm/associations/2026-09", "/crm/associations/2027-03"])
+def test_association_prefixes(client: Client, prefix: str) -> None:
+    """Every prefix HubSpot serves: v4, the spec's /crm/associations/v4 alias, dated versions >= 2026-03 (§6, §10)."""
+    created = client.post(f"{prefix}/contacts/companies/labels", {"name": "billing", "label": "Billing"})
+    assert created.status_code == 200
+    listed = client.get(f"{prefix}/contacts/companies/labels").json()["results"]
+    assert "Billing" in {r["label"] for r in listed}
+
+
+def test_dated_archive_returns_200_with_body(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
+    """"In the dated specs batch/archive, batch/labels/archive and configurations purge return 200 with a
+    BatchResponse body instead of 204" (§10)."""
+    hubspot_emulator.associate("contacts", 1, "companies", 2)
+    response = client.post("/crm/associations/2026-03/contacts/companies/batch/archive",
+                           {"inputs": [{"from": {"id": "1"}, "to": [{"id": "2"}]}]})
+    assert response.status_code == 200
+    assert response.json()["status"] == "COMPLETE"
+    assert hubspot_emulator.associations("contacts", 1, "companies") == {}
+    v4 = client.post(f"{V4}/contacts/companies/batch/archive", {"inputs": [{"from": {"id": "1"}, "to": [{"id": "2"}]}]})
+    assert v4.status_code == 204 and v4.content == b""
+
+
+def test_dated_2026_09_create_answers_200(client: Client) -> None:
+    """"In the 2026-09 spec batch/create and batch/read list only 200 (no 207)" (§10)."""
+    assert client.post("/crm/associations/2026-09/contacts/companies/batch/create",
+                       {"inputs": [pair(1, 2, spec(279))]}).status_code == 200
+    assert client.post("/crm/associations/2026-09/contacts/companies/batch/read",
+                       {"inputs": [{"id": "1"}, {"id": "5"}]}).status_code == 200
+    assert client.post("/crm/associations/2026-03/contacts/companies/batch/read",
+                       {"inputs": [{"id": "1"}, {"id": "5"}]}).status_code == 207
+
+
+def test_dated_record_endpoints(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
+    response = client.put("/crm/objects/2026-03/line_items/7791176460/associations/default/deals/14795354663")
+    assert response.status_code == 200
+    ids = {(r["from"]["id"], r["associationSpec"]["associationTypeId"]) for r in response.json()["results"]}
+    assert ids == {("7791176460", 20), ("14795354663", 19)}
+
+
+@pytest.mark.parametrize("path", ["/crm/associations/2025-09/contacts/companies/labels",
+                                  "/crm/associations/2026-13/contacts/companies/labels",
+                                  "/crm/v5/associations/contacts/companies/labels"])
+def test_unknown_versions_are_404(client: Client, path: str) -> None:
+    assert client.get(path).status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------- admin API
+def test_admin_api(hubspot_emulator: HubSpotEmulator) -> None:
+    """Admin endpoints under /_emulator/ need no token (loopback only by default)."""
+    base = f"{hubspot_emulator.base_url}/_emulator"
+    assert requests.post(f"{base}/config", json={"auto_records": False}, timeout=10).json()["auto_records"] is False
+    assert requests.post(f"{base}/records", json={"objectType": "contacts", "ids": [5]}, timeout=10).ok
+    assert requests.post(f"{base}/records", json={"objectType": "companies", "ids": [6]}, timeout=10).ok
+    label = requests.post(f"{base}/labels", timeout=10, json={"fromObjectType": "contacts", "toObjectType": "companies",
+                                                              "name": "owner", "label": "Owner"}).json()
+    type_id = label["results"][0]["typeId"]
+    assert requests.post(f"{base}/associations", timeout=10, json={
+        "fromObjectType": "contacts", "fromObjectId": 5, "toObjectType": "companies", "toObjectId": 6,
+        "types": [{"associationCategory": "USER_DEFINED", "associationTypeId": type_id}]}).ok
+    Client(hubspot_emulator).get(f"{V4}/contacts/companies/labels")
+    state = requests.get(f"{base}/state", timeout=10).json()
+    assert state["records"] == {"0-1": [5], "0-2": [6]}
+    assert {"category": "USER_DEFINED", "typeId": type_id} in state["associations"][0]["types"]
+    assert requests.get(f"{base}/counters", timeout=10).json() == {"labels.list": {"200": 1}}
+    assert requests.post(f"{base}/reset", json={}, timeout=10).ok
+    assert hubspot_emulator.dump()["associations"] == []
+    assert requests.post(f"{base}/config", json={"fault_500": 5}, timeout=10).status_code == 400
+    assert requests.get(f"{base}/nothing", timeout=10).status_code == 404
+
+
+def test_fixture_file_seeds_state(hubspot_emulator: HubSpotEmulator) -> None:
+    hubspot_emulator.load_fixture({
+        "records": {"deals": [1]},
+        "labels": [{"fromObjectType": "deals", "toObjectType": "contacts", "name": "buyer", "label": "Buyer",
+                    "inverseLabel": "Bought"}],
+        "associations": [{"fromObjectType": "deals", "fromObjectId": 1, "toObjectType": "contacts", "toObjectId": 2,
+                          "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}]}],
+        "oauthClients": [{"clientId": "c", "clientSecret": "s", "refreshToken": "r"}],
+        "tokens": ["another"],
+    })
+    assert hubspot_emulator.associations("deals", 1, "contacts") == {2: [{"category": "HUBSPOT_DEFINED", "typeId": 3,
+                                                                         "label": None}]}
+    assert Client(hubspot_emulator, token="another").get(f"{V4}/deals/contacts/labels").status_code == 200
+
+
+def test_repr_hides_token() -> None:
+    emulator = HubSpotEmulator(token="super-secret-token")
+    with emulator:
+        assert "super-secret-token" not in repr(emulator)
+
+
+# ---------------------------------------------------------------------------------------------- fixtures, CLI
+def test_connection_fixture_points_airflow_at_emulator(hubspot_connection: str,
+                                                       hubspot_emulator: HubSpotEmulator) -> None:
+    from airflow.models.connection import Connection
+
+    connection = Connection.get_connection_from_secrets(hubspot_connection)
+    assert connection.conn_type == "hubspot"
+    assert connection.host == hubspot_emulator.base_url
+    assert connection.password == hubspot_emulator.token
+    raw = json.loads(os.environ["AIRFLOW_CONN_HUBSPOT_DEFAULT"])
+    assert raw["host"] == hubspot_emulator.base_url
+
+
+def test_connection_env_extras(hubspot_emulator: HubSpotEmulator) -> None:
+    env = hubspot_emulator.airflow_connection_env("my_hub", api_version="2026-03")
+    assert json.loads(env["AIRFLOW_CONN_MY_HUB"])["extra"] == {"api_version": "2026-03"}
+
+
+def test_serves_32_concurrent_keep_alive_connections(hubspot_emulator: HubSpotEmulator) -> None:
+    """All 32 clients are connected at once (a barrier holds them) and each gets its answers."""
+    hubspot_emulator.configure(requests_per_10_seconds=None)
+    barrier = threading.Barrier(32)
+    results: list[int] = []
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        client = Client(hubspot_emulator)
+        first = client.put(f"/crm/v4/objects/contacts/{n + 1}/associations/companies/1", [spec(279)]).status_code
+        barrier.wait(timeout=60)
+        second = client.get(f"/crm/v4/objects/contacts/{n + 1}/associations/companies").status_code
+        with lock:
+            results.extend([first, second])
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(results) == [200] * 32 + [201] * 32
+    assert len(hubspot_emulator.associations("companies", 1, "contacts")) == 32
+
+
+def test_cli_serves_and_prints_url(tmp_path: pytest.TempPathFactory) -> None:
+    fixture = tmp_path / "fixture.json"  # type: ignore[operator]
+    fixture.write_text(json.dumps({"records": {"contacts": [1]}}))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_hubassoc.emulator", "--port", "0", "--token", "cli-token",
+         "--no-auto-records", "--fixture", str(fixture), "--requests-per-10-seconds", "0"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().strip()
+        assert first.startswith("HubSpot emulator listening on http://127.0.0.1:")
+        base = first.rsplit(" ", 1)[1]
+        assert process.stdout.readline().strip() == "token: cli-token"
+        headers = {"Authorization": "Bearer cli-token"}
+        ok = requests.put(f"{base}/crm/v4/objects/contacts/1/associations/contacts/1",
+                          json=[spec(449)], headers=headers, timeout=10)
+        assert ok.status_code == 201
+        missing = requests.put(f"{base}/crm/v4/objects/contacts/1/associations/contacts/2",
+                               json=[spec(449)], headers=headers, timeout=10)
+        assert missing.status_code == 400
+        config = requests.get(f"{base}/_emulator/config", timeout=10).json()
+        assert config["requests_per_10_seconds"] is None and config["auto_records"] is False
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_cli_help_lists_every_knob() -> None:
+    from airflow_provider_hubassoc.emulator import EmulatorConfig
+
+    text = subprocess.run([sys.executable, "-m", "airflow_provider_hubassoc.emulator", "--help"],
+                          capture_output=True, text=True, check=True).stdout
+    for name in EmulatorConfig.knob_names():
+        assert "--" + name.replace("_", "-") in text
+
+
+def test_emulator_does_not_import_airflow_or_the_hook() -> None:
+    code = ("import sys, airflow_provider_hubassoc.emulator.__main__; "
+            "bad = [m for m in sys.modules if m == 'airflow' or m.startswith('airflow.') "
+            "or m.startswith('airflow_provider_hubassoc.hooks')]; print(bad)")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "[]"
