@@ -190,6 +190,11 @@ class HubSpotAssociationsHook(BaseHook):
     def _label_lock(self) -> threading.Lock:
         return threading.Lock()
 
+    @cached_property
+    def _label_names(self) -> dict[tuple[str, str, str], dict[int, str]]:
+        """Internal names of labels this hook created (HubSpot's listing does not return them)."""
+        return {}
+
     def _forget_labels(self, version: str, from_type: str, to_type: str) -> None:
         with self._label_lock:
             self._label_cache.pop((version, from_type, to_type), None)
@@ -212,6 +217,8 @@ class HubSpotAssociationsHook(BaseHook):
             name = known.get(parsed.type_id) if parsed.category == "HUBSPOT_DEFINED" else None
             if parsed.category == "HUBSPOT_DEFINED" and parsed.label is None and name is None:
                 name = "unlabeled"
+            if name is None and parsed.type_id is not None:
+                name = self._label_names.get((version, f, t), {}).get(parsed.type_id)
             types.append(AssociationType(parsed.category, parsed.type_id, parsed.label, name))
         with self._label_lock:
             self._label_cache[(version, f, t)] = types
@@ -270,8 +277,12 @@ class HubSpotAssociationsHook(BaseHook):
         if inverse_label is not None:
             body["inverseLabel"] = inverse_label
         _status, response = self._send("POST", association_path(version, f"associations/{f}/{t}/labels"), json=body)
+        created = [AssociationType.from_api(item, name=name) for item in (response or {}).get("results", [])]
+        with self._label_lock:
+            names = self._label_names.setdefault((version, f, t), {})
+            names.update({x.type_id: name for x in created if x.type_id is not None})
         self._forget_labels(version, f, t)
-        return [AssociationType.from_api(item, name=name) for item in (response or {}).get("results", [])]
+        return created
 
     def update_label(
         self,
@@ -556,7 +567,7 @@ class HubSpotAssociationsHook(BaseHook):
             labeled = [p for p in unique if p.types]
             plain = [p for p in unique if not p.types]
             for part in _split(plain, DEFAULT_LIMIT):
-                self._write(outcome, "POST", default_path, part, _default_payload)
+                self._write(outcome, "POST", default_path, part, _default_payload, f, t)
             if labeled:
                 existing = self._existing_types(version, f, t, [(p.from_id, p.to_id) for p in labeled], outcome)
                 merged = [
@@ -565,7 +576,7 @@ class HubSpotAssociationsHook(BaseHook):
                     for p in labeled
                 ]
                 for part in _split(merged, CREATE_LIMIT):
-                    self._write(outcome, "POST", labeled_path, part, _create_payload)
+                    self._write(outcome, "POST", labeled_path, part, _create_payload, f, t)
             return outcome
 
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
@@ -597,7 +608,7 @@ class HubSpotAssociationsHook(BaseHook):
         def work(chunk: Chunk[_Pair]) -> _Outcome:
             unique, skipped = _collapse(chunk.items)
             outcome = _Outcome(skipped=skipped)
-            self._write(outcome, "POST", path, unique, _archive_payload)
+            self._write(outcome, "POST", path, unique, _archive_payload, f, t)
             return outcome
 
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
@@ -641,7 +652,7 @@ class HubSpotAssociationsHook(BaseHook):
         def work(chunk: Chunk[_Pair]) -> _Outcome:
             unique, skipped = _collapse(chunk.items)
             outcome = _Outcome(skipped=skipped)
-            self._write(outcome, "POST", path, unique, _create_payload)
+            self._write(outcome, "POST", path, unique, _create_payload, f, t)
             return outcome
 
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
@@ -792,7 +803,7 @@ class HubSpotAssociationsHook(BaseHook):
         def work(chunk: Chunk[_Pair]) -> _Outcome:
             unique, skipped = _collapse(chunk.items)
             outcome = _Outcome(skipped=skipped)
-            self._write(outcome, "POST", path, unique, payload)
+            self._write(outcome, "POST", path, unique, payload, f, t)
             return outcome
 
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
@@ -864,6 +875,8 @@ class HubSpotAssociationsHook(BaseHook):
         path: str,
         pairs: list[_Pair],
         payload: Callable[[list[_Pair]], Any],
+        f: str | None = None,
+        t: str | None = None,
     ) -> None:
         """Send one batch write; map a 207's errors to inputs. A 400 that names some inputs fails those and
         re-sends the rest (HubSpot refuses a whole batch for one bad id); one naming none fails them all."""
@@ -875,7 +888,7 @@ class HubSpotAssociationsHook(BaseHook):
                 outcome.requests += 1
                 body_error = {"category": error.category, "subCategory": error.sub_category,
                               "message": error.message, "context": error.context}
-                matched = _match_error(body_error, [(p.position, p.from_id, p.to_id) for p in remaining])
+                matched = _match_error(body_error, [(p.position, p.from_id, p.to_id) for p in remaining], f, t)
                 if not matched or len(matched) == len(remaining):
                     matched = [(p.position, p.from_id, p.to_id) for p in remaining]
                     remaining_after: list[_Pair] = []
@@ -892,7 +905,7 @@ class HubSpotAssociationsHook(BaseHook):
             failed_here: set[int] = set()
             unmatched = []
             for error in errors:
-                matched = _match_error(error, [(p.position, p.from_id, p.to_id) for p in remaining])
+                matched = _match_error(error, [(p.position, p.from_id, p.to_id) for p in remaining], f, t)
                 if not matched:
                     unmatched.append(error)
                     continue
@@ -1180,22 +1193,38 @@ def _sub_category(error: Mapping[str, Any]) -> str | None:
 _DIGITS = re.compile(r"(?<![\w-])(\d+)(?![\w-])")
 
 
-def _error_ids(error: Mapping[str, Any]) -> tuple[set[int], set[int], set[int]]:
+def _context_side(context: Mapping[str, Any], f: str | None, t: str | None) -> str | None:
+    """``"from"``/``"to"`` when the error's ``objectType`` tells which side its ``objectId`` is on."""
+    names = context.get("objectType")
+    names = names if isinstance(names, (list, tuple)) else [names] if names else []
+    if not names or f is None or t is None or f == t:
+        return None
+    try:
+        kind = normalize_object_type(str(names[0]))
+    except HubSpotInputError:
+        return None
+    return "from" if kind == f else "to" if kind == t else None
+
+
+def _error_ids(
+    error: Mapping[str, Any], f: str | None = None, t: str | None = None
+) -> tuple[set[int], set[int], set[int]]:
     """Record ids an error names: ``(from ids, to ids, ids of either side)``, from ``context`` when given,
     else from the digits in its message (HubSpot often names ids only there)."""
     from_ids: set[int] = set()
     to_ids: set[int] = set()
     any_ids: set[int] = set()
     context = error.get("context") if isinstance(error.get("context"), Mapping) else {}
+    side = _context_side(context or {}, f, t)
     for key, values in (context or {}).items():
         lowered = str(key).lower()
         if "type" in lowered or "id" not in lowered:
             continue
         values = values if isinstance(values, (list, tuple, set)) else [values]
         numbers = {n for n in (_as_int(str(v).split("=")[-1]) for v in values) if n is not None}
-        if lowered.startswith("from"):
+        if lowered.startswith("from") or (side == "from" and lowered == "objectid"):
             from_ids |= numbers
-        elif lowered.startswith("to"):
+        elif lowered.startswith("to") or (side == "to" and lowered == "objectid"):
             to_ids |= numbers
         else:
             any_ids |= numbers
@@ -1210,10 +1239,12 @@ def _error_ids(error: Mapping[str, Any]) -> tuple[set[int], set[int], set[int]]:
 
 
 def _match_error(
-    error: Mapping[str, Any], candidates: list[tuple[int, int, int | None]]
+    error: Mapping[str, Any], candidates: list[tuple[int, int, int | None]], f: str | None = None,
+    t: str | None = None,
 ) -> list[tuple[int, int, int | None]]:
-    """The inputs ``(position, from_id, to_id)`` an error is about; empty when it names none of them."""
-    from_ids, to_ids, any_ids = _error_ids(error)
+    """The inputs ``(position, from_id, to_id)`` an error is about; empty when it names none of them.
+    ``f``/``t`` (object types of the call) let an ``objectType`` in the context pick the side of its id."""
+    from_ids, to_ids, any_ids = _error_ids(error, f, t)
     if not (from_ids or to_ids or any_ids):
         return []
     matched = []

@@ -1,0 +1,70 @@
+"""Labels (association type definitions) through the hook, against the emulator over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_hubassoc.exceptions import HubSpotInputError
+
+
+def test_list_labels_names_hubspot_defined_types(hook):
+    labels = hook.list_labels("contacts", "companies")
+    by_id = {x.type_id: x for x in labels}
+    assert by_id[1].category == "HUBSPOT_DEFINED" and by_id[1].name == "primary"
+    assert by_id[279].label is None and by_id[279].name == "unlabeled"
+
+
+@pytest.mark.parametrize("api_version", ["v4", "2026-03"])
+def test_create_update_delete_a_paired_label(hook, emu, api_version):
+    created = hook.create_label(
+        "contact", "Companies", name="manager_employee", label="Manager", inverse_label="Employee",
+        api_version=api_version,
+    )
+    assert sorted(x.label for x in created) == ["Employee", "Manager"]
+    manager = next(x for x in created if x.label == "Manager")
+    assert manager.category == "USER_DEFINED"
+    assert any(x["label"] == "Manager" for x in emu.labels("contacts", "companies"))
+
+    hook.update_label("contacts", "companies", type_id=manager.type_id, label="Boss", api_version=api_version)
+    assert hook.get_label("contacts", "companies", "boss", api_version=api_version).type_id == manager.type_id
+
+    hook.delete_label("contacts", "companies", manager.type_id, api_version=api_version)
+    assert all(x["typeId"] != manager.type_id or x["category"] != "USER_DEFINED"
+               for x in emu.labels("contacts", "companies"))
+
+
+def test_get_label_by_text_name_or_id_case_insensitive(hook):
+    created = hook.create_label("deals", "contacts", name="decision_maker", label="Decision maker")[0]
+    assert hook.get_label("deal", "contact", "DECISION MAKER") == hook.get_label("0-3", "0-1", created.type_id)
+    assert hook.get_label("deals", "contacts", str(created.type_id)).label == "Decision maker"
+    assert hook.get_label("deals", "contacts", "decision_maker").type_id == created.type_id
+    assert hook.get_label("contacts", "companies", "Primary").type_id == 1
+    assert hook.get_label("companies", "contacts", "primary").type_id == 2
+    assert hook.get_label("contacts", "companies", "unlabeled").type_id == 279
+
+
+def test_label_cache_is_used_and_refreshed_once_on_a_miss(hook, emu, sent):
+    hook.get_label("contacts", "companies", "primary")
+    assert sent("labels.list") == 1
+    hook.get_label("contacts", "companies", "unlabeled")
+    assert sent("labels.list") == 1  # served from the cache
+
+    # A label created behind the hook's back is found after one refresh of the cache.
+    emu.create_label("contacts", "companies", "billing", "Billing contact")
+    assert hook.get_label("contacts", "companies", "billing contact").category == "USER_DEFINED"
+    assert sent("labels.list") == 2
+
+    with pytest.raises(HubSpotInputError, match="no association label 'nope'"):
+        hook.get_label("contacts", "companies", "nope")
+    assert sent("labels.list") == 3  # one refresh per miss, then a clear error
+
+
+def test_label_names_must_be_valid_before_sending(hook, sent):
+    for bad in ("1st", "has-hyphen", ""):
+        with pytest.raises(HubSpotInputError, match="name"):
+            hook.create_label("contacts", "companies", name=bad, label="X")
+    with pytest.raises(HubSpotInputError, match="object type"):
+        hook.list_labels("cars", "contacts")
+    with pytest.raises(HubSpotInputError, match="v4"):
+        hook.list_labels("contacts", "companies", api_version="v3")
+    assert sent() == 0
