@@ -227,10 +227,12 @@ class HubSpotAssociationsHook(BaseHook):
     def get_label(
         self, from_type: str, to_type: str, label: str | int, *, api_version: str | None = None
     ) -> AssociationType:
-        """Resolve a label by text or name (case-insensitive) or by type id, for one object pair.
+        """Resolve a label by text (case-insensitive) or by type id, for one object pair.
 
         Labels are cached per object pair; a miss refreshes the cache once (a label created elsewhere is found).
-        ``primary`` and ``unlabeled`` (also ``default``) name the HubSpot-defined types, whatever their text.
+        ``primary`` and ``unlabeled`` (also ``default``) name the HubSpot-defined types, whatever their text
+        (HubSpot renamed "Primary" in 2024). Internal names (``billing_contact``) resolve for labels this hook
+        created, as HubSpot's listing does not return names.
 
         :raises HubSpotInputError: the label does not exist between these object types.
         """
@@ -460,7 +462,6 @@ class HubSpotAssociationsHook(BaseHook):
         """Batch-read ``inputs`` following every per-input cursor; rows go to ``outcome.rows`` (or, with
         ``keep_to``, only rows whose ``to_id`` is wanted for that ``from_id`` go to ``outcome.existing``)."""
         path = association_path(version, f"associations/{f}/{t}/batch/read")
-        by_id = {item.id: item for item in inputs}
         queue: deque[tuple[int, str | None]] = deque((item.id, None) for item in inputs)
         seen: set[tuple[int, str]] = set()
         failed: set[int] = set()
@@ -490,14 +491,14 @@ class HubSpotAssociationsHook(BaseHook):
             for error in body.get("errors") or []:
                 if _sub_category(error) == NO_ASSOCIATIONS_FOUND:
                     continue
-                matched = _match_error(error, [(item.position, item.id, None) for item in inputs])
-                for position, _fid, _tid in matched or [(None, None, None)]:
-                    if position is not None:
-                        if by_id[_fid].id in failed:
+                matched = _match_error(error, [(item.position, item.id, None) for item in inputs], f, t)
+                for position, from_id, _to in matched or [(None, None, None)]:
+                    if from_id is not None:
+                        if from_id in failed:
                             continue
-                        failed.add(by_id[_fid].id)
+                        failed.add(from_id)
                     outcome.failures.append(
-                        _failure(position, {"id": _fid} if _fid is not None else None, status, error)
+                        _failure(position, {"id": from_id} if from_id is not None else None, status, error)
                     )
 
     def _existing_types(
@@ -857,7 +858,7 @@ class HubSpotAssociationsHook(BaseHook):
             for error in body.get("errors") or []:
                 if _sub_category(error) == NO_ASSOCIATIONS_FOUND:
                     continue
-                matched = _match_error(error, [(x.position, x.id, None) for x in unique.values()])
+                matched = _match_error(error, [(x.position, x.id, None) for x in unique.values()], f, t)
                 for position, fid, _tid in matched or [(None, None, None)]:
                     outcome.failures.append(_failure(position, {"id": fid} if fid else None, status, error))
             return outcome

@@ -194,3 +194,24 @@ def test_concurrent_chunks_keep_input_order_and_report_each_chunk(make_hook, emu
     emu.associate("contacts", 3000, "companies", 1)
     rows = list(hook.iter_read_associations("contacts", "companies", range(1, 1001), chunk_size=10))
     assert [r.from_id for r in rows] == list(range(1, 1001))
+
+
+def test_a_whole_batch_refused_with_400_fails_every_input_of_the_chunk(make_hook, emu, sent):
+    stale, other = make_hook(), make_hook()
+    stale.create_label("contacts", "companies", name="gone", label="Gone soon")  # cached by ``stale``
+    type_id = stale.get_label("contacts", "companies", "gone soon").type_id
+    other.delete_label("contacts", "companies", type_id)  # HubSpot now refuses the type id for the whole batch
+    result = stale.create_associations(
+        "contacts", "companies", [(1, 10), (2, 20), (3, 30)], labels="gone soon", on_failure="collect", chunk_size=2
+    )
+    assert (result.total, result.succeeded, result.failed) == (3, 0, 3)
+    assert [f.position for f in result.failures] == [0, 1, 2]
+    assert {f.status for f in result.failures} == {400}
+    assert sent("batch.create") == 2
+
+
+def test_read_collapses_duplicates_and_skips_records_without_associations(hook, emu, sent):
+    emu.associate("contacts", 1, "companies", 10)
+    rows = list(hook.iter_read_associations("contacts", "companies", [1, 1, "1", 3]))
+    assert [(r.from_id, r.to_id) for r in rows] == [(1, 10)]
+    assert sent("batch.read") == 1

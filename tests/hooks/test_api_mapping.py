@@ -1,0 +1,107 @@
+"""Pure parts of the API: version paths, input parsing, duplicate collapsing and 207/400 error mapping."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("airflow_provider_hubassoc.hooks._transport", reason="hooks/_transport.py not merged yet")
+
+from airflow_provider_hubassoc.exceptions import HubSpotInputError  # noqa: E402
+from airflow_provider_hubassoc.hooks.associations import (  # noqa: E402
+    _archive_payload,
+    _collapse,
+    _match_error,
+    _Pair,
+    _parse_pair,
+    _positive_int,
+    _result_pairs,
+    association_path,
+)
+from airflow_provider_hubassoc.hooks.models import AssociationInput, AssociationType  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("version", "endpoint", "path"),
+    [
+        ("v4", "associations/0-1/0-2/batch/read", "/crm/v4/associations/0-1/0-2/batch/read"),
+        ("v4", "objects/0-1/5/associations/0-2/6", "/crm/v4/objects/0-1/5/associations/0-2/6"),
+        ("2026-03", "associations/0-1/0-2/labels", "/crm/associations/2026-03/0-1/0-2/labels"),
+        ("2026-09", "objects/0-1/5/associations/default/0-2/6", "/crm/objects/2026-09/0-1/5/associations/default/0-2/6"),
+        ("2026-03", "associations/definitions/configurations/all",
+         "/crm/associations/2026-03/definitions/configurations/all"),
+        ("v4", "associations/usage/high-usage-report/7", "/crm/v4/associations/usage/high-usage-report/7"),
+        ("v3", "associations/0-1/0-2/types", "/crm/v3/associations/0-1/0-2/types"),
+    ],
+)
+def test_one_function_maps_version_and_endpoint_to_a_path(version, endpoint, path):
+    assert association_path(version, endpoint) == path
+
+
+@pytest.mark.parametrize(("value", "expected"), [(7, 7), ("007", 7), (" 12 ", 12), (10**15, 10**15)])
+def test_ids_accept_positive_ints_and_digit_strings(value, expected):
+    assert _positive_int(value, 0, "id") == expected
+
+
+@pytest.mark.parametrize("value", [0, -1, "-1", "1e3", "1.0", 1.0, True, None, "", "١٢", [1]])
+def test_ids_refuse_everything_else(value):
+    with pytest.raises(HubSpotInputError, match="input #4, field 'from_id'"):
+        _positive_int(value, 4, "from_id")
+
+
+def test_pair_forms():
+    assert _parse_pair((1, "2"), 0) == _Pair(0, 1, 2)
+    assert _parse_pair((1, 2, "Billing"), 3).labels == ("Billing",)
+    assert _parse_pair({"from_id": 1, "to_id": 2, "labels": ["a", 5]}, 0).labels == ("a", 5)
+    assert _parse_pair(AssociationInput("1", 2, ("x",)), 0) == _Pair(0, 1, 2, ("x",))
+    with pytest.raises(HubSpotInputError, match="input #2, field 'labels'"):
+        _parse_pair((1, 2, [None]), 2)
+
+
+def test_collapse_keeps_the_first_position_and_merges_types():
+    a = AssociationType("USER_DEFINED", 1, "A")
+    b = AssociationType("USER_DEFINED", 2, "B")
+    unique, skipped = _collapse([_Pair(0, 1, 2, types=(a,)), _Pair(1, 3, 4), _Pair(2, 1, 2, types=(b, a))])
+    assert skipped == 1
+    assert unique[0].position == 0 and unique[0].types == (a, b)
+
+
+def test_archive_payload_groups_by_from_id():
+    payload = _archive_payload([_Pair(0, 1, 2), _Pair(1, 1, 3), _Pair(2, 4, 2)])
+    assert payload == {"inputs": [{"from": {"id": "1"}, "to": [{"id": "2"}, {"id": "3"}]},
+                                  {"from": {"id": "4"}, "to": [{"id": "2"}]}]}
+
+
+CANDIDATES = [(0, 5, 6), (1, 6, 5), (2, 7, 8)]
+
+
+def test_error_mapped_by_from_object_id_context():
+    error = {"subCategory": "x", "context": {"fromObjectId": ["7"], "fromObjectType": ["contact"]}}
+    assert _match_error(error, CANDIDATES) == [(2, 7, 8)]
+
+
+def test_object_type_in_context_picks_the_side_of_the_id():
+    error = {"context": {"objectId": ["5"], "objectType": ["COMPANY"]}}
+    assert _match_error(error, CANDIDATES, "0-1", "0-2") == [(1, 6, 5)]
+    error = {"context": {"objectId": ["5"], "objectType": ["CONTACT"]}}
+    assert _match_error(error, CANDIDATES, "0-1", "0-2") == [(0, 5, 6)]
+    # Without object types either side may hold the id.
+    assert _match_error(error, CANDIDATES) == [(0, 5, 6), (1, 6, 5)]
+
+
+def test_error_mapped_by_ids_in_the_message_when_no_context():
+    error = {"message": "No company is associated with deal 8."}
+    assert _match_error(error, CANDIDATES) == [(2, 7, 8)]
+    error = {"context": {"INVALID_OBJECT_IDS": ["CONTACT=7 is not valid"]}}
+    assert _match_error(error, CANDIDATES) == [(2, 7, 8)]
+
+
+def test_error_naming_no_input_matches_nothing():
+    assert _match_error({"message": "One or more associations are invalid"}, CANDIDATES) == []
+    assert _match_error({"context": {"fromObjectId": ["99"]}}, CANDIDATES) == []
+
+
+def test_result_pairs_of_create_and_default_responses():
+    assert _result_pairs({"results": [{"fromObjectId": 1, "toObjectId": 2}]}) == {(1, 2)}
+    assert _result_pairs({"results": [{"from": {"id": "1"}, "to": {"id": "2"}}]}) == {(1, 2)}
+    assert _result_pairs({"results": [{"from": {"id": "1"}, "to": [{"id": "2"}]}]}) is None
+    assert _result_pairs(None) is None
