@@ -99,13 +99,15 @@ def _state_error(exc: StateError) -> ApiError:
 
 
 def _item_error(exc: StateError) -> dict[str, Any]:
-    """One ``errors[]`` entry of a 207 batch response (``StandardError``)."""
+    """One ``errors[]`` entry of a 207 batch response (``StandardError``: the SDK requires every field)."""
     item: dict[str, Any] = {"status": "error",
                             "category": "OBJECT_NOT_FOUND" if exc.kind == "not_found" else "VALIDATION_ERROR"}
     if exc.sub_category:
         item["subCategory"] = exc.sub_category
     item["message"] = exc.message
     item["context"] = exc.context
+    item["errors"] = []
+    item["links"] = {}
     return item
 
 
@@ -189,6 +191,8 @@ class EmulatorApp:
         self.access_tokens: dict[str, tuple[str, float]] = {}
         self.counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.routes = self._build_routes()
+        #: callables ``(request, response)`` run after every API response (tests validate shapes with it)
+        self.observers: list[Callable[[Request, Response], None]] = []
 
     # ------------------------------------------------------------------ admin operations (also Python API)
     def configure(self, **knobs: Any) -> None:
@@ -273,6 +277,8 @@ class EmulatorApp:
         response.delay += config.latency + config.jitter * jitter_draw
         response.headers.setdefault("X-HubSpot-Correlation-Id", str(uuid.uuid4()))
         self._count(name, "dropped" if response.drop else str(response.status))
+        for observer in list(self.observers):
+            observer(request, response)
         return response
 
     def _count(self, name: str, status: str) -> None:
@@ -613,7 +619,8 @@ class EmulatorApp:
                 "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
                 "message": f"No {object_name(ttype)} is associated with {object_name(ftype)} {raw_id}.",
                 "context": {"fromObjectId": [str(raw_id)], "fromObjectType": [object_name(ftype)],
-                            "toObjectType": [object_name(ttype)]}}
+                            "toObjectType": [object_name(ttype)]},
+                "errors": [], "links": {}}
 
     def _archive_response(self, version: str | None, started: str) -> Response:
         if self._dated(version) is not None:  # dated versions answer 200 with a body (reference §10)
