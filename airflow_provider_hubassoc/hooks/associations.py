@@ -420,6 +420,7 @@ class HubSpotAssociationsHook(BaseHook):
         chunk_size: int | None = None,
         on_failure: str = "raise",
         failure_callback: Callable[[InputFailure], None] | None = None,
+        chunk_callback: Callable[[int, int], None] | None = None,
         api_version: str | None = None,
     ) -> Iterator[AssociationRow]:
         """Stream every association of many records (``POST .../batch/read``, 1,000 ids a request).
@@ -446,7 +447,9 @@ class HubSpotAssociationsHook(BaseHook):
             self._batch_read(version, f, t, list(unique.values()), outcome, None)
             return outcome
 
-        for _chunk, outcome in self._run_chunks(result, items, size, work, total=known_length(ids), keys=None):
+        for _chunk, outcome in self._run_chunks(
+            result, items, size, work, total=known_length(ids), keys=None, chunk_callback=chunk_callback
+        ):
             yield from outcome.rows
             self._account(result, outcome, on_failure, failure_callback, rows_only=True, inputs=len(_chunk.items))
 
@@ -818,6 +821,7 @@ class HubSpotAssociationsHook(BaseHook):
         chunk_size: int | None = None,
         on_failure: str = "raise",
         failure_callback: Callable[[InputFailure], None] | None = None,
+        chunk_callback: Callable[[int, int], None] | None = None,
     ) -> Iterator[AssociationRow]:
         """v3 batch read (``POST /crm/v3/.../batch/read``, 1,000 ids a request); types carry v3 names only.
 
@@ -863,7 +867,9 @@ class HubSpotAssociationsHook(BaseHook):
                     outcome.failures.append(_failure(position, {"id": fid} if fid else None, status, error))
             return outcome
 
-        for _chunk, outcome in self._run_chunks(result, items, size, work, total=known_length(ids), keys=None):
+        for _chunk, outcome in self._run_chunks(
+            result, items, size, work, total=known_length(ids), keys=None, chunk_callback=chunk_callback
+        ):
             yield from outcome.rows
             self._account(result, outcome, on_failure, failure_callback, rows_only=True, inputs=len(_chunk.items))
 

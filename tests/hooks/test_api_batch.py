@@ -192,8 +192,12 @@ def test_concurrent_chunks_keep_input_order_and_report_each_chunk(make_hook, emu
     assert result.succeeded == 1000 and sent("batch.associate_default") == 20
     assert done == [(s, s + 50) for s in range(0, 1000, 50)]
     emu.associate("contacts", 3000, "companies", 1)
-    rows = list(hook.iter_read_associations("contacts", "companies", range(1, 1001), chunk_size=10))
+    read_chunks = []
+    rows = list(hook.iter_read_associations(
+        "contacts", "companies", range(1, 1001), chunk_size=10, chunk_callback=lambda s, e: read_chunks.append(s)
+    ))
     assert [r.from_id for r in rows] == list(range(1, 1001))
+    assert read_chunks == list(range(0, 1000, 10))
 
 
 def test_a_whole_batch_refused_with_400_fails_every_input_of_the_chunk(make_hook, emu, sent):
