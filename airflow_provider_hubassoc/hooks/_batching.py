@@ -48,7 +48,9 @@ def chunk_size_for(limit: int, requested: int | None) -> int:
     if isinstance(requested, bool) or not isinstance(requested, int) or requested < 1:
         raise HubSpotInputError(f"chunk_size must be a positive integer, got {requested!r}", field="chunk_size")
     if requested > limit:
-        raise HubSpotInputError(f"chunk_size {requested} exceeds this endpoint's maximum of {limit}", field="chunk_size")
+        raise HubSpotInputError(
+            f"chunk_size {requested} exceeds this endpoint's maximum of {limit}", field="chunk_size"
+        )
     return requested
 
 

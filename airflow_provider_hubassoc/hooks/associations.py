@@ -637,7 +637,8 @@ class HubSpotAssociationsHook(BaseHook):
         """
         version, f, t = self._object_pair(from_type, to_type, api_version)
         _check_on_failure(on_failure)
-        common_types = self._resolve_labels(version, f, t, _label_tuple(labels, None) if labels is not None else (), None)
+        common = _label_tuple(labels, None) if labels is not None else ()
+        common_types = self._resolve_labels(version, f, t, common, None)
         result = BatchResult(f"archive {plural_name(f)}->{plural_name(t)} labels")
 
         def parse(item: Any, position: int) -> _Pair:
@@ -903,7 +904,8 @@ class HubSpotAssociationsHook(BaseHook):
                     bad = {m[0] for m in matched}
                     remaining_after = [p for p in remaining if p.position not in bad]
                 for position, fid, tid in matched:
-                    outcome.failures.append(_failure(position, {"from_id": fid, "to_id": tid}, error.status, body_error))
+                    failed_input = {"from_id": fid, "to_id": tid}
+                    outcome.failures.append(_failure(position, failed_input, error.status, body_error))
                     outcome.failed_positions.add(position)
                 remaining = remaining_after
                 continue
@@ -944,6 +946,8 @@ class HubSpotAssociationsHook(BaseHook):
         chunk_callback: Callable[[int, int], None] | None = None,
     ) -> Iterator[tuple[Chunk[Any], _Outcome]]:
         progress = ProgressLogger(self.log, result.operation, total)
+        # Build the lazily created members here, in the caller's thread, never racing in worker threads.
+        _ = (self.transport, self._label_lock, self._label_cache, self._label_names)
         done = (lambda chunk, _outcome: chunk_callback(chunk.start, chunk.end)) if chunk_callback else None
         return run_chunks(
             iter_chunks(items, size), work, max_concurrency=self.settings.max_concurrency, keys=keys,
@@ -1079,7 +1083,8 @@ def _label_tuple(labels: Any, position: int | None) -> tuple[str | int, ...]:
         raise HubSpotInputError(f"labels must be a label, a type id or a list of them, got {labels!r}",
                                 position=position, field="labels") from None
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, (str, int)) or (isinstance(value, str) and not value.strip()):
+        blank = isinstance(value, str) and not value.strip()
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or blank:
             raise HubSpotInputError(f"bad label {value!r}", position=position, field="labels")
     return values
 

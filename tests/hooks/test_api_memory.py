@@ -41,7 +41,8 @@ def test_batch_reads_from_a_generator_use_flat_memory(make_hook, sent):
     hook = make_hook(max_concurrency=2)
 
     def run(count: int) -> None:
-        rows = sum(1 for _ in hook.iter_read_associations("contacts", "companies", (str(i) for i in range(1, count + 1))))
+        ids = (str(i) for i in range(1, count + 1))
+        rows = sum(1 for _ in hook.iter_read_associations("contacts", "companies", ids))
         assert rows == 0
 
     run(1000)

@@ -55,9 +55,10 @@ def test_known_length():
 
 def test_inline_runner_yields_in_order_and_reports_chunks():
     done = []
-    out = list(
-        run_chunks(iter_chunks(range(10), 4), lambda c: sum(c.items), on_chunk_done=lambda c, r: done.append((c.start, c.end, r)))
-    )
+    def record(chunk, result):
+        done.append((chunk.start, chunk.end, result))
+
+    out = list(run_chunks(iter_chunks(range(10), 4), lambda c: sum(c.items), on_chunk_done=record))
     assert [r for _c, r in out] == [6, 22, 17]
     assert done == [(0, 4, 6), (4, 8, 22), (8, 10, 17)]
 
