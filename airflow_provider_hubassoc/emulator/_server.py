@@ -23,6 +23,10 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "HubSpotEmulator/1"
     server: _Server
 
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _serve(self) -> None:
         length = self.headers.get("Content-Length")
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -63,9 +67,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         for name, value in response.headers.items():
             self.send_header(name, value)
-        self.end_headers()
+        # headers and body leave in one write: two small writes on a keep-alive socket meet Nagle's
+        # algorithm and the peer's delayed ACK (40 ms per response)
+        self._headers_buffer.append(b"\r\n")
         if payload and self.command != "HEAD":
-            self.wfile.write(payload)
+            self._headers_buffer.append(payload)
+        self.flush_headers()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

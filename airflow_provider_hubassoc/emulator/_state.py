@@ -72,7 +72,10 @@ class Definition:
 
     @property
     def spec(self) -> Spec:
-        return (self.category, self.type_id)
+        return self._spec
+
+    def __post_init__(self) -> None:
+        self._spec: Spec = (self.category, self.type_id)
 
     def as_label(self) -> dict[str, Any]:
         return {"category": self.category, "typeId": self.type_id, "label": self.label}
@@ -93,6 +96,8 @@ class AccountState:
     def reset(self) -> None:
         self.records: dict[str, set[int]] = {}
         self.defs: dict[tuple[str, str], dict[Spec, Definition]] = {}
+        #: the unlabeled (default) definition of each direction, for constant-time lookups
+        self.unlabeled: dict[tuple[str, str], Definition] = {}
         self.edges: dict[tuple[str, int, str], dict[int, set[Spec]]] = {}
         #: (record type, record id, company type, primary type id) -> the primary company's id
         self.primary_of: dict[tuple[str, int, str, int], int] = {}
@@ -112,12 +117,16 @@ class AccountState:
                          name or f"{object_name(from_type)}_to_{object_name(to_type)}", inverse_id,
                          unlabeled=unlabeled, primary=primary)
         self.defs.setdefault((from_type, to_type), {})[fwd.spec] = fwd
+        if unlabeled:
+            self.unlabeled[(from_type, to_type)] = fwd
         if (from_type, to_type) == (to_type, from_type) and type_id == inverse_id:
             return
         inv = Definition(HUBSPOT_DEFINED, inverse_id, to_type, from_type, inverse_label,
                          inverse_name or f"{object_name(to_type)}_to_{object_name(from_type)}", type_id,
                          unlabeled=unlabeled, primary_inverse=primary)
         self.defs.setdefault((to_type, from_type), {})[inv.spec] = inv
+        if unlabeled:
+            self.unlabeled[(to_type, from_type)] = inv
 
     # ------------------------------------------------------------------ records
     def create_records(self, object_type: str, ids: Iterable[int]) -> None:
@@ -145,9 +154,9 @@ class AccountState:
 
     def unlabeled_definition(self, from_type: str, to_type: str) -> Definition:
         """The pair's default type; pairs absent from HubSpot's table get one lazily (custom objects)."""
-        for definition in self.defs.get((from_type, to_type), {}).values():
-            if definition.unlabeled:
-                return definition
+        cached = self.unlabeled.get((from_type, to_type))
+        if cached is not None:
+            return cached
         type_id = self.next_lazy_type_id
         inverse_id = type_id if from_type == to_type else type_id + 1
         self.next_lazy_type_id += 1 if from_type == to_type else 2
@@ -280,15 +289,14 @@ class AccountState:
         target = {d.spec for d in wanted} | {unlabeled.spec}
         if not replace:
             target |= current
-        for definition in [unlabeled, *wanted]:
-            if definition.spec not in current:
-                self._check_limit(definition, from_id, to_id)
+        adding = list({d.spec: d for d in [unlabeled, *wanted] if d.spec not in current}.values())
+        for definition in adding:
+            self._check_limit(definition, from_id, to_id)
         is_new = not current
         for spec in current - target:
             self._remove_type(from_type, from_id, to_type, to_id, self.defs[(from_type, to_type)][spec])
-        for definition in [unlabeled, *wanted]:
-            if definition.spec not in current or replace:
-                self._add_type(from_type, from_id, to_type, to_id, definition)
+        for definition in adding:
+            self._add_type(from_type, from_id, to_type, to_id, definition)
         if is_new:
             self._auto_primary(from_type, from_id, to_type, to_id)
 
@@ -341,6 +349,8 @@ class AccountState:
 
     def _auto_primary(self, from_type: str, from_id: int, to_type: str, to_id: int) -> None:
         """First company of a contact/deal/ticket becomes its primary (either side may be the company)."""
+        if COMPANY not in (from_type, to_type):
+            return
         for record_type, record_id, other_type, other_id in ((from_type, from_id, to_type, to_id),
                                                             (to_type, to_id, from_type, from_id)):
             primary_id = PRIMARY_COMPANY_TYPES.get(record_type)
