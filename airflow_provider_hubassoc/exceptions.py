@@ -28,8 +28,11 @@ class HubSpotError(AirflowException):
         path: str | None = None,
         context: Mapping[str, Any] | None = None,
         errors: list[Any] | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.message = message
+        #: seconds HubSpot asked us to wait (``Retry-After``, or the rate-limit window on a 429), if any
+        self.retry_after = retry_after
         self.status = status
         self.category = category
         self.sub_category = sub_category

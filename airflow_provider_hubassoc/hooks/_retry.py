@@ -1,0 +1,129 @@
+"""The retry policy: which failures are worth another try, and how long to wait before it.
+
+A named tenacity policy (as Google's ``quota_retry``) built from a predicate on the error, with the wait as a
+pure function of the attempt and HubSpot's hints (as stripe-python's ``next_delay``): the server's hint wins,
+then the status. Randomness and sleep are injectable, so tests neither sleep nor flake.
+
+Every batch endpoint of the Associations API is a POST. Retrying them is safe here because the hook's writes
+are idempotent in effect (creating an existing association, archiving an absent one, re-sending a label union).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Callable
+
+import requests
+import tenacity
+
+from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError, HubSpotError
+
+#: statuses that are transient: 429 (burst window), 423 (locked during high-volume writes), 5xx and
+#: Cloudflare's 521-524.
+RETRYABLE_STATUSES = frozenset({423, 429, 500, 502, 503, 504, 521, 522, 523, 524})
+#: network failures worth another try: refused/dropped connections and timeouts.
+RETRYABLE_EXCEPTIONS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 30.0
+DEFAULT_WINDOW_SECONDS = 10.0
+LOCKED_MIN_SECONDS = 2.0
+
+
+def is_retryable(error: BaseException) -> bool:
+    """True for transient failures; never for 400/401/403/404/409 or a spent daily budget."""
+    if isinstance(error, HubSpotDailyLimitError):
+        return False
+    if isinstance(error, HubSpotError):
+        return error.status in RETRYABLE_STATUSES
+    return isinstance(error, RETRYABLE_EXCEPTIONS)
+
+
+def retry_reason(error: BaseException) -> str:
+    """A short human reason for the task log."""
+    if isinstance(error, HubSpotError):
+        policy = error.context.get("policyName") if error.context else None
+        return f"HTTP {error.status}" + (f" {policy}" if policy else "")
+    return type(error).__name__
+
+
+def next_delay(attempt: int, error: BaseException, rng: Callable[[], float] = random.random) -> float:
+    """Seconds to wait before retry number ``attempt`` (1-based) after ``error``.
+
+    - 429 TEN_SECONDLY_ROLLING: wait out the window (``Retry-After`` if sent, else the window length), plus a
+      little jitter so concurrent senders do not return together.
+    - 423 Locked: at least 2 s, as HubSpot asks.
+    - 5xx and network errors: exponential backoff with equal jitter, capped; never below ``Retry-After``.
+    """
+    hint = error.retry_after if isinstance(error, HubSpotError) else None
+    status = error.status if isinstance(error, HubSpotError) else None
+    if status == 429:
+        window = hint if hint is not None else DEFAULT_WINDOW_SECONDS
+        return window + rng() * min(1.0, window / 10)
+    backoff = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** (attempt - 1)))
+    delay = backoff / 2 + rng() * backoff / 2
+    if status == 423:
+        delay = max(delay, LOCKED_MIN_SECONDS)
+    if hint is not None:
+        delay = max(delay, hint)
+    return delay
+
+
+class _HubSpotWait(tenacity.wait.wait_base):
+    """tenacity wait strategy delegating to :func:`next_delay`."""
+
+    def __init__(self, rng: Callable[[], float]) -> None:
+        self._rng = rng
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        assert retry_state.outcome is not None
+        error = retry_state.outcome.exception()
+        assert error is not None
+        return next_delay(retry_state.attempt_number, error, self._rng)
+
+
+def hubspot_retry(
+    *,
+    max_retries: int,
+    max_retry_seconds: float,
+    logger: logging.Logger,
+    what: str,
+    on_rate_limited: Callable[[float], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: Callable[[], float] = random.random,
+) -> tenacity.Retrying:
+    """The named retry policy for one HubSpot request.
+
+    Bounded twice: at most ``max_retries`` retries, and no retry that would start after ``max_retry_seconds``
+    since the first attempt. The last error is re-raised as is (a :class:`HubSpotError` or a network error).
+
+    :param what: "METHOD path" for log lines (never a URL with credentials: we put none in URLs).
+    :param on_rate_limited: told the wait after a 429, so the shared limiter can hold every other sender too.
+    """
+    wait = _HubSpotWait(rng)
+
+    def before_sleep(retry_state: tenacity.RetryCallState) -> None:
+        assert retry_state.outcome is not None
+        error = retry_state.outcome.exception()
+        delay = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        if on_rate_limited is not None and isinstance(error, HubSpotError) and error.status == 429:
+            on_rate_limited(delay)
+        logger.warning(
+            "HubSpot %s failed with %s; retry %d/%d in %.1f s",
+            what,
+            retry_reason(error) if error else "?",
+            retry_state.attempt_number,
+            max_retries,
+            delay,
+        )
+
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception(is_retryable),
+        wait=wait,
+        stop=tenacity.stop_after_attempt(max_retries + 1) | tenacity.stop_before_delay(max_retry_seconds),
+        before_sleep=before_sleep,
+        sleep=sleep,
+        reraise=True,
+    )

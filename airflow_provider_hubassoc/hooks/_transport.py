@@ -1,0 +1,235 @@
+"""HTTP transport to HubSpot: one pooled session, auth, the shared rate limiter and the retry policy.
+
+``request()`` is the only function in the package that sends an API request. It returns the response for any
+2xx (HubSpot moved v3 batch create from 201 to 200 in 2025; a 207 is a success whose body lists per-input
+errors, which the caller maps) and raises a :class:`HubSpotError` subclass for everything else. It is
+thread-safe: batch chunks run concurrently through it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from airflow_provider_hubassoc.exceptions import (
+    HubSpotDailyLimitError,
+    HubSpotError,
+    HubSpotServerError,
+    error_class_for_status,
+)
+from airflow_provider_hubassoc.hooks._auth import build_auth
+from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter, shared_limiter
+from airflow_provider_hubassoc.hooks._retry import DEFAULT_WINDOW_SECONDS, hubspot_retry, retry_reason
+from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class TransportStats:
+    """What the transport did, for progress logs, summaries and tests. Updated under a lock."""
+
+    requests_sent: int = 0
+    responses_by_status: Counter = field(default_factory=Counter)
+    retries_by_reason: Counter = field(default_factory=Counter)
+    token_refreshes_on_401: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def retries(self) -> int:
+        return sum(self.retries_by_reason.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests_sent": self.requests_sent,
+            "responses_by_status": dict(self.responses_by_status),
+            "retries_by_reason": dict(self.retries_by_reason),
+            "token_refreshes_on_401": self.token_refreshes_on_401,
+        }
+
+
+class HubSpotTransport:
+    """Send HubSpot API requests for one connection.
+
+    :param settings: the parsed connection.
+    :param logger: where retries are logged (the hook passes its task logger).
+    :param limiter: defaults to the process-wide limiter of this base URL and credential.
+    :param sleep: how retries wait (injectable for tests).
+    :param rng: jitter source (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        settings: HubSpotSettings,
+        *,
+        logger: logging.Logger | None = None,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self.log = logger or _log
+        self._sleep = sleep
+        self._rng = rng
+        self.session = requests.Session()
+        pool = settings.max_concurrency + 2
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update({"User-Agent": settings.user_agent, "Accept": "application/json"})
+        self.session.verify = settings.verify
+        self.auth = build_auth(settings, self.session)
+        credential = settings.access_token or f"{settings.client_id}:{settings.refresh_token}"
+        self.limiter = limiter or shared_limiter(
+            settings.base_url, credential, settings.requests_per_10_seconds, settings.daily_request_limit
+        )
+        self.stats = TransportStats()
+
+    def __repr__(self) -> str:
+        return f"HubSpotTransport(base_url={self.settings.base_url!r}, auth={self.settings.auth_mode})"
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> requests.Response:
+        """Send one request (rate-limited, authenticated, retried); return the 2xx response or raise."""
+        method = method.upper()
+        what = f"{method} {path}"
+
+        retrying = hubspot_retry(
+            max_retries=self.settings.max_retries,
+            max_retry_seconds=self.settings.max_retry_seconds,
+            logger=self.log,
+            what=what,
+            on_rate_limited=self.limiter.pause,
+            sleep=self._sleep,
+            rng=self._rng,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    if attempt.retry_state.attempt_number > 1:
+                        self._count_retry(attempt.retry_state)
+                    return self._send_once(method, path, json, params)
+        except HubSpotError:
+            raise
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as error:
+            raise HubSpotServerError(
+                f"no response after {self.settings.max_retries + 1} attempt(s): {type(error).__name__}",
+                method=method,
+                path=path,
+            ) from None
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    def request_json(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+    ) -> Any | None:
+        """Like :meth:`request`, returning the parsed body (``None`` for 204 or an empty body)."""
+        response = self.request(method, path, json=json, params=params)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- one attempt ----------------------------------------------------------------------------------------
+
+    def _count_retry(self, retry_state: Any) -> None:
+        previous = retry_state.outcome.exception() if retry_state.outcome else None
+        with self.stats._lock:
+            self.stats.retries_by_reason[retry_reason(previous) if previous else "?"] += 1
+
+    def _send_once(
+        self, method: str, path: str, body: Any, params: Mapping[str, Any] | None
+    ) -> requests.Response:
+        response = self._send_authenticated(method, path, body, params)
+        if response.status_code == 401:
+            token = response.request.headers.get("Authorization", "")[len("Bearer ") :]
+            if self.auth.invalidate(token):
+                with self.stats._lock:
+                    self.stats.token_refreshes_on_401 += 1
+                response = self._send_authenticated(method, path, body, params)
+        if 200 <= response.status_code < 300:
+            return response
+        raise self._error(method, path, response)
+
+    def _send_authenticated(
+        self, method: str, path: str, body: Any, params: Mapping[str, Any] | None
+    ) -> requests.Response:
+        self.limiter.acquire()
+        token = self.auth.token()
+        with self.stats._lock:
+            self.stats.requests_sent += 1
+        response = self.session.request(
+            method,
+            f"{self.settings.base_url}{path}",
+            json=body,
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+        )
+        self.limiter.observe(response.headers)
+        with self.stats._lock:
+            self.stats.responses_by_status[response.status_code] += 1
+        return response
+
+    def _error(self, method: str, path: str, response: requests.Response) -> HubSpotError:
+        """Map a non-2xx response to the error class for its status, keeping HubSpot's body fields."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            body = {}
+        status = response.status_code
+        cls = error_class_for_status(status)
+        context = dict(body.get("context") or {}) if isinstance(body.get("context"), Mapping) else {}
+        retry_after = _retry_after_seconds(response)
+        if status == 429:
+            policy = body.get("policyName")
+            if policy:
+                context["policyName"] = policy
+            if policy == "DAILY":
+                cls = HubSpotDailyLimitError
+                body = {**body, "message": f"{body.get('message') or 'daily limit reached'} The account's daily "
+                        "request budget is spent; it resets at midnight in the account's time zone, so retrying "
+                        "now is pointless."}
+            elif retry_after is None:
+                interval = response.headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
+                retry_after = int(interval) / 1000 if interval and interval.isdigit() else DEFAULT_WINDOW_SECONDS
+        error = cls.from_response_body(
+            {**body, "context": context} if context else body,
+            status=status,
+            method=method,
+            path=path,
+            fallback_message=(response.reason or "") + (f": {response.text[:300]}" if not body else ""),
+        )
+        error.retry_after = retry_after
+        return error
+
+
+def _retry_after_seconds(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
