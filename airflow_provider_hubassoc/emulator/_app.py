@@ -292,6 +292,7 @@ class EmulatorApp:
 
     def _handle_api(self, request: Request, route: _Route | None, params: dict[str, str], draw: float,
                     config: EmulatorConfig) -> Response:
+        headers: dict[str, str] = {}
         try:
             if route is None:
                 raise ApiError(404, error_body(f"Unable to find a route for {request.method} {request.path}",
@@ -326,10 +327,10 @@ class EmulatorApp:
             response.delay += extra_delay
             return response
         except ApiError as exc:
-            return Response(exc.status, exc.body, exc.headers)
+            return Response(exc.status, exc.body, {**headers, **exc.headers})
         except StateError as exc:
             error = _state_error(exc)
-            return Response(error.status, error.body)
+            return Response(error.status, error.body, dict(headers))
 
     @staticmethod
     def _retry_after(config: EmulatorConfig) -> dict[str, str]:

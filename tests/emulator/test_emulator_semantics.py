@@ -301,3 +301,30 @@ def test_label_rules(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
     assert client.delete(f"{labels}/{ids[1]}").status_code == 204
     assert client.put(labels, {"associationTypeId": ids[0], "label": "Renamed"}).status_code == 204
     assert {"category": "USER_DEFINED", "typeId": ids[0], "label": "Renamed"} in client.get(labels).json()["results"]
+
+
+def test_custom_objects(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
+    """Custom objects are addressed by objectTypeId (``2-<n>``); their plain name is refused ("Unable to infer
+    object type from: credentialing_2_0", §1.2). Fully qualified names work once mapped (knob)."""
+    hubspot_emulator.configure(custom_objects={"p123_cars": "2-123"})
+    created = client.put("/crm/v4/objects/2-123/1/associations/contacts/2", [])
+    assert created.status_code == 201
+    default = client.put("/crm/v4/objects/p123_cars/1/associations/default/contacts/2")
+    assert default.status_code == 200
+    assert hubspot_emulator.associations("contacts", 2, "2-123")
+    assert client.get("/crm/v4/objects/cars/1/associations/contacts").status_code == 400
+
+
+def test_rate_limit_headers_on_errors_too(client: Client) -> None:
+    response = client.post(f"{V4}/nothing/contacts/batch/read", {"inputs": []})
+    assert response.status_code == 400
+    assert "X-HubSpot-RateLimit-Remaining" in response.headers
+
+
+def test_deleted_records_lose_their_associations(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
+    hubspot_emulator.associate("contacts", 1, "companies", 2)
+    hubspot_emulator.configure(auto_records=False)
+    hubspot_emulator.create_records("contacts", [1])
+    hubspot_emulator.delete_records("contacts", [1])
+    assert hubspot_emulator.associations("companies", 2, "contacts") == {}
+    assert client.put("/crm/v4/objects/contacts/1/associations/companies/2", [spec(279)]).status_code == 400
