@@ -29,6 +29,9 @@ HUBSPOT_DEFINED = "HUBSPOT_DEFINED"
 USER_DEFINED = "USER_DEFINED"
 CATEGORIES = ("HUBSPOT_DEFINED", "USER_DEFINED", "INTEGRATOR_DEFINED", "WORK")
 MAX_LABELS_PER_PAIR = 10
+#: "Association labels are supported between contacts, companies, deals, and tickets" (v4 guide), and custom
+#: objects (limits-tracking guide, reference §6)
+LABEL_OBJECT_TYPES = frozenset({"0-1", "0-2", "0-3", "0-5"})
 _LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Ids for unlabeled types of pairs HubSpot's table does not list (custom objects ...): allocated lazily.
 _LAZY_TYPE_ID_START = 100_001
@@ -187,6 +190,11 @@ class AccountState:
                              "underscores and cannot start with a digit.", {"name": [name]})
         if not label:
             raise StateError("validation", "label is required", {"label": [""]})
+        unsupported = [t for t in (from_type, to_type) if t not in LABEL_OBJECT_TYPES and not t.startswith("2-")]
+        if unsupported:
+            raise StateError("validation", f"Association labels are not supported between {object_name(from_type)} "
+                             f"and {object_name(to_type)}: labels are supported between contacts, companies, deals, "
+                             "tickets and custom objects.", {"objectType": [object_name(t) for t in unsupported]})
         existing = [d for d in self.defs.get((from_type, to_type), {}).values() if d.category == USER_DEFINED]
         if any(d.user_name == name for d in existing):
             raise StateError("conflict", f"An association label with name {name} already exists.", {"name": [name]})

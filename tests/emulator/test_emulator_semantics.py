@@ -31,8 +31,10 @@ def test_association_visible_from_both_sides_with_inverse_type(client: Client, h
 
 
 def test_unlabeled_type_always_reported_alongside_labels(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
-    """"The unlabeled type is always present once two records are associated, always returned with
-    "label": null, listed alongside primary/custom labels" (§4, [DOC-SCHEMA])."""
+    """"Unlabeled: an association type added when any contact, company, deal, or ticket record is associated.
+    This type denotes that an association exists, and will always returned in responses with a label value of
+    null. When a record has a primary association or a custom association type, those types will be listed
+    alongside the unlabeled association type." (v4 guide, seeds/002)"""
     label = hubspot_emulator.create_label("deals", "contacts", "decision_maker", "Decision maker")[0]
     client.put("/crm/v4/objects/deals/10/associations/contacts/20",
                [spec(label["typeId"], "USER_DEFINED")]).raise_for_status()
@@ -97,8 +99,9 @@ def test_unpaired_label_visible_from_other_side_under_same_id(client: Client,
 
 
 def test_first_company_becomes_primary_and_primary_moves(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
-    """"Only one primary company per record; the API can change which company is primary" ([DOC-SCHEMA], §4);
-    the first company associated becomes the primary (issue rule)."""
+    """"The first company record associated with a contact, deal, or ticket is automatically set to Primary.
+    This API supports changing which company is considered the primary." (v4 guide, seeds/002); "Only one
+    primary company per record" ([DOC-SCHEMA], §4)."""
     client.post(f"{V4}/contacts/companies/batch/associate/default",
                 {"inputs": [{"from": {"id": "1"}, "to": {"id": "100"}}]}).raise_for_status()
     client.post(f"{V4}/contacts/companies/batch/associate/default",
@@ -328,3 +331,10 @@ def test_deleted_records_lose_their_associations(client: Client, hubspot_emulato
     hubspot_emulator.delete_records("contacts", [1])
     assert hubspot_emulator.associations("companies", 2, "contacts") == {}
     assert client.put("/crm/v4/objects/contacts/1/associations/companies/2", [spec(279)]).status_code == 400
+
+
+def test_labels_only_between_supported_objects(client: Client) -> None:
+    """"Association labels are supported between contacts, companies, deals, and tickets" (v4 guide,
+    seeds/002) and custom objects (§6)."""
+    assert client.post(f"{V4}/notes/contacts/labels", {"name": "n", "label": "N"}).status_code == 400
+    assert client.post(f"{V4}/2-77/tickets/labels", {"name": "n", "label": "N"}).status_code == 200
