@@ -202,12 +202,15 @@ class EmulatorApp:
             self.state.auto_record_max = self.config.auto_record_max
 
     def reset(self, seed: int | None = None) -> None:
-        """Fresh account: no records, labels, associations, limits, counters or issued tokens; knobs kept."""
+        """Fresh account: no records, labels, associations, limits, counters, OAuth installs, issued or extra
+        tokens (the main token stays); knobs kept."""
         with self.state.lock, self.meta_lock:
             self.state.reset()
             self.limiter.reset()
             self.counts.clear()
             self.access_tokens.clear()
+            self.oauth_clients.clear()
+            self.tokens = {self.token}
             if seed is not None:
                 self.seed = seed
             with self.rng_lock:

@@ -76,6 +76,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # the query string is left out: OAuth v1 accepted refresh tokens and client secrets there
+        path = self.path.split("?", 1)[0]
+        self.log_message('"%s %s" %s', self.command, path, str(code))
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature fixed by the base class
         if self.server.verbose:
             super().log_message(format, *args)

@@ -351,3 +351,25 @@ def test_emulator_does_not_import_airflow_or_the_hook() -> None:
             "or m.startswith('airflow_provider_hubassoc.hooks')]; print(bad)")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"
+
+
+def test_verbose_log_leaves_out_query_strings(capsys: pytest.CaptureFixture[str]) -> None:
+    """Secrets never reach logs: OAuth v1 took ``refresh_token``/``client_secret`` as query parameters."""
+    with HubSpotEmulator(verbose=True) as emulator:
+        emulator.oauth_client("c", "very-secret", "refresh-secret")
+        requests.post(f"{emulator.base_url}/oauth/v1/token?grant_type=refresh_token&client_id=c"
+                      "&client_secret=very-secret&refresh_token=refresh-secret", timeout=10)
+    logged = capsys.readouterr().err
+    assert "/oauth/v1/token" in logged
+    assert "very-secret" not in logged and "refresh-secret" not in logged
+
+
+def test_reset_forgets_oauth_installs_and_extra_tokens(hubspot_emulator: HubSpotEmulator) -> None:
+    hubspot_emulator.add_token("extra")
+    hubspot_emulator.oauth_client("c", "s", "r")
+    hubspot_emulator.reset()
+    assert Client(hubspot_emulator, token="extra").get(f"{V4}/contacts/companies/labels").status_code == 401
+    refused = requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", timeout=10, data={
+        "grant_type": "refresh_token", "client_id": "c", "client_secret": "s", "refresh_token": "r"})
+    assert refused.status_code == 400
+    assert Client(hubspot_emulator).get(f"{V4}/contacts/companies/labels").status_code == 200
