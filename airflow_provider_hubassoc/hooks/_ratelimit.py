@@ -19,7 +19,7 @@ from typing import Callable, Mapping
 from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
 
 WINDOW_SECONDS = 10.0
-# When HubSpot says this share of the window's budget (or less) is left, spread what is left over a window.
+# When HubSpot says this share of the window's budget (or less) is left, pace sends at Max per window.
 LOW_REMAINING_SHARE = 0.1
 
 
@@ -123,8 +123,9 @@ class RateLimiter:
             window = interval_ms / 1000.0 if interval_ms else self.window
             if remaining is not None and maximum:
                 if remaining <= max(1, int(maximum * LOW_REMAINING_SHARE)):
-                    # Other clients share the app's window: spread what is left over the next window.
-                    self._min_spacing = window / max(remaining, 1)
+                    # Others use the app's window too: the budget is nearly spent, so send no faster than the
+                    # sustainable pace (Max per window) while the oldest requests of the window age out.
+                    self._min_spacing = window / maximum
                 else:
                     self._min_spacing = 0.0
             if daily_remaining is not None and daily_remaining <= 0:

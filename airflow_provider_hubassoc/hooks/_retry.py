@@ -90,7 +90,7 @@ def hubspot_retry(
     max_retry_seconds: float,
     logger: logging.Logger,
     what: str,
-    on_rate_limited: Callable[[float], None] | None = None,
+    on_retry: Callable[[BaseException, float], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     rng: Callable[[], float] = random.random,
 ) -> tenacity.Retrying:
@@ -100,7 +100,8 @@ def hubspot_retry(
     since the first attempt. The last error is re-raised as is (a :class:`HubSpotError` or a network error).
 
     :param what: "METHOD path" for log lines (never a URL with credentials: we put none in URLs).
-    :param on_rate_limited: told the wait after a 429, so the shared limiter can hold every other sender too.
+    :param on_retry: told each retried error and its wait (stats; after a 429 the shared limiter holds every
+        other sender for as long).
     """
     wait = _HubSpotWait(rng)
 
@@ -108,8 +109,8 @@ def hubspot_retry(
         assert retry_state.outcome is not None
         error = retry_state.outcome.exception()
         delay = retry_state.next_action.sleep if retry_state.next_action else 0.0
-        if on_rate_limited is not None and isinstance(error, HubSpotError) and error.status == 429:
-            on_rate_limited(delay)
+        if on_retry is not None and error is not None:
+            on_retry(error, delay)
         logger.warning(
             "HubSpot %s failed with %s; retry %d/%d in %.1f s",
             what,

@@ -117,15 +117,13 @@ class HubSpotTransport:
             max_retry_seconds=self.settings.max_retry_seconds,
             logger=self.log,
             what=what,
-            on_rate_limited=self.limiter.pause,
+            on_retry=self._on_retry,
             sleep=self._sleep,
             rng=self._rng,
         )
         try:
             for attempt in retrying:
                 with attempt:
-                    if attempt.retry_state.attempt_number > 1:
-                        self._count_retry(attempt.retry_state)
                     return self._send_once(method, path, json, params)
         except HubSpotError:
             raise
@@ -151,10 +149,11 @@ class HubSpotTransport:
 
     # -- one attempt ----------------------------------------------------------------------------------------
 
-    def _count_retry(self, retry_state: Any) -> None:
-        previous = retry_state.outcome.exception() if retry_state.outcome else None
+    def _on_retry(self, error: BaseException, delay: float) -> None:
         with self.stats._lock:
-            self.stats.retries_by_reason[retry_reason(previous) if previous else "?"] += 1
+            self.stats.retries_by_reason[retry_reason(error)] += 1
+        if isinstance(error, HubSpotError) and error.status == 429:
+            self.limiter.pause(delay)
 
     def _send_once(
         self, method: str, path: str, body: Any, params: Mapping[str, Any] | None
@@ -184,6 +183,8 @@ class HubSpotTransport:
             params=params,
             headers={"Authorization": f"Bearer {token}"},
             timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+            # per request: requests lets REQUESTS_CA_BUNDLE override a session-level ``verify``
+            verify=self.settings.verify,
         )
         self.limiter.observe(response.headers)
         with self.stats._lock:

@@ -1,0 +1,128 @@
+"""The shared rate limiter: budget held per window across threads, header feedback, daily budget."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+import pytest
+
+from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
+from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter, reset_shared_limiters, shared_limiter
+
+
+class FakeClock:
+    """A clock that only moves when the limiter sleeps: waits are exact and instant."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0  # binary-exact steps below keep sums exact
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_budget_per_window_with_fake_clock() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(3, window=10.0, clock=clock, sleep=clock.sleep)
+    stamps = []
+    for _ in range(7):
+        limiter.acquire()
+        stamps.append(clock.now)
+    assert stamps == [1000.0, 1000.0, 1000.0, 1010.0, 1010.0, 1010.0, 1020.0]
+    assert limiter.throttled_seconds == 20.0
+
+
+class RecordingLog(deque):
+    """The limiter's own send log, recording every stamp it appends (the exact send times)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.all: list[float] = []
+        self.lock = threading.Lock()
+
+    def append(self, stamp: float) -> None:  # type: ignore[override]
+        with self.lock:
+            self.all.append(stamp)
+        super().append(stamp)
+
+
+def test_budget_held_across_threads() -> None:
+    """8 threads sharing one limiter never put more than the budget into any window."""
+    budget, window = 5, 0.4
+    limiter = RateLimiter(budget, window=window)
+    log = RecordingLog()
+    limiter._sent = log
+    threads = [threading.Thread(target=lambda: [limiter.acquire() for _ in range(4)]) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stamps = sorted(log.all)
+    assert len(stamps) == 32
+    for i, start in enumerate(stamps):
+        in_window = [s for s in stamps[i:] if s < start + window]
+        assert len(in_window) <= budget
+
+
+def test_low_remaining_header_spreads_the_rest_of_the_window() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, window=10.0, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    limiter.observe(
+        {
+            "X-HubSpot-RateLimit-Max": "100",
+            "X-HubSpot-RateLimit-Remaining": "4",
+            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+        }
+    )
+    limiter.acquire()
+    assert clock.sleeps == [pytest.approx(0.1)]  # nearly spent: paced at 100 per 10 s
+    limiter.observe({"X-HubSpot-RateLimit-Max": "100", "X-HubSpot-RateLimit-Remaining": "80"})
+    before = len(clock.sleeps)
+    limiter.acquire()
+    assert len(clock.sleeps) == before  # healthy again: no spacing
+
+
+def test_smaller_server_max_lowers_the_budget() -> None:
+    limiter = RateLimiter(100)
+    limiter.observe({"X-HubSpot-RateLimit-Max": "10", "X-HubSpot-RateLimit-Remaining": "9"})
+    assert limiter.effective_budget == 10
+
+
+def test_daily_remaining_zero_fails_fast_without_sending() -> None:
+    limiter = RateLimiter(10)
+    limiter.observe({"X-HubSpot-RateLimit-Daily": "250000", "X-HubSpot-RateLimit-Daily-Remaining": "0"})
+    with pytest.raises(HubSpotDailyLimitError, match="daily request budget"):
+        limiter.acquire()
+
+
+def test_local_daily_limit() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, daily_limit=2, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    limiter.acquire()
+    with pytest.raises(HubSpotDailyLimitError, match="daily_request_limit of 2"):
+        limiter.acquire()
+
+
+def test_pause_holds_every_sender() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, clock=clock, sleep=clock.sleep)
+    limiter.pause(7.0)
+    limiter.acquire()
+    assert clock.sleeps == [7.0]
+
+
+def test_registry_shares_one_limiter_per_account_and_credential() -> None:
+    reset_shared_limiters()
+    a = shared_limiter("https://api.hubapi.com", "token-a", 100)
+    assert shared_limiter("https://api.hubapi.com", "token-a", 50) is a
+    assert a.budget == 50  # the latest configuration applies
+    assert shared_limiter("https://api.hubapi.com", "token-b", 100) is not a
+    assert shared_limiter("http://127.0.0.1:1", "token-a", 100) is not a
+    reset_shared_limiters()

@@ -1,0 +1,291 @@
+"""The transport against the real emulator over HTTP (auth, OAuth refresh, rate limits, faults, error mapping),
+and with requests-mock where HubSpot behaviour cannot be provoked on demand (a 429 that clears, odd bodies)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+
+from airflow_provider_hubassoc.exceptions import (
+    HubSpotAuthError,
+    HubSpotDailyLimitError,
+    HubSpotError,
+    HubSpotNotFoundError,
+    HubSpotRateLimitError,
+    HubSpotServerError,
+    HubSpotValidationError,
+)
+from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter, reset_shared_limiters
+from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
+from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
+
+TYPES_PATH = "/crm/v3/associations/contacts/companies/types"
+READ_PATH = "/crm/v4/associations/contacts/companies/batch/read"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limiters():
+    reset_shared_limiters()
+    yield
+    reset_shared_limiters()
+
+
+def make_transport(base_url: str, *, sleeps: list[float] | None = None, **settings) -> HubSpotTransport:
+    settings.setdefault("access_token", "test-token")
+    settings.setdefault("requests_per_10_seconds", 1_000_000)
+    recorded = sleeps if sleeps is not None else []
+    return HubSpotTransport(HubSpotSettings(base_url=base_url, **settings), sleep=recorded.append, rng=lambda: 0.0)
+
+
+def test_token_auth_and_any_2xx(hubspot_emulator) -> None:
+    transport = make_transport(hubspot_emulator.base_url)
+    response = transport.request("GET", TYPES_PATH)
+    assert response.status_code == 200
+    assert {"id": "1", "name": "contact_to_company"} in response.json()["results"]
+    assert response.request.headers["User-Agent"].startswith("airflow-provider-hubassoc/")
+    created = transport.request(
+        "POST",
+        "/crm/v4/associations/contacts/companies/batch/create",
+        json={"inputs": [{"from": {"id": "1"}, "to": {"id": "2"}, "types": [
+            {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}]}]},
+    )
+    assert created.status_code == 201
+    assert transport.stats.requests_sent == 2
+
+
+def test_wrong_token_is_an_auth_error_without_retry(hubspot_emulator) -> None:
+    transport = make_transport(hubspot_emulator.base_url, access_token="pat-wrong-token")
+    with pytest.raises(HubSpotAuthError) as raised:
+        transport.request("GET", TYPES_PATH)
+    error = raised.value
+    assert error.status == 401 and error.category == "INVALID_AUTHENTICATION"
+    assert error.method == "GET" and error.path == TYPES_PATH and error.correlation_id
+    assert "pat-wrong-token" not in str(error)
+    assert transport.stats.requests_sent == 1
+
+
+def test_validation_error_keeps_hubspot_body_and_is_not_retried(hubspot_emulator) -> None:
+    transport = make_transport(hubspot_emulator.base_url)
+    with pytest.raises(HubSpotValidationError) as raised:
+        transport.request("GET", "/crm/v3/associations/unicorns/companies/types")
+    assert raised.value.status == 400
+    assert "Unable to infer object type from: unicorns" in str(raised.value)
+    assert transport.stats.requests_sent == 1
+
+
+def test_oauth_refreshes_before_expiry_and_once_on_401(hubspot_emulator) -> None:
+    hubspot_emulator.oauth_client("cid", "csecret-value", "refresh-value")
+    hubspot_emulator.configure(oauth_token_lifetime=1)
+    transport = make_transport(
+        hubspot_emulator.base_url,
+        access_token=None,
+        client_id="cid",
+        client_secret="csecret-value",
+        refresh_token="refresh-value",
+    )
+    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.auth.refresh_count == 1
+    # A 1-second token is refreshed 0.1 s before expiry: after 1 s the cached one is stale, so it refreshes first.
+    time.sleep(1.05)
+    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.auth.refresh_count == 2
+    assert transport.stats.token_refreshes_on_401 == 0
+    # Now let the server expire the token while our clock still believes it is fresh: a 401, one refresh, success.
+    transport.auth._clock = lambda: 0.0
+    transport.auth._refresh_at = 10.0
+    time.sleep(1.05)
+    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.stats.token_refreshes_on_401 == 1
+    assert transport.auth.refresh_count == 3
+    assert hubspot_emulator.counters()["oauth.token"] == {"200": 3} or sum(
+        hubspot_emulator.counters()["oauth.token"].values()
+    ) == 3
+
+
+def test_oauth_bad_refresh_token_is_an_auth_error_that_quotes_no_secret(hubspot_emulator, caplog) -> None:
+    hubspot_emulator.oauth_client("cid", "csecret-value", "refresh-value")
+    transport = make_transport(
+        hubspot_emulator.base_url,
+        access_token=None,
+        client_id="cid",
+        client_secret="csecret-value",
+        refresh_token="revoked-refresh-value",
+    )
+    with pytest.raises(HubSpotAuthError) as raised:
+        transport.request("GET", TYPES_PATH)
+    text = str(raised.value) + caplog.text + repr(transport) + repr(transport.auth)
+    assert "refresh token is invalid" in str(raised.value)
+    assert raised.value.category == "BAD_REFRESH_TOKEN"
+    for secret in ("csecret-value", "revoked-refresh-value"):
+        assert secret not in text
+
+
+def test_server_errors_are_retried_until_the_attempts_run_out(hubspot_emulator) -> None:
+    hubspot_emulator.configure(fault_503=1.0)
+    sleeps: list[float] = []
+    transport = make_transport(hubspot_emulator.base_url, sleeps=sleeps, max_retries=3)
+    with pytest.raises(HubSpotServerError) as raised:
+        transport.request("POST", READ_PATH, json={"inputs": [{"id": "1"}]})
+    assert raised.value.status == 503
+    assert transport.stats.requests_sent == 4
+    assert sleeps == [0.25, 0.5, 1.0]
+    assert sum(hubspot_emulator.counters()["batch.read"].values()) == 4
+
+
+def test_post_batch_read_survives_dropped_connections_and_5xx(hubspot_emulator) -> None:
+    hubspot_emulator.associate("contacts", 1, "companies", 2)
+    hubspot_emulator.configure(fault_drop=0.3, fault_502=0.3)
+    hubspot_emulator.reset(seed=7)
+    hubspot_emulator.associate("contacts", 1, "companies", 2)
+    transport = make_transport(hubspot_emulator.base_url, max_retries=10)
+    results = []
+    for _ in range(10):
+        body = transport.request_json("POST", READ_PATH, json={"inputs": [{"id": "1"}]})
+        results.append(body["results"][0]["to"][0]["toObjectId"])
+    assert results == [2] * 10
+    reasons = transport.stats.retries_by_reason
+    assert transport.stats.retries > 0
+    assert set(reasons) <= {"HTTP 502", "ConnectionError", "ChunkedEncodingError"}
+
+
+def test_ten_secondly_429_maps_policy_headers_and_window(hubspot_emulator) -> None:
+    hubspot_emulator.configure(requests_per_10_seconds=2)
+    transport = make_transport(hubspot_emulator.base_url, max_retries=0)
+    transport.request("GET", TYPES_PATH)
+    transport.request("GET", TYPES_PATH)
+    # learnt from X-HubSpot-RateLimit-Max: this process would now wait instead of provoking a 429
+    assert transport.limiter.effective_budget == 2
+    # another client of the same app (its own limiter) runs into HubSpot's window
+    elsewhere = HubSpotTransport(
+        HubSpotSettings(base_url=hubspot_emulator.base_url, access_token="test-token", max_retries=0),
+        limiter=RateLimiter(100),
+    )
+    with pytest.raises(HubSpotRateLimitError) as raised:
+        elsewhere.request("GET", TYPES_PATH)
+    error = raised.value
+    assert not isinstance(error, HubSpotDailyLimitError)
+    assert error.status == 429 and error.policy_name == "TEN_SECONDLY_ROLLING"
+    assert error.retry_after == 10.0  # the window from X-HubSpot-RateLimit-Interval-Milliseconds
+
+
+def test_daily_429_fails_fast(hubspot_emulator) -> None:
+    hubspot_emulator.configure(daily_limit=1, requests_per_10_seconds=None)
+    transport = make_transport(hubspot_emulator.base_url, max_retries=5)
+    # HubSpot's own body on a DAILY 429, whatever the client-side limiter believes
+    transport.limiter._daily_exhausted = False
+    transport.request("GET", TYPES_PATH)
+    transport.limiter._daily_exhausted = False  # pretend the header was missed: the server's 429 must stop us
+    with pytest.raises(HubSpotDailyLimitError) as raised:
+        transport.request("GET", TYPES_PATH)
+    assert "daily" in str(raised.value).lower()
+    assert transport.stats.requests_sent == 2  # no retry of a DAILY 429
+    # and with the header seen, the next call fails before sending anything
+    transport.limiter._daily_exhausted = True
+    with pytest.raises(HubSpotDailyLimitError):
+        transport.request("GET", TYPES_PATH)
+    assert transport.stats.requests_sent == 2
+
+
+def test_429_then_success_honours_retry_after(requests_mock) -> None:
+    base = "https://hubspot.test"
+    requests_mock.get(
+        f"{base}{TYPES_PATH}",
+        [
+            {
+                "status_code": 429,
+                "headers": {"Retry-After": "3"},
+                "json": {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
+                         "errorType": "RATE_LIMIT", "policyName": "TEN_SECONDLY_ROLLING"},
+            },
+            {"status_code": 200, "json": {"results": []}},
+        ],
+    )
+    sleeps: list[float] = []
+    transport = make_transport(base, sleeps=sleeps)
+    assert transport.request("GET", TYPES_PATH).status_code == 200
+    # the retry waited Retry-After, and the shared limiter held every other sender for as long
+    assert sleeps[0] == 3.0
+    assert transport.limiter._paused_until > 0
+    assert transport.stats.retries_by_reason == {"HTTP 429 TEN_SECONDLY_ROLLING": 1}
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [(400, HubSpotValidationError), (403, HubSpotAuthError), (404, HubSpotNotFoundError),
+     (409, HubSpotValidationError), (500, HubSpotServerError)],
+)
+def test_error_mapping_for_each_status(requests_mock, status, cls) -> None:
+    base = "https://hubspot.test"
+    body = {"status": "error", "message": f"failure {status}", "correlationId": "c-1", "category": "SOME_CATEGORY",
+            "subCategory": "crm.some.SUB", "context": {"fromObjectId": ["7"]}}
+    requests_mock.post(f"{base}{READ_PATH}", status_code=status, json=body)
+    transport = make_transport(base, max_retries=2)
+    with pytest.raises(cls) as raised:
+        transport.request("POST", READ_PATH, json={"inputs": []})
+    error = raised.value
+    assert (error.status, error.category, error.sub_category, error.correlation_id) == (
+        status, "SOME_CATEGORY", "crm.some.SUB", "c-1")
+    assert error.context == {"fromObjectId": ["7"]}
+    assert f"POST {READ_PATH}" in str(error)
+    expected_calls = 3 if status == 500 else 1
+    assert requests_mock.call_count == expected_calls
+
+
+def test_non_json_error_body_keeps_the_text(requests_mock) -> None:
+    base = "https://hubspot.test"
+    requests_mock.get(f"{base}{TYPES_PATH}", status_code=502, text="<html>Bad gateway</html>")
+    with pytest.raises(HubSpotServerError, match="Bad gateway"):
+        make_transport(base, max_retries=0).request("GET", TYPES_PATH)
+
+
+def test_connection_refused_becomes_a_server_error_after_retries() -> None:
+    sleeps: list[float] = []
+    transport = make_transport("http://127.0.0.1:9", sleeps=sleeps, max_retries=2, connect_timeout=1)
+    with pytest.raises(HubSpotServerError, match="no response after 3 attempt"):
+        transport.request("GET", TYPES_PATH)
+    assert len(sleeps) == 2
+
+
+def test_limiter_is_shared_by_transports_of_one_account(hubspot_emulator) -> None:
+    one = make_transport(hubspot_emulator.base_url, requests_per_10_seconds=50)
+    two = make_transport(hubspot_emulator.base_url, requests_per_10_seconds=50)
+    other = make_transport(hubspot_emulator.base_url, access_token="another-token", requests_per_10_seconds=50)
+    assert one.limiter is two.limiter
+    assert other.limiter is not one.limiter
+    assert isinstance(one.limiter, RateLimiter)
+
+
+def test_request_json_none_for_204(hubspot_emulator) -> None:
+    transport = make_transport(hubspot_emulator.base_url)
+    assert transport.request_json("DELETE", "/crm/v4/objects/contacts/1/associations/companies/2") is None
+
+
+def test_timeouts_and_tls_settings_reach_requests(requests_mock) -> None:
+    base = "https://hubspot.test"
+    requests_mock.get(f"{base}{TYPES_PATH}", json={"results": []})
+    transport = make_transport(base, connect_timeout=3, read_timeout=7, verify="/etc/ssl/custom.pem")
+    transport.request("GET", TYPES_PATH)
+    sent = requests_mock.last_request
+    assert sent.timeout == (3.0, 7.0)
+    assert sent.verify == "/etc/ssl/custom.pem"
+    assert sent.headers["Authorization"] == "Bearer test-token"
+    assert json.loads(json.dumps(transport.stats.as_dict()))["requests_sent"] == 1
+
+
+def test_transport_is_thread_safe_under_concurrency(hubspot_emulator) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    transport = make_transport(hubspot_emulator.base_url, max_concurrency=8)
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: transport.request("GET", TYPES_PATH).status_code, range(64)))
+    assert statuses == [200] * 64
+    assert transport.stats.requests_sent == 64
+
+
+def test_errors_are_hubspot_errors() -> None:
+    assert issubclass(HubSpotDailyLimitError, HubSpotRateLimitError)
+    assert issubclass(HubSpotRateLimitError, HubSpotError)
+    assert not issubclass(requests.ConnectionError, HubSpotError)
