@@ -15,7 +15,7 @@ class FakeClock:
     """A clock that only moves when the limiter sleeps: waits are exact and instant."""
 
     def __init__(self) -> None:
-        self.now = 1000.0  # binary-exact steps below keep sums exact
+        self.now = 1000.0
         self.sleeps: list[float] = []
 
     def __call__(self) -> float:

@@ -1,0 +1,121 @@
+"""The hook as Airflow uses it: connection → settings → transport, test_connection, form metadata, and secrets
+that never reach logs, exceptions, reprs or printed output."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from airflow_provider_hubassoc.exceptions import HubSpotAuthError
+from airflow_provider_hubassoc.hooks._ratelimit import reset_shared_limiters
+from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
+
+SECRETS = ("pat-na1-very-secret-token", "oauth-client-secret-xyz", "oauth-refresh-token-abc")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limiters():
+    reset_shared_limiters()
+    yield
+    reset_shared_limiters()
+
+
+def set_connection(monkeypatch, conn_id: str, **connection) -> None:
+    connection.setdefault("conn_type", "hubspot")
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(connection))
+
+
+def test_hook_reads_the_default_connection_and_tests_it(hubspot_emulator, hubspot_connection) -> None:
+    hook = HubSpotAssociationsHook()
+    assert hook.hubspot_conn_id == "hubspot_default"
+    assert hook.settings.base_url == hubspot_emulator.base_url
+    ok, message = hook.test_connection()
+    assert ok, message
+    assert hubspot_emulator.base_url in message
+    assert hook.get_conn() is hook.transport
+    hook.close()
+
+
+def test_test_connection_reports_a_bad_token_honestly(hubspot_emulator, monkeypatch) -> None:
+    set_connection(monkeypatch, "hubspot_bad", host=hubspot_emulator.base_url, password=SECRETS[0])
+    ok, message = HubSpotAssociationsHook("hubspot_bad").test_connection()
+    assert not ok
+    assert "401" in message and "INVALID_AUTHENTICATION" in message
+    assert SECRETS[0] not in message
+
+
+def test_test_connection_reports_an_unreachable_host(monkeypatch) -> None:
+    set_connection(monkeypatch, "hubspot_down", host="http://127.0.0.1:9", password="t",
+                   extra={"max_retries": 0, "connect_timeout": 1})
+    ok, message = HubSpotAssociationsHook("hubspot_down").test_connection()
+    assert not ok and "no response" in message
+
+
+def test_hook_overrides_win_over_extras(hubspot_emulator, monkeypatch) -> None:
+    set_connection(monkeypatch, "hubspot_x", host=hubspot_emulator.base_url, password="test-token",
+                   extra={"api_version": "2026-03", "max_concurrency": 2})
+    hook = HubSpotAssociationsHook("hubspot_x", max_concurrency=6)
+    assert (hook.settings.api_version, hook.settings.max_concurrency) == ("2026-03", 6)
+    assert hook.transport.session.get_adapter("http://x").poolmanager.connection_pool_kw["maxsize"] == 8
+
+
+def test_oauth_connection_end_to_end_and_no_secret_anywhere(hubspot_emulator, monkeypatch, caplog, capsys) -> None:
+    hubspot_emulator.oauth_client("cid-1", SECRETS[1], SECRETS[2])
+    set_connection(monkeypatch, "hubspot_oauth", host=hubspot_emulator.base_url,
+                   extra={"client_id": "cid-1", "client_secret": SECRETS[1], "refresh_token": SECRETS[2]})
+    with caplog.at_level(logging.DEBUG):
+        hook = HubSpotAssociationsHook("hubspot_oauth")
+        ok, message = hook.test_connection()
+        assert ok, message
+        access_token = hook.transport.auth.token()
+        print(repr(hook), repr(hook.settings), repr(hook.transport), repr(hook.transport.auth))
+    out = capsys.readouterr()
+    seen = caplog.text + out.out + out.err + message
+    for secret in (*SECRETS[1:], access_token):
+        assert secret not in seen
+
+
+def test_secrets_absent_from_errors_logs_and_reprs_on_failures(hubspot_emulator, monkeypatch, caplog, capsys) -> None:
+    hubspot_emulator.oauth_client("cid-2", "the-real-secret", "the-real-refresh")
+    set_connection(monkeypatch, "hubspot_badoauth", host=hubspot_emulator.base_url,
+                   extra={"client_id": "cid-2", "client_secret": SECRETS[1], "refresh_token": SECRETS[2]})
+    set_connection(monkeypatch, "hubspot_badtoken", host=hubspot_emulator.base_url, password=SECRETS[0])
+    texts = []
+    with caplog.at_level(logging.DEBUG):
+        for conn_id in ("hubspot_badoauth", "hubspot_badtoken"):
+            hook = HubSpotAssociationsHook(conn_id)
+            with pytest.raises(HubSpotAuthError) as raised:
+                hook.transport.request("GET", "/crm/v4/associations/contacts/companies/labels")
+            texts += [str(raised.value), repr(raised.value), repr(hook), repr(hook.settings), repr(hook.transport)]
+    out = capsys.readouterr()
+    seen = " ".join(texts) + caplog.text + out.out + out.err
+    for secret in SECRETS:
+        assert secret not in seen
+
+
+def test_secrets_are_registered_with_airflows_masker(monkeypatch) -> None:
+    from airflow_provider_hubassoc import _compat
+
+    masked: list[str] = []
+    monkeypatch.setattr("airflow_provider_hubassoc.hooks._auth.mask_secret", masked.append)
+    set_connection(monkeypatch, "hubspot_mask", password=SECRETS[0],
+                   extra={"client_id": "c", "client_secret": SECRETS[1], "refresh_token": SECRETS[2]})
+    HubSpotAssociationsHook("hubspot_mask").transport  # noqa: B018 - building it registers the secrets
+    assert masked == [SECRETS[0]]  # the private app token wins and is the only credential in use
+    assert _compat.mask_secret is not None
+
+
+def test_form_metadata_for_older_uis() -> None:
+    behaviour = HubSpotAssociationsHook.get_ui_field_behaviour()
+    assert behaviour["relabeling"]["password"] == "Private app access token"
+    assert "login" in behaviour["hidden_fields"]
+
+
+def test_form_widgets_for_airflow_2_ui() -> None:
+    """Airflow 2.x's Flask UI builds the form from WTForms widgets; Airflow 3 reads conn-fields instead."""
+    pytest.importorskip("flask_appbuilder", reason="Airflow 2.x UI only (Airflow 3 reads declarative conn-fields)")
+    widgets = HubSpotAssociationsHook.get_connection_form_widgets()
+    assert {"client_id", "client_secret", "refresh_token", "api_version", "requests_per_10_seconds"} <= set(widgets)
+    assert type(widgets["client_secret"]).__name__ == "PasswordField"
