@@ -95,7 +95,8 @@ def main() -> int:
             inputs = [{"from": {"id": str(first + i)}, "to": {"id": str(client + 1)},
                        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}]}
                       for i in range(2000)]
-            return "POST", "/crm/v4/associations/contacts/companies/batch/create", json.dumps({"inputs": inputs}).encode()
+            body = json.dumps({"inputs": inputs}).encode()
+            return "POST", "/crm/v4/associations/contacts/companies/batch/create", body
 
         ok, failed, elapsed = run(base_url, args.batch_clients, args.seconds, batch_create)
         print(f"batch creates : {args.batch_clients} keep-alive clients, {ok} x 2000-input requests ({failed} failed) "

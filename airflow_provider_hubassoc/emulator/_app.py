@@ -161,7 +161,8 @@ class RateLimiter:
             headers["X-HubSpot-RateLimit-Max"] = str(maximum)
             headers["X-HubSpot-RateLimit-Remaining"] = str(max(0, maximum - len(window)))
             headers["X-HubSpot-RateLimit-Secondly"] = str(max(1, maximum // 10))
-            headers["X-HubSpot-RateLimit-Secondly-Remaining"] = str(max(0, maximum // 10 - self._last_second(window, now)))
+            last_second = self._last_second(window, now)
+            headers["X-HubSpot-RateLimit-Secondly-Remaining"] = str(max(0, maximum // 10 - last_second))
         if daily is not None and not oauth:  # not sent for OAuth-authorised calls (reference §12.3)
             headers["X-HubSpot-RateLimit-Daily"] = str(daily)
             headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(max(0, daily - self.daily_used))
@@ -383,7 +384,8 @@ class EmulatorApp:
     def _build_routes(self) -> list[_Route]:
         obj = r"(?P<from_type>[^/]+)/(?P<to_type>[^/]+)"
         assoc = r"^/crm/(?:v4/associations|associations/(?P<version>v4|\d{4}-\d{2}))/"
-        objects = r"^/crm/(?:v4/objects|objects/(?P<version>\d{4}-\d{2}))/(?P<from_type>[^/]+)/(?P<from_id>[^/]+)/associations/"
+        objects = (r"^/crm/(?:v4/objects|objects/(?P<version>\d{4}-\d{2}))/"
+                   r"(?P<from_type>[^/]+)/(?P<from_id>[^/]+)/associations/")
         v3 = r"^/crm/v3/associations/" + obj
         table: list[tuple[str, str, str, Callable[..., Response]]] = [
             ("oauth.token", "POST", r"^/oauth/v[13]/token/?$", self._oauth_token),
@@ -608,9 +610,9 @@ class EmulatorApp:
             if not page:
                 errors.append(self._no_associations(ftype, ttype, raw_id))
                 continue
-            result: dict[str, Any] = {"from": {"id": str(from_id)},
-                                      "to": [{"toObjectId": to_id, "associationTypes": self._types_of(ftype, ttype, specs)}
-                                             for to_id, specs in page]}
+            to = [{"toObjectId": to_id, "associationTypes": self._types_of(ftype, ttype, specs)}
+                  for to_id, specs in page]
+            result: dict[str, Any] = {"from": {"id": str(from_id)}, "to": to}
             if cursor is not None:
                 link = self._link(request, ftype, from_id, ttype, cursor, version or "v4")  # type: ignore[arg-type]
                 result["paging"] = {"next": {"after": cursor, "link": link}}
@@ -852,7 +854,9 @@ class EmulatorApp:
         started = _now_iso()
         ftype, ttype = self._object_type(from_type), self._object_type(to_type)
         for item in self._inputs(body, MAX_OTHER):
-            if not isinstance(item, dict) or item.get("category") not in CATEGORIES or not isinstance(item.get("typeId"), int):
+            valid = (isinstance(item, dict) and item.get("category") in CATEGORIES
+                     and isinstance(item.get("typeId"), int))
+            if not valid:
                 raise validation_error("Invalid input JSON: inputs need category and typeId")
             self.state.purge_limit(ftype, ttype, (item["category"], item["typeId"]))
         return self._archive_response(version, started)
@@ -913,7 +917,8 @@ class EmulatorApp:
                 entries: list[tuple[int, set[tuple[str, int]]]] = []
             elif primary_only:
                 primary = self.state.primary_company(ftype, from_id)
-                entries = [] if primary is None else [(primary, self.state.types_between(ftype, from_id, ttype, primary))]
+                entries = [] if primary is None else [
+                    (primary, self.state.types_between(ftype, from_id, ttype, primary))]
             else:
                 targets = self.state.targets(ftype, from_id, ttype)
                 entries = [(i, targets[i]) for i in sorted(targets)]
@@ -966,7 +971,8 @@ class EmulatorApp:
             return Response(400, {"status": "BAD_GRANT_TYPE", "message": f"grant_type {grant} is not supported here",
                                   "correlationId": str(uuid.uuid4()), "error": "unsupported_grant_type",
                                   "error_description": "only the refresh_token grant is emulated"})
-        client_id, secret, refresh = form.get("client_id", ""), form.get("client_secret", ""), form.get("refresh_token", "")
+        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        refresh = form.get("refresh_token", "")
         with self.meta_lock:
             client = self.oauth_clients.get(client_id)
             if client is None or not secrets.compare_digest(client[0], secret):

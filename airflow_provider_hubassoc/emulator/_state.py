@@ -329,7 +329,9 @@ class AccountState:
     def _add_type(self, from_type: str, from_id: int, to_type: str, to_id: int, definition: Definition) -> None:
         inverse = self.defs[(to_type, from_type)][(definition.category, definition.inverse_id)]
         if definition.primary_inverse:
-            from_type, from_id, to_type, to_id, definition, inverse = to_type, to_id, from_type, from_id, inverse, definition
+            # a primary is always recorded from the record that owns it (contact/deal/ticket -> company)
+            from_type, from_id, to_type, to_id = to_type, to_id, from_type, from_id
+            definition, inverse = inverse, definition
         if definition.primary:
             previous = self.primary_of.get((from_type, from_id, to_type, definition.type_id))
             if previous is not None and previous != to_id:
@@ -404,7 +406,8 @@ class AccountState:
         pair = self.defs.get((from_type, to_type), {})
         out: dict[int, list[dict[str, Any]]] = {}
         for to_id in sorted(self.targets(from_type, from_id, to_type)):
-            specs = sorted(self.targets(from_type, from_id, to_type)[to_id], key=lambda s: (s[0] != HUBSPOT_DEFINED, s[1]))
+            specs = sorted(self.targets(from_type, from_id, to_type)[to_id],
+                           key=lambda s: (s[0] != HUBSPOT_DEFINED, s[1]))
             out[to_id] = [pair[s].as_label() for s in specs]
         return out
 

@@ -119,7 +119,8 @@ def _p(from_name: str, to_name: str, type_id: int, inverse_id: int, label: str |
 #: Each entry yields both directions. Unlabeled types have ``label=None``.
 DEFINED_PAIRS: tuple[DefinedPair, ...] = (
     # §9.1 core objects
-    _p("contact", "company", 279, 280, name="contact_to_company_unlabeled", inverse_name="company_to_contact_unlabeled"),
+    _p("contact", "company", 279, 280, name="contact_to_company_unlabeled",
+       inverse_name="company_to_contact_unlabeled"),
     _p("contact", "company", 1, 2, "Primary", "Primary", primary=True, name="contact_to_company",
        inverse_name="company_to_contact"),
     _p("deal", "company", 341, 342, name="deal_to_company_unlabeled", inverse_name="company_to_deal_unlabeled"),
@@ -169,7 +170,8 @@ DEFINED_PAIRS: tuple[DefinedPair, ...] = (
        inverse_name="quote_to_billing_contact"),
     # §9.4 deal -> object
     _p("deal", "call", 205, 206), _p("deal", "lead", 1038, 1037),
-    _p("deal", "lead", 583, 582, "Primary", "Primary", name="primary_deal_to_lead", inverse_name="lead_to_primary_deal"),
+    _p("deal", "lead", 583, 582, "Primary", "Primary", name="primary_deal_to_lead",
+       inverse_name="lead_to_primary_deal"),
     _p("deal", "email", 209, 210), _p("deal", "goal_target", 1357, 1356), _p("deal", "meeting", 211, 212),
     _p("deal", "note", 213, 214), _p("deal", "task", 215, 216), _p("deal", "communication", 86, 85),
     _p("deal", "postal_mail", 458, 457), _p("deal", "cart", 1346, 1347), _p("deal", "invoice", 176, 175),

@@ -102,8 +102,9 @@ def test_v4_batch_create_partial_failure_is_207_model(sdk: hubspot.HubSpot, hubs
     hubspot_emulator.configure(auto_records=False)
     hubspot_emulator.create_records("contacts", [1])
     hubspot_emulator.create_records("deals", [2])
-    inputs = [v4_models.PublicAssociationMultiPost(_from=v4_models.PublicObjectId(id=f), to=v4_models.PublicObjectId(id="2"),
-                                                   types=[_spec(4)]) for f in ("1", "7")]
+    inputs = [v4_models.PublicAssociationMultiPost(_from=v4_models.PublicObjectId(id=f),
+                                                   to=v4_models.PublicObjectId(id="2"), types=[_spec(4)])
+              for f in ("1", "7")]
     result = sdk.crm.associations.v4.batch_api.create(
         "contacts", "deals", v4_models.BatchInputPublicAssociationMultiPost(inputs=inputs))
     assert isinstance(result, v4_models.BatchResponseLabelsBetweenObjectPairWithErrors)
@@ -175,7 +176,8 @@ def test_v4_definition_configurations_api(sdk: hubspot.HubSpot) -> None:
 def test_v3_types_api(sdk: hubspot.HubSpot) -> None:
     types = sdk.crm.associations.schema.types_api.get_all("contacts", "companies")
     assert isinstance(types, v3_schema_models.CollectionResponsePublicAssociationDefinitionNoPaging)
-    assert {("1", "contact_to_company"), ("279", "contact_to_company_unlabeled")} <= {(t.id, t.name) for t in types.results}
+    names = {(t.id, t.name) for t in types.results}
+    assert {("1", "contact_to_company"), ("279", "contact_to_company_unlabeled")} <= names
 
 
 def test_v3_batch_api(sdk: hubspot.HubSpot, hubspot_emulator: HubSpotEmulator) -> None:

@@ -19,7 +19,8 @@ def client(hubspot_emulator: HubSpotEmulator) -> Client:
     return Client(hubspot_emulator)
 
 
-def test_association_visible_from_both_sides_with_inverse_type(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
+def test_association_visible_from_both_sides_with_inverse_type(client: Client,
+                                                               hubspot_emulator: HubSpotEmulator) -> None:
     """"Use the typeId of the correct direction (contact→company primary is 1, company→contact is 2)"
     and associations are bidirectional (§4, §15.2): contact 1 -> company 2 with 279 shows 280 from the company."""
     response = client.post(f"{V4}/contacts/companies/batch/create", {"inputs": [pair(1, 2, spec(279))]})
@@ -201,7 +202,8 @@ def test_configured_limit_enforced_for_new_associations(client: Client, hubspot_
     created = client.post("/crm/v4/associations/definitions/configurations/contacts/deals/batch/create",
                           {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 4, "maxToObjectIds": 1}]})
     assert created.status_code == 201
-    response = client.post(f"{V4}/contacts/deals/batch/create", {"inputs": [pair(1, 12, spec(4)), pair(2, 12, spec(4))]})
+    response = client.post(f"{V4}/contacts/deals/batch/create",
+                           {"inputs": [pair(1, 12, spec(4)), pair(2, 12, spec(4))]})
     assert response.status_code == 207
     assert response.json()["numErrors"] == 1
     assert set(type_ids(hubspot_emulator, "contacts", 1, "deals")) == {10, 11}
