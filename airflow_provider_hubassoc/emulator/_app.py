@@ -88,6 +88,14 @@ def error_body(message: str, category: str, context: dict[str, list[str]] | None
     return body
 
 
+def rate_limit_body(policy: str) -> dict[str, Any]:
+    """HubSpot's 429 body (reference §12.3); the ten-secondly message text is unconfirmed at HubSpot."""
+    message = ("You have reached your daily limit." if policy == "DAILY"
+               else "You have reached your ten_secondly_rolling limit.")
+    return {"status": "error", "message": message, "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
+            "policyName": policy, "requestId": str(uuid.uuid4())}
+
+
 def validation_error(message: str, context: dict[str, list[str]] | None = None) -> ApiError:
     return ApiError(400, error_body(message, "VALIDATION_ERROR", context))
 
@@ -146,12 +154,9 @@ class RateLimiter:
                 window.popleft()
         daily = config.daily_limit
         if daily is not None and self.daily_used >= daily:
-            refused = {"status": "error", "message": "You have reached your daily limit.", "errorType": "RATE_LIMIT",
-                       "correlationId": str(uuid.uuid4()), "policyName": "DAILY", "requestId": str(uuid.uuid4())}
+            refused = rate_limit_body("DAILY")
         elif maximum is not None and len(window) >= maximum:
-            refused = {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
-                       "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
-                       "policyName": "TEN_SECONDLY_ROLLING", "requestId": str(uuid.uuid4())}
+            refused = rate_limit_body("TEN_SECONDLY_ROLLING")
         if refused is None:
             if maximum is not None:
                 window.append(now)
@@ -301,9 +306,8 @@ class EmulatorApp:
             if route is None:
                 raise ApiError(404, error_body(f"Unable to find a route for {request.method} {request.path}",
                                                "OBJECT_NOT_FOUND"))
-            if route.name.startswith("oauth."):
-                return route.handler(request, **params)
-            auth_key, oauth = self._authenticate(request)
+            is_token_endpoint = route.name.startswith("oauth.")
+            auth_key, oauth = ("", False) if is_token_endpoint else self._authenticate(request)
             fault = self._draw_fault(draw, config) if self._fault_applies(route.name, request.path, config) else None
             extra_delay = 0.0
             if fault == "drop":
@@ -313,12 +317,13 @@ class EmulatorApp:
                 return Response(int(fault), error_body(messages[fault], "INTERNAL_ERROR" if fault == "500"
                                                        else "SERVICE_UNAVAILABLE"))
             if fault == "429":
-                body = {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
-                        "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
-                        "policyName": "TEN_SECONDLY_ROLLING", "requestId": str(uuid.uuid4())}
-                return Response(429, body, self._retry_after(config))
+                return Response(429, rate_limit_body("TEN_SECONDLY_ROLLING"), self._retry_after(config))
             if fault == "slow":
                 extra_delay = config.slow_seconds
+            if is_token_endpoint:  # not authenticated by a bearer token, not rate limited
+                response = route.handler(request, **params)
+                response.delay += extra_delay
+                return response
             with self.meta_lock:
                 headers, refused = self.limiter.check(auth_key, oauth, config)
             if refused is not None:

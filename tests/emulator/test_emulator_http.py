@@ -373,3 +373,14 @@ def test_reset_forgets_oauth_installs_and_extra_tokens(hubspot_emulator: HubSpot
         "grant_type": "refresh_token", "client_id": "c", "client_secret": "s", "refresh_token": "r"})
     assert refused.status_code == 400
     assert Client(hubspot_emulator).get(f"{V4}/contacts/companies/labels").status_code == 200
+
+
+def test_faults_reach_the_token_endpoint(hubspot_emulator: HubSpotEmulator) -> None:
+    """Token refresh can be drilled too: faults apply to ``/oauth/v1/token`` (name ``oauth.token``)."""
+    hubspot_emulator.oauth_client("c", "s", "r")
+    hubspot_emulator.configure(fault_503=1.0, fault_endpoints=["oauth.token"])
+    form = {"grant_type": "refresh_token", "client_id": "c", "client_secret": "s", "refresh_token": "r"}
+    assert requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", data=form, timeout=10).status_code == 503
+    assert Client(hubspot_emulator).get(f"{V4}/contacts/companies/labels").status_code == 200
+    hubspot_emulator.configure(fault_503=0.0)
+    assert requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", data=form, timeout=10).status_code == 200
