@@ -10,7 +10,6 @@ import argparse
 import dataclasses
 import json
 import sys
-import typing
 from collections.abc import Sequence
 
 from ._config import EmulatorConfig
@@ -53,13 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fixture", default=None,
                         help="JSON file with records, labels, associations, oauthClients, tokens to load at start")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
-    hints = typing.get_type_hints(EmulatorConfig)
     for f in dataclasses.fields(EmulatorConfig):
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
         text = f"{_HELP.get(f.name, f.name)} (default: {default})"
-        hint = str(hints[f.name])
-        if hint == "<class 'bool'>":
+        hint = str(f.type)  # a string under ``from __future__ import annotations`` (no eval: Python 3.9 safe)
+        if hint == "bool":
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=text)
         elif f.name == "fault_endpoints":
             parser.add_argument(flag, dest=f.name, action="append", default=None, help=text)
