@@ -384,3 +384,12 @@ def test_faults_reach_the_token_endpoint(hubspot_emulator: HubSpotEmulator) -> N
     assert Client(hubspot_emulator).get(f"{V4}/contacts/companies/labels").status_code == 200
     hubspot_emulator.configure(fault_503=0.0)
     assert requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", data=form, timeout=10).status_code == 200
+
+
+def test_stop_ends_keep_alive_connections() -> None:
+    emulator = HubSpotEmulator().start()
+    client = Client(emulator)
+    assert client.get(f"{V4}/contacts/companies/labels").status_code == 200
+    emulator.stop()
+    with pytest.raises(requests.ConnectionError):
+        client.get(f"{V4}/contacts/companies/labels")
