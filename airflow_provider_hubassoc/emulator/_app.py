@@ -394,6 +394,7 @@ class EmulatorApp:
         v3 = r"^/crm/v3/associations/" + obj
         table: list[tuple[str, str, str, Callable[..., Response]]] = [
             ("oauth.token", "POST", r"^/oauth/v[13]/token/?$", self._oauth_token),
+            ("oauth.revoke", "DELETE", r"^/oauth/v1/refresh-tokens/(?P<refresh_token>[^/]+)/?$", self._oauth_revoke),
             ("v3.types", "GET", v3 + r"/types/?$", self._v3_types),
             ("v3.batch.create", "POST", v3 + r"/batch/create/?$", self._v3_create),
             ("v3.batch.read", "POST", v3 + r"/batch/read/?$", self._v3_read),
@@ -966,6 +967,16 @@ class EmulatorApp:
         return Response(204)
 
     # ------------------------------------------------------------------ OAuth
+    def _oauth_revoke(self, request: Request, refresh_token: str) -> Response:
+        """``DELETE /oauth/v1/refresh-tokens/{token}``: later refreshes with it get ``invalid_grant``."""
+        with self.meta_lock:
+            owners = [tokens for _, tokens in self.oauth_clients.values() if refresh_token in tokens]
+            for tokens in owners:
+                tokens.discard(refresh_token)
+        if not owners:
+            return Response(404, error_body("refresh token not found", "OBJECT_NOT_FOUND"))
+        return Response(204)
+
     def _oauth_token(self, request: Request) -> Response:
         form = {k: v[0] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
         if request.path.startswith("/oauth/v1/"):  # v1 also took parameters in the query string

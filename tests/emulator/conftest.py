@@ -57,6 +57,7 @@ _SUCCESS: dict[str, dict[int, str | None]] = {
     "v3.batch.read": {200: "batchV3Multi", 207: "batchV3MultiWithErrors"},
     "v3.batch.archive": {204: None},
     "oauth.token": {200: "oauthToken", 400: "oauthError"},
+    "oauth.revoke": {204: None},
 }
 #: 2026-09 and later answer 200 where v4 answered 207 (reference §10)
 _DATED_200_WITH_ERRORS = {"batch.create": "batchLabelsBetweenObjectPairWithErrors",

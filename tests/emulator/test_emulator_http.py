@@ -393,3 +393,17 @@ def test_stop_ends_keep_alive_connections() -> None:
     emulator.stop()
     with pytest.raises(requests.ConnectionError):
         client.get(f"{V4}/contacts/companies/labels")
+
+
+def test_revoked_refresh_token_gets_invalid_grant(hubspot_emulator: HubSpotEmulator) -> None:
+    """Revoke with ``DELETE /oauth/v1/refresh-tokens/{token}``; afterwards "refresh token is invalid, expired or
+    revoked" (§13)."""
+    hubspot_emulator.oauth_client("c", "s", "r")
+    form = {"grant_type": "refresh_token", "client_id": "c", "client_secret": "s", "refresh_token": "r"}
+    base = hubspot_emulator.base_url
+    assert requests.post(f"{base}/oauth/v1/token", data=form, timeout=10).status_code == 200
+    assert requests.delete(f"{base}/oauth/v1/refresh-tokens/r", timeout=10).status_code == 204
+    refused = requests.post(f"{base}/oauth/v1/token", data=form, timeout=10)
+    assert refused.status_code == 400
+    assert refused.json()["message"] == "refresh token is invalid, expired or revoked"
+    assert requests.delete(f"{base}/oauth/v1/refresh-tokens/r", timeout=10).status_code == 404
