@@ -11,104 +11,29 @@ test that caused it.
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
-import jsonschema
 import pytest
+from emulator_shapes import ShapeChecker
 
 from airflow_provider_hubassoc.emulator import HubSpotEmulator
-from airflow_provider_hubassoc.emulator._app import Request, Response
 from airflow_provider_hubassoc.emulator.pytest_plugin import (  # noqa: F401 - fixtures
     _hubspot_emulator_session,
     hubspot_connection,
 )
 from airflow_provider_hubassoc.emulator.pytest_plugin import hubspot_emulator as _plugin_emulator
 
-_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "responses.schema.json").read_text())
-jsonschema.Draft202012Validator.check_schema(_SCHEMA)
 
-#: endpoint name -> {status: schema $def} for 2xx answers; None = no body allowed
-_SUCCESS: dict[str, dict[int, str | None]] = {
-    "batch.create": {201: "batchLabelsBetweenObjectPair", 200: "batchLabelsBetweenObjectPair",
-                     207: "batchLabelsBetweenObjectPairWithErrors"},
-    "batch.read": {200: "batchMultiWithLabel", 207: "batchMultiWithLabelWithErrors"},
-    "batch.archive": {204: None, 200: "batchEmpty"},
-    "batch.labels_archive": {204: None, 200: "batchEmpty"},
-    "batch.associate_default": {200: "batchDefaultAssociation", 207: "batchDefaultAssociationWithErrors"},
-    "records.put": {201: "labelsBetweenObjectPair"},
-    "records.delete": {204: None},
-    "records.default": {200: "batchDefaultAssociation"},
-    "records.list": {200: "recordList"},
-    "labels.list": {200: "labelsCollection"},
-    "labels.create": {200: "labelsCollection"},
-    "labels.update": {204: None},
-    "labels.delete": {204: None},
-    "limits.all": {200: "limitCollection"},
-    "limits.list": {200: "limitCollection"},
-    "limits.create": {201: "batchLimitConfig", 207: "batchLimitConfigWithErrors"},
-    "limits.update": {200: "batchLimitUpdateResult", 207: "batchLimitUpdateResultWithErrors"},
-    "limits.purge": {204: None, 200: "batchEmpty"},
-    "usage.report": {200: "highUsageReport"},
-    "v3.types": {200: "v3Types"},
-    "v3.batch.create": {200: "batchV3Association", 201: "batchV3Association", 207: "batchV3AssociationWithErrors"},
-    "v3.batch.read": {200: "batchV3Multi", 207: "batchV3MultiWithErrors"},
-    "v3.batch.archive": {204: None},
-    "oauth.token": {200: "oauthToken", 400: "oauthError"},
-    "oauth.revoke": {204: None},
-}
-#: 2026-09 and later answer 200 where v4 answered 207 (reference §10)
-_DATED_200_WITH_ERRORS = {"batch.create": "batchLabelsBetweenObjectPairWithErrors",
-                          "batch.read": "batchMultiWithLabelWithErrors",
-                          "batch.associate_default": "batchDefaultAssociationWithErrors"}
-
-
-def expected_schema(response: Response) -> str | None:
-    """The ``$defs`` entry a response must match (``None``: it must have no body)."""
-    if response.status == 429:
-        return "rateLimitError"
-    by_status = _SUCCESS.get(response.endpoint, {})
-    if response.status in by_status:
-        name = by_status[response.status]
-        if response.status == 200 and isinstance(response.body, dict) and "errors" in response.body:
-            return _DATED_200_WITH_ERRORS.get(response.endpoint, name)
-        return name
-    if response.status >= 400:
-        return "error"
-    raise AssertionError(f"unexpected status {response.status} from {response.endpoint}")
-
-
-class ShapeChecker:
-    """Observer installed on the emulator: validates each response, keeps the failures for the test."""
-
-    def __init__(self) -> None:
-        self.failures: list[str] = []
-        self.checked = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, request: Request, response: Response) -> None:
-        if response.drop:
-            return
-        try:
-            name = expected_schema(response)
-            if name is None:
-                assert response.body is None, "body not allowed"
-            else:
-                schema = {"$ref": f"#/$defs/{name}", "$defs": _SCHEMA["$defs"]}
-                jsonschema.validate(response.body, schema, cls=jsonschema.Draft202012Validator)
-        except (AssertionError, jsonschema.ValidationError) as exc:
-            with self._lock:
-                self.failures.append(f"{request.method} {request.path} -> {response.status}: {exc}")
-        with self._lock:
-            self.checked += 1
+@pytest.fixture
+def shape_checker() -> ShapeChecker:
+    return ShapeChecker()
 
 
 @pytest.fixture
-def hubspot_emulator(_plugin_emulator: HubSpotEmulator) -> Iterator[HubSpotEmulator]:  # noqa: F811
+def hubspot_emulator(_plugin_emulator: HubSpotEmulator,  # noqa: F811
+                     shape_checker: ShapeChecker) -> Iterator[HubSpotEmulator]:
     """The plugin's emulator, with every response of the test checked against the JSON Schemas."""
-    checker = ShapeChecker()
+    checker = shape_checker
     _plugin_emulator.app.observers.append(checker)
     try:
         yield _plugin_emulator
