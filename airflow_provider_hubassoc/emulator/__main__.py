@@ -81,13 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             knobs[name] = None
     try:
         emulator = HubSpotEmulator(host=args.host, port=args.port, token=args.token, seed=args.seed,
-                                   verbose=args.verbose, **knobs)
-    except ValueError as exc:
+                                   fixture=args.fixture, verbose=args.verbose, **knobs)
+    except (ValueError, KeyError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.fixture:
-        with open(args.fixture, encoding="utf-8") as handle:
-            emulator.load_fixture(json.load(handle))
     emulator.start()
     print(f"HubSpot emulator listening on {emulator.base_url}", flush=True)
     print(f"token: {emulator.token}", flush=True)

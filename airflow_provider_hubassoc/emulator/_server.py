@@ -7,6 +7,7 @@ connection, so dozens of concurrent clients are served without anything to insta
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -134,11 +135,21 @@ class HubSpotEmulator:
     :param port: 0 picks a free port.
     :param token: the private-app token accepted as ``Authorization: Bearer <token>``.
     :param seed: seed of the random draws for faults and jitter (replayable runs).
+    :param fixture: a fixture document (dict) or the path of a JSON file to load at start (records, labels,
+        associations, oauthClients, tokens; see ``docs/emulator.md``).
+    :param verbose: log each request line (without query strings) to stderr.
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, token: str = "test-token", seed: int | None = None,
-                 verbose: bool = False, **knobs: Any) -> None:
+                 fixture: str | os.PathLike[str] | dict[str, Any] | None = None, verbose: bool = False,
+                 **knobs: Any) -> None:
         self.app = EmulatorApp(token=token, seed=seed, **knobs)
+        if fixture is not None:
+            if isinstance(fixture, dict):
+                self.app.load_fixture(fixture)
+            else:
+                with open(fixture, encoding="utf-8") as handle:
+                    self.app.load_fixture(json.load(handle))
         self._host, self._port, self._verbose = host, port, verbose
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -202,6 +213,11 @@ class HubSpotEmulator:
     @property
     def token(self) -> str:
         return self.app.token
+
+    @property
+    def seed(self) -> int | None:
+        """Seed of the fault/jitter draws (set again by ``reset(seed=...)``)."""
+        return self.app.seed
 
     def airflow_connection_env(self, conn_id: str = "hubspot_default", **extra: Any) -> dict[str, str]:
         """``{"AIRFLOW_CONN_<ID>": "<json>"}`` pointing an Airflow ``hubspot`` connection at this emulator.

@@ -407,3 +407,13 @@ def test_revoked_refresh_token_gets_invalid_grant(hubspot_emulator: HubSpotEmula
     assert refused.status_code == 400
     assert refused.json()["message"] == "refresh token is invalid, expired or revoked"
     assert requests.delete(f"{base}/oauth/v1/refresh-tokens/r", timeout=10).status_code == 404
+
+
+def test_fixture_argument_and_seed_property(tmp_path: pytest.TempPathFactory) -> None:
+    path = tmp_path / "state.json"  # type: ignore[operator]
+    path.write_text(json.dumps({"associations": [{"fromObjectType": "tickets", "fromObjectId": 1,
+                                                  "toObjectType": "companies", "toObjectId": 2}]}))
+    with HubSpotEmulator(fixture=str(path), seed=5) as emulator:
+        assert emulator.seed == 5
+        # the first company of a ticket became its primary (26), next to the unlabeled type (339)
+        assert {t["typeId"] for t in emulator.associations("tickets", 1, "companies")[2]} == {26, 339}
