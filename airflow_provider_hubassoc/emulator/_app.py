@@ -236,11 +236,11 @@ class EmulatorApp:
         return state
 
     def add_oauth_client(self, client_id: str, client_secret: str, refresh_token: str) -> None:
+        """Register (or update the secret of) an OAuth app install and accept one more refresh token for it."""
         with self.meta_lock:
-            secret_and_tokens = self.oauth_clients.setdefault(client_id, (client_secret, set()))
-            if secret_and_tokens[0] != client_secret:
-                self.oauth_clients[client_id] = (client_secret, secret_and_tokens[1])
-            self.oauth_clients[client_id][1].add(refresh_token)
+            _, refresh_tokens = self.oauth_clients.get(client_id, (client_secret, set()))
+            refresh_tokens.add(refresh_token)
+            self.oauth_clients[client_id] = (client_secret, refresh_tokens)
 
     def load_fixture(self, data: dict[str, Any]) -> None:
         """Seed from a JSON document: ``records``, ``labels``, ``associations``, ``oauthClients``, ``tokens``."""
@@ -284,7 +284,8 @@ class EmulatorApp:
         response = self._handle_api(request, route, params, draw, config)
         response.endpoint = name
         response.delay += config.latency + config.jitter * jitter_draw
-        response.headers.setdefault("X-HubSpot-Correlation-Id", str(uuid.uuid4()))
+        correlation = response.body.get("correlationId") if isinstance(response.body, dict) else None
+        response.headers.setdefault("X-HubSpot-Correlation-Id", correlation or str(uuid.uuid4()))
         self._count(name, "dropped" if response.drop else str(response.status))
         for observer in list(self.observers):
             observer(request, response)

@@ -33,6 +33,7 @@ def test_missing_or_wrong_token_is_401_invalid_authentication(hubspot_emulator: 
         assert body["category"] == "INVALID_AUTHENTICATION"
         assert body["message"].startswith("Authentication credentials not found.")
         assert body["status"] == "error" and body["correlationId"]
+        assert response.headers["X-HubSpot-Correlation-Id"] == body["correlationId"]
 
 
 def test_oauth_refresh_grant_issues_short_lived_tokens(hubspot_emulator: HubSpotEmulator) -> None:
