@@ -202,10 +202,17 @@ class EmulatorApp:
 
     # ------------------------------------------------------------------ admin operations (also Python API)
     def configure(self, **knobs: Any) -> None:
+        """Set knobs; ``seed=`` restarts the fault/jitter draws from that seed (state is kept)."""
+        reseed = "seed" in knobs
+        seed = knobs.pop("seed", None)
         with self.state.lock:
             self.config.update(**knobs)
             self.state.auto_records = self.config.auto_records
             self.state.auto_record_max = self.config.auto_record_max
+        if reseed:
+            with self.rng_lock:
+                self.seed = seed
+                self.rng = random.Random(seed)
 
     def reset(self, seed: int | None = None) -> None:
         """Fresh account: no records, labels, associations, limits, counters, OAuth installs, issued or extra

@@ -137,6 +137,9 @@ def test_faults_are_deterministic_with_a_seed(hubspot_emulator: HubSpotEmulator)
     counted = hubspot_emulator.counters()["labels.list"]
     assert counted["dropped"] == runs[1].count("dropped")
     assert sum(counted.values()) == 60
+    # re-seeding through the admin API replays too, without a reset
+    assert requests.post(f"{hubspot_emulator.base_url}/_emulator/config", json={"seed": 42}, timeout=10).ok
+    assert _statuses(Client(hubspot_emulator), 60) == runs[0]
 
 
 def test_faults_only_on_chosen_endpoints(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
