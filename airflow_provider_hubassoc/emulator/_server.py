@@ -19,6 +19,14 @@ from ._app import EmulatorApp, Request, Response, split_target
 from ._types import UnknownObjectType, object_type_id
 
 
+#: endpoint names (as in ``counters()``) whose requests change the account
+WRITE_ENDPOINTS = frozenset({
+    "batch.create", "batch.archive", "batch.labels_archive", "batch.associate_default",
+    "records.put", "records.delete", "records.default", "labels.create", "labels.update", "labels.delete",
+    "limits.create", "limits.update", "limits.purge", "v3.batch.create", "v3.batch.archive",
+})
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "HubSpotEmulator/1"
@@ -278,6 +286,15 @@ class HubSpotEmulator:
     def counters(self) -> dict[str, dict[str, int]]:
         """Requests served so far: ``{endpoint name: {status code or "dropped": count}}``."""
         return self.app.counters()
+
+    def write_requests(self) -> int:
+        """Answered (2xx) requests to endpoints that change associations, labels or limits.
+
+        For idempotency checks: a second run of a sync that has nothing to do should add zero.
+        """
+        counts = self.app.counters()
+        return sum(n for name, by_status in counts.items() if name in WRITE_ENDPOINTS
+                   for status, n in by_status.items() if status.startswith("2"))
 
     def reset(self, seed: int | None = None) -> None:
         self.app.reset(seed=seed)

@@ -421,3 +421,12 @@ def test_fixture_argument_and_seed_property(tmp_path: pytest.TempPathFactory) ->
         assert emulator.seed == 5
         # the first company of a ticket became its primary (26), next to the unlabeled type (339)
         assert {t["typeId"] for t in emulator.associations("tickets", 1, "companies")[2]} == {26, 339}
+
+
+def test_write_requests_counts_only_successful_writes(hubspot_emulator: HubSpotEmulator) -> None:
+    client = Client(hubspot_emulator)
+    client.put("/crm/v4/objects/contacts/1/associations/companies/2", [spec(279)])
+    client.post(f"{V4}/contacts/companies/batch/read", {"inputs": [{"id": "1"}]})
+    client.put("/crm/v4/objects/contacts/1/associations/companies/2", [spec(3, "USER_DEFINED")])  # 400
+    client.delete("/crm/v4/objects/contacts/1/associations/companies/2")
+    assert hubspot_emulator.write_requests() == 2
