@@ -17,3 +17,6 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(_AIRFLOW_HOME / "dags"))
 (_AIRFLOW_HOME / "dags").mkdir(exist_ok=True)
+
+# The emulator's fixtures (``hubspot_emulator``, ``hubspot_connection``) for every test directory.
+pytest_plugins = ["airflow_provider_hubassoc.emulator.pytest_plugin"]

@@ -1,8 +1,7 @@
 """Fixtures for the emulator's own tests, and a JSON Schema check of every API response they see.
 
-``pytest_plugins`` is only honoured in the root ``conftest.py`` (owned by the lead), so the plugin's
-fixtures are imported here; users put ``pytest_plugins = ["airflow_provider_hubassoc.emulator.pytest_plugin"]``
-in theirs.
+The root ``conftest.py`` enables the plugin (``pytest_plugins = ["airflow_provider_hubassoc.emulator.pytest_plugin"]``,
+as users do in theirs); here its ``hubspot_emulator`` is wrapped with the shape check.
 
 Every response the emulator sends during a test (to ``requests`` or to the official SDK) is validated against
 ``schemas/responses.schema.json`` (written from the reference, not from the emulator); a mismatch fails the
@@ -17,10 +16,6 @@ import pytest
 from emulator_shapes import ShapeChecker
 
 from airflow_provider_hubassoc.emulator import HubSpotEmulator
-from airflow_provider_hubassoc.emulator.pytest_plugin import (  # noqa: F401 - fixtures
-    _hubspot_emulator_session,
-    hubspot_connection,
-)
 from airflow_provider_hubassoc.emulator.pytest_plugin import hubspot_emulator as _plugin_emulator
 
 
