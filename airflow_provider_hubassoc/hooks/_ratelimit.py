@@ -21,6 +21,9 @@ from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
 WINDOW_SECONDS = 10.0
 # When HubSpot says this share of the window's budget (or less) is left, pace sends at Max per window.
 LOW_REMAINING_SHARE = 0.1
+# Our send stamps precede HubSpot's arrival stamps by up to a request's upload time; a slot is reused only
+# this long after HubSpot's window would free it, so a request never arrives while its predecessor still counts.
+ARRIVAL_MARGIN_SECONDS = 0.25
 
 
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:
@@ -44,6 +47,7 @@ class RateLimiter:
         budget: int,
         *,
         window: float = WINDOW_SECONDS,
+        margin: float = ARRIVAL_MARGIN_SECONDS,
         daily_limit: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -52,6 +56,7 @@ class RateLimiter:
             raise ValueError("a rate budget needs at least one request per window")
         self.budget = budget
         self.window = window
+        self.margin = margin
         self.daily_limit = daily_limit
         self._clock = clock
         self._sleep = sleep
@@ -77,12 +82,13 @@ class RateLimiter:
             with self._lock:
                 self._check_daily()
                 now = self._clock()
-                while self._sent and self._sent[0] <= now - self.window:
+                span = self.window + self.margin
+                while self._sent and self._sent[0] <= now - span:
                     self._sent.popleft()
                 wait = max(
                     self._paused_until - now,
                     self._last_send + self._min_spacing - now,
-                    (self._sent[0] + self.window - now) if len(self._sent) >= self.effective_budget else 0.0,
+                    (self._sent[0] + span - now) if len(self._sent) >= self.effective_budget else 0.0,
                 )
                 if wait <= 0:
                     self._sent.append(now)
