@@ -429,6 +429,8 @@ class HubSpotAssociationsHook(BaseHook):
         with more associations than one page are complete. Records without associations
         (``NO_ASSOCIATIONS_FOUND``) yield nothing and are not failures. Duplicate ids within a chunk are read
         once. Rows come chunk by chunk in input order; chunks run with the connection's ``max_concurrency``.
+        A chunk's rows (all pages of its records) are held until the chunk is done: for records with tens of
+        thousands of associations each, pass a smaller ``chunk_size`` to bound memory.
 
         :param on_failure: ``"raise"`` raises :class:`HubSpotBatchError` after the chunk holding the first real
             failure; ``"collect"`` reports failures to ``failure_callback`` and goes on.

@@ -27,8 +27,6 @@ def emu(hubspot_emulator, hubspot_connection):
 @pytest.fixture
 def make_hook(emu) -> Callable[..., Any]:
     """Build hooks on the emulator connection; keyword arguments override connection extras."""
-    # Until hooks/_transport.py (built in parallel) lands, the API tests cannot run: skip, never fake it.
-    pytest.importorskip("airflow_provider_hubassoc.hooks._transport", reason="hooks/_transport.py not merged yet")
     from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
 
     hooks = []

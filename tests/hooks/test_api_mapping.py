@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("airflow_provider_hubassoc.hooks._transport", reason="hooks/_transport.py not merged yet")
-
-from airflow_provider_hubassoc.exceptions import HubSpotInputError  # noqa: E402
-from airflow_provider_hubassoc.hooks.associations import (  # noqa: E402
+from airflow_provider_hubassoc.exceptions import HubSpotInputError
+from airflow_provider_hubassoc.hooks.associations import (
     _archive_payload,
     _collapse,
     _match_error,
@@ -17,7 +15,7 @@ from airflow_provider_hubassoc.hooks.associations import (  # noqa: E402
     _result_pairs,
     association_path,
 )
-from airflow_provider_hubassoc.hooks.models import AssociationInput, AssociationType  # noqa: E402
+from airflow_provider_hubassoc.hooks.models import AssociationInput, AssociationType
 
 
 @pytest.mark.parametrize(
