@@ -68,3 +68,16 @@ def test_label_names_must_be_valid_before_sending(hook, sent):
     with pytest.raises(HubSpotInputError, match="v4"):
         hook.list_labels("contacts", "companies", api_version="v3")
     assert sent() == 0
+
+
+def test_the_version_is_one_setting_overridable_per_call(make_hook, emu):
+    from airflow_provider_hubassoc.exceptions import HubSpotNotFoundError
+
+    dated = make_hook(api_version="2026-03")
+    assert dated.get_label("contacts", "companies", "primary").type_id == 1
+    # A dated version HubSpot never served (before 2026-03) reaches a path the emulator does not know:
+    # proof that the setting, not a hard-coded prefix, decides the path.
+    too_old = make_hook(api_version="2025-09")
+    with pytest.raises(HubSpotNotFoundError):
+        too_old.list_labels("contacts", "companies")
+    assert too_old.list_labels("contacts", "companies", api_version="v4")
