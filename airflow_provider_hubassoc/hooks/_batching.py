@@ -133,6 +133,7 @@ def run_chunks(
     keys: Callable[[Chunk[T]], Iterable[Hashable]] | None = None,
     progress: ProgressLogger | None = None,
     on_chunk_done: Callable[[Chunk[T], R], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Iterator[tuple[Chunk[T], R]]:
     """Run ``work`` on every chunk and yield ``(chunk, result)`` in input order.
 
@@ -143,6 +144,8 @@ def run_chunks(
     :param progress: progress logger updated with the number of inputs finished.
     :param on_chunk_done: called in input order with each finished chunk (its ``start``/``end`` positions)
         and its result: the hook point for checkpoints.
+    :param stop: checked before each chunk is dispatched; once it returns true no further chunk is read or
+        sent, and chunks already dispatched are still run and yielded (so their outcome is never lost).
     :raises: whatever ``work`` raised, when that chunk's turn to be yielded comes; chunks not yet started are
         cancelled, running ones are allowed to finish.
     """
@@ -160,6 +163,8 @@ def run_chunks(
 
     if max_concurrency == 1:
         for chunk in chunks:
+            if stop is not None and stop():
+                return
             result = work(chunk)
             finished(chunk, result)
             yield chunk, result
@@ -186,7 +191,7 @@ def run_chunks(
 
     executor = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="hubspot-batch")
     try:
-        for chunk in chunks:
+        for chunk in _until(chunks, stop):
             chunk_keys = frozenset(keys(chunk)) if keys is not None else frozenset()
             while True:
                 release_finished()
@@ -218,3 +223,13 @@ def run_chunks(
         for _chunk, future, _keys in pending:
             future.cancel()
         executor.shutdown(wait=True)
+
+
+def _until(chunks: Iterable[Chunk[T]], stop: Callable[[], bool] | None) -> Iterator[Chunk[T]]:
+    """``chunks`` until ``stop()`` is true, checked before the next chunk is read from the input."""
+    iterator = iter(chunks)
+    while stop is None or not stop():
+        try:
+            yield next(iterator)
+        except StopIteration:
+            return

@@ -449,11 +449,17 @@ class HubSpotAssociationsHook(BaseHook):
             self._batch_read(version, f, t, list(unique.values()), outcome, None)
             return outcome
 
-        for _chunk, outcome in self._run_chunks(
-            result, items, size, work, total=known_length(ids), keys=None, chunk_callback=chunk_callback
+        error: HubSpotBatchError | None = None
+        for chunk, outcome in self._run_chunks(
+            result, items, size, work, total=known_length(ids), keys=None, chunk_callback=chunk_callback,
+            stop=lambda: error is not None,
         ):
             yield from outcome.rows
-            self._account(result, outcome, on_failure, failure_callback, rows_only=True, inputs=len(_chunk.items))
+            found = self._account(result, outcome, on_failure, failure_callback, rows_only=True,
+                                  inputs=len(chunk.items))
+            error = error or found
+        if error is not None:
+            raise error
 
     def _batch_read(
         self,
@@ -544,7 +550,8 @@ class HubSpotAssociationsHook(BaseHook):
         anything is sent); duplicates within a chunk are collapsed (their labels merged) and counted as skipped.
 
         :param on_failure: ``"raise"``: raise :class:`HubSpotBatchError` (with the partial result) after the
-            chunk holding the first failure; ``"collect"``: continue and report every failure.
+            chunk holding the first failure (chunks already sent concurrently finish and are counted, no further
+            chunk is sent); ``"collect"``: continue and report every failure.
         :param failure_callback: receives each :class:`InputFailure` as it is found.
         :param chunk_callback: receives ``(start, end)`` input positions of each finished chunk, in order.
         """
@@ -870,11 +877,17 @@ class HubSpotAssociationsHook(BaseHook):
                     outcome.failures.append(_failure(position, {"id": fid} if fid else None, status, error))
             return outcome
 
-        for _chunk, outcome in self._run_chunks(
-            result, items, size, work, total=known_length(ids), keys=None, chunk_callback=chunk_callback
+        error: HubSpotBatchError | None = None
+        for chunk, outcome in self._run_chunks(
+            result, items, size, work, total=known_length(ids), keys=None, chunk_callback=chunk_callback,
+            stop=lambda: error is not None,
         ):
             yield from outcome.rows
-            self._account(result, outcome, on_failure, failure_callback, rows_only=True, inputs=len(_chunk.items))
+            found = self._account(result, outcome, on_failure, failure_callback, rows_only=True,
+                                  inputs=len(chunk.items))
+            error = error or found
+        if error is not None:
+            raise error
 
     # -- shared batch machinery ------------------------------------------------------------------------------
 
@@ -946,6 +959,7 @@ class HubSpotAssociationsHook(BaseHook):
         self, result: BatchResult, items: Iterable[Any], size: int, work: Callable[[Chunk[Any]], _Outcome],
         *, total: int | None, keys: Callable[[Chunk[Any]], Iterable[Any]] | None,
         chunk_callback: Callable[[int, int], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> Iterator[tuple[Chunk[Any], _Outcome]]:
         progress = ProgressLogger(self.log, result.operation, total)
         # Build the lazily created members here, in the caller's thread, never racing in worker threads.
@@ -953,14 +967,15 @@ class HubSpotAssociationsHook(BaseHook):
         done = (lambda chunk, _outcome: chunk_callback(chunk.start, chunk.end)) if chunk_callback else None
         return run_chunks(
             iter_chunks(items, size), work, max_concurrency=self.settings.max_concurrency, keys=keys,
-            progress=progress, on_chunk_done=done,
+            progress=progress, on_chunk_done=done, stop=stop,
         )
 
     def _account(
         self, result: BatchResult, outcome: _Outcome, on_failure: str,
         failure_callback: Callable[[InputFailure], None] | None, *, rows_only: bool = False, inputs: int = 0,
-    ) -> None:
-        """Add one chunk's outcome to the call's result; raise after it when asked to and it failed."""
+    ) -> HubSpotBatchError | None:
+        """Add one chunk's outcome to the call's result; return the error to raise when asked to and it failed
+        (the caller stops dispatching, lets chunks already sent finish and be counted, then raises)."""
         result.requests += outcome.requests
         result.skipped += outcome.skipped
         failed_inputs = len({f.position for f in outcome.failures if f.position is not None})
@@ -975,11 +990,11 @@ class HubSpotAssociationsHook(BaseHook):
         if on_failure == "raise" and outcome.failures:
             first = outcome.failures[0]
             where = f"input #{first.position}" if first.position is not None else "an input HubSpot did not name"
-            raise HubSpotBatchError(
-                f"{result.operation}: {result.failed or len(outcome.failures)} input(s) failed; first: {where}: "
-                f"{first.category or ''} {first.message}".strip(),
+            return HubSpotBatchError(
+                f"{result.operation}: input(s) failed; first: {where}: {first.category or ''} {first.message}",
                 result=result,
             )
+        return None
 
     def _run_writes(
         self, result: BatchResult, raw: Iterable[Any], items: Iterable[_Pair], size: int,
@@ -989,13 +1004,18 @@ class HubSpotAssociationsHook(BaseHook):
         def keys(chunk: Chunk[_Pair]) -> Iterable[tuple[int, int]]:
             return {(p.from_id, p.to_id) for p in chunk.items}
 
+        error: HubSpotBatchError | None = None
         for chunk, outcome in self._run_chunks(
-            result, items, size, work, total=known_length(raw), keys=keys, chunk_callback=chunk_callback
+            result, items, size, work, total=known_length(raw), keys=keys, chunk_callback=chunk_callback,
+            stop=lambda: error is not None,
         ):
             result.total += len(chunk.items)
             result.succeeded += outcome.succeeded
-            self._account(result, outcome, on_failure, failure_callback)
+            found = self._account(result, outcome, on_failure, failure_callback)
+            error = error or found
         self.log.info("%s: %s", result.operation, {k: v for k, v in result.as_dict().items() if k != "failures"})
+        if error is not None:
+            raise error
         return result
 
 

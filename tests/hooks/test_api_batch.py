@@ -223,3 +223,14 @@ def test_read_collapses_duplicates_and_skips_records_without_associations(hook, 
     rows = list(hook.iter_read_associations("contacts", "companies", [1, 1, "1", 3]))
     assert [(r.from_id, r.to_id) for r in rows] == [(1, 10)]
     assert sent("batch.read") == 1
+
+
+def test_raise_with_concurrency_counts_every_chunk_that_was_sent(make_hook, emu, sent):
+    hook = make_hook(max_concurrency=4)
+    pairs = [(1, BAD)] + [(i, 1) for i in range(2, 200)]
+    with pytest.raises(HubSpotBatchError, match="input #0") as caught:
+        hook.create_associations("contacts", "companies", pairs, chunk_size=2)
+    partial = caught.value.result
+    assert partial.requests == sent("batch.associate_default") < 100  # stopped early, nothing sent uncounted
+    assert partial.total == 2 * partial.requests
+    assert (partial.failed, partial.succeeded) == (1, partial.total - 1)

@@ -170,3 +170,26 @@ def test_progress_logger_reports_done_total_rate_and_eta(caplog):
     unknown.started = 0.0
     unknown.update(40)
     assert unknown.message() == "read: 40 inputs done, 10 inputs/s"
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_stop_ends_dispatch_but_yields_every_dispatched_chunk(concurrency):
+    pulled = []
+    ran = []
+
+    def source():
+        for i in range(100):
+            pulled.append(i)
+            yield i
+
+    def work(chunk: Chunk[int]) -> int:
+        ran.append(chunk.index)
+        return chunk.index
+
+    yielded = []
+    for _chunk, result in run_chunks(
+        iter_chunks(source(), 1), work, max_concurrency=concurrency, stop=lambda: bool(yielded)
+    ):
+        yielded.append(result)
+    assert sorted(ran) == yielded  # every chunk that ran was yielded, in order
+    assert yielded[0] == 0 and len(yielded) < 10 and len(pulled) < 12
