@@ -1,7 +1,8 @@
 """Fixtures of the hook tests: the bundled emulator over real HTTP and hooks pointed at it.
 
-The emulator's pytest plugin is imported here (``pytest_plugins`` is only honoured in the root conftest).
-Its client-side and server-side rate limits are lifted for these tests: they check behaviour, not pacing.
+The emulator's fixtures (``hubspot_emulator``, ``hubspot_connection``) come from its pytest plugin, enabled in
+the root conftest. Its client-side and server-side rate limits are lifted for these tests: they check behaviour,
+not pacing.
 """
 
 from __future__ import annotations
@@ -10,11 +11,6 @@ from typing import Any, Callable
 
 import pytest
 
-from airflow_provider_hubassoc.emulator.pytest_plugin import (  # noqa: F401 - fixtures used by name
-    _hubspot_emulator_session,
-    hubspot_connection,
-    hubspot_emulator,
-)
 
 
 @pytest.fixture
