@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / ".demo"
+DEMO = Path(os.environ.get("HUBASSOC_DEMO_DIR", ROOT / ".demo"))
 DAG_FILE = Path(__file__).with_name("demo_dags") / "hubspot_demo_link.py"
 DAG_ID = "hubspot_demo_link"
 ROWS = 5000
