@@ -41,6 +41,8 @@ class TransportStats:
     responses_by_status: Counter = field(default_factory=Counter)
     retries_by_reason: Counter = field(default_factory=Counter)
     token_refreshes_on_401: int = 0
+    #: seconds this transport's requests waited in the shared rate limiter (pacing, not retry back-off)
+    throttled_seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
@@ -53,6 +55,7 @@ class TransportStats:
             "responses_by_status": dict(self.responses_by_status),
             "retries_by_reason": dict(self.retries_by_reason),
             "token_refreshes_on_401": self.token_refreshes_on_401,
+            "throttled_seconds": round(self.throttled_seconds, 3),
         }
 
 
@@ -172,10 +175,11 @@ class HubSpotTransport:
     def _send_authenticated(
         self, method: str, path: str, body: Any, params: Mapping[str, Any] | None
     ) -> requests.Response:
-        self.limiter.acquire()
+        waited = self.limiter.acquire()
         token = self.auth.token()
         with self.stats._lock:
             self.stats.requests_sent += 1
+            self.stats.throttled_seconds += waited
         response = self.session.request(
             method,
             f"{self.settings.base_url}{path}",

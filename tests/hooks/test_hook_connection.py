@@ -9,17 +9,13 @@ import logging
 import pytest
 
 from airflow_provider_hubassoc.exceptions import HubSpotAuthError
-from airflow_provider_hubassoc.hooks._ratelimit import reset_shared_limiters
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
+from transport_helpers import fresh_limiters  # noqa: F401 - the fixture is used by name
 
 SECRETS = ("pat-na1-very-secret-token", "oauth-client-secret-xyz", "oauth-refresh-token-abc")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limiters():
-    reset_shared_limiters()
-    yield
-    reset_shared_limiters()
+pytestmark = pytest.mark.usefixtures("fresh_limiters")
 
 
 def set_connection(monkeypatch, conn_id: str, **connection) -> None:

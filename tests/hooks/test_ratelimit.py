@@ -9,21 +9,7 @@ import pytest
 
 from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
 from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter, reset_shared_limiters, shared_limiter
-
-
-class FakeClock:
-    """A clock that only moves when the limiter sleeps: waits are exact and instant."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from transport_helpers import FakeClock
 
 
 def test_budget_per_window_with_fake_clock() -> None:

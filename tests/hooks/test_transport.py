@@ -18,19 +18,16 @@ from airflow_provider_hubassoc.exceptions import (
     HubSpotServerError,
     HubSpotValidationError,
 )
-from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter, reset_shared_limiters
+from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
+from transport_helpers import FakeClock, fresh_limiters  # noqa: F401 - the fixture is used by name
 
 TYPES_PATH = "/crm/v3/associations/contacts/companies/types"
 READ_PATH = "/crm/v4/associations/contacts/companies/batch/read"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limiters():
-    reset_shared_limiters()
-    yield
-    reset_shared_limiters()
+pytestmark = pytest.mark.usefixtures("fresh_limiters")
 
 
 def make_transport(base_url: str, *, sleeps: list[float] | None = None, **settings) -> HubSpotTransport:
@@ -191,6 +188,8 @@ def test_daily_429_fails_fast(hubspot_emulator) -> None:
     assert transport.stats.requests_sent == 2
 
 
+
+
 def test_429_then_success_honours_retry_after(requests_mock) -> None:
     base = "https://hubspot.test"
     requests_mock.get(
@@ -206,12 +205,43 @@ def test_429_then_success_honours_retry_after(requests_mock) -> None:
         ],
     )
     sleeps: list[float] = []
-    transport = make_transport(base, sleeps=sleeps)
+    clock = FakeClock()
+    transport = HubSpotTransport(
+        HubSpotSettings(base_url=base, access_token="test-token"),
+        limiter=RateLimiter(100, clock=clock, sleep=clock.sleep),
+        sleep=sleeps.append,
+        rng=lambda: 0.0,
+    )
     assert transport.request("GET", TYPES_PATH).status_code == 200
-    # the retry waited Retry-After, and the shared limiter held every other sender for as long
-    assert sleeps[0] == 3.0
-    assert transport.limiter._paused_until > 0
+    # the retry waited Retry-After, and the shared limiter held every sender (this one included) as long
+    assert sleeps == [3.0]
+    assert clock.sleeps == [3.0]
+    assert transport.stats.throttled_seconds == 3.0
+    assert transport.stats.as_dict()["throttled_seconds"] == 3.0
     assert transport.stats.retries_by_reason == {"HTTP 429 TEN_SECONDLY_ROLLING": 1}
+
+
+def test_emulator_429s_are_retried_after_retry_after_until_success(hubspot_emulator) -> None:
+    hubspot_emulator.configure(fault_429=0.4, retry_after=2, fault_endpoints=["batch.read"],
+                               requests_per_10_seconds=None)
+    hubspot_emulator.reset(seed=11)
+    hubspot_emulator.associate("contacts", 1, "companies", 2)
+    sleeps: list[float] = []
+    clock = FakeClock()
+    transport = HubSpotTransport(
+        HubSpotSettings(base_url=hubspot_emulator.base_url, access_token="test-token", max_retries=20),
+        limiter=RateLimiter(1_000, clock=clock, sleep=clock.sleep),
+        sleep=sleeps.append,
+        rng=lambda: 0.5,
+    )
+    for _ in range(10):
+        body = transport.request_json("POST", READ_PATH, json={"inputs": [{"id": "1"}]})
+        assert body["results"][0]["to"][0]["toObjectId"] == 2
+    throttled = hubspot_emulator.counters()["batch.read"].get("429", 0)
+    assert throttled > 0  # the seed does produce 429s
+    assert transport.stats.retries_by_reason == {"HTTP 429 TEN_SECONDLY_ROLLING": throttled}
+    # each wait is Retry-After plus at most a tenth of it as jitter: never below what HubSpot asked
+    assert len(sleeps) == throttled and all(2.0 <= wait <= 2.2 for wait in sleeps)
 
 
 @pytest.mark.parametrize(
