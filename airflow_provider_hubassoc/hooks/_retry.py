@@ -38,6 +38,8 @@ def is_retryable(error: BaseException) -> bool:
         return False
     if isinstance(error, HubSpotError):
         return error.status in RETRYABLE_STATUSES
+    if isinstance(error, requests.exceptions.SSLError):
+        return False  # a certificate that fails verification fails again: say so now
     return isinstance(error, RETRYABLE_EXCEPTIONS)
 
 

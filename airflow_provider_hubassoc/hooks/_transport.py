@@ -110,13 +110,18 @@ class HubSpotTransport:
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> requests.Response:
-        """Send one request (rate-limited, authenticated, retried); return the 2xx response or raise."""
+        """Send one request (rate-limited, authenticated, retried); return the 2xx response or raise.
+
+        :param max_retries: fewer retries for this call than the connection allows (``test_connection`` wants
+            an answer within seconds, not after the full back-off budget).
+        """
         method = method.upper()
         what = f"{method} {path}"
-
+        retries = self.settings.max_retries if max_retries is None else min(max_retries, self.settings.max_retries)
         retrying = hubspot_retry(
-            max_retries=self.settings.max_retries,
+            max_retries=retries,
             max_retry_seconds=self.settings.max_retry_seconds,
             logger=self.log,
             what=what,
@@ -131,8 +136,16 @@ class HubSpotTransport:
         except HubSpotError:
             raise
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as error:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            if isinstance(error, requests.exceptions.SSLError):
+                raise HubSpotServerError(
+                    f"TLS with {self.settings.base_url} failed (SSLError, not retried): check the host and the "
+                    "connection's ca_bundle / verify_ssl extras",
+                    method=method,
+                    path=path,
+                ) from None
             raise HubSpotServerError(
-                f"no response after {self.settings.max_retries + 1} attempt(s): {type(error).__name__}",
+                f"no response after {attempts} attempt(s): {type(error).__name__}",
                 method=method,
                 path=path,
             ) from None

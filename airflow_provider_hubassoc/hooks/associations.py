@@ -73,6 +73,8 @@ class HubSpotAssociationsHook(BaseHook):
     default_conn_name = "hubspot_default"
     conn_type = "hubspot"
     hook_name = "HubSpot"
+    #: retries of test_connection's single read (a transient 5xx gets one more chance, a dead host fails fast)
+    test_connection_retries = 1
 
     def __init__(self, hubspot_conn_id: str = default_conn_name, **settings_overrides: Any) -> None:
         super().__init__()
@@ -143,7 +145,10 @@ class HubSpotAssociationsHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """Check credentials and reachability with one cheap authenticated read (a label listing)."""
         try:
-            response = self.transport.request("GET", "/crm/v3/associations/contacts/companies/types")
+            # one retry at most: the UI's "Test" button wants an answer in seconds, not after the back-off budget
+            response = self.transport.request(
+                "GET", "/crm/v3/associations/contacts/companies/types", max_retries=self.test_connection_retries
+            )
         except HubSpotError as error:
             return False, str(error)
         except Exception as error:  # noqa: BLE001 - the UI wants a message, never a traceback

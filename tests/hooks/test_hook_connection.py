@@ -42,11 +42,21 @@ def test_test_connection_reports_a_bad_token_honestly(hubspot_emulator, monkeypa
     assert SECRETS[0] not in message
 
 
-def test_test_connection_reports_an_unreachable_host(monkeypatch) -> None:
+def test_test_connection_reports_an_unreachable_host_after_one_retry(monkeypatch) -> None:
     set_connection(monkeypatch, "hubspot_down", host="http://127.0.0.1:9", password="t",
-                   extra={"max_retries": 0, "connect_timeout": 1})
+                   extra={"max_retries": 5, "connect_timeout": 1})
     ok, message = HubSpotAssociationsHook("hubspot_down").test_connection()
-    assert not ok and "no response" in message
+    assert not ok and "no response after 2 attempt(s): ConnectionError" in message
+
+
+def test_test_connection_reports_server_errors_without_the_full_backoff(hubspot_emulator, monkeypatch) -> None:
+    hubspot_emulator.configure(fault_503=1.0)
+    set_connection(monkeypatch, "hubspot_503", host=hubspot_emulator.base_url, password="test-token",
+                   extra={"max_retries": 5})
+    hook = HubSpotAssociationsHook("hubspot_503")
+    ok, message = hook.test_connection()
+    assert not ok and "HubSpot 503" in message
+    assert hook.transport.stats.requests_sent == 2
 
 
 def test_hook_overrides_win_over_extras(hubspot_emulator, monkeypatch) -> None:

@@ -32,6 +32,7 @@ def test_transient_statuses_are_retried(status) -> None:
         HubSpotNotFoundError("gone", status=404),
         HubSpotValidationError("conflict", status=409),
         HubSpotDailyLimitError("daily", status=429),
+        requests.exceptions.SSLError("certificate verify failed"),
         ValueError("a bug"),
     ],
 )
@@ -39,7 +40,15 @@ def test_permanent_failures_are_not_retried(error) -> None:
     assert not is_retryable(error)
 
 
-@pytest.mark.parametrize("error", [requests.ConnectionError("dropped"), requests.ReadTimeout("slow")])
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.ConnectionError("dropped"),
+        requests.ConnectTimeout("no answer"),
+        requests.ReadTimeout("slow"),
+        requests.exceptions.ChunkedEncodingError("connection closed mid-body"),
+    ],
+)
 def test_network_failures_are_retried(error) -> None:
     assert is_retryable(error)
 

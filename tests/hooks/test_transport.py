@@ -281,6 +281,28 @@ def test_connection_refused_becomes_a_server_error_after_retries() -> None:
     assert len(sleeps) == 2
 
 
+def test_per_call_retry_cap(hubspot_emulator) -> None:
+    hubspot_emulator.configure(fault_503=1.0)
+    transport = make_transport(hubspot_emulator.base_url, max_retries=5)
+    with pytest.raises(HubSpotServerError):
+        transport.request("GET", TYPES_PATH, max_retries=1)
+    assert transport.stats.requests_sent == 2
+    with pytest.raises(HubSpotServerError):
+        transport.request("GET", TYPES_PATH, max_retries=50)  # a cap only lowers the connection's budget
+    assert transport.stats.requests_sent == 2 + 6
+
+
+def test_tls_failure_is_reported_at_once(hubspot_emulator) -> None:
+    """HTTPS to the emulator's plain-HTTP port: a real handshake failure, which no retry can fix."""
+    sleeps: list[float] = []
+    https_url = hubspot_emulator.base_url.replace("http://", "https://")
+    transport = make_transport(https_url, sleeps=sleeps, max_retries=3)
+    with pytest.raises(HubSpotServerError, match="TLS with https://127.0.0.1") as raised:
+        transport.request("GET", TYPES_PATH)
+    assert "ca_bundle" in str(raised.value)
+    assert sleeps == [] and transport.stats.requests_sent == 1
+
+
 def test_limiter_is_shared_by_transports_of_one_account(hubspot_emulator) -> None:
     one = make_transport(hubspot_emulator.base_url, requests_per_10_seconds=50)
     two = make_transport(hubspot_emulator.base_url, requests_per_10_seconds=50)
