@@ -148,7 +148,13 @@ def _json_or_empty(response: requests.Response) -> dict[str, Any]:
 
 
 def build_auth(settings: HubSpotSettings, session: requests.Session) -> StaticTokenAuth | OAuthRefreshAuth:
-    """The private app token wins when both are configured (it needs no round trip)."""
+    """The private app token wins when both are configured (it needs no round trip).
+
+    Every configured secret is registered with the masker, also the OAuth ones a private app token makes unused:
+    they are in the connection all the same, and a log line could quote them.
+    """
+    for secret in settings.secrets:
+        _mask(secret)
     if settings.auth_mode == "private_app":
         assert settings.access_token is not None
         return StaticTokenAuth(settings.access_token)
