@@ -86,6 +86,22 @@ class _HubSpotWait(tenacity.wait.wait_base):
         return next_delay(retry_state.attempt_number, error, self._rng)
 
 
+class _StopBeforeTotal(tenacity.stop.stop_base):
+    """Stop when the next retry would start ``max_seconds`` or more after the first attempt.
+
+    tenacity's ``stop_before_delay`` reads its own clock; this one takes ours, so a test whose sleeps only move a
+    fake clock checks the real bound.
+    """
+
+    def __init__(self, max_seconds: float, clock: Callable[[], float]) -> None:
+        self._max_seconds = max_seconds
+        self._clock = clock
+        self._start = clock()
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        return self._clock() - self._start + retry_state.upcoming_sleep >= self._max_seconds
+
+
 def hubspot_retry(
     *,
     max_retries: int,
@@ -95,6 +111,7 @@ def hubspot_retry(
     on_retry: Callable[[BaseException, float], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     rng: Callable[[], float] = random.random,
+    clock: Callable[[], float] = time.monotonic,
 ) -> tenacity.Retrying:
     """The named retry policy for one HubSpot request.
 
@@ -102,6 +119,7 @@ def hubspot_retry(
     since the first attempt. The last error is re-raised as is (a :class:`HubSpotError` or a network error).
 
     :param what: "METHOD path" for log lines (never a URL with credentials: we put none in URLs).
+    :param clock: measures the total-time bound (injectable with ``sleep`` so tests need not wait).
     :param on_retry: told each retried error and its wait (stats; after a 429 the shared limiter holds every
         other sender for as long).
     """
@@ -125,7 +143,7 @@ def hubspot_retry(
     return tenacity.Retrying(
         retry=tenacity.retry_if_exception(is_retryable),
         wait=wait,
-        stop=tenacity.stop_after_attempt(max_retries + 1) | tenacity.stop_before_delay(max_retry_seconds),
+        stop=tenacity.stop_after_attempt(max_retries + 1) | _StopBeforeTotal(max_retry_seconds, clock),
         before_sleep=before_sleep,
         sleep=sleep,
         reraise=True,

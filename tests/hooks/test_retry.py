@@ -16,6 +16,7 @@ from airflow_provider_hubassoc.exceptions import (
     HubSpotValidationError,
 )
 from airflow_provider_hubassoc.hooks._retry import BACKOFF_CAP_SECONDS, hubspot_retry, is_retryable, next_delay
+from transport_helpers import FakeClock
 
 
 @pytest.mark.parametrize("status", [423, 429, 500, 502, 503, 504, 521, 524])
@@ -78,7 +79,9 @@ def run_policy(
     calls = 0
     defaults = dict(max_retries=5, max_retry_seconds=300.0, logger=logging.getLogger("test"), what="POST /x")
     defaults.update(kwargs)
-    retrying = hubspot_retry(sleep=sleeps.append, rng=lambda: 0.0, **defaults)
+    clock = defaults.get("clock")
+    sleep = clock.sleep if isinstance(clock, FakeClock) else sleeps.append
+    retrying = hubspot_retry(sleep=sleep, rng=lambda: 0.0, **defaults)
     for attempt in retrying:
         with attempt:
             calls += 1
@@ -102,16 +105,16 @@ def test_policy_bounded_by_attempts() -> None:
 
 def test_policy_bounded_by_total_time() -> None:
     rate_limited = HubSpotRateLimitError("limit", status=429, retry_after=10.0)
-    sleeps: list[float] = []
+    clock = FakeClock()
     with pytest.raises(HubSpotRateLimitError):
-        run_policy([rate_limited] * 10, sleeps, max_retries=10, max_retry_seconds=5.0)
+        run_policy([rate_limited] * 10, None, max_retries=10, max_retry_seconds=5.0, clock=clock)
     # the first wait (10 s) would already end after the 5 s budget: no retry is attempted at all
-    assert sleeps == []
-    sleeps_with_room: list[float] = []
+    assert clock.sleeps == []
+    clock = FakeClock()
     with pytest.raises(HubSpotRateLimitError):
-        run_policy([rate_limited] * 20, sleeps_with_room, max_retries=10, max_retry_seconds=25.0)
-    # tenacity counts real elapsed time (tiny here, the sleeps are recorded, not slept), so every retry fits
-    assert sleeps_with_room == [10.0] * 10
+        run_policy([rate_limited] * 20, None, max_retries=10, max_retry_seconds=25.0, clock=clock)
+    # retries start at 10 s and 20 s; a third would start at 30 s, past the 25 s budget
+    assert clock.sleeps == [10.0, 10.0]
 
 
 def test_daily_limit_fails_at_once() -> None:
