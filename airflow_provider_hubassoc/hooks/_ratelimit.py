@@ -24,6 +24,11 @@ LOW_REMAINING_SHARE = 0.1
 # Our send stamps precede HubSpot's arrival stamps by up to a request's upload time; a slot is reused only
 # this long after HubSpot's window would free it, so a request never arrives while its predecessor still counts.
 ARRIVAL_MARGIN_SECONDS = 0.25
+# HubSpot resets the daily budget at the account's midnight, whose time zone we do not know: after a
+# Daily-Remaining of 0, refuse to send for this long, then let one request find out (long-lived processes).
+DAILY_REPROBE_SECONDS = 3600.0
+# The local daily_request_limit counts sends over this rolling period.
+DAY_SECONDS = 86400.0
 
 
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:
@@ -63,11 +68,12 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._sent: deque[float] = deque()
         self._sent_today = 0
+        self._day_started = clock()
         self._server_max: int | None = None
         self._paused_until = 0.0
         self._min_spacing = 0.0
         self._last_send = float("-inf")
-        self._daily_exhausted = False
+        self._daily_blocked_until = float("-inf")
         self.throttled_seconds = 0.0
 
     @property
@@ -80,8 +86,8 @@ class RateLimiter:
         waited = 0.0
         while True:
             with self._lock:
-                self._check_daily()
                 now = self._clock()
+                self._check_daily(now)
                 span = self.window + self.margin
                 while self._sent and self._sent[0] <= now - span:
                     self._sent.popleft()
@@ -100,8 +106,11 @@ class RateLimiter:
             with self._lock:
                 self.throttled_seconds += wait
 
-    def _check_daily(self) -> None:
-        if self._daily_exhausted:
+    def _check_daily(self, now: float) -> None:
+        if now - self._day_started >= DAY_SECONDS:
+            self._day_started = now
+            self._sent_today = 0
+        if now < self._daily_blocked_until:
             raise HubSpotDailyLimitError(
                 "HubSpot reported the account's daily request budget as spent (X-HubSpot-RateLimit-Daily-Remaining: 0); "
                 "it resets at midnight in the account's time zone",
@@ -135,7 +144,7 @@ class RateLimiter:
                 else:
                     self._min_spacing = 0.0
             if daily_remaining is not None and daily_remaining <= 0:
-                self._daily_exhausted = True
+                self._daily_blocked_until = self._clock() + DAILY_REPROBE_SECONDS
 
     def pause(self, seconds: float) -> None:
         """Hold every sender for ``seconds`` (after a TEN_SECONDLY_ROLLING 429) so threads do not stampede."""

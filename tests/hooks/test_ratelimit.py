@@ -88,13 +88,58 @@ def test_daily_remaining_zero_fails_fast_without_sending() -> None:
         limiter.acquire()
 
 
-def test_local_daily_limit() -> None:
+def test_spent_daily_budget_is_probed_again_after_an_hour() -> None:
+    """The reset is at the account's (unknown) midnight: a long-lived process looks again, one request at a time."""
+    clock = FakeClock()
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    limiter.observe({"X-HubSpot-RateLimit-Daily-Remaining": "0"})
+    clock.now += 3599
+    with pytest.raises(HubSpotDailyLimitError):
+        limiter.acquire()
+    clock.now += 1
+    limiter.acquire()
+    limiter.observe({"X-HubSpot-RateLimit-Daily-Remaining": "0"})  # still spent: blocked for another hour
+    with pytest.raises(HubSpotDailyLimitError):
+        limiter.acquire()
+
+
+def test_local_daily_limit_over_a_rolling_day() -> None:
     clock = FakeClock()
     limiter = RateLimiter(100, daily_limit=2, clock=clock, sleep=clock.sleep)
     limiter.acquire()
     limiter.acquire()
     with pytest.raises(HubSpotDailyLimitError, match="daily_request_limit of 2"):
         limiter.acquire()
+    clock.now += 86400
+    limiter.acquire()
+
+
+def test_waiting_threads_sleep_together_and_share_the_freed_window() -> None:
+    """Sleepers hold no lock: N threads wait at once, and all get the budget the window frees at one instant."""
+    clock = FakeClock()
+    release = threading.Event()
+    asleep = threading.Semaphore(0)
+
+    def blocking_sleep(seconds: float) -> None:
+        asleep.release()
+        release.wait()
+
+    limiter = RateLimiter(3, window=10.0, margin=0.0, clock=clock, sleep=blocking_sleep)
+    for _ in range(3):
+        limiter.acquire()
+    granted: list[float] = []
+    waiters = [threading.Thread(target=lambda: (limiter.acquire(), granted.append(clock.now))) for _ in range(3)]
+    for waiter in waiters:
+        waiter.start()
+    for _ in waiters:  # every waiter reaches its sleep; a sleeper holding the lock would block the others here
+        assert asleep.acquire(timeout=30)
+    limiter.observe({"X-HubSpot-RateLimit-Remaining": "50"})  # the lock is free while they sleep
+    clock.now += 10.0
+    release.set()
+    for waiter in waiters:
+        waiter.join()
+    assert granted == [1010.0] * 3
+    assert limiter.throttled_seconds == 30.0  # each of the three waited the window once
 
 
 def test_pause_holds_every_sender() -> None:

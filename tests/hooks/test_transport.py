@@ -172,22 +172,28 @@ def test_ten_secondly_429_maps_policy_headers_and_window(hubspot_emulator) -> No
 
 def test_daily_429_fails_fast(hubspot_emulator) -> None:
     hubspot_emulator.configure(daily_limit=1, requests_per_10_seconds=None)
-    transport = make_transport(hubspot_emulator.base_url, max_retries=5)
-    # HubSpot's own body on a DAILY 429, whatever the client-side limiter believes
-    transport.limiter._daily_exhausted = False
+    # a limiter blind to the headers: HubSpot's DAILY 429 itself must stop us, with no retry
+    blind = RateLimiter(1_000)
+    blind.observe = lambda headers: None  # type: ignore[method-assign]
+    sleeps: list[float] = []
+    transport = HubSpotTransport(
+        HubSpotSettings(base_url=hubspot_emulator.base_url, access_token="test-token", max_retries=5),
+        limiter=blind,
+        sleep=sleeps.append,
+    )
     transport.request("GET", TYPES_PATH)
-    transport.limiter._daily_exhausted = False  # pretend the header was missed: the server's 429 must stop us
     with pytest.raises(HubSpotDailyLimitError) as raised:
         transport.request("GET", TYPES_PATH)
-    assert "daily" in str(raised.value).lower()
-    assert transport.stats.requests_sent == 2  # no retry of a DAILY 429
-    # and with the header seen, the next call fails before sending anything
-    transport.limiter._daily_exhausted = True
+    assert "daily request budget is spent" in str(raised.value)
+    assert "midnight" in str(raised.value)
+    assert transport.stats.requests_sent == 2 and sleeps == []
+    # a limiter that reads X-HubSpot-RateLimit-Daily-Remaining: 0 fails the next call before sending anything
+    seeing = make_transport(hubspot_emulator.base_url, max_retries=5)
     with pytest.raises(HubSpotDailyLimitError):
-        transport.request("GET", TYPES_PATH)
-    assert transport.stats.requests_sent == 2
-
-
+        seeing.request("GET", TYPES_PATH)
+    with pytest.raises(HubSpotDailyLimitError, match="Daily-Remaining: 0"):
+        seeing.request("GET", TYPES_PATH)
+    assert seeing.stats.requests_sent == 1
 
 
 def test_429_then_success_honours_retry_after(requests_mock) -> None:
