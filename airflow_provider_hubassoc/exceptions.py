@@ -110,6 +110,10 @@ class HubSpotServerError(HubSpotError):
     """5xx, dropped connections and timeouts that outlived the retry budget."""
 
 
+class HubSpotConnectionError(HubSpotServerError):
+    """No HTTP answer at all (refused or dropped connection, timeout); transient, so the retry policy retries it."""
+
+
 class HubSpotInputError(HubSpotError, ValueError):
     """Bad input caught before anything was sent; the message names the row (position) or field."""
 

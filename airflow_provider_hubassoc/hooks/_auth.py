@@ -15,7 +15,7 @@ from typing import Any, Callable
 import requests
 
 from airflow_provider_hubassoc._compat import mask_secret
-from airflow_provider_hubassoc.exceptions import HubSpotAuthError, HubSpotServerError
+from airflow_provider_hubassoc.exceptions import HubSpotAuthError, HubSpotConnectionError, HubSpotServerError
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 
 TOKEN_PATH = "/oauth/v1/token"
@@ -108,7 +108,11 @@ class OAuthRefreshAuth:
                 timeout=(settings.connect_timeout, settings.read_timeout),
             )
         except requests.RequestException as error:
-            raise HubSpotServerError(
+            # only the type: a network error's text may quote the request; SSL failures are not transient
+            transient = isinstance(error, (requests.ConnectionError, requests.Timeout)) and not isinstance(
+                error, requests.exceptions.SSLError
+            )
+            raise (HubSpotConnectionError if transient else HubSpotServerError)(
                 f"could not reach the OAuth token endpoint: {type(error).__name__}", method="POST", path=TOKEN_PATH
             ) from None
         body = _json_or_empty(response)

@@ -18,7 +18,7 @@ from typing import Callable
 import requests
 import tenacity
 
-from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError, HubSpotError
+from airflow_provider_hubassoc.exceptions import HubSpotConnectionError, HubSpotDailyLimitError, HubSpotError
 
 #: statuses that are transient: 429 (burst window), 423 (locked during high-volume writes), 5xx and
 #: Cloudflare's 521-524.
@@ -36,6 +36,8 @@ def is_retryable(error: BaseException) -> bool:
     """True for transient failures; never for 400/401/403/404/409 or a spent daily budget."""
     if isinstance(error, HubSpotDailyLimitError):
         return False
+    if isinstance(error, HubSpotConnectionError):
+        return True
     if isinstance(error, HubSpotError):
         return error.status in RETRYABLE_STATUSES
     if isinstance(error, requests.exceptions.SSLError):
@@ -45,6 +47,8 @@ def is_retryable(error: BaseException) -> bool:
 
 def retry_reason(error: BaseException) -> str:
     """A short human reason for the task log."""
+    if isinstance(error, HubSpotConnectionError):
+        return f"{type(error).__name__} ({error.path})"
     if isinstance(error, HubSpotError):
         policy = error.context.get("policyName") if error.context else None
         return f"HTTP {error.status}" + (f" {policy}" if policy else "")

@@ -20,6 +20,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from airflow_provider_hubassoc.exceptions import (
+    HubSpotConnectionError,
     HubSpotDailyLimitError,
     HubSpotError,
     HubSpotServerError,
@@ -144,7 +145,7 @@ class HubSpotTransport:
                     method=method,
                     path=path,
                 ) from None
-            raise HubSpotServerError(
+            raise HubSpotConnectionError(
                 f"no response after {attempts} attempt(s): {type(error).__name__}",
                 method=method,
                 path=path,

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
-from airflow_provider_hubassoc.exceptions import HubSpotAuthError, HubSpotServerError
+from airflow_provider_hubassoc.exceptions import HubSpotAuthError, HubSpotConnectionError, HubSpotServerError
 from airflow_provider_hubassoc.hooks import _auth
 from airflow_provider_hubassoc.hooks._auth import OAuthRefreshAuth, StaticTokenAuth, build_auth
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
@@ -197,7 +197,9 @@ def test_a_second_401_after_the_refresh_is_final(requests_mock) -> None:
         ({"status_code": 200, "json": {"expires_in": 1800}}, HubSpotAuthError, "no access token"),
         ({"status_code": 502, "text": "<html>Bad gateway</html>"}, HubSpotServerError, "token endpoint failed"),
         ({"exc": requests.ConnectionError(f"refused while sending refresh_token={REFRESH_TOKEN}")},
-         HubSpotServerError, "could not reach the OAuth token endpoint"),
+         HubSpotConnectionError, "could not reach the OAuth token endpoint"),
+        ({"exc": requests.exceptions.SSLError(f"bad certificate, refresh_token={REFRESH_TOKEN}")},
+         HubSpotServerError, "could not reach the OAuth token endpoint: SSLError"),
     ],
 )
 def test_token_endpoint_failures_never_quote_the_secrets(
@@ -229,3 +231,19 @@ def test_emulator_rejects_a_wrong_client_secret_as_an_auth_error(hubspot_emulato
     assert raised.value.category == "BAD_CLIENT_ID"
     assert "not-the-secret-91" not in str(raised.value)
     assert transport.stats.requests_sent == 0  # nothing reached the API without a token
+
+
+def test_token_endpoint_outages_are_retried_like_any_transient_failure(requests_mock) -> None:
+    requests_mock.post(
+        f"{FAKE_BASE}/oauth/v1/token",
+        [
+            {"exc": requests.ConnectionError("dropped")},
+            {"status_code": 503, "json": {"status": "error", "message": "try later"}},
+            {"json": {"access_token": "at-ok", "expires_in": 1800}},
+        ],
+    )
+    requests_mock.get(f"{FAKE_BASE}{TYPES_PATH}", json={"results": []})
+    transport = oauth_transport(FAKE_BASE)
+    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.stats.retries_by_reason == {"HubSpotConnectionError (/oauth/v1/token)": 1, "HTTP 503": 1}
+    assert requests_mock.last_request.headers["Authorization"] == "Bearer at-ok"

@@ -9,6 +9,7 @@ import requests
 
 from airflow_provider_hubassoc.exceptions import (
     HubSpotAuthError,
+    HubSpotConnectionError,
     HubSpotDailyLimitError,
     HubSpotNotFoundError,
     HubSpotRateLimitError,
@@ -48,6 +49,7 @@ def test_permanent_failures_are_not_retried(error) -> None:
         requests.ConnectTimeout("no answer"),
         requests.ReadTimeout("slow"),
         requests.exceptions.ChunkedEncodingError("connection closed mid-body"),
+        HubSpotConnectionError("token endpoint unreachable", method="POST", path="/oauth/v1/token"),
     ],
 )
 def test_network_failures_are_retried(error) -> None:

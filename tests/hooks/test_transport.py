@@ -11,6 +11,7 @@ import requests
 
 from airflow_provider_hubassoc.exceptions import (
     HubSpotAuthError,
+    HubSpotConnectionError,
     HubSpotDailyLimitError,
     HubSpotError,
     HubSpotNotFoundError,
@@ -280,7 +281,7 @@ def test_non_json_error_body_keeps_the_text(requests_mock) -> None:
 def test_connection_refused_becomes_a_server_error_after_retries() -> None:
     sleeps: list[float] = []
     transport = make_transport("http://127.0.0.1:9", sleeps=sleeps, max_retries=2, connect_timeout=1)
-    with pytest.raises(HubSpotServerError, match="no response after 3 attempt"):
+    with pytest.raises(HubSpotConnectionError, match="no response after 3 attempt"):
         transport.request("GET", TYPES_PATH)
     assert len(sleeps) == 2
 
@@ -346,4 +347,5 @@ def test_transport_is_thread_safe_under_concurrency(hubspot_emulator) -> None:
 def test_errors_are_hubspot_errors() -> None:
     assert issubclass(HubSpotDailyLimitError, HubSpotRateLimitError)
     assert issubclass(HubSpotRateLimitError, HubSpotError)
+    assert issubclass(HubSpotConnectionError, HubSpotServerError)  # callers catching server errors keep working
     assert not issubclass(requests.ConnectionError, HubSpotError)
