@@ -8,12 +8,14 @@ thread-safe: batch chunks run concurrently through it.
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import random
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 import requests
@@ -251,4 +253,11 @@ def _retry_after_seconds(response: requests.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:  # the other form RFC 9110 allows: an HTTP date
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

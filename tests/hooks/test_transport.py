@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import pytest
 import requests
@@ -247,6 +249,22 @@ def test_emulator_429s_are_retried_after_retry_after_until_success(hubspot_emula
     assert transport.stats.retries_by_reason == {"HTTP 429 TEN_SECONDLY_ROLLING": throttled}
     # each wait is Retry-After plus at most a tenth of it as jitter: never below what HubSpot asked
     assert len(sleeps) == throttled and all(2.0 <= wait <= 2.2 for wait in sleeps)
+
+
+@pytest.mark.parametrize(
+    ("header", "low", "high"),
+    [("7", 7.0, 7.0), ("0.5", 0.5, 0.5), ("-3", 0.0, 0.0), ("soon", 10.0, 10.0), ("in-60s", 50.0, 61.0)],
+)
+def test_retry_after_forms(requests_mock, header, low, high) -> None:
+    if header == "in-60s":
+        header = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=60), usegmt=True)
+    base = "https://hubspot.test"
+    requests_mock.get(f"{base}{TYPES_PATH}", status_code=429, headers={"Retry-After": header},
+                      json={"status": "error", "message": "slow down", "policyName": "TEN_SECONDLY_ROLLING"})
+    with pytest.raises(HubSpotRateLimitError) as raised:
+        make_transport(base, max_retries=0).request("GET", TYPES_PATH)
+    # an unreadable value falls back to the rolling window (10 s)
+    assert low <= raised.value.retry_after <= high
 
 
 @pytest.mark.parametrize(
