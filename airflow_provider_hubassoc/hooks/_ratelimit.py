@@ -4,12 +4,14 @@ HubSpot enforces a rolling 10-second window per app and a daily budget per accou
 us under the window (a sliding log of send times), and HubSpot's own ``X-HubSpot-RateLimit-*`` headers tell us
 when other clients of the same app are using the budget too, so we slow down before a 429 happens.
 
-Waiting threads sleep outside the lock, so N threads waiting together still reach the budget instead of
+Each slot counts from the request's send until a window after its answer (:meth:`RateLimiter.settle`), the
+latest moment HubSpot can have counted it. Waiting threads sleep outside the lock, so N threads waiting together still reach the budget instead of
 queueing behind one sleeper. Clock and sleep are injectable so tests need no real waiting.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import threading
 import time
@@ -83,6 +85,10 @@ class RateLimiter:
 
     def acquire(self) -> float:
         """Block until one request may be sent; return the seconds waited. Raises when the daily budget is spent."""
+        return self.acquire_slot()[1]
+
+    def acquire_slot(self) -> tuple[float, float]:
+        """Like :meth:`acquire`, also returning the slot's stamp for :meth:`settle`: ``(stamp, seconds waited)``."""
         waited = 0.0
         while True:
             with self._lock:
@@ -100,7 +106,7 @@ class RateLimiter:
                     self._sent.append(now)
                     self._last_send = now
                     self._sent_today += 1
-                    return waited
+                    return now, waited
             self._sleep(wait)
             waited += wait
             with self._lock:
@@ -125,6 +131,22 @@ class RateLimiter:
                 category="RATE_LIMIT",
                 context={"policyName": "DAILY"},
             )
+
+    def settle(self, stamp: float) -> None:
+        """The request sent in slot ``stamp`` is answered: its slot now counts from this moment.
+
+        HubSpot counts a request when it arrives, which is at the latest when its answer comes back. Counting the
+        slot from then keeps a slow upload (a 1,000-input batch on a busy machine) from landing in HubSpot's
+        window after we believed its slot was free; it costs one request latency per slot.
+        """
+        with self._lock:
+            now = self._clock()
+            try:
+                self._sent.remove(stamp)
+            except ValueError:
+                pass  # already aged out of the window: the request took longer than a window
+            position = bisect.bisect_right(self._sent, now)
+            self._sent.insert(position, now)
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn from a response's rate-limit headers: adopt a smaller Max, slow down when Remaining runs low."""

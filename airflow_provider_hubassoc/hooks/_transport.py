@@ -191,21 +191,24 @@ class HubSpotTransport:
     def _send_authenticated(
         self, method: str, path: str, body: Any, params: Mapping[str, Any] | None
     ) -> requests.Response:
-        waited = self.limiter.acquire()
-        token = self.auth.token()
+        token = self.auth.token()  # before the slot: a token refresh must not hold a slot of the window
+        stamp, waited = self.limiter.acquire_slot()
         with self.stats._lock:
             self.stats.requests_sent += 1
             self.stats.throttled_seconds += waited
-        response = self.session.request(
-            method,
-            f"{self.settings.base_url}{path}",
-            json=body,
-            params=params,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-            # per request: requests lets REQUESTS_CA_BUNDLE override a session-level ``verify``
-            verify=self.settings.verify,
-        )
+        try:
+            response = self.session.request(
+                method,
+                f"{self.settings.base_url}{path}",
+                json=body,
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                # per request: requests lets REQUESTS_CA_BUNDLE override a session-level ``verify``
+                verify=self.settings.verify,
+            )
+        finally:
+            self.limiter.settle(stamp)
         self.limiter.observe(response.headers)
         with self.stats._lock:
             self.stats.responses_by_status[response.status_code] += 1

@@ -24,6 +24,20 @@ def test_budget_per_window_with_fake_clock() -> None:
     assert limiter.throttled_seconds == 21.0
 
 
+def test_a_slot_counts_from_the_answer_of_its_request() -> None:
+    """HubSpot may count a slow request as late as its answer: the slot is reused a window after that."""
+    clock = FakeClock()
+    limiter = RateLimiter(2, window=10.0, margin=0.0, clock=clock, sleep=clock.sleep)
+    slow, _ = limiter.acquire_slot()
+    fast, _ = limiter.acquire_slot()
+    limiter.settle(fast)  # answered at once
+    clock.now += 3.0
+    limiter.settle(slow)  # answered 3 s after it was sent
+    clock.now = 1010.0
+    assert limiter.acquire_slot() == (1010.0, 0.0)  # the fast request's slot is free again
+    assert limiter.acquire_slot() == (1013.0, 3.0)  # the slow one's only a window after its answer
+
+
 class RecordingLog(deque):
     """The limiter's own send log, recording every stamp it appends (the exact send times)."""
 
