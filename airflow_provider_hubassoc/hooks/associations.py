@@ -454,17 +454,7 @@ class HubSpotAssociationsHook(BaseHook):
             self._batch_read(version, f, t, list(unique.values()), outcome, None)
             return outcome
 
-        error: HubSpotBatchError | None = None
-        for chunk, outcome in self._run_chunks(
-            result, items, size, work, total=known_length(ids), keys=None, chunk_callback=chunk_callback,
-            stop=lambda: error is not None,
-        ):
-            yield from outcome.rows
-            found = self._account(result, outcome, on_failure, failure_callback, rows_only=True,
-                                  inputs=len(chunk.items))
-            error = error or found
-        if error is not None:
-            raise error
+        yield from self._run_reads(result, ids, items, size, work, on_failure, failure_callback, chunk_callback)
 
     def _batch_read(
         self,
@@ -882,9 +872,20 @@ class HubSpotAssociationsHook(BaseHook):
                     outcome.failures.append(_failure(position, {"id": fid} if fid else None, status, error))
             return outcome
 
+        yield from self._run_reads(result, ids, items, size, work, on_failure, failure_callback, chunk_callback)
+
+    # -- shared batch machinery ------------------------------------------------------------------------------
+
+    def _run_reads(
+        self, result: BatchResult, raw: Iterable[Any], items: Iterable[_ReadInput], size: int,
+        work: Callable[[Chunk[_ReadInput]], _Outcome], on_failure: str,
+        failure_callback: Callable[[InputFailure], None] | None, chunk_callback: Callable[[int, int], None] | None,
+    ) -> Iterator[AssociationRow]:
+        """Yield each read chunk's rows in input order; in raise mode, stop dispatching at the first failure,
+        drain what is in flight, then raise."""
         error: HubSpotBatchError | None = None
         for chunk, outcome in self._run_chunks(
-            result, items, size, work, total=known_length(ids), keys=None, chunk_callback=chunk_callback,
+            result, items, size, work, total=known_length(raw), keys=None, chunk_callback=chunk_callback,
             stop=lambda: error is not None,
         ):
             yield from outcome.rows
@@ -893,8 +894,6 @@ class HubSpotAssociationsHook(BaseHook):
             error = error or found
         if error is not None:
             raise error
-
-    # -- shared batch machinery ------------------------------------------------------------------------------
 
     def _write(
         self,
