@@ -7,28 +7,23 @@ offers the Associations API on top of the transport.
 
 from __future__ import annotations
 
+import re
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from airflow_provider_hubassoc import CONNECTION_EXTRA_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_hubassoc._compat import BaseHook
-from airflow_provider_hubassoc.exceptions import HubSpotError
-from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
-from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
-
-# Imports of the Associations API part (below the wiring part).
-import re  # noqa: E402
-import threading  # noqa: E402
-from collections import deque  # noqa: E402
-from collections.abc import Callable, Iterable, Iterator, Mapping  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-
-from airflow_provider_hubassoc.exceptions import (  # noqa: E402
+from airflow_provider_hubassoc.exceptions import (
     HubSpotBatchError,
+    HubSpotError,
     HubSpotInputError,
     HubSpotValidationError,
 )
-from airflow_provider_hubassoc.hooks._batching import (  # noqa: E402
+from airflow_provider_hubassoc.hooks._batching import (
     CREATE_LIMIT,
     DEFAULT_LIMIT,
     READ_LIMIT,
@@ -39,15 +34,16 @@ from airflow_provider_hubassoc.hooks._batching import (  # noqa: E402
     known_length,
     run_chunks,
 )
-from airflow_provider_hubassoc.hooks._object_types import (  # noqa: E402
+from airflow_provider_hubassoc.hooks._object_types import (
     HUBSPOT_DEFINED_TYPES,
     hubspot_defined_type_id,
     normalize_object_type,
     plural_name,
     singular_name,
 )
-from airflow_provider_hubassoc.hooks._settings import normalize_api_version  # noqa: E402
-from airflow_provider_hubassoc.hooks.models import (  # noqa: E402
+from airflow_provider_hubassoc.hooks._settings import HubSpotSettings, normalize_api_version
+from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
+from airflow_provider_hubassoc.hooks.models import (
     AssociationInput,
     AssociationLimit,
     AssociationRow,
