@@ -609,12 +609,7 @@ class HubSpotAssociationsHook(BaseHook):
         size = chunk_size_for(DEFAULT_LIMIT, chunk_size)
         path = association_path(version, f"associations/{f}/{t}/batch/archive")
 
-        def work(chunk: Chunk[_Pair]) -> _Outcome:
-            unique, skipped = _collapse(chunk.items)
-            outcome = _Outcome(skipped=skipped)
-            self._write(outcome, "POST", path, unique, _archive_payload, f, t)
-            return outcome
-
+        work = self._one_request_per_chunk(path, _archive_payload, f, t)
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
 
     def archive_association_labels(
@@ -654,12 +649,7 @@ class HubSpotAssociationsHook(BaseHook):
         size = chunk_size_for(DEFAULT_LIMIT, chunk_size)
         path = association_path(version, f"associations/{f}/{t}/batch/labels/archive")
 
-        def work(chunk: Chunk[_Pair]) -> _Outcome:
-            unique, skipped = _collapse(chunk.items)
-            outcome = _Outcome(skipped=skipped)
-            self._write(outcome, "POST", path, unique, _create_payload, f, t)
-            return outcome
-
+        work = self._one_request_per_chunk(path, _create_payload, f, t)
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
 
     # -- association limits and usage, v4 / dated ---------------------------------------------------------
@@ -805,12 +795,7 @@ class HubSpotAssociationsHook(BaseHook):
             return {"inputs": [{"from": {"id": str(p.from_id)}, "to": {"id": str(p.to_id)}, "type": type_name}
                                for p in part]}
 
-        def work(chunk: Chunk[_Pair]) -> _Outcome:
-            unique, skipped = _collapse(chunk.items)
-            outcome = _Outcome(skipped=skipped)
-            self._write(outcome, "POST", path, unique, payload, f, t)
-            return outcome
-
+        work = self._one_request_per_chunk(path, payload, f, t)
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
 
     def iter_v3_read_associations(
@@ -871,6 +856,19 @@ class HubSpotAssociationsHook(BaseHook):
         yield from self._run_reads(result, ids, items, size, work, on_failure, failure_callback, chunk_callback)
 
     # -- shared batch machinery ------------------------------------------------------------------------------
+
+    def _one_request_per_chunk(
+        self, path: str, payload: Callable[[list[_Pair]], Any], f: str, t: str
+    ) -> Callable[[Chunk[_Pair]], _Outcome]:
+        """Chunk work of the simple writes: collapse duplicates, send the chunk as one POST, map failures."""
+
+        def work(chunk: Chunk[_Pair]) -> _Outcome:
+            unique, skipped = _collapse(chunk.items)
+            outcome = _Outcome(skipped=skipped)
+            self._write(outcome, "POST", path, unique, payload, f, t)
+            return outcome
+
+        return work
 
     def _run_reads(
         self, result: BatchResult, raw: Iterable[Any], items: Iterable[_ReadInput], size: int,
