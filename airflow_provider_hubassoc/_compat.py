@@ -16,6 +16,8 @@ try:  # packaging ships with Airflow on every supported version
 except ImportError:  # pragma: no cover - packaging is an Airflow dependency
     AIRFLOW_V_3_0_PLUS = int(AIRFLOW_VERSION.split(".")[0]) >= 3
 
+from typing import Any
+
 from airflow.triggers.base import BaseTrigger, TriggerEvent  # same path on 2.x and 3.x
 
 if AIRFLOW_V_3_0_PLUS:
@@ -32,6 +34,7 @@ if AIRFLOW_V_3_0_PLUS:
         AirflowException,
         AirflowFailException,
         AirflowNotFoundException,
+        AirflowSensorTimeout,
         AirflowSkipException,
         TaskDeferred,
     )
@@ -46,6 +49,7 @@ else:  # pragma: no cover - exercised only on Airflow 2.x
         AirflowException,
         AirflowFailException,
         AirflowNotFoundException,
+        AirflowSensorTimeout,
         AirflowSkipException,
         TaskDeferred,
     )
@@ -56,12 +60,28 @@ else:  # pragma: no cover - exercised only on Airflow 2.x
     from airflow.utils.context import Context  # type: ignore[no-redef]
     from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
 
+
+
+async def aget_connection(conn_id: str) -> Any:
+    """Fetch an Airflow connection without blocking the triggerer's event loop.
+
+    Airflow 3 offers ``BaseHook.aget_connection`` (it talks to the supervisor asynchronously); Airflow 2.x only
+    has the blocking call, which runs in a worker thread there.
+    """
+    if hasattr(BaseHook, "aget_connection"):
+        return await BaseHook.aget_connection(conn_id)
+    import asyncio  # pragma: no cover - Airflow 2.x
+
+    return await asyncio.to_thread(BaseHook.get_connection, conn_id)  # pragma: no cover
+
+
 __all__ = [
     "AIRFLOW_V_3_0_PLUS",
     "AIRFLOW_VERSION",
     "AirflowException",
     "AirflowFailException",
     "AirflowNotFoundException",
+    "AirflowSensorTimeout",
     "AirflowSkipException",
     "BaseHook",
     "BaseOperator",
@@ -72,6 +92,7 @@ __all__ = [
     "PokeReturnValue",
     "TaskDeferred",
     "TriggerEvent",
+    "aget_connection",
     "conf",
     "mask_secret",
 ]

@@ -142,6 +142,11 @@ class HubSpotBatchError(HubSpotError):
         self.result = result
         super().__init__(message)
 
+
+class HubSpotCancelledError(HubSpotBatchError):
+    """A batch call stopped early because :meth:`HubSpotAssociationsHook.cancel` was called (``on_kill``, or a
+    caller's failure threshold). ``result`` covers exactly the inputs that were sent; the rest were not."""
+
     def _render(self) -> str:
         return self.message
 

@@ -19,6 +19,7 @@ from airflow_provider_hubassoc import CONNECTION_EXTRA_FIELDS, UI_FIELD_BEHAVIOU
 from airflow_provider_hubassoc._compat import BaseHook
 from airflow_provider_hubassoc.exceptions import (
     HubSpotBatchError,
+    HubSpotCancelledError,
     HubSpotError,
     HubSpotInputError,
     HubSpotValidationError,
@@ -79,6 +80,28 @@ class HubSpotAssociationsHook(BaseHook):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(hubspot_conn_id={self.hubspot_conn_id!r})"
+
+    @classmethod
+    def from_connection(cls, connection: Any, **settings_overrides: Any) -> HubSpotAssociationsHook:
+        """A hook over an already fetched ``Connection``: for triggers, which must fetch it asynchronously
+        (``await aget_connection(...)``) instead of blocking the triggerer's event loop."""
+        hook = cls(connection.conn_id or cls.default_conn_name, **settings_overrides)
+        hook.__dict__["settings"] = HubSpotSettings.from_connection(connection, **settings_overrides)
+        return hook
+
+    def cancel(self) -> None:
+        """Stop this hook's running batch calls: no further chunk is sent, chunks in flight finish and are
+        counted, then the call raises :class:`HubSpotCancelledError` with the exact partial result. Thread-safe;
+        meant for ``on_kill`` and for callers that stop at a failure threshold."""
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    @cached_property
+    def _cancelled(self) -> threading.Event:
+        return threading.Event()
 
     # -- Airflow wiring ---------------------------------------------------------------------------------
 
@@ -880,7 +903,7 @@ class HubSpotAssociationsHook(BaseHook):
         error: HubSpotBatchError | None = None
         for chunk, outcome in self._run_chunks(
             result, items, size, work, total=known_length(raw), keys=None, chunk_callback=chunk_callback,
-            stop=lambda: error is not None,
+            stop=lambda: error is not None or self.cancelled,
         ):
             yield from outcome.rows
             found = self._account(result, outcome, on_failure, failure_callback, rows_only=True,
@@ -888,6 +911,7 @@ class HubSpotAssociationsHook(BaseHook):
             error = error or found
         if error is not None:
             raise error
+        self._raise_if_cancelled(result)
 
     def _write(
         self,
@@ -961,7 +985,7 @@ class HubSpotAssociationsHook(BaseHook):
     ) -> Iterator[tuple[Chunk[Any], _Outcome]]:
         progress = ProgressLogger(self.log, result.operation, total)
         # Build the lazily created members here, in the caller's thread, never racing in worker threads.
-        _ = (self.transport, self._label_lock, self._label_cache, self._label_names)
+        _ = (self.transport, self._label_lock, self._label_cache, self._label_names, self._cancelled)
         done = (lambda chunk, _outcome: chunk_callback(chunk.start, chunk.end)) if chunk_callback else None
         return run_chunks(
             iter_chunks(items, size), work, max_concurrency=self.settings.max_concurrency, keys=keys,
@@ -1005,7 +1029,7 @@ class HubSpotAssociationsHook(BaseHook):
         error: HubSpotBatchError | None = None
         for chunk, outcome in self._run_chunks(
             result, items, size, work, total=known_length(raw), keys=keys, chunk_callback=chunk_callback,
-            stop=lambda: error is not None,
+            stop=lambda: error is not None or self.cancelled,
         ):
             result.total += len(chunk.items)
             result.succeeded += outcome.succeeded
@@ -1014,7 +1038,16 @@ class HubSpotAssociationsHook(BaseHook):
         self.log.info("%s: %s", result.operation, {k: v for k, v in result.as_dict().items() if k != "failures"})
         if error is not None:
             raise error
+        self._raise_if_cancelled(result)
         return result
+
+    def _raise_if_cancelled(self, result: BatchResult) -> None:
+        if self.cancelled:
+            raise HubSpotCancelledError(
+                f"{result.operation}: cancelled after {result.total} input(s) "
+                f"({result.succeeded} succeeded, {result.failed} failed); later inputs were not sent",
+                result=result,
+            )
 
 
 # -- module helpers of the Associations API (pure: no I/O) -------------------------------------------------
@@ -1139,11 +1172,11 @@ def _parse_pair(item: Any, position: int) -> _Pair:
 
 
 def _validated(inputs: Iterable[Any], parse: Callable[[Any, int], Any]) -> Iterable[Any]:
-    """Validate inputs: a sized input (list, tuple) entirely before anything is sent; any other iterable
-    lazily, so each chunk is validated in full before it is sent and memory stays flat."""
+    """Validate inputs: a list or tuple entirely before anything is sent; any other iterable (a generator, a
+    sized stream of a file) lazily, so each chunk is validated in full before it is sent and memory stays flat."""
     if isinstance(inputs, (str, bytes, Mapping)):
         raise HubSpotInputError("inputs must be an iterable of inputs, not a single string or mapping")
-    if known_length(inputs) is not None:
+    if isinstance(inputs, (list, tuple)):
         return [parse(item, position) for position, item in enumerate(inputs)]
     return (parse(item, position) for position, item in enumerate(inputs))
 

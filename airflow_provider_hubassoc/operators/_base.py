@@ -1,0 +1,177 @@
+"""What every HubSpot operator shares: the connection, the hook, ``on_kill``, failure files and failure policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from functools import cached_property
+from typing import Any
+
+from airflow_provider_hubassoc._compat import AirflowFailException, BaseOperator, Context
+from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
+from airflow_provider_hubassoc.hooks.models import BatchResult, InputFailure
+from airflow_provider_hubassoc.operators._files import PairSource, RowWriter
+
+FAILURE_COLUMNS = ("row", "from_id", "to_id", "labels", "status", "category", "sub_category", "message", "operation")
+#: failures returned in the XCom summary (all of them go to the failures file)
+FAILURE_SAMPLE = 10
+
+
+class HubSpotBaseOperator(BaseOperator):
+    """Base of the HubSpot operators: one hook per task run, cancelled by ``on_kill``.
+
+    :param hubspot_conn_id: Airflow connection of type ``hubspot``.
+    :param api_version: ``v4`` (default of the connection), or a dated version such as ``2026-03``.
+    :param hook_params: per-task overrides of connection extras, e.g. ``{"requests_per_10_seconds": 25}`` so the
+        shards of a mapped backfill share the account's rate limit, or ``{"max_concurrency": 8}``.
+    """
+
+    ui_color = "#ff7a59"  # HubSpot orange
+
+    def __init__(
+        self,
+        *,
+        hubspot_conn_id: str = HubSpotAssociationsHook.default_conn_name,
+        api_version: str | None = None,
+        hook_params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.hubspot_conn_id = hubspot_conn_id
+        self.api_version = api_version
+        self.hook_params = hook_params or {}
+
+    @cached_property
+    def hook(self) -> HubSpotAssociationsHook:
+        overrides = dict(self.hook_params)
+        if self.api_version is not None:
+            overrides["api_version"] = self.api_version
+        return HubSpotAssociationsHook(self.hubspot_conn_id, **overrides)
+
+    def on_kill(self) -> None:
+        """Stop sending: chunks in flight finish and are counted, nothing after them is sent."""
+        if "hook" in self.__dict__:
+            self.log.warning("Task killed: stopping HubSpot work after the requests in flight")
+            self.hook.cancel()
+
+
+def check_failure_policy(max_failures: int | None, max_failure_ratio: float | None) -> None:
+    """Argument checks at DAG parse time."""
+    if max_failures is not None and (isinstance(max_failures, bool) or not isinstance(max_failures, int)
+                                     or max_failures < 0):
+        raise ValueError(f"max_failures must be None or an integer >= 0, got {max_failures!r}")
+    if max_failure_ratio is not None and (isinstance(max_failure_ratio, bool)
+                                          or not isinstance(max_failure_ratio, (int, float))
+                                          or not 0 <= max_failure_ratio <= 1):
+        raise ValueError(f"max_failure_ratio must be None or a number from 0 to 1, got {max_failure_ratio!r}")
+
+
+class FailureReport:
+    """Collects the failed inputs of one task run: each goes to the failures file (with its source row and
+    HubSpot's reason) as it is found; the count is checked against the policy as it grows.
+
+    ``max_failures`` is checked while running: once exceeded, the hook is cancelled (no further chunk is sent,
+    the task will fail anyway). ``max_failure_ratio`` can only be judged at the end.
+    """
+
+    def __init__(
+        self,
+        hook: HubSpotAssociationsHook,
+        path: str | None,
+        *,
+        max_failures: int | None,
+        max_failure_ratio: float | None,
+        log: Any,
+    ) -> None:
+        self.hook, self.path, self.log = hook, path, log
+        self.max_failures, self.max_failure_ratio = max_failures, max_failure_ratio
+        self.count = 0
+        self.sample: list[dict[str, Any]] = []
+        self.stopped_early = False
+        self._stack = ExitStack()
+        self._writer: RowWriter | None = None
+
+    def __enter__(self) -> FailureReport:
+        if self.path:
+            self._writer = self._stack.enter_context(RowWriter(self.path, FAILURE_COLUMNS))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        # the file is completed (renamed into place) even when the task fails: it is the record of what failed
+        self._stack.__exit__(None, None, None)
+
+    def callback(self, source: PairSource | None, operation: str) -> Callable[[InputFailure], None]:
+        """A ``failure_callback`` for one hook call whose inputs came from ``source`` (positions map to rows)."""
+
+        def record(failure: InputFailure) -> None:
+            origin = source.origin(failure.position) if source is not None else None
+            given = failure.input if isinstance(failure.input, dict) else {}
+            row = {
+                "row": origin.row if origin is not None else None,
+                "from_id": origin.from_id if origin is not None else given.get("from_id", given.get("id")),
+                "to_id": origin.to_id if origin is not None else given.get("to_id"),
+                "labels": list(origin.labels) if origin is not None else [],
+                "status": failure.status,
+                "category": failure.category,
+                "sub_category": failure.sub_category,
+                "message": failure.message,
+                "operation": operation,
+            }
+            self.add(row)
+
+        return record
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.count += 1
+        if len(self.sample) < FAILURE_SAMPLE:
+            self.sample.append(row)
+        if self._writer is not None:
+            self._writer.write(row)
+        if self.max_failures is not None and self.count > self.max_failures and not self.stopped_early:
+            self.stopped_early = True
+            self.log.error("%d failed input(s) exceed max_failures=%d: stopping after the requests in flight",
+                           self.count, self.max_failures)
+            self.hook.cancel()
+
+    def chunk_done(self, source: PairSource) -> Callable[[int, int], None]:
+        """A ``chunk_callback`` that lets the source forget rows whose failures have all been reported."""
+        previous_start = 0
+
+        def done(start: int, _end: int) -> None:
+            nonlocal previous_start
+            source.forget_before(previous_start)
+            previous_start = start
+
+        return done
+
+    def summary(self) -> dict[str, Any]:
+        return {"failed": self.count, "failures_path": self.path, "failures_sample": self.sample}
+
+    def enforce(self, total: int, context: Context, summary: dict[str, Any]) -> None:
+        """Fail the task (no retry: the same rows would fail again) when the policy is exceeded; the summary
+        is pushed to XCom under ``summary`` first, so what was done is on record."""
+        reasons = []
+        if self.max_failures is not None and self.count > self.max_failures:
+            reasons.append(f"{self.count} failed > max_failures={self.max_failures}")
+        if self.max_failure_ratio is not None and total and self.count / total > self.max_failure_ratio:
+            reasons.append(f"{self.count}/{total} failed > max_failure_ratio={self.max_failure_ratio}")
+        if not reasons:
+            return
+        ti = context.get("ti") if context else None
+        if ti is not None:
+            ti.xcom_push(key="summary", value=summary)
+        where = f"; failed rows and reasons in {self.path}" if self.path else " (set failures_path to keep them all)"
+        first = self.sample[0] if self.sample else None
+        first_text = (f"; first: row {first['row']} {first['from_id']}->{first['to_id']}: "
+                      f"{first['category']} {first['message']}") if first else ""
+        raise AirflowFailException(f"{'; '.join(reasons)}{first_text}{where}. Done: {summary_line(summary)}")
+
+
+def summary_line(summary: dict[str, Any]) -> str:
+    keys = ("total", "succeeded", "failed", "skipped", "not_sent", "requests")
+    return ", ".join(f"{key}={summary[key]}" for key in keys if key in summary)
+
+
+def result_counts(result: BatchResult) -> dict[str, int]:
+    return {"total": result.total, "succeeded": result.succeeded, "failed": result.failed,
+            "skipped": result.skipped, "requests": result.requests}

@@ -1,0 +1,470 @@
+"""Operators over associations between records: read (export), bulk link, bulk unlink, reconcile.
+
+Each is a thin layer over :class:`HubSpotAssociationsHook`: it reads its inputs (a list, an XCom value or a
+CSV/JSONL file), validates all of them before anything is written to HubSpot, hands them to one hook call
+(which batches, paces, retries and maps partial failures), writes outputs and failed rows to files, and returns
+a small summary to XCom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from airflow_provider_hubassoc._compat import AirflowException, AirflowFailException, Context
+from airflow_provider_hubassoc.exceptions import HubSpotCancelledError, HubSpotInputError
+from airflow_provider_hubassoc.hooks._object_types import plural_name
+from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationType, BatchResult
+from airflow_provider_hubassoc.operators._base import (
+    FailureReport,
+    HubSpotBaseOperator,
+    check_failure_policy,
+    result_counts,
+    summary_line,
+)
+from airflow_provider_hubassoc.operators._files import (
+    PairSource,
+    RowWriter,
+    SizedStream,
+    SourcePair,
+    check_shard,
+    file_format,
+    iter_ids_from_file,
+    parse_ids,
+)
+
+#: columns of exported association rows (CSV joins list cells with ";")
+ROW_COLUMNS = ("from_object_type", "from_id", "to_object_type", "to_id", "type_ids", "categories", "labels")
+
+
+def association_row(row: AssociationRow) -> dict[str, Any]:
+    """One exported row: a pair of records with every association type (label) it carries."""
+    return {
+        "from_object_type": plural_name(row.from_object_type),
+        "from_id": row.from_id,
+        "to_object_type": plural_name(row.to_object_type),
+        "to_id": row.to_id,
+        "type_ids": [t.type_id for t in row.types],
+        "categories": [t.category for t in row.types],
+        "labels": list(row.labels),
+    }
+
+
+def _check_object_types(*values: Any) -> None:
+    for name, value in zip(("from_object_type", "to_object_type"), values):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{name} must be an object type such as 'contacts' or '2-123', got {value!r}")
+
+
+def _check_one_source(first: tuple[str, Any], second: tuple[str, Any]) -> None:
+    if (first[1] is None) == (second[1] is None):
+        raise ValueError(f"give exactly one of {first[0]}= and {second[0]}=")
+
+
+def _not_supported_format(path: str | None, fmt: str | None, field_name: str) -> None:
+    """Check a literal path's format at parse time (templated paths are checked when rendered)."""
+    if path is not None and "{{" not in str(path):
+        try:
+            file_format(path, fmt)
+        except HubSpotInputError as error:
+            raise ValueError(f"{field_name}: {error.message}") from None
+
+
+class HubSpotReadAssociationsOperator(HubSpotBaseOperator):
+    """Export the associations of many records towards one object type (every page of every record).
+
+    Small results go to XCom (at most ``max_xcom_rows`` rows, else the task fails and says to set
+    ``output_path``); large ones stream to a CSV or JSONL file at ``output_path`` (a local path or any
+    ``ObjectStoragePath`` URL, e.g. ``s3://aws_default@bucket/exports/{{ ds }}/contact_company.jsonl``).
+    Each row has from/to object type and id, ``type_ids`` with their ``categories``, and the ``labels``.
+
+    :param record_ids: ids of the ``from_object_type`` records: a list, one id, ``"1,2,3"``, or an XCom value.
+    :param input_path: or a CSV/JSONL file of ids, in column ``id_column``.
+    :param output_path: where to write the rows (format from the suffix or ``output_format``; ``.gz`` compresses).
+    :return: ``{"records", "associations", "failed", "output_path", "rows"?}`` (``rows`` only without a file).
+    """
+
+    template_fields: Sequence[str] = (
+        "from_object_type", "to_object_type", "record_ids", "input_path", "output_path", "hubspot_conn_id",
+    )
+    template_fields_renderers = {"record_ids": "json"}
+
+    def __init__(
+        self,
+        *,
+        from_object_type: str,
+        to_object_type: str,
+        record_ids: Any = None,
+        input_path: str | None = None,
+        id_column: str = "id",
+        input_format: str | None = None,
+        output_path: str | None = None,
+        output_format: str | None = None,
+        max_xcom_rows: int = 1000,
+        failures_path: str | None = None,
+        max_failures: int | None = 0,
+        chunk_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        _check_object_types(from_object_type, to_object_type)
+        _check_one_source(("record_ids", record_ids), ("input_path", input_path))
+        _not_supported_format(input_path, input_format, "input_path")
+        _not_supported_format(output_path, output_format, "output_path")
+        check_failure_policy(max_failures, None)
+        if isinstance(max_xcom_rows, bool) or not isinstance(max_xcom_rows, int) or max_xcom_rows < 0:
+            raise ValueError(f"max_xcom_rows must be an integer >= 0, got {max_xcom_rows!r}")
+        self.from_object_type = from_object_type
+        self.to_object_type = to_object_type
+        self.record_ids = record_ids
+        self.input_path = input_path
+        self.id_column = id_column
+        self.input_format = input_format
+        self.output_path = output_path
+        self.output_format = output_format
+        self.max_xcom_rows = max_xcom_rows
+        self.failures_path = failures_path
+        self.max_failures = max_failures
+        self.chunk_size = chunk_size
+
+    def _ids(self) -> tuple[Any, int]:
+        """The ids to read and how many: a validated list, or the file streamed (validated in a first pass)."""
+        try:
+            if self.record_ids is not None:
+                ids = parse_ids(self.record_ids, "record_ids")
+                return ids, len(ids)
+            count = sum(1 for _ in iter_ids_from_file(self.input_path, self.id_column, self.input_format))
+        except HubSpotInputError as error:
+            raise AirflowFailException(error.message) from None
+        return SizedStream(iter_ids_from_file(self.input_path, self.id_column, self.input_format), count), count
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        ids, count = self._ids()
+        f, t = self.from_object_type, self.to_object_type
+        self.log.info("Reading %s→%s associations of %d record(s) into %s", f, t, count,
+                      self.output_path or f"XCom (at most {self.max_xcom_rows} rows)")
+        report = FailureReport(self.hook, self.failures_path, max_failures=self.max_failures,
+                               max_failure_ratio=None, log=self.log)
+        with report:
+            rows = self.hook.iter_read_associations(
+                f, t, ids, on_failure="collect", failure_callback=report.callback(None, "read"),
+                chunk_size=self.chunk_size,
+            )
+            summary: dict[str, Any] = {"from_object_type": f, "to_object_type": t, "records": count}
+            try:
+                if self.output_path is not None:
+                    with RowWriter(self.output_path, ROW_COLUMNS, self.output_format) as writer:
+                        for row in rows:
+                            writer.write(association_row(row))
+                    summary.update(associations=writer.count, output_path=self.output_path)
+                else:
+                    kept = self._rows_for_xcom(rows)
+                    summary.update(associations=len(kept), output_path=None, rows=kept)
+            except HubSpotCancelledError as error:
+                raise AirflowException(f"stopped: {error.message}") from None
+        summary.update(report.summary())
+        report.enforce(count, context, summary)
+        self.log.info("Read %d association(s) of %d record(s); %d record(s) failed",
+                      summary["associations"], count, report.count)
+        return summary
+
+    def _rows_for_xcom(self, rows: Iterator[AssociationRow]) -> list[dict[str, Any]]:
+        kept: list[dict[str, Any]] = []
+        for row in rows:
+            if len(kept) >= self.max_xcom_rows:
+                rows.close()  # type: ignore[attr-defined]  # stops the hook's reads at once
+                raise AirflowFailException(
+                    f"more than max_xcom_rows={self.max_xcom_rows} associations: too many for XCom. Set "
+                    "output_path= to stream them to a CSV/JSONL file (a local path or an object storage URL "
+                    "such as s3://conn_id@bucket/key.jsonl), or raise max_xcom_rows"
+                )
+            kept.append(association_row(row))
+        return kept
+
+
+class _PairWriteOperator(HubSpotBaseOperator):
+    """Shared by bulk link and unlink: pairs in, validated in full, written by one hook call, failures out."""
+
+    template_fields: Sequence[str] = (
+        "from_object_type", "to_object_type", "pairs", "input_path", "labels", "failures_path", "hubspot_conn_id",
+    )
+    template_fields_renderers = {"pairs": "json"}
+    verb = "write"
+
+    def __init__(
+        self,
+        *,
+        from_object_type: str,
+        to_object_type: str,
+        pairs: Any = None,
+        input_path: str | None = None,
+        input_format: str | None = None,
+        from_id_column: str = "from_id",
+        to_id_column: str = "to_id",
+        label_column: str | None = None,
+        labels: str | int | list[str | int] | None = None,
+        dry_run: bool = False,
+        failures_path: str | None = None,
+        max_failures: int | None = 0,
+        max_failure_ratio: float | None = None,
+        shard_index: int | None = None,
+        shard_count: int | None = None,
+        chunk_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        _check_object_types(from_object_type, to_object_type)
+        _check_one_source(("pairs", pairs), ("input_path", input_path))
+        _not_supported_format(input_path, input_format, "input_path")
+        check_failure_policy(max_failures, max_failure_ratio)
+        check_shard(shard_index, shard_count)
+        self.from_object_type = from_object_type
+        self.to_object_type = to_object_type
+        self.pairs = pairs
+        self.input_path = input_path
+        self.input_format = input_format
+        self.from_id_column = from_id_column
+        self.to_id_column = to_id_column
+        self.label_column = label_column
+        self.labels = labels
+        self.dry_run = dry_run
+        self.failures_path = failures_path
+        self.max_failures = max_failures
+        self.max_failure_ratio = max_failure_ratio
+        self.shard_index = shard_index
+        self.shard_count = shard_count
+        self.chunk_size = chunk_size
+
+    def _source(self) -> PairSource:
+        return PairSource(
+            pairs=self.pairs, path=self.input_path, fmt=self.input_format, from_column=self.from_id_column,
+            to_column=self.to_id_column, label_column=self.label_column,
+            shard_index=self.shard_index, shard_count=self.shard_count,
+        )
+
+    def _common_labels(self) -> list[str | int]:
+        if self.labels is None or self.labels == "" or self.labels == []:
+            return []
+        if isinstance(self.labels, (str, int)) and not isinstance(self.labels, bool):
+            return [self.labels]
+        return list(self.labels)
+
+    def _check_inputs(self) -> tuple[PairSource, int, list[AssociationType]]:
+        """Every row and every label checked before the first write (reads only); errors name the row."""
+        try:
+            source = self._source()
+            total, row_labels = source.validate()
+            resolved = [self.hook.get_label(self.from_object_type, self.to_object_type, label)
+                        for label in [*self._common_labels(), *sorted(row_labels, key=str)]]
+        except HubSpotInputError as error:
+            raise AirflowFailException(error.message) from None
+        return source, total, resolved
+
+    def _call(self, source: PairSource, total: int, report: FailureReport) -> BatchResult:
+        raise NotImplementedError
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        source, total, resolved = self._check_inputs()
+        shard = f" (shard {self.shard_index} of {self.shard_count})" if self.shard_count else ""
+        label_text = ", ".join(repr(t.label or t.name or t.type_id) for t in resolved) or "none (default)"
+        self.log.info("Plan: %s %d pair(s) %s→%s from %s%s; labels: %s%s", self.verb, total, self.from_object_type,
+                      self.to_object_type, source.name, shard, label_text, "; DRY RUN, nothing is written"
+                      if self.dry_run else "")
+        summary: dict[str, Any] = {"operation": self.verb, "from_object_type": self.from_object_type,
+                                   "to_object_type": self.to_object_type, "dry_run": self.dry_run,
+                                   "shard_index": self.shard_index, "shard_count": self.shard_count}
+        if self.dry_run:
+            summary.update(total=total, succeeded=0, failed=0, skipped=0, requests=0, not_sent=total,
+                           labels=[t.as_dict() for t in resolved])
+            return summary
+        report = FailureReport(self.hook, self.failures_path, max_failures=self.max_failures,
+                               max_failure_ratio=self.max_failure_ratio, log=self.log)
+        cancelled = False
+        with report:
+            try:
+                result = self._call(source, total, report)
+            except HubSpotCancelledError as error:
+                result, cancelled = error.result, True
+        summary.update(result_counts(result), not_sent=total - result.total, **report.summary())
+        self.log.info("Done: %s", summary_line(summary))
+        if cancelled and not report.stopped_early:
+            raise AirflowException(f"cancelled; {summary_line(summary)}; the rest was not sent")
+        report.enforce(total, context, summary)
+        return summary
+
+
+class HubSpotCreateAssociationsOperator(_PairWriteOperator):
+    """Bulk link: associate many pairs of records, from a list, an XCom value or a CSV/JSONL file.
+
+    Without labels each pair gets HubSpot's default (unlabeled) association, and HubSpot's primary rules apply
+    as in its UI. With ``labels`` (every row) and/or ``label_column`` (per row: label text, internal name or
+    type id; several as ``a;b``), each pair gets those labels *added*: labels it already has are kept.
+    Every row is validated and every label resolved before anything is written; a bad row fails the task
+    naming its row number and field. Rows HubSpot refuses go, with its reasons, to ``failures_path``.
+    Writes are idempotent, so a retried task or a re-run backfill creates no duplicates.
+
+    Scale-out: ``shard_count`` splits the input by from-record id into that many disjoint shards and the task
+    writes shard ``shard_index``: map it with ``.partial(..., shard_count=8, pool="hubspot").expand(
+    shard_index=list(range(8)))``, and give each shard its share of the rate limit through ``hook_params``.
+
+    :param max_failures: fail the task when more rows than this fail (default 0: any failure); once exceeded,
+        no further batch is sent. ``None``: never fail for row failures.
+    :param max_failure_ratio: fail the task when more than this share of the rows failed (judged at the end).
+    :param dry_run: validate rows and resolve labels (reads only), log the plan, write nothing.
+    :return: ``{"total", "succeeded", "failed", "skipped", "not_sent", "requests", "failures_path",
+        "failures_sample", ...}``.
+    """
+
+    verb = "link"
+
+    def _call(self, source: PairSource, total: int, report: FailureReport) -> BatchResult:
+        return self.hook.create_associations(
+            self.from_object_type, self.to_object_type, SizedStream(source.hook_inputs(), total),
+            labels=self._common_labels() or None, on_failure="collect",
+            failure_callback=report.callback(source, "create"), chunk_callback=report.chunk_done(source),
+            chunk_size=self.chunk_size,
+        )
+
+
+class HubSpotArchiveAssociationsOperator(_PairWriteOperator):
+    """Bulk unlink: remove associations between pairs of records (same inputs as the bulk link).
+
+    Without labels every association of each pair goes (``batch/archive``). With ``labels`` and/or
+    ``label_column`` only those labels are removed and the pairs stay associated (``batch/labels/archive``);
+    removing the unlabeled type removes the pair entirely (HubSpot's rule). Archiving what is not there is a
+    no-op, so re-runs are safe.
+    """
+
+    verb = "unlink"
+
+    def _call(self, source: PairSource, total: int, report: FailureReport) -> BatchResult:
+        pairs = SizedStream(source.hook_inputs(), total)
+        common = self._common_labels()
+        kwargs: dict[str, Any] = dict(
+            on_failure="collect", failure_callback=report.callback(source, "archive"),
+            chunk_callback=report.chunk_done(source), chunk_size=self.chunk_size,
+        )
+        if common or self.label_column:
+            return self.hook.archive_association_labels(
+                self.from_object_type, self.to_object_type, pairs, labels=common or None, **kwargs
+            )
+        return self.hook.archive_associations(self.from_object_type, self.to_object_type, pairs, **kwargs)
+
+
+class _ListOrigin:
+    """Maps a hook input position back to the desired row it came from (for the failures file)."""
+
+    def __init__(self, pairs: list[SourcePair]) -> None:
+        self.pairs = pairs
+
+    def origin(self, position: int | None) -> SourcePair | None:
+        return self.pairs[position] if position is not None and 0 <= position < len(self.pairs) else None
+
+
+class HubSpotSyncAssociationsOperator(_PairWriteOperator):
+    """Reconcile: make HubSpot's associations of the given source records match a desired set (a warehouse table).
+
+    The desired pairs (and, with ``labels``/``label_column``, their labels) come from a file or list. The
+    operator reads the current associations of every source record in the desired set (plus ``source_ids``:
+    records whose associations should all go), then creates the missing pairs, adds missing labels and, with
+    ``prune=True``, archives pairs that are not desired and removes user-defined labels that are not desired
+    (HubSpot-defined types such as primary are never removed). The plan is logged with counts first;
+    ``dry_run`` stops there. A second run with the same input writes nothing.
+
+    The desired set is held in memory (about 100 bytes a pair); reconcile shards with ``shard_count`` when
+    it runs to many millions of pairs.
+
+    :return: the plan counts and, unless ``dry_run``, the counts of each write.
+    """
+
+    template_fields: Sequence[str] = (*_PairWriteOperator.template_fields, "source_ids")
+    verb = "sync"
+
+    def __init__(self, *, prune: bool = False, source_ids: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.prune = prune
+        self.source_ids = source_ids
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        source, total, resolved = self._check_inputs()
+        f, t = self.from_object_type, self.to_object_type
+        common = {x.key for x in resolved[: len(self._common_labels())]}
+        managed = bool(common) or self.label_column is not None
+        desired: dict[int, dict[int, tuple[SourcePair, set[tuple[str | None, int | None]]]]] = {}
+        for pair in source:  # labels were all resolved by _check_inputs: these lookups hit the hook's cache
+            keys = common | {self.hook.get_label(f, t, ref).key for ref in pair.labels}
+            entry = desired.setdefault(pair.from_id, {}).get(pair.to_id)
+            desired[pair.from_id][pair.to_id] = (entry[0] if entry else pair, (entry[1] if entry else set()) | keys)
+        try:
+            extra_ids = parse_ids(self.source_ids, "source_ids") if self.source_ids is not None else []
+        except HubSpotInputError as error:
+            raise AirflowFailException(error.message) from None
+        record_ids = sorted(set(desired) | set(extra_ids))
+
+        to_create: list[SourcePair] = []
+        to_unlabel: list[SourcePair] = []
+        to_archive: list[SourcePair] = []
+        unchanged = 0
+        seen: set[tuple[int, int]] = set()
+        for row in self.hook.iter_read_associations(f, t, record_ids, chunk_size=self.chunk_size):
+            wanted = desired.get(row.from_id, {}).get(row.to_id)
+            current = {x.key for x in row.types}
+            if wanted is None:
+                if self.prune:
+                    to_archive.append(SourcePair(None, row.from_id, row.to_id, (), None))
+                continue
+            seen.add((row.from_id, row.to_id))
+            origin, keys = wanted
+            missing = [key[1] for key in keys - current if key[1] is not None]
+            extra = [x.type_id for x in row.types if managed and self.prune and x.category == "USER_DEFINED"
+                     and x.key not in keys and x.type_id is not None]
+            if missing:
+                to_create.append(SourcePair(origin.row, row.from_id, row.to_id, tuple(sorted(missing)), origin.source))
+            if extra:
+                to_unlabel.append(SourcePair(origin.row, row.from_id, row.to_id, tuple(extra), origin.source))
+            if not missing and not extra:
+                unchanged += 1
+        for from_id, targets in desired.items():
+            for to_id, (origin, keys) in targets.items():
+                if (from_id, to_id) not in seen:
+                    labels = tuple(sorted(key[1] for key in keys if key[1] is not None))
+                    to_create.append(SourcePair(origin.row, from_id, to_id, labels, origin.source))
+
+        plan = {"records": len(record_ids), "desired": sum(len(v) for v in desired.values()),
+                "create": len(to_create), "remove_labels": len(to_unlabel), "archive": len(to_archive),
+                "unchanged": unchanged}
+        self.log.info("Plan for %s→%s: %s%s", f, t, plan, "; DRY RUN, nothing is written" if self.dry_run else
+                      ("" if self.prune else " (prune=False: extra associations are kept)"))
+        summary: dict[str, Any] = {"operation": "sync", "from_object_type": f, "to_object_type": t,
+                                   "dry_run": self.dry_run, "prune": self.prune, "plan": plan}
+        if self.dry_run:
+            return summary
+        report = FailureReport(self.hook, self.failures_path, max_failures=self.max_failures,
+                               max_failure_ratio=self.max_failure_ratio, log=self.log)
+        writes = [
+            ("created", to_create, lambda pairs, cb: self.hook.create_associations(f, t, pairs, **cb)),
+            ("labels_removed", to_unlabel, lambda pairs, cb: self.hook.archive_association_labels(f, t, pairs, **cb)),
+            ("archived", to_archive, lambda pairs, cb: self.hook.archive_associations(f, t, pairs, **cb)),
+        ]
+        with report:
+            for name, pairs, call in writes:
+                if not pairs:
+                    summary[name] = 0
+                    continue
+                callbacks = {"on_failure": "collect", "chunk_size": self.chunk_size,
+                             "failure_callback": report.callback(_ListOrigin(pairs), name)}  # type: ignore[arg-type]
+                try:
+                    result = call([p.hook_input() for p in pairs], callbacks)
+                except HubSpotCancelledError as error:
+                    summary[name] = error.result.succeeded
+                    if not report.stopped_early:
+                        raise AirflowException(f"cancelled during {name}: {error.message}") from None
+                    break
+                summary[name] = result.succeeded
+        writes_total = len(to_create) + len(to_unlabel) + len(to_archive)
+        summary.update(report.summary())
+        self.log.info("Sync done: created %s, labels removed on %s, archived %s; %d failed",
+                      summary.get("created", 0), summary.get("labels_removed", 0), summary.get("archived", 0),
+                      report.count)
+        report.enforce(writes_total, context, summary)
+        return summary
