@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The README's two commands, on a fresh machine with only Python 3.11 and git.
 
-    python3 dev.py demo   # create .venv, install, run the backfill example DAG against the bundled emulator
+    python3 dev.py demo   # create .venv, install, run the example DAGs (backfill first) against the bundled emulator
     python3 dev.py test   # create .venv, install with test extras, run the whole test suite
 
 Both are idempotent: the virtual environment is reused while pyproject.toml is unchanged (a stamp file holds

@@ -19,14 +19,13 @@ with DAG(
     schedule="@daily",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
-    params={"deal_ids": [1001, 1002]},
     tags=["hubspot", "example"],
     doc_md=__doc__,
 ):
     wait_for_companies = HubSpotAssociationSensor(
         task_id="wait_for_deal_companies",
         from_object_type="deals",
-        record_ids="{{ params.deal_ids | tojson }}",
+        record_ids=[1001, 1002],  # templated: e.g. an XCom of today's deal ids
         to_object_type="companies",
         min_count=1,
         deferrable=True,

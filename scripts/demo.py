@@ -1,105 +1,182 @@
-"""The README's main job: a real Airflow DAG linking HubSpot associations, run against the bundled emulator.
+"""The README's main job: the example DAGs, run on real Airflow against the bundled HubSpot emulator.
 
-Run through ``python3 dev.py demo`` (which makes the virtual environment). Steps:
-1. start the bundled HubSpot emulator on a free loopback port (HubSpot's 100 requests / 10 s window on);
-2. point the Airflow connection ``hubspot_default`` at it (an ``AIRFLOW_CONN_*`` variable: zero DAG edits);
-3. write a warehouse extract of contact→company pairs (one row names a record HubSpot does not have);
-4. prepare a private Airflow home under ``.demo/`` (SQLite metadata DB, the demo DAG in its dags folder);
-5. run the DAG with ``dag.test()`` on real Airflow and print what it did, checked against the emulator's state.
-Idempotent: a second run reuses ``.demo/`` and links the same pairs again without duplicating anything.
+Run through ``python3 dev.py demo [example ...]`` (which makes the virtual environment). Steps:
+1. prepare a private Airflow home under ``.demo/`` (SQLite metadata DB, the example DAGs in its dags folder,
+   the ``hubspot_api`` pool the backfill uses);
+2. start the bundled HubSpot emulator on a free loopback port (HubSpot's 100 requests / 10 s window on) and point
+   the Airflow connection ``hubspot_default`` at it (an ``AIRFLOW_CONN_*`` variable: zero DAG edits);
+3. run each chosen example DAG unchanged with ``dag.test()`` (default: all five, backfill first) and print what it
+   did, checked against the emulator's state.
+Idempotent: a second run reuses ``.demo/``; every example is safe to re-run.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = Path(os.environ.get("HUBASSOC_DEMO_DIR", ROOT / ".demo"))
-DAG_FILE = Path(__file__).with_name("demo_dags") / "hubspot_demo_link.py"
-DAG_ID = "hubspot_demo_link"
-ROWS = 5000
-MISSING_COMPANY = 10**13  # beyond the emulator's existing ids: HubSpot refuses that one row
+EXAMPLES = ROOT / "example_dags"
+ORDER = ["backfill", "labels_as_code", "export", "sensor_gate", "reconcile"]
 
 
 def prepare_airflow_home() -> None:
     home, dags = DEMO / "airflow-home", DEMO / "dags"
     dags.mkdir(parents=True, exist_ok=True)
-    shutil.copy(DAG_FILE, dags / DAG_FILE.name)
+    for example in EXAMPLES.glob("example_*.py"):
+        shutil.copy(example, dags / example.name)
     os.environ.update(
         {
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "HUBASSOC_DEMO_EXTRACT": str(DEMO / "extract.csv"),
+            "HUBASSOC_EXAMPLE_DATA": str(DEMO / "data"),
         }
     )
     print("[demo] migrating the Airflow metadata DB (SQLite) in", home, flush=True)
     airflow = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow), "db", "migrate"], check=True, stdout=subprocess.DEVNULL)
+    from airflow.models.pool import Pool
+
+    Pool.create_or_update_pool("hubspot_api", 4, "HubSpot API calls (example backfill)", False)
 
 
-def write_extract() -> None:
-    with open(DEMO / "extract.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["contact_id", "company_id"])
-        for contact in range(1, ROWS):
-            writer.writerow([contact, 900_000 + contact % 250])
-        writer.writerow([ROWS, MISSING_COMPANY])
-
-
-def run_dag() -> dict:
+def run_dag(dag_id: str) -> tuple[Any, Callable[[str, int], Any]]:
+    """Run one example with ``dag.test()``; returns the DagRun and an XCom reader for it."""
     from airflow.dag_processing.dagbag import DagBag
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    bag = DagBag(dag_folder=str(Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / f"{dag_id}.py"))
     if bag.import_errors:
-        raise SystemExit(f"[demo] the demo DAG does not import: {bag.import_errors}")
-    run = bag.get_dag(DAG_ID).test()
+        raise SystemExit(f"[demo] {dag_id} does not import: {bag.import_errors}")
+    print(f"\n[demo] running {dag_id} with dag.test()", flush=True)
+    run = bag.get_dag(dag_id).test()
     print(f"[demo] DAG run {run.run_id}: {run.state}", flush=True)
-    with create_session() as session:
-        row = (
-            session.query(XComModel)
-            .filter_by(dag_id=DAG_ID, run_id=run.run_id, task_id="verify", key="return_value")
-            .one_or_none()
-        )
-    if str(run.state) not in ("success", "DagRunState.SUCCESS") or row is None:
-        raise SystemExit("[demo] the DAG run did not succeed; see the task logs above")
-    value = row.value
-    return json.loads(value) if isinstance(value, str) else value
+    if str(run.state) not in ("success", "DagRunState.SUCCESS"):
+        raise SystemExit(f"[demo] {dag_id} did not succeed; see the task logs above")
+
+    def xcom(task_id: str, map_index: int = -1) -> Any:
+        with create_session() as session:
+            row = (
+                session.query(XComModel)
+                .filter_by(dag_id=dag_id, run_id=run.run_id, task_id=task_id, key="return_value", map_index=map_index)
+                .one_or_none()
+            )
+            value = row.value if row is not None else None
+        return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+    return run, xcom
 
 
-def main() -> None:
+def backfill(emulator: Any) -> list[str]:
+    _run, xcom = run_dag("example_hubspot_backfill")
+    report = xcom("report")
+    lines = [
+        f"Backfill: linked {report['succeeded']:,} of {report['total']:,} contact→company pairs over "
+        f"{report['shards']} shards in {report['requests']} HubSpot requests; {report['failed']} refused.",
+    ]
+    for failure in report["failures"]:
+        lines.append(f"  refused row {failure['row']} ({failure['from_id']}→{failure['to_id']}): "
+                     f"{failure['category']} {failure['message']}")
+    lines.append(f"  failures file: {', '.join(report['failures_files'])}")
+    lines.append(f"  emulator: contact 7 → companies {json.dumps(emulator.associations('contacts', 7, 'companies'))}")
+    return lines
+
+
+def labels_as_code(emulator: Any) -> list[str]:
+    _run, xcom = run_dag("example_hubspot_labels_as_code")
+    type_ids = xcom("sync_labels")
+    tagged = xcom("tag_decision_makers")
+    return [
+        f"Labels as code: {json.dumps(type_ids)} (name → type id, fed to the next task)",
+        f"  tagged {tagged['succeeded']} contacts 'Decision maker'; contact 1 → company 900001 now carries "
+        f"{[t['label'] for t in emulator.associations('contacts', 1, 'companies').get(900001, []) if t['label']]}",
+    ]
+
+
+def export(emulator: Any) -> list[str]:
+    _run, xcom = run_dag("example_hubspot_export")
+    summary, loaded = xcom("export_contact_companies"), xcom("load")
+    return [
+        f"Export: {summary['associations']:,} associations of {summary['records']:,} contacts written to "
+        f"{summary['output_path']}",
+        f"  loaded back: {loaded['rows']:,} rows, {loaded['with_labels']:,} with labels",
+    ]
+
+
+def sensor_gate(emulator: Any) -> list[str]:
+    def crm_user() -> None:  # a sales rep links the second deal while the sensor is deferred
+        time.sleep(1.5)
+        emulator.associate("deals", 1002, "companies", 900_002)
+
+    emulator.associate("deals", 1001, "companies", 900_001)
+    started = time.monotonic()
+    worker = threading.Thread(target=crm_user, daemon=True)
+    worker.start()
+    _run, xcom = run_dag("example_hubspot_sensor_gate")
+    worker.join()
+    ready = xcom("refresh_deal_revenue_model")
+    return [f"Sensor gate: deals 1001 and 1002 got their companies; the warehouse task ran after "
+            f"{time.monotonic() - started:.0f} s of deferred waiting: {json.dumps(ready)}"]
+
+
+def reconcile(emulator: Any) -> list[str]:
+    emulator.associate("deals", 1, "companies", 777_777)  # a stale link the warehouse table no longer has
+    _run, xcom = run_dag("example_hubspot_reconcile")
+    plan, applied = xcom("plan"), xcom("apply")
+    writes = emulator.write_requests()
+    _run, xcom = run_dag("example_hubspot_reconcile")
+    again = xcom("apply")
+    return [
+        f"Reconcile: plan {json.dumps(plan['plan'])}",
+        f"  applied: created {applied['created']:,}, labels removed {applied['labels_removed']}, archived "
+        f"{applied['archived']}; deal 1 → companies {sorted(emulator.associations('deals', 1, 'companies'))}",
+        f"  second run: plan {json.dumps(again['plan'])}, {emulator.write_requests() - writes} writes",
+    ]
+
+
+STEPS: dict[str, Callable[[Any], list[str]]] = {
+    "backfill": backfill,
+    "labels_as_code": labels_as_code,
+    "export": export,
+    "sensor_gate": sensor_gate,
+    "reconcile": reconcile,
+}
+
+
+def main(argv: list[str]) -> None:
+    chosen = [name.removeprefix("example_hubspot_") for name in argv] or ORDER
+    unknown = [name for name in chosen if name not in STEPS]
+    if unknown:
+        raise SystemExit(f"[demo] unknown example(s) {unknown}; choose from {ORDER}")
     DEMO.mkdir(exist_ok=True)
     prepare_airflow_home()
-    write_extract()
     from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
+    report: list[str] = []
     with HubSpotEmulator(token="demo-token", seed=1) as emulator:
         os.environ.update(emulator.airflow_connection_env("hubspot_default"))
         print(f"[demo] HubSpot emulator at {emulator.base_url}; hubspot_default points at it", flush=True)
-        outcome = run_dag()
-        sample = emulator.associations("contacts", 1, "companies")
+        for name in chosen:
+            report.extend(STEPS[name](emulator))
         requests = {name: sum(by_status.values()) for name, by_status in emulator.counters().items()}
 
-    linked = outcome["linked"]
     print()
     print("=" * 78)
-    print(f"Linked {linked['succeeded']:,} of {linked['total']:,} contact→company pairs with label 'Billing contact'")
-    print(f"  in {linked['requests']} HubSpot requests; {linked['failed']} failed, {linked['skipped']} duplicates skipped.")
-    for failure in linked["failures"]:
-        print(f"  failed input #{failure['position']} {failure['input']}: {failure['category']} {failure['message']}")
-    print(f"Read back: {outcome['associations_read_back']:,} associations, {outcome['with_label']:,} carry the label.")
-    print(f"Emulator state for contact 1 → companies: {json.dumps(sample)}")
+    print("\n".join(report))
     print(f"Requests served by endpoint: {json.dumps(requests, sort_keys=True)}")
     print("=" * 78)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
