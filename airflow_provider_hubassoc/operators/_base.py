@@ -13,6 +13,8 @@ from airflow_provider_hubassoc.hooks.models import BatchResult, InputFailure
 from airflow_provider_hubassoc.operators._files import PairSource, RowWriter
 
 FAILURE_COLUMNS = ("row", "from_id", "to_id", "labels", "status", "category", "sub_category", "message", "operation")
+#: settings that are credentials: only ever read from the Airflow connection
+SECRET_SETTINGS = frozenset({"access_token", "client_id", "client_secret", "refresh_token"})
 #: failures returned in the XCom summary (all of them go to the failures file)
 FAILURE_SAMPLE = 10
 
@@ -37,6 +39,10 @@ class HubSpotBaseOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        secret = sorted(set(hook_params or {}) & SECRET_SETTINGS)
+        if secret:
+            raise ValueError(f"hook_params must not hold credentials ({', '.join(secret)}): task arguments are "
+                             "visible in the UI and serialized DAGs; keep them in the Airflow connection")
         self.hubspot_conn_id = hubspot_conn_id
         self.api_version = api_version
         self.hook_params = hook_params or {}

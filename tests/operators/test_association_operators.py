@@ -193,6 +193,7 @@ def test_shards_are_disjoint_deterministic_and_cover_every_row(tmp_path):
         ({"pairs": [[1, 2]], "max_failures": -1}, "max_failures must be"),
         ({"pairs": [[1, 2]], "shard_index": 3, "shard_count": 3}, "shard_index must be"),
         ({"pairs": [[1, 2]], "from_object_type": ""}, "from_object_type must be"),
+        ({"pairs": [[1, 2]], "hook_params": {"access_token": "pat-x"}}, "must not hold credentials"),
     ],
 )
 def test_bad_arguments_fail_at_dag_parse_time(kwargs, message):
