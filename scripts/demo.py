@@ -115,8 +115,14 @@ def export(emulator: Any) -> list[str]:
 
 
 def sensor_gate(emulator: Any) -> list[str]:
-    def crm_user() -> None:  # a sales rep links the second deal while the sensor is deferred
-        time.sleep(1.5)
+    def reads() -> int:
+        return sum(emulator.counters().get("batch.read", {}).values())
+
+    def crm_user() -> None:  # a sales rep links the second deal once the sensor has looked (and deferred)
+        before = reads()
+        while reads() == before:
+            time.sleep(0.05)
+        time.sleep(0.5)
         emulator.associate("deals", 1002, "companies", 900_002)
 
     emulator.associate("deals", 1001, "companies", 900_001)

@@ -32,7 +32,7 @@ def test_every_example_dag_imports_without_errors() -> None:
     assert bag.import_errors == {}
     assert set(bag.dag_ids) == set(EXAMPLE_IDS.values())
     for dag_id in bag.dag_ids:
-        dag = bag.get_dag(dag_id)
+        dag = bag.dags[dag_id]  # no metadata DB needed
         assert dag.doc_md, f"{dag_id} explains itself in doc_md"
         assert "hubspot" in dag.tags
 
@@ -97,9 +97,13 @@ def test_export_example_writes_every_association_to_a_dated_file(dag_runner, hub
 def test_sensor_example_waits_for_the_deals_then_runs_the_warehouse_task(
     dag_runner, hubspot_emulator, example_data
 ) -> None:
-    def crm_user() -> None:
-        time.sleep(1.5)
-        hubspot_emulator.associate("deals", 1001, "companies", 900_001)
+    def reads() -> int:
+        return sum(hubspot_emulator.counters().get("batch.read", {}).values())
+
+    def crm_user() -> None:  # links the second deal only after the sensor's first look
+        while reads() == 0:
+            time.sleep(0.05)
+        time.sleep(0.5)
         hubspot_emulator.associate("deals", 1002, "companies", 900_002)
 
     hubspot_emulator.associate("deals", 1001, "companies", 900_001)
@@ -110,6 +114,8 @@ def test_sensor_example_waits_for_the_deals_then_runs_the_warehouse_task(
     finally:
         worker.join()
     assert dag_runner.states(run)["refresh_deal_revenue_model"] == "success"
+    assert dag_runner.xcom(run, "refresh_deal_revenue_model")["counts"] == {"1001": 1, "1002": 1}
+    assert reads() >= 2  # the sensor's look, then the trigger's polls until deal 1002 had its company
 
 
 def test_reconcile_example_plans_then_applies_and_is_idempotent(dag_runner, hubspot_emulator, example_data) -> None:

@@ -1,0 +1,130 @@
+"""Gate DAGs on CRM state: wait until records have associations (optionally labeled, optionally at least N)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from airflow_provider_hubassoc._compat import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseSensorOperator,
+    Context,
+    PokeReturnValue,
+    conf,
+)
+from airflow_provider_hubassoc.exceptions import HubSpotInputError
+from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
+from airflow_provider_hubassoc.operators._files import parse_ids
+from airflow_provider_hubassoc.triggers.associations import AssociationCheck, HubSpotAssociationTrigger
+
+
+class HubSpotAssociationSensor(BaseSensorOperator):
+    """Wait until every given record has at least ``min_count`` associations to ``to_object_type``.
+
+    With ``association_label`` (label text, internal name or type id) only associations carrying that label
+    count (``label`` is taken: it is every Airflow task's display name). Use
+    ``mode="reschedule"`` to free the worker slot between pokes, or ``deferrable=True`` to hand the whole wait
+    to Airflow's triggerer (:class:`HubSpotAssociationTrigger`). At ``timeout`` the task fails naming the
+    records still short, or is skipped with ``soft_fail=True``. Returns (XCom)
+    ``{"counts": {record id: n}, "ready": true, "message": ...}``.
+
+    :param record_ids: one id, a list, ``"1,2"``, JSON text, or an XCom value (templated).
+    """
+
+    template_fields: Sequence[str] = (
+        "from_object_type", "record_ids", "to_object_type", "association_label", "hubspot_conn_id",
+    )
+    ui_color = "#ff7a59"
+
+    def __init__(
+        self,
+        *,
+        from_object_type: str,
+        record_ids: Any,
+        to_object_type: str,
+        association_label: str | int | None = None,
+        min_count: int = 1,
+        hubspot_conn_id: str = HubSpotAssociationsHook.default_conn_name,
+        api_version: str | None = None,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        for name, value in (("from_object_type", from_object_type), ("to_object_type", to_object_type)):
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{name} must be an object type such as 'deals' or '2-123', got {value!r}")
+        if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+            raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
+        if record_ids is None or record_ids == [] or record_ids == "":
+            raise ValueError("record_ids must name at least one record")
+        self.from_object_type = from_object_type
+        self.record_ids = record_ids
+        self.to_object_type = to_object_type
+        self.association_label = association_label
+        self.min_count = min_count
+        self.hubspot_conn_id = hubspot_conn_id
+        self.api_version = api_version
+        self.deferrable = deferrable
+
+    def _check(self) -> AssociationCheck:
+        try:
+            ids = parse_ids(self.record_ids, "record_ids")
+        except HubSpotInputError as error:
+            raise AirflowFailException(error.message) from None
+        if not ids:
+            raise AirflowFailException("record_ids rendered to no record")
+        return AssociationCheck(self.from_object_type, tuple(ids), self.to_object_type, self.association_label,
+                                self.min_count)
+
+    def _hook(self) -> HubSpotAssociationsHook:
+        overrides = {"api_version": self.api_version} if self.api_version else {}
+        return HubSpotAssociationsHook(self.hubspot_conn_id, **overrides)
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        check = self._check()
+        hook = self._hook()
+        try:
+            counts = check.counts(hook)
+        except HubSpotInputError as error:  # e.g. an unknown label: waiting cannot fix it
+            raise AirflowFailException(error.message) from None
+        finally:
+            hook.close()
+        self.log.info("%s", check.describe(counts))
+        event = check.event(counts, "success")
+        return PokeReturnValue(is_done=event["ready"], xcom_value=event)
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        result = self.poke(context)  # already there: no deferral
+        if result.is_done:
+            return result.xcom_value
+        check = self._check()
+        self.defer(
+            trigger=HubSpotAssociationTrigger(
+                from_object_type=check.from_object_type, record_ids=list(check.record_ids),
+                to_object_type=check.to_object_type, label=check.label, min_count=check.min_count,
+                hubspot_conn_id=self.hubspot_conn_id, api_version=self.api_version,
+                poke_interval=float(self.poke_interval), deadline=time.time() + float(self.timeout),
+            ),
+            method_name="execute_complete",
+            # a backstop if the triggerer itself stalls; the trigger reports the deadline honestly before this
+            timeout=timedelta(seconds=float(self.timeout) + 60),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        status = event.get("status")
+        if status == "success":
+            self.log.info("%s", event.get("message"))
+            return event
+        if status == "timeout":
+            message = f"Sensor timed out after {self.timeout} s: {event.get('message')}"
+            if self.soft_fail:
+                raise AirflowSkipException(message)
+            raise AirflowSensorTimeout(message)
+        raise AirflowException(f"HubSpot association check failed: {event.get('message')}")
