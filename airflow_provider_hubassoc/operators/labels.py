@@ -13,10 +13,12 @@ from airflow_provider_hubassoc.exceptions import HubSpotError, HubSpotInputError
 from airflow_provider_hubassoc.hooks.models import AssociationType
 from airflow_provider_hubassoc.operators._base import HubSpotBaseOperator
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FIELDS = {"from_object_type", "to_object_type", "name", "label", "inverse_label", "type_id", "previous_labels"}
 #: HubSpot allows 10 user-defined labels per object pair
 MAX_LABELS_PER_PAIR = 10
+#: XCom keys of the operator besides one per label name (``multiple_outputs``): not usable as names
+RESERVED_NAMES = frozenset({"return_value", "inverse_type_ids", "plan"})
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,12 @@ def parse_definitions(value: Any) -> list[LabelDefinition]:
         for key in ("from_object_type", "to_object_type", "name", "label"):
             if not isinstance(item.get(key), str) or not item[key].strip():
                 raise HubSpotInputError(f"{where}: field {key!r} must be a non-empty string", field=key)
-        if not _NAME.match(item["name"]):
+        if not _NAME.fullmatch(item["name"]):
             raise HubSpotInputError(f"{where}: name {item['name']!r} must be letters, digits and underscores, "
                                     "not starting with a digit (HubSpot's rule)", field="name")
+        if item["name"] in RESERVED_NAMES:
+            raise HubSpotInputError(f"{where}: name {item['name']!r} is one of the operator's own XCom keys "
+                                    f"{sorted(RESERVED_NAMES)}; choose another name", field="name")
         inverse = item.get("inverse_label")
         if inverse is not None and (not isinstance(inverse, str) or not inverse.strip()):
             raise HubSpotInputError(f"{where}: inverse_label must be a non-empty string or absent",
@@ -79,7 +84,7 @@ def parse_definitions(value: Any) -> list[LabelDefinition]:
         if type_id is not None and (isinstance(type_id, bool) or not isinstance(type_id, int) or type_id < 1):
             raise HubSpotInputError(f"{where}: type_id must be a positive integer", field="type_id")
         previous = item.get("previous_labels") or ()
-        if isinstance(previous, str) or not all(isinstance(p, str) and p.strip() for p in previous):
+        if not isinstance(previous, (list, tuple)) or not all(isinstance(p, str) and p.strip() for p in previous):
             raise HubSpotInputError(f"{where}: previous_labels must be a list of label texts",
                                     field="previous_labels")
         parsed.append(LabelDefinition(index, item["from_object_type"].strip(), item["to_object_type"].strip(),
@@ -97,12 +102,15 @@ def parse_definitions(value: Any) -> list[LabelDefinition]:
         per_pair.setdefault(definition.pair, []).append(definition)
     for pair, group in per_pair.items():
         if len(group) > MAX_LABELS_PER_PAIR:
-            raise HubSpotInputError(f"{len(group)} labels from {pair[0]} to {pair[1]}: HubSpot allows "
-                                    f"{MAX_LABELS_PER_PAIR} per object pair", field="definitions")
-        texts = [d.label.casefold() for d in group]
-        if len(set(texts)) != len(texts):
-            raise HubSpotInputError(f"two definitions from {pair[0]} to {pair[1]} share a label text",
-                                    field="label")
+            extra = group[MAX_LABELS_PER_PAIR]
+            raise HubSpotInputError(f"definitions[{extra.index}]: {len(group)} labels from {pair[0]} to {pair[1]}: "
+                                    f"HubSpot allows {MAX_LABELS_PER_PAIR} per object pair", field="definitions")
+        texts: dict[str, int] = {}
+        for d in group:
+            first = texts.setdefault(d.label.casefold(), d.index)
+            if first != d.index:
+                raise HubSpotInputError(f"definitions[{d.index}]: field 'label' {d.label!r} from {pair[0]} to "
+                                        f"{pair[1]} is already used by definitions[{first}]", field="label")
     return parsed
 
 
@@ -149,8 +157,8 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
     (HubSpot refuses; the task fails naming it).
 
     :return: ``{name: type id}`` of every definition (the forward direction; ``None`` for a label a dry run
-        would create). XCom ``inverse_type_ids`` holds the inverse direction's ids of paired labels, ``plan``
-        the steps.
+        would create); each is also pushed to XCom under its name, so ``sync.output["name"]`` is one type id. XCom ``inverse_type_ids`` holds the inverse direction's ids of paired labels (``None``
+        where a dry run would create the label or change its inverse text), ``plan`` the steps.
     """
 
     template_fields: Sequence[str] = ("definitions", "hubspot_conn_id")
@@ -158,8 +166,10 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
     template_fields_renderers = {"definitions": "json"}
 
     def __init__(self, *, definitions: Any, prune: bool = False, dry_run: bool = False, **kwargs: Any) -> None:
+        # each name's type id is also its own XCom, so ``task.output["name"]`` feeds a downstream task
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
-        if not isinstance(definitions, str):  # a literal list is checked at DAG parse time
+        if _literal(definitions, self.template_ext):  # a list or JSON text is checked at DAG parse time
             try:
                 parse_definitions(definitions)
             except HubSpotInputError as error:
@@ -222,6 +232,14 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
                 return found
         return None
 
+    def _inverse_id(self, d: LabelDefinition, step: _Step, steps: list[_Step]) -> int | None:
+        """The inverse type id of a paired label whose inverse text was just updated (the plan could not match
+        the old text): the other direction's label that now has the new text."""
+        taken = {s.inverse_id for s in steps if s is not step and s.inverse_id is not None}
+        reverse = self.hook.list_labels(d.to_object_type, d.from_object_type)
+        return next((x.type_id for x in reverse if x.category == "USER_DEFINED" and x.type_id != step.type_id
+                     and x.type_id not in taken and x.label == d.inverse_label), None)
+
     def execute(self, context: Context) -> dict[str, int | None]:
         try:
             definitions = parse_definitions(self.definitions)
@@ -247,6 +265,8 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
                 elif step.action == "update" and d is not None:
                     self.hook.update_label(d.from_object_type, d.to_object_type, type_id=step.type_id,  # type: ignore[arg-type]
                                            label=d.label, inverse_label=d.inverse_label)
+                    if d.inverse_label is not None and step.inverse_id is None:
+                        step.inverse_id = self._inverse_id(d, step, steps)
                 elif step.action == "delete" and step.pair is not None:
                     self.hook.delete_label(*step.pair, step.type_id)  # type: ignore[arg-type]
             except HubSpotError as error:
@@ -265,6 +285,13 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
             ti.xcom_push(key="plan", value=[s.describe() for s in steps])
         self.log.info("Labels in sync: %s", type_ids)
         return type_ids
+
+
+def _literal(definitions: Any, template_ext: Sequence[str]) -> bool:
+    """Definitions known at parse time: not a file path, Jinja template or XCom value (those are rendered)."""
+    if isinstance(definitions, str):
+        return not definitions.endswith(tuple(template_ext)) and not any(m in definitions for m in ("{{", "{%", "{#"))
+    return isinstance(definitions, (list, tuple, Mapping))
 
 
 def _created_ids(created: list[AssociationType], d: LabelDefinition) -> tuple[int | None, int | None]:
