@@ -31,6 +31,7 @@ from airflow_provider_hubassoc.operators._files import (
     file_format,
     iter_ids_from_file,
     parse_ids,
+    shard_of,
 )
 
 #: columns of exported association rows (CSV joins list cells with ";")
@@ -399,6 +400,8 @@ class HubSpotSyncAssociationsOperator(_PairWriteOperator):
             extra_ids = parse_ids(self.source_ids, "source_ids") if self.source_ids is not None else []
         except HubSpotInputError as error:
             raise AirflowFailException(error.message) from None
+        if self.shard_count:  # another shard owns the other records: never read or prune them here
+            extra_ids = [i for i in extra_ids if shard_of(i, self.shard_count) == self.shard_index]
         record_ids = sorted(set(desired) | set(extra_ids))
 
         to_create: list[SourcePair] = []
@@ -446,10 +449,10 @@ class HubSpotSyncAssociationsOperator(_PairWriteOperator):
             ("labels_removed", to_unlabel, lambda pairs, cb: self.hook.archive_association_labels(f, t, pairs, **cb)),
             ("archived", to_archive, lambda pairs, cb: self.hook.archive_associations(f, t, pairs, **cb)),
         ]
+        summary.update(created=0, labels_removed=0, archived=0, not_sent=0)
         with report:
-            for name, pairs, call in writes:
+            for index, (name, pairs, call) in enumerate(writes):
                 if not pairs:
-                    summary[name] = 0
                     continue
                 callbacks = {"on_failure": "collect", "chunk_size": self.chunk_size,
                              "failure_callback": report.callback(_ListOrigin(pairs), name)}  # type: ignore[arg-type]
@@ -457,8 +460,12 @@ class HubSpotSyncAssociationsOperator(_PairWriteOperator):
                     result = call([p.hook_input() for p in pairs], callbacks)
                 except HubSpotCancelledError as error:
                     summary[name] = error.result.succeeded
+                    # this phase's unsent inputs and every later phase: nothing of them was sent
+                    summary["not_sent"] = (len(pairs) - error.result.total
+                                           + sum(len(later) for _n, later, _c in writes[index + 1:]))
                     if not report.stopped_early:
-                        raise AirflowException(f"cancelled during {name}: {error.message}") from None
+                        raise AirflowException(f"cancelled during {name}: {error.message}; "
+                                               f"{summary['not_sent']} change(s) not sent") from None
                     break
                 summary[name] = result.succeeded
         writes_total = len(to_create) + len(to_unlabel) + len(to_archive)

@@ -221,10 +221,6 @@ def test_refused_pairs_go_to_the_failures_file_with_hubspots_reason(hubspot_conn
     assert [json.loads(line)["row"] for line in open(tmp_path / "again.jsonl")] == [2, 4]
 
 
-@pytest.mark.xfail(strict=True, reason="associations.py:450-462 (HubSpotSyncAssociationsOperator.execute): when "
-                   "max_failures stops the sync, the loop breaks before setting the counts of the write phases not "
-                   "sent, so the XCom summary has no 'labels_removed'/'archived' keys (and no count of what was "
-                   "not sent)")
 def test_a_sync_stopped_by_max_failures_reports_every_write_phase(hubspot_connection, hubspot_emulator):
     hubspot_emulator.associate("contacts", 1, "companies", 12)
     ti = mock.Mock(spec=["xcom_push"])
@@ -234,11 +230,9 @@ def test_a_sync_stopped_by_max_failures_reports_every_write_phase(hubspot_connec
         operator.execute({"ti": ti})
     pushed = ti.xcom_push.call_args.kwargs["value"]
     assert (pushed["created"], pushed["labels_removed"], pushed["archived"]) == (0, 0, 0)
+    assert pushed["not_sent"] == 1  # the archive of (1, 12) was never sent
 
 
-@pytest.mark.xfail(strict=True, reason="associations.py:399-402 (HubSpotSyncAssociationsOperator.execute): "
-                   "source_ids are not filtered by shard_index/shard_count, so with prune=True every shard archives "
-                   "all associations of source_ids records that belong to another shard (desired pairs included)")
 def test_a_shard_prunes_only_the_source_ids_of_its_own_shard(hubspot_connection, hubspot_emulator):
     mine, other = 4, 1
     assert (shard_of(mine, 2), shard_of(other, 2)) == (0, 1)
