@@ -26,12 +26,13 @@ from airflow_provider_hubassoc.triggers.associations import AssociationCheck, Hu
 class HubSpotAssociationSensor(BaseSensorOperator):
     """Wait until every given record has at least ``min_count`` associations to ``to_object_type``.
 
-    With ``association_label`` (label text, internal name or type id) only associations carrying that label
-    count (``label`` is taken: it is every Airflow task's display name). Use
-    ``mode="reschedule"`` to free the worker slot between pokes, or ``deferrable=True`` to hand the whole wait
+    With ``label`` (label text, internal name or type id) only associations carrying that label count. The
+    value is kept as ``association_label`` (also accepted as the argument's name): ``BaseOperator.label`` is
+    every Airflow task's display name and cannot be overwritten, so the template field is ``association_label``.
+    Use ``mode="reschedule"`` to free the worker slot between pokes, or ``deferrable=True`` to hand the whole wait
     to Airflow's triggerer (:class:`HubSpotAssociationTrigger`). At ``timeout`` the task fails naming the
     records still short, or is skipped with ``soft_fail=True``. Returns (XCom)
-    ``{"counts": {record id: n}, "ready": true, "message": ...}``.
+    ``{"counts": {record id: n}, "ready": true}`` (a poke that is not done yet returns ``"ready": false``).
 
     :param record_ids: one id, a list, ``"1,2"``, JSON text, or an XCom value (templated).
     """
@@ -47,6 +48,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         from_object_type: str,
         record_ids: Any,
         to_object_type: str,
+        label: str | int | None = None,
         association_label: str | int | None = None,
         min_count: int = 1,
         hubspot_conn_id: str = HubSpotAssociationsHook.default_conn_name,
@@ -60,12 +62,14 @@ class HubSpotAssociationSensor(BaseSensorOperator):
                 raise ValueError(f"{name} must be an object type such as 'deals' or '2-123', got {value!r}")
         if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
             raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
+        if label is not None and association_label is not None:
+            raise ValueError("pass the association label once: label= or association_label=, not both")
         if record_ids is None or record_ids == [] or record_ids == "":
             raise ValueError("record_ids must name at least one record")
         self.from_object_type = from_object_type
         self.record_ids = record_ids
         self.to_object_type = to_object_type
-        self.association_label = association_label
+        self.association_label = association_label if label is None else label
         self.min_count = min_count
         self.hubspot_conn_id = hubspot_conn_id
         self.api_version = api_version
@@ -95,8 +99,8 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         finally:
             hook.close()
         self.log.info("%s", check.describe(counts))
-        event = check.event(counts, "success")
-        return PokeReturnValue(is_done=event["ready"], xcom_value=event)
+        result = check.result(counts)
+        return PokeReturnValue(is_done=result["ready"], xcom_value=result)
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
@@ -121,7 +125,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         status = event.get("status")
         if status == "success":
             self.log.info("%s", event.get("message"))
-            return event
+            return {"counts": event["counts"], "ready": event["ready"]}
         if status == "timeout":
             message = f"Sensor timed out after {self.timeout} s: {event.get('message')}"
             if self.soft_fail:

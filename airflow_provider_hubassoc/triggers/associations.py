@@ -41,7 +41,9 @@ class AssociationCheck:
 
     def describe(self, counts: dict[str, int]) -> str:
         short = self.short(counts)
-        what = f"{self.to_object_type} associations" + (f" with label {self.label!r}" if self.label else "")
+        what = f"{self.to_object_type} associations"
+        if self.label is not None:
+            what += f" with label {self.label!r}"
         ready = len(counts) - len(short)
         if not short:
             return f"all {len(counts)} record(s) have >= {self.min_count} {what}"
@@ -49,8 +51,12 @@ class AssociationCheck:
         more = f" and {len(short) - 10} more" if len(short) > 10 else ""
         return f"{ready} of {len(counts)} record(s) ready; waiting for {self.from_object_type} {waiting}{more} {what}"
 
+    def result(self, counts: dict[str, int]) -> dict[str, Any]:
+        """The sensor's XCom value: ``{"counts": {record id: n}, "ready": bool}``."""
+        return {"counts": counts, "ready": not self.short(counts)}
+
     def event(self, counts: dict[str, int], status: str) -> dict[str, Any]:
-        return {"status": status, "counts": counts, "ready": not self.short(counts), "message": self.describe(counts)}
+        return {"status": status, **self.result(counts), "message": self.describe(counts)}
 
 
 class HubSpotAssociationTrigger(BaseTrigger):
@@ -109,14 +115,14 @@ class HubSpotAssociationTrigger(BaseTrigger):
                 if not self.check.short(counts):
                     yield TriggerEvent(self.check.event(counts, "success"))
                     return
-                self.log.info("%s", self.check.describe(counts))
-                if self.deadline is not None and time.time() + self.poke_interval > self.deadline:
-                    await asyncio.sleep(max(0.0, self.deadline - time.time()))
-                    counts = await asyncio.to_thread(self.check.counts, hook)
-                    status = "timeout" if self.check.short(counts) else "success"
-                    yield TriggerEvent(self.check.event(counts, status))
+                if self.deadline is not None and time.time() >= self.deadline:
+                    yield TriggerEvent(self.check.event(counts, "timeout"))
                     return
-                await asyncio.sleep(self.poke_interval)
+                self.log.info("%s", self.check.describe(counts))
+                pause = self.poke_interval
+                if self.deadline is not None:  # the last check falls on the deadline, not a poke interval later
+                    pause = min(pause, max(0.0, self.deadline - time.time()))
+                await asyncio.sleep(pause)
         except HubSpotError as error:
             yield TriggerEvent({"status": "error", "message": str(error)})
         finally:
