@@ -540,6 +540,21 @@ class HubSpotAssociationsHook(BaseHook):
             counter.requests += outcome.requests
         return outcome.existing
 
+    def _labeled_parser(
+        self, version: str, f: str, t: str, labels: str | int | Iterable[str | int] | None
+    ) -> tuple[tuple[AssociationType, ...], Callable[[Any, int], _Pair]]:
+        """Resolve the call's common ``labels`` once; return them and a parser giving each input the union of
+        those and its own labels (resolved, so an unknown label fails naming the input's position)."""
+        common = _label_tuple(labels, None) if labels is not None else ()
+        common_types = self._resolve_labels(version, f, t, common, None)
+
+        def parse(item: Any, position: int) -> _Pair:
+            pair = _parse_pair(item, position)
+            own = self._resolve_labels(version, f, t, pair.labels, position) if pair.labels else ()
+            return _Pair(position, pair.from_id, pair.to_id, pair.labels, _union_types(common_types, own))
+
+        return common_types, parse
+
     def create_associations(
         self,
         from_type: str,
@@ -571,15 +586,8 @@ class HubSpotAssociationsHook(BaseHook):
         """
         version, f, t = self._object_pair(from_type, to_type, api_version)
         _check_on_failure(on_failure)
-        common = _label_tuple(labels, None) if labels is not None else ()
-        common_types = self._resolve_labels(version, f, t, common, None)
+        common_types, parse = self._labeled_parser(version, f, t, labels)
         result = BatchResult(f"create {plural_name(f)}->{plural_name(t)} associations")
-
-        def parse(item: Any, position: int) -> _Pair:
-            pair = _parse_pair(item, position)
-            own = self._resolve_labels(version, f, t, pair.labels, position) if pair.labels else ()
-            return _Pair(position, pair.from_id, pair.to_id, pair.labels, _union_types(common_types, own))
-
         items = _validated(pairs, parse)
         labeled_path = association_path(version, f"associations/{f}/{t}/batch/create")
         default_path = association_path(version, f"associations/{f}/{t}/batch/associate/default")
@@ -655,18 +663,15 @@ class HubSpotAssociationsHook(BaseHook):
         """
         version, f, t = self._object_pair(from_type, to_type, api_version)
         _check_on_failure(on_failure)
-        common = _label_tuple(labels, None) if labels is not None else ()
-        common_types = self._resolve_labels(version, f, t, common, None)
+        _common_types, parse_labeled = self._labeled_parser(version, f, t, labels)
         result = BatchResult(f"archive {plural_name(f)}->{plural_name(t)} labels")
 
         def parse(item: Any, position: int) -> _Pair:
-            pair = _parse_pair(item, position)
-            own = self._resolve_labels(version, f, t, pair.labels, position) if pair.labels else ()
-            types = _union_types(common_types, own)
-            if not types:
+            pair = parse_labeled(item, position)
+            if not pair.types:
                 raise HubSpotInputError("no label to remove: pass labels= or give the input labels",
                                         position=position, field="labels")
-            return _Pair(position, pair.from_id, pair.to_id, pair.labels, types)
+            return pair
 
         items = _validated(pairs, parse)
         size = chunk_size_for(DEFAULT_LIMIT, chunk_size)
