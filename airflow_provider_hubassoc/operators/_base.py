@@ -5,18 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from airflow_provider_hubassoc._compat import AirflowFailException, BaseOperator, Context
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
 from airflow_provider_hubassoc.hooks.models import BatchResult, InputFailure
-from airflow_provider_hubassoc.operators._files import PairSource, RowWriter
+from airflow_provider_hubassoc.operators._files import PairSource, RowWriter, SourcePair
 
 FAILURE_COLUMNS = ("row", "from_id", "to_id", "labels", "status", "category", "sub_category", "message", "operation")
 #: settings that are credentials: only ever read from the Airflow connection
 SECRET_SETTINGS = frozenset({"access_token", "client_id", "client_secret", "refresh_token"})
 #: failures returned in the XCom summary (all of them go to the failures file)
 FAILURE_SAMPLE = 10
+
+
+class RowOrigin(Protocol):
+    """Where a hook input position came from (a :class:`PairSource`, or a list of planned pairs)."""
+
+    def origin(self, position: int | None) -> SourcePair | None: ...
 
 
 class HubSpotBaseOperator(BaseOperator):
@@ -106,7 +112,7 @@ class FailureReport:
         # the file is completed (renamed into place) even when the task fails: it is the record of what failed
         self._stack.__exit__(None, None, None)
 
-    def callback(self, source: PairSource | None, operation: str) -> Callable[[InputFailure], None]:
+    def callback(self, source: RowOrigin | None, operation: str) -> Callable[[InputFailure], None]:
         """A ``failure_callback`` for one hook call whose inputs came from ``source`` (positions map to rows)."""
 
         def record(failure: InputFailure) -> None:

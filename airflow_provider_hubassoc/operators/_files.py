@@ -95,6 +95,13 @@ def shard_of(from_id: int, shard_count: int) -> int:
     return zlib.crc32(str(from_id).encode()) % shard_count
 
 
+def check_object_types(from_object_type: Any, to_object_type: Any) -> None:
+    """Parse-time check of an operator's or sensor's object types (normalised by the hook when used)."""
+    for name, value in (("from_object_type", from_object_type), ("to_object_type", to_object_type)):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{name} must be an object type such as 'contacts' or '2-123', got {value!r}")
+
+
 def check_shard(shard_index: int | None, shard_count: int | None) -> None:
     if shard_index is None and shard_count is None:
         return

@@ -8,6 +8,7 @@ a small summary to XCom.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from airflow_provider_hubassoc.operators._files import (
     RowWriter,
     SizedStream,
     SourcePair,
+    check_object_types,
     check_shard,
     file_format,
     iter_ids_from_file,
@@ -51,18 +53,12 @@ def association_row(row: AssociationRow) -> dict[str, Any]:
     }
 
 
-def _check_object_types(*values: Any) -> None:
-    for name, value in zip(("from_object_type", "to_object_type"), values):
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"{name} must be an object type such as 'contacts' or '2-123', got {value!r}")
-
-
 def _check_one_source(first: tuple[str, Any], second: tuple[str, Any]) -> None:
     if (first[1] is None) == (second[1] is None):
         raise ValueError(f"give exactly one of {first[0]}= and {second[0]}=")
 
 
-def _not_supported_format(path: str | None, fmt: str | None, field_name: str) -> None:
+def _check_file_format(path: str | None, fmt: str | None, field_name: str) -> None:
     """Check a literal path's format at parse time (templated paths are checked when rendered)."""
     if path is not None and "{{" not in str(path):
         try:
@@ -108,10 +104,10 @@ class HubSpotReadAssociationsOperator(HubSpotBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        _check_object_types(from_object_type, to_object_type)
+        check_object_types(from_object_type, to_object_type)
         _check_one_source(("record_ids", record_ids), ("input_path", input_path))
-        _not_supported_format(input_path, input_format, "input_path")
-        _not_supported_format(output_path, output_format, "output_path")
+        _check_file_format(input_path, input_format, "input_path")
+        _check_file_format(output_path, output_format, "output_path")
         check_failure_policy(max_failures, None)
         if isinstance(max_xcom_rows, bool) or not isinstance(max_xcom_rows, int) or max_xcom_rows < 0:
             raise ValueError(f"max_xcom_rows must be an integer >= 0, got {max_xcom_rows!r}")
@@ -183,14 +179,14 @@ class HubSpotReadAssociationsOperator(HubSpotBaseOperator):
         return kept
 
 
-class _PairWriteOperator(HubSpotBaseOperator):
-    """Shared by bulk link and unlink: pairs in, validated in full, written by one hook call, failures out."""
+class _PairInputOperator(HubSpotBaseOperator):
+    """Shared by bulk link, unlink and reconcile: pairs in (list, XCom or file), every row validated and every
+    label resolved before anything is written; failures file and policy arguments."""
 
     template_fields: Sequence[str] = (
         "from_object_type", "to_object_type", "pairs", "input_path", "labels", "failures_path", "hubspot_conn_id",
     )
     template_fields_renderers = {"pairs": "json"}
-    verb = "write"
 
     def __init__(
         self,
@@ -214,9 +210,9 @@ class _PairWriteOperator(HubSpotBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        _check_object_types(from_object_type, to_object_type)
+        check_object_types(from_object_type, to_object_type)
         _check_one_source(("pairs", pairs), ("input_path", input_path))
-        _not_supported_format(input_path, input_format, "input_path")
+        _check_file_format(input_path, input_format, "input_path")
         check_failure_policy(max_failures, max_failure_ratio)
         check_shard(shard_index, shard_count)
         self.from_object_type = from_object_type
@@ -261,8 +257,16 @@ class _PairWriteOperator(HubSpotBaseOperator):
             raise AirflowFailException(error.message) from None
         return source, total, resolved
 
+
+
+class _PairWriteOperator(_PairInputOperator):
+    """Bulk link and unlink: the validated pairs go to one hook call (:meth:`_call`), failures out."""
+
+    verb = "write"
+
+    @abstractmethod
     def _call(self, source: PairSource, total: int, report: FailureReport) -> BatchResult:
-        raise NotImplementedError
+        """The one hook call writing every pair of ``source`` (``total`` of them)."""
 
     def execute(self, context: Context) -> dict[str, Any]:
         source, total, resolved = self._check_inputs()
@@ -362,7 +366,7 @@ class _ListOrigin:
         return self.pairs[position] if position is not None and 0 <= position < len(self.pairs) else None
 
 
-class HubSpotSyncAssociationsOperator(_PairWriteOperator):
+class HubSpotSyncAssociationsOperator(_PairInputOperator):
     """Reconcile: make HubSpot's associations of the given source records match a desired set (a warehouse table).
 
     The desired pairs (and, with ``labels``/``label_column``, their labels) come from a file or list. The
@@ -378,8 +382,7 @@ class HubSpotSyncAssociationsOperator(_PairWriteOperator):
     :return: the plan counts and, unless ``dry_run``, the counts of each write.
     """
 
-    template_fields: Sequence[str] = (*_PairWriteOperator.template_fields, "source_ids")
-    verb = "sync"
+    template_fields: Sequence[str] = (*_PairInputOperator.template_fields, "source_ids")
 
     def __init__(self, *, prune: bool = False, source_ids: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -387,12 +390,13 @@ class HubSpotSyncAssociationsOperator(_PairWriteOperator):
         self.source_ids = source_ids
 
     def execute(self, context: Context) -> dict[str, Any]:
-        source, total, resolved = self._check_inputs()
+        source, total, _resolved = self._check_inputs()
         f, t = self.from_object_type, self.to_object_type
-        common = {x.key for x in resolved[: len(self._common_labels())]}
+        # every label was resolved by _check_inputs: these lookups (and the per-row ones below) hit the hook's cache
+        common = {self.hook.get_label(f, t, label).key for label in self._common_labels()}
         managed = bool(common) or self.label_column is not None
         desired: dict[int, dict[int, tuple[SourcePair, set[tuple[str | None, int | None]]]]] = {}
-        for pair in source:  # labels were all resolved by _check_inputs: these lookups hit the hook's cache
+        for pair in source:
             keys = common | {self.hook.get_label(f, t, ref).key for ref in pair.labels}
             entry = desired.setdefault(pair.from_id, {}).get(pair.to_id)
             desired[pair.from_id][pair.to_id] = (entry[0] if entry else pair, (entry[1] if entry else set()) | keys)
@@ -455,7 +459,7 @@ class HubSpotSyncAssociationsOperator(_PairWriteOperator):
                 if not pairs:
                     continue
                 callbacks = {"on_failure": "collect", "chunk_size": self.chunk_size,
-                             "failure_callback": report.callback(_ListOrigin(pairs), name)}  # type: ignore[arg-type]
+                             "failure_callback": report.callback(_ListOrigin(pairs), name)}
                 try:
                     result = call([p.hook_input() for p in pairs], callbacks)
                 except HubSpotCancelledError as error:

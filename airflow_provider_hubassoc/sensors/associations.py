@@ -19,7 +19,7 @@ from airflow_provider_hubassoc._compat import (
 )
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
-from airflow_provider_hubassoc.operators._files import parse_ids
+from airflow_provider_hubassoc.operators._files import check_object_types, parse_ids
 from airflow_provider_hubassoc.triggers.associations import AssociationCheck, HubSpotAssociationTrigger
 
 
@@ -57,9 +57,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        for name, value in (("from_object_type", from_object_type), ("to_object_type", to_object_type)):
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError(f"{name} must be an object type such as 'deals' or '2-123', got {value!r}")
+        check_object_types(from_object_type, to_object_type)
         if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
             raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
         if label is not None and association_label is not None:
@@ -90,7 +88,9 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         return HubSpotAssociationsHook(self.hubspot_conn_id, **overrides)
 
     def poke(self, context: Context) -> PokeReturnValue:
-        check = self._check()
+        return self._poke(self._check())
+
+    def _poke(self, check: AssociationCheck) -> PokeReturnValue:
         hook = self._hook()
         try:
             counts = check.counts(hook)
@@ -105,10 +105,10 @@ class HubSpotAssociationSensor(BaseSensorOperator):
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
-        result = self.poke(context)  # already there: no deferral
+        check = self._check()
+        result = self._poke(check)  # already there: no deferral
         if result.is_done:
             return result.xcom_value
-        check = self._check()
         self.defer(
             trigger=HubSpotAssociationTrigger(
                 from_object_type=check.from_object_type, record_ids=list(check.record_ids),
