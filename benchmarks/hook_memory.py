@@ -17,13 +17,14 @@ import tracemalloc
 from typing import Callable
 
 
-def _peak(run: Callable[[int], None], count: int) -> tuple[int, float]:
+def peak_memory(run: Callable[[], None]) -> tuple[int, float]:
+    """``(peak traced bytes, seconds)`` of one call of ``run`` (also used by operator_memory.py)."""
     gc.collect()
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
         started = time.perf_counter()
-        run(count)
+        run()
         return tracemalloc.get_traced_memory()[1], time.perf_counter() - started
     finally:
         tracemalloc.stop()
@@ -55,7 +56,7 @@ def main() -> None:
             run(1000)  # warm-up
             peaks = []
             for size in args.sizes:
-                peak, seconds = _peak(run, size)
+                peak, seconds = peak_memory(lambda: run(size))
                 peaks.append(peak)
                 print(f"{name:24s} inputs={size:>8d} peak={peak / 1e6:7.2f} MB  ({seconds:5.1f} s under tracemalloc)")
             print(f"{name:24s} peak ratio largest/smallest = {peaks[-1] / peaks[0]:.2f} "

@@ -11,25 +11,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gc
 import os
 import tempfile
-import time
-import tracemalloc
 from pathlib import Path
-from typing import Callable
 
-
-def _peak(run: Callable[[], None]) -> tuple[int, float]:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        started = time.perf_counter()
-        run()
-        return tracemalloc.get_traced_memory()[1], time.perf_counter() - started
-    finally:
-        tracemalloc.stop()
+from hook_memory import peak_memory  # benchmarks/ is on sys.path when a benchmark runs as a script
 
 
 def main() -> None:
@@ -63,7 +49,7 @@ def main() -> None:
                 task_id="read", from_object_type="contacts", to_object_type="companies", input_path=str(pairs),
                 id_column="from_id", output_path=str(work / f"out-{size}.jsonl"), hook_params=params)
             for name, op in (("archive", archive), ("read+export", read)):
-                peak, seconds = _peak(lambda: op.execute({}))
+                peak, seconds = peak_memory(lambda: op.execute({}))
                 results[name].append(peak)
                 print(f"{name:12s} rows={size:>8d} peak={peak / 1e6:7.2f} MB  ({seconds:5.1f} s under tracemalloc)")
         for name, peaks in results.items():
