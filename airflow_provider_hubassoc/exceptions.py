@@ -114,12 +114,29 @@ class HubSpotConnectionError(HubSpotServerError):
     """No HTTP answer at all (refused or dropped connection, timeout); transient, so the retry policy retries it."""
 
 
+class HubSpotDeadlineError(HubSpotConnectionError):
+    """No complete answer within the connection's ``request_timeout`` (the total deadline of one attempt).
+
+    A read timeout in spirit, so it is retried like one; for a write it is ambiguous: the server may have
+    applied the request before the body stopped arriving."""
+
+
+class HubSpotRedirectError(HubSpotError):
+    """HubSpot (or something in between) answered 3xx. Never followed, never retried, never a success: a
+    redirected write was not applied, and a redirect may point at a host that must not see our credentials."""
+
+    #: the ``Location`` header of the refused answer (``None`` when absent)
+    location: str | None = None
+
+
 class HubSpotInputError(HubSpotError, ValueError):
     """Bad input caught before anything was sent; the message names the row (position) or field."""
 
     def __init__(self, message: str, *, position: int | None = None, field: str | None = None) -> None:
         self.position = position
         self.field = field
+        #: the message without the position/field prefix
+        self.reason = message
         where = []
         if position is not None:
             where.append(f"input #{position}")
@@ -130,6 +147,16 @@ class HubSpotInputError(HubSpotError, ValueError):
 
     def _render(self) -> str:
         return self.message
+
+
+class HubSpotConnectionSettingsError(HubSpotInputError):
+    """The Airflow connection (or a hook argument overriding it) is misconfigured. Raised at first use
+    (``hook.settings``), before any request; the message names the connection id and the field."""
+
+    def __init__(self, message: str, *, conn_id: str, field: str | None) -> None:
+        self.conn_id = conn_id
+        super().__init__(message)
+        self.field = field
 
 
 class HubSpotBatchError(HubSpotError):

@@ -16,6 +16,7 @@ import requests
 
 from airflow_provider_hubassoc._compat import mask_secret
 from airflow_provider_hubassoc.exceptions import HubSpotAuthError, HubSpotConnectionError, HubSpotServerError
+from airflow_provider_hubassoc.hooks._http import send
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 
 TOKEN_PATH = "/oauth/v1/token"
@@ -96,8 +97,13 @@ class OAuthRefreshAuth:
     def _refresh(self) -> None:
         settings = self._settings
         try:
-            response = self._session.post(
-                f"{settings.base_url}{TOKEN_PATH}",
+            # ``send``: never redirected (a 3xx sends neither secret nor refresh token to its Location), TLS
+            # settings of the connection, the deadline; its HubSpotRedirectError/HubSpotDeadlineError pass through
+            response = send(
+                self._session,
+                settings,
+                "POST",
+                TOKEN_PATH,
                 data={
                     "grant_type": "refresh_token",
                     "client_id": settings.client_id,
@@ -105,7 +111,6 @@ class OAuthRefreshAuth:
                     "refresh_token": self._refresh_token,
                 },
                 headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
-                timeout=(settings.connect_timeout, settings.read_timeout),
             )
         except requests.RequestException as error:
             # only the type: a network error's text may quote the request; SSL failures are not transient

@@ -6,18 +6,24 @@ both unprefixed and with Airflow's legacy ``extra__hubspot__`` prefix. Secrets a
 
 from __future__ import annotations
 
+import ipaddress
+import math
+import os
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from airflow_provider_hubassoc import __version__
-from airflow_provider_hubassoc.exceptions import HubSpotInputError
+from airflow_provider_hubassoc.exceptions import HubSpotConnectionSettingsError, HubSpotInputError
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 DEFAULT_API_VERSION = "v4"
 # HubSpot's documented burst budget for a Free/Starter private app (associations: 100 per 10 s).
 DEFAULT_REQUESTS_PER_10_SECONDS = 100
+#: total seconds one attempt may take, from connecting to the body's last byte (twice the read timeout)
+DEFAULT_REQUEST_TIMEOUT = 120.0
+TIMEOUTS = ("connect_timeout", "read_timeout", "request_timeout")
 _DATED_VERSION = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _LEGACY_PREFIX = "extra__hubspot__"
 USER_AGENT = f"airflow-provider-hubassoc/{__version__}"
@@ -45,17 +51,50 @@ def _as_bool(value: Any, name: str) -> bool:
         return True
     if text in {"false", "0", "no", "off"}:
         return False
-    raise HubSpotInputError(f"expected true or false, got {value!r}", field=name)
+    raise HubSpotInputError(f"must be true or false, got {value!r}", field=name)
 
 
 def _as_number(value: Any, name: str, kind: type, minimum: float) -> Any:
+    """``kind(value)``, at least ``minimum`` (timeouts: more than 0, since requests refuses 0)."""
     try:
         number = kind(value)
-    except (TypeError, ValueError):
-        raise HubSpotInputError(f"expected a number, got {value!r}", field=name) from None
+    except (TypeError, ValueError, OverflowError):
+        raise HubSpotInputError(f"must be a number, got {value!r}", field=name) from None
+    if isinstance(value, bool) or not math.isfinite(number):
+        raise HubSpotInputError(f"must be a finite number, got {value!r}", field=name)
+    if name in TIMEOUTS and number <= 0:
+        raise HubSpotInputError(f"must be > 0 (seconds), got {value!r}", field=name)
     if number < minimum:
         raise HubSpotInputError(f"must be at least {minimum}, got {value!r}", field=name)
     return number
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost``, 127.0.0.0/8 or ::1: traffic that never leaves the machine."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_base_url(base_url: str, allow_insecure_http: bool) -> None:
+    """Refuse what would put a token on the wire in clear text, before any connection is opened."""
+    parts = urlsplit(base_url)
+    try:
+        parts.port
+    except ValueError:
+        raise HubSpotInputError(f"has a bad port: {base_url!r}", field="base_url") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise HubSpotInputError(f"must be an https:// URL such as {DEFAULT_BASE_URL}, got {base_url!r}",
+                                field="base_url")
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
+        raise HubSpotInputError(
+            f"must use https:// ({base_url!r} would send the token in clear text): plain http:// is allowed only "
+            "to a loopback host (127.0.0.0/8, ::1, localhost) or with the extra allow_insecure_http=true",
+            field="base_url",
+        )
 
 
 @dataclass(frozen=True)
@@ -75,7 +114,12 @@ class HubSpotSettings:
     max_retry_seconds: float = 300.0
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    #: total seconds of one attempt (connect, send, status, headers, body): connect/read timeouts bound each
+    #: socket operation only, so a server trickling bytes could otherwise hold a call for ever
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     verify: bool | str = True
+    #: allow plain http:// to a host that is not loopback (the token then crosses the network in clear text)
+    allow_insecure_http: bool = False
     user_agent: str = USER_AGENT
 
     def __post_init__(self) -> None:
@@ -88,7 +132,10 @@ class HubSpotSettings:
                 field="password",
             )
         if self.max_concurrency > 32:
-            raise HubSpotInputError("at most 32 concurrent requests", field="max_concurrency")
+            raise HubSpotInputError("must be at most 32", field="max_concurrency")
+        for name in TIMEOUTS:
+            _as_number(getattr(self, name), name, float, 0)
+        _check_base_url(self.base_url, self.allow_insecure_http)
 
     @property
     def auth_mode(self) -> str:
@@ -102,7 +149,23 @@ class HubSpotSettings:
 
     @classmethod
     def from_connection(cls, connection: Any, **overrides: Any) -> HubSpotSettings:
-        """Build settings from an Airflow ``Connection``; ``overrides`` (hook arguments) win over extras."""
+        """Build settings from an Airflow ``Connection``; ``overrides`` (hook arguments) win over extras.
+
+        :raises HubSpotConnectionSettingsError: naming the connection id and the field (extra, connection field
+            or hook argument), e.g. ``connection 'hubspot_default': extra 'read_timeout' must be > 0 (seconds), got 0``.
+        """
+        conn_id = getattr(connection, "conn_id", None) or "?"
+        try:
+            return cls._from_connection(connection, overrides)
+        except HubSpotInputError as error:
+            where = _where(error.field, connection, overrides)
+            sep = " " if error.reason.startswith(("must", "has")) else ": "
+            raise HubSpotConnectionSettingsError(
+                f"connection {conn_id!r}: {where}{sep}{error.reason}", conn_id=conn_id, field=error.field
+            ) from None
+
+    @classmethod
+    def _from_connection(cls, connection: Any, overrides: Mapping[str, Any]) -> HubSpotSettings:
         extras: Mapping[str, Any] = connection.extra_dejson or {}
 
         def extra(name: str) -> Any:
@@ -135,6 +198,7 @@ class HubSpotSettings:
             "max_retry_seconds": (float, 0),
             "connect_timeout": (float, 0),
             "read_timeout": (float, 0),
+            "request_timeout": (float, 0),
         }
         for name, (kind, minimum) in numeric.items():
             raw = extra(name)
@@ -142,18 +206,38 @@ class HubSpotSettings:
                 values[name] = _as_number(raw, name, kind, minimum)
         if extra("ca_bundle"):
             values["verify"] = str(extra("ca_bundle"))
+            if not os.path.exists(values["verify"]):
+                raise HubSpotInputError(f"must be an existing file or directory, got {values['verify']!r}",
+                                        field="ca_bundle")
         elif extra("verify_ssl") is not None:
             values["verify"] = _as_bool(extra("verify_ssl"), "verify_ssl")
+        if extra("allow_insecure_http") is not None:
+            values["allow_insecure_http"] = _as_bool(extra("allow_insecure_http"), "allow_insecure_http")
 
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(overrides) - known)
         if unknown:
-            raise HubSpotInputError(f"unknown hook setting(s) {unknown}; known: {sorted(known)}")
+            raise HubSpotInputError(f"unknown hook setting(s) {unknown}; known: {sorted(known)}", field="hook arguments")
         values.update({k: v for k, v in overrides.items() if v is not None})
         for name, (kind, minimum) in numeric.items():
             if name in overrides and overrides[name] is not None:
                 values[name] = _as_number(overrides[name], name, kind, minimum)
         return cls(**values)
+
+
+def _where(name: str | None, connection: Any, overrides: Mapping[str, Any]) -> str:
+    """Where a setting came from, in the words of the connection form."""
+    if name is None:
+        return "settings"
+    if name in overrides:
+        return f"hook argument {name!r}"
+    if name == "hook arguments":
+        return name
+    if name == "base_url":
+        return "field 'host'"
+    if name in ("access_token", "password"):
+        return "field 'password'"
+    return f"extra {name!r}"
 
 
 def _base_url(connection: Any) -> str | None:

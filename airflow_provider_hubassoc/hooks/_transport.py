@@ -19,16 +19,17 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from airflow_provider_hubassoc.exceptions import (
     HubSpotConnectionError,
     HubSpotDailyLimitError,
     HubSpotError,
+    HubSpotRedirectError,
     HubSpotServerError,
     error_class_for_status,
 )
 from airflow_provider_hubassoc.hooks._auth import build_auth
+from airflow_provider_hubassoc.hooks._http import new_session, send
 from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter, shared_limiter
 from airflow_provider_hubassoc.hooks._retry import DEFAULT_WINDOW_SECONDS, hubspot_retry, retry_reason
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
@@ -85,13 +86,8 @@ class HubSpotTransport:
         self.log = logger or _log
         self._sleep = sleep
         self._rng = rng
-        self.session = requests.Session()
-        pool = settings.max_concurrency + 2
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool, max_retries=0)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
-        self.session.headers.update({"User-Agent": settings.user_agent, "Accept": "application/json"})
-        self.session.verify = settings.verify
+        # no redirects, TLS from the connection only, a deadline per attempt: see ``_http``
+        self.session = new_session(settings)
         self.auth = build_auth(settings, self.session)
         credential = settings.access_token or f"{settings.client_id}:{settings.refresh_token}"
         self.limiter = limiter or shared_limiter(
@@ -197,16 +193,12 @@ class HubSpotTransport:
             self.stats.requests_sent += 1
             self.stats.throttled_seconds += waited
         try:
-            response = self.session.request(
-                method,
-                f"{self.settings.base_url}{path}",
-                json=body,
-                params=params,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                # per request: requests lets REQUESTS_CA_BUNDLE override a session-level ``verify``
-                verify=self.settings.verify,
-            )
+            response = send(self.session, self.settings, method, path, json=body, params=params,
+                            headers={"Authorization": f"Bearer {token}"})
+        except HubSpotRedirectError as error:  # an answer all the same: counted, never retried
+            with self.stats._lock:
+                self.stats.responses_by_status[error.status] += 1
+            raise
         finally:
             self.limiter.settle(stamp)
         self.limiter.observe(response.headers)
