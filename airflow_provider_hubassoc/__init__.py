@@ -60,20 +60,35 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     },
     "connect_timeout": {
         "label": "Connect timeout (s)",
-        "schema": {"type": ["number", "null"], "minimum": 0, "default": 10},
+        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 10},
     },
     "read_timeout": {
         "label": "Read timeout (s)",
-        "schema": {"type": ["number", "null"], "minimum": 0, "default": 60},
+        "description": "Longest silence while waiting for the answer (per socket read).",
+        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 60},
+    },
+    "request_timeout": {
+        "label": "Request deadline (s)",
+        "description": "Total time one attempt may take, from connecting to the last byte of the answer: a "
+        "server sending a byte at a time is cut here. Retries get a fresh deadline.",
+        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 120},
     },
     "verify_ssl": {
         "label": "Verify TLS certificates",
+        "description": "Applies to every request, the OAuth token request included; REQUESTS_CA_BUNDLE and "
+        "CURL_CA_BUNDLE are ignored.",
         "schema": {"type": ["boolean", "null"], "default": True},
     },
     "ca_bundle": {
         "label": "CA bundle path",
         "description": "Path to a CA bundle for TLS verification (e.g. behind a corporate proxy).",
         "schema": {"type": ["string", "null"]},
+    },
+    "allow_insecure_http": {
+        "label": "Allow plain http:// to a non-loopback host",
+        "description": "Off: an http:// host other than 127.0.0.0/8, ::1 or localhost is refused, since the "
+        "token would cross the network in clear text.",
+        "schema": {"type": ["boolean", "null"], "default": False},
     },
 }
 

@@ -37,6 +37,11 @@ _HELP = {
     "fault_slow": "share of requests answered after --slow-seconds",
     "slow_seconds": "delay of slow responses, seconds",
     "fault_endpoints": "limit faults to these endpoint names or path regexes (repeatable)",
+    "fault_redirect": "share of requests answered with a redirect (nothing applied)",
+    "redirect_status": "status of redirects: 301, 302, 303, 307 or 308",
+    "redirect_location": "Location of redirects: '' = the request's own URL, '/path' = this host, or another URL",
+    "fault_trickle": "share of requests whose body is sent one byte every --trickle-interval seconds",
+    "trickle_interval": "seconds between two bytes of a trickled body",
 }
 
 
@@ -65,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
             parser.add_argument(flag, dest=f.name, type=json.loads, default=None, help=text)
         elif f.name == "label_write_semantics":
             parser.add_argument(flag, dest=f.name, choices=["replace", "merge"], default=None, help=text)
+        elif hint == "str":
+            parser.add_argument(flag, dest=f.name, default=None, help=text)
         elif "int" in hint and "float" not in hint:
             parser.add_argument(flag, dest=f.name, type=int, default=None, help=text)
         else:

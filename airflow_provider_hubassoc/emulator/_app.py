@@ -61,6 +61,8 @@ class Response:
     delay: float = 0.0
     endpoint: str = "unknown"
     content_type: str = "application/json;charset=utf-8"
+    #: seconds between two bytes of the body (fault ``trickle``); 0 = sent at once
+    trickle: float = 0.0
 
 
 class ApiError(Exception):
@@ -328,9 +330,13 @@ class EmulatorApp:
                 return Response(429, rate_limit_body("TEN_SECONDLY_ROLLING"), self._retry_after(config))
             if fault == "slow":
                 extra_delay = config.slow_seconds
+            if fault == "redirect":
+                return Response(config.redirect_status, None, {"Location": _redirect_location(request, config)})
+            trickle = config.trickle_interval if fault == "trickle" else 0.0
             if is_token_endpoint:  # not authenticated by a bearer token, not rate limited
                 response = route.handler(request, **params)
                 response.delay += extra_delay
+                response.trickle = trickle
                 return response
             with self.meta_lock:
                 headers, refused = self.limiter.check(auth_key, oauth, config)
@@ -342,6 +348,7 @@ class EmulatorApp:
                 response = route.handler(request, body, **params)
             response.headers.update(headers)
             response.delay += extra_delay
+            response.trickle = trickle
             return response
         except ApiError as exc:
             return Response(exc.status, exc.body, {**headers, **exc.headers})
@@ -1060,6 +1067,14 @@ class EmulatorApp:
             self.add_oauth_client(data["clientId"], data["clientSecret"], data["refreshToken"])
             return Response(200, {"status": "registered", "clientId": data["clientId"]}, endpoint="admin")
         raise ApiError(404, error_body(f"Unknown admin endpoint {method} {request.path}", "OBJECT_NOT_FOUND"))
+
+
+def _redirect_location(request: Request, config: EmulatorConfig) -> str:
+    """The fault's ``Location``: the request's own URL, a path on this host, or another host's URL as given."""
+    location = config.redirect_location
+    if not location:
+        return f"{request.base_url}{request.path}" + (f"?{request.query}" if request.query else "")
+    return f"{request.base_url}{location}" if location.startswith("/") else location
 
 
 def split_target(target: str) -> tuple[str, str]:

@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_SHARES = ("fault_500", "fault_502", "fault_503", "fault_429", "fault_drop", "fault_slow")
+_SHARES = ("fault_500", "fault_502", "fault_503", "fault_429", "fault_drop", "fault_slow",
+           "fault_redirect", "fault_trickle")
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
 @dataclass
@@ -55,6 +57,17 @@ class EmulatorConfig:
     slow_seconds: float = 5.0
     #: restrict faults to these endpoints: endpoint names (see ``counters()``) or path regexes; empty = all
     fault_endpoints: list[str] = field(default_factory=list)
+    # -- transport faults: a client must never follow a redirect, and must bound a call's total time
+    #: share of requests answered ``redirect_status`` with a ``Location`` and no body (nothing is applied)
+    fault_redirect: float = 0.0
+    redirect_status: int = 302
+    #: ``Location`` of redirects: "" = the request's own URL on this host, "/path" = this host, or an absolute
+    #: URL (another host, e.g. a recording server on another port)
+    redirect_location: str = ""
+    #: share of requests whose real answer (the request is applied) sends its body one byte at a time
+    fault_trickle: float = 0.0
+    #: seconds between two bytes of a trickled body
+    trickle_interval: float = 0.5
 
     def __post_init__(self) -> None:
         self.validate()
@@ -82,6 +95,10 @@ class EmulatorConfig:
             raise ValueError("v3_create_status must be 200 or 201")
         for pattern in self.fault_endpoints:
             re.compile(pattern)
+        if int(self.redirect_status) not in REDIRECT_STATUSES:
+            raise ValueError(f"redirect_status must be one of {REDIRECT_STATUSES}, got {self.redirect_status}")
+        if float(self.trickle_interval) < 0:
+            raise ValueError("trickle_interval must be >= 0")
 
     def update(self, **knobs: Any) -> None:
         """Set knobs by name; unknown names and invalid values raise ``ValueError`` and change nothing."""

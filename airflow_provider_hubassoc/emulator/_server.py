@@ -63,7 +63,10 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
-        self._send(response)
+        try:
+            self._send(response)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout or deadline)
+            self.close_connection = True
 
     def _read_chunked(self) -> bytes:
         chunks = []
@@ -86,9 +89,25 @@ class _Handler(BaseHTTPRequestHandler):
         # headers and body leave in one write: two small writes on a keep-alive socket meet Nagle's
         # algorithm and the peer's delayed ACK (40 ms per response)
         self._headers_buffer.append(b"\r\n")
+        if response.trickle > 0 and payload and self.command != "HEAD":
+            self.flush_headers()
+            self._trickle(payload, response.trickle)
+            return
         if payload and self.command != "HEAD":
             self._headers_buffer.append(payload)
         self.flush_headers()
+
+    def _trickle(self, payload: bytes, interval: float) -> None:
+        """Fault ``trickle``: one byte every ``interval`` seconds, until done or the client hangs up."""
+        for index in range(len(payload)):
+            try:
+                self.wfile.write(payload[index:index + 1])
+                self.wfile.flush()
+            except OSError:
+                self.close_connection = True
+                return
+            if index + 1 < len(payload):
+                time.sleep(interval)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

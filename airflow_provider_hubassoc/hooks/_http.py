@@ -118,16 +118,22 @@ class _Watchdog:
 _watchdog = _Watchdog()
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _Watched:
+    """Connection mixin: the request is sent, so its socket exists; hand it to this thread's deadline."""
+
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
         deadline = getattr(_current, "deadline", None)
         if deadline is not None:
-            deadline.attach(self)
-        return super().getresponse(*args, **kwargs)
+            deadline.attach(self)  # type: ignore[arg-type]
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    getresponse = _WatchedHTTPConnection.getresponse
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):

@@ -202,7 +202,7 @@ class HubSpotSettings:
         }
         for name, (kind, minimum) in numeric.items():
             raw = extra(name)
-            if raw is not None:
+            if raw is not None and overrides.get(name) is None:  # a hook argument replaces the extra
                 values[name] = _as_number(raw, name, kind, minimum)
         if extra("ca_bundle"):
             values["verify"] = str(extra("ca_bundle"))
