@@ -55,6 +55,8 @@ def expected_schema(response: Response) -> str | None:
     """The ``$defs`` entry a response must match (``None``: it must have no body)."""
     if response.status == 429:
         return "rateLimitError"
+    if 300 <= response.status < 400:  # the redirect fault: a Location and no body
+        return None
     by_status = SUCCESS_SCHEMAS.get(response.endpoint, {})
     if response.status in by_status:
         name = by_status[response.status]
