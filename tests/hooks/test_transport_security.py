@@ -34,6 +34,7 @@ from airflow_provider_hubassoc.exceptions import (
     HubSpotRedirectError,
     HubSpotServerError,
 )
+from airflow_provider_hubassoc.hooks import _http
 from airflow_provider_hubassoc.hooks._http import proxies_for
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
@@ -315,10 +316,13 @@ def test_environment_proxies_only_for_https_and_never_for_plain_http(hubspot_emu
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     assert proxies_for(hubspot_emulator.base_url) == {}
     assert proxies_for("https://api.hubapi.com")["https"] == "http://proxy.internal:3128"
+    assert transport_for("https://api.hubapi.com").session.proxies["https"] == "http://proxy.internal:3128"
     monkeypatch.setenv("NO_PROXY", "api.hubapi.com")
     assert "https" not in proxies_for("https://api.hubapi.com")
     hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=None)
-    assert transport_for(hubspot_emulator.base_url).request("GET", TYPES_PATH).status_code == 200
+    transport = transport_for(hubspot_emulator.base_url)
+    assert transport.session.proxies == {} and transport.session.trust_env is False
+    assert transport.request("GET", TYPES_PATH).status_code == 200
     assert other_host.received == []
 
 
@@ -435,12 +439,16 @@ def test_the_token_request_has_the_deadline_too(hubspot_emulator) -> None:
     assert CLIENT_SECRET not in str(raised.value) and REFRESH_TOKEN not in str(raised.value)
 
 
-def test_a_request_within_its_deadline_is_untouched(hubspot_emulator) -> None:
+def test_a_request_within_its_deadline_is_untouched_and_deadlines_cost_no_thread_each(hubspot_emulator) -> None:
     hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=None)
     transport = transport_for(hubspot_emulator.base_url, request_timeout=30)
-    for _ in range(20):
+    transport.request("GET", TYPES_PATH)
+    threads = threading.active_count()
+    for _ in range(600):
         assert transport.request("GET", TYPES_PATH).status_code == 200
     assert transport.stats.retries == 0
+    assert threading.active_count() <= threads + 1  # one watchdog thread, not one per request
+    assert len(_http._watchdog._heap) < 600  # finished deadlines are dropped, not kept for 30 s each
 
 
 # -- 5. settings errors name the connection and the field, at first use ------------------------------------------
