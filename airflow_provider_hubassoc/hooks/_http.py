@@ -214,7 +214,7 @@ def send(session: requests.Session, settings: HubSpotSettings, method: str, path
         except requests.RequestException as error:
             if deadline.fired:
                 raise HubSpotDeadlineError(
-                    f"no complete answer within request_timeout={total:g}s (cut after {type(error).__name__})",
+                    f"no complete answer within request_timeout={total:g}s: the connection was shut at the deadline",
                     method=method, path=path,
                 ) from None
             raise

@@ -159,7 +159,7 @@ class HubSpotSettings:
             return cls._from_connection(connection, overrides)
         except HubSpotInputError as error:
             where = _where(error.field, connection, overrides)
-            sep = " " if error.reason.startswith(("must", "has")) else ": "
+            sep = " " if error.reason.startswith(("must", "has", "is ")) else ": "
             raise HubSpotConnectionSettingsError(
                 f"connection {conn_id!r}: {where}{sep}{error.reason}", conn_id=conn_id, field=error.field
             ) from None
@@ -214,6 +214,9 @@ class HubSpotSettings:
         if extra("allow_insecure_http") is not None:
             values["allow_insecure_http"] = _as_bool(extra("allow_insecure_http"), "allow_insecure_http")
 
+        if overrides.get("allow_insecure_http") is not None:
+            raise HubSpotInputError("is refused: plain http:// off loopback is the connection's decision (its "
+                                    "extra allow_insecure_http), not a task's", field="allow_insecure_http")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(overrides) - known)
         if unknown:

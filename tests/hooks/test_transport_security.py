@@ -384,6 +384,12 @@ def test_allow_insecure_http_lets_plain_http_through(no_network, value) -> None:
     assert no_network == []
 
 
+def test_allow_insecure_http_is_the_connections_decision_not_a_tasks(no_network) -> None:
+    with pytest.raises(HubSpotConnectionSettingsError,
+                       match=r"^connection 'hubspot_sec': hook argument 'allow_insecure_http' is refused"):
+        HubSpotSettings.from_connection(conn(host="http://hubspot-proxy.internal:8080"), allow_insecure_http=True)
+
+
 # -- 4. a total deadline per request ---------------------------------------------------------------------------
 
 
