@@ -107,10 +107,11 @@ class _Watchdog:
 
     def watch(self, deadline: _Deadline) -> None:
         with self._wake:
-            if len(self._heap) >= 256 and next(self._order) % 256 == 0:  # drop finished ones, amortised
+            order = next(self._order)
+            if order % 256 == 255:  # drop the finished ones now and then (amortised O(1) per request)
                 self._heap = [entry for entry in self._heap if not entry[2].done]
                 heapq.heapify(self._heap)
-            heapq.heappush(self._heap, (deadline.when, next(self._order), deadline))
+            heapq.heappush(self._heap, (deadline.when, order, deadline))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="hubspot-deadline", daemon=True)
                 self._thread.start()
