@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_hubassoc._compat import BaseTrigger, TriggerEvent, aget_connection
-from airflow_provider_hubassoc.exceptions import HubSpotError
+from airflow_provider_hubassoc.exceptions import HubSpotError, HubSpotInputError
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
 
 
@@ -25,14 +25,28 @@ class AssociationCheck:
     min_count: int = 1
 
     def counts(self, hook: HubSpotAssociationsHook) -> dict[str, int]:
-        """Matching associations per record (every page of every record is read)."""
+        """Matching associations per record (every page of every record is read).
+
+        :raises HubSpotInputError: HubSpot refused to read some records (a record that does not exist, an id
+            that is not valid): waiting cannot fix that, so the check fails at once naming them.
+        """
         wanted = None
         if self.label is not None:
             wanted = hook.get_label(self.from_object_type, self.to_object_type, self.label).key
         counts = {str(record): 0 for record in self.record_ids}
-        for row in hook.iter_read_associations(self.from_object_type, self.to_object_type, self.record_ids):
+        refused: list[Any] = []
+        rows = hook.iter_read_associations(self.from_object_type, self.to_object_type, self.record_ids,
+                                           on_failure="collect", failure_callback=refused.append)
+        for row in rows:
             if wanted is None or any(t.key == wanted for t in row.types):
                 counts[str(row.from_id)] += 1
+        if refused:
+            named = ", ".join(
+                f"{f.input.get('id') if isinstance(f.input, dict) else '?'} ({f.category}: {f.message})"
+                for f in refused[:10])
+            more = f" and {len(refused) - 10} more" if len(refused) > 10 else ""
+            raise HubSpotInputError(f"HubSpot cannot read {len(refused)} {self.from_object_type} record(s), so "
+                                    f"waiting cannot succeed: {named}{more}", field="record_ids")
         return counts
 
     def short(self, counts: dict[str, int]) -> dict[str, int]:
