@@ -103,6 +103,21 @@ def test_unlink_counts_a_repeat_in_a_file_once(hubspot_connection, hubspot_emula
     assert (summary["total"], summary["succeeded"], summary["skipped"]) == (3, 2, 1)
 
 
+def test_read_operator_reads_a_repeated_id_once(hubspot_connection, hubspot_emulator, tmp_path):
+    hubspot_emulator.associate("contacts", 7, "companies", 701)
+    hubspot_emulator.associate("contacts", 8, "companies", 801)
+    listed = HubSpotReadAssociationsOperator(task_id="read", record_ids=[7, 8, "7"], chunk_size=1,
+                                             **args()).execute({})
+    assert (listed["records"], listed["skipped"], listed["associations"]) == (2, 1, 2)
+    path = tmp_path / "ids.jsonl"
+    path.write_text('{"id": 7}\n{"id": 8}\n{"id": 7}\n{"id": 8}\n')
+    out = tmp_path / "out.csv"
+    from_file = HubSpotReadAssociationsOperator(task_id="read", input_path=str(path), chunk_size=1,
+                                                output_path=str(out), **args()).execute({})
+    assert (from_file["records"], from_file["skipped"], from_file["associations"]) == (2, 2, 2)
+    assert len(out.read_text().splitlines()) == 3  # header + one row per pair
+
+
 @pytest.mark.parametrize("run_size", [2, 3, 1000])
 def test_duplicate_finder_is_exact_whether_or_not_it_spills_to_disk(run_size):
     keys = [(1, 2, 0), (3, 4, 0), (1, 2, 0), (1, 2, 1), (2**63 - 1, 1, 0), (3, 4, 0), (2**63 - 1, 1, 0), (1, 2, 0)]

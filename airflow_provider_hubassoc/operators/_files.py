@@ -337,6 +337,17 @@ class DuplicateFinder:
         return array("Q", sorted(repeats))
 
 
+def skip_positions(items: Iterable[Any], positions: array) -> Iterator[Any]:
+    """``items`` without those at the (sorted) ``positions``."""
+    skips = iter(positions)
+    next_skip = next(skips, None)
+    for index, item in enumerate(items):
+        if index == next_skip:
+            next_skip = next(skips, None)
+            continue
+        yield item
+
+
 class PairSource:
     """Pairs from a list (or JSON text of one) or a CSV/JSONL file, validated, optionally one shard of them.
 
@@ -428,17 +439,10 @@ class PairSource:
     def hook_inputs(self) -> Iterator[tuple[int, int, tuple[str | int, ...]]]:
         """What the hook takes (repeats found by :meth:`validate` left out); position ``n`` of this stream is
         remembered for :meth:`origin`."""
-        repeats, next_repeat = iter(self._repeats), None
-        next_repeat = next(repeats, None)
-        position = 0
-        for index, pair in enumerate(self):
-            if index == next_repeat:
-                next_repeat = next(repeats, None)
-                continue
+        for position, pair in enumerate(skip_positions(self, self._repeats)):
             self._window[position] = pair
             while len(self._window) > self.window_size:
                 self._window.popitem(last=False)
-            position += 1
             yield pair.hook_input()
 
     def forget_before(self, position: int) -> None:
@@ -519,6 +523,19 @@ def iter_ids_from_file(path: str, column: str, fmt: str | None = None, *,
             raise HubSpotInputError(f"{path} row {row}: missing field {column!r} (fields: {sorted(record)})",
                                     field=column)
         yield parse_id(record[column], f"{path} row {row}", column)
+
+
+def distinct_ids_from_file(path: str, column: str, fmt: str | None = None, *,
+                           encoding: str = DEFAULT_ENCODING) -> tuple[SizedStream, int]:
+    """Validate every id of a file (one pass) and stream each distinct id once, in file order, with flat
+    memory; returns ``(stream, repeated ids left out)``."""
+    finder = DuplicateFinder()
+    count = 0
+    for count, record_id in enumerate(iter_ids_from_file(path, column, fmt, encoding=encoding), start=1):
+        finder.add((record_id, 0, 0), count - 1)
+    repeats = finder.positions()
+    stream = skip_positions(iter_ids_from_file(path, column, fmt, encoding=encoding), repeats)
+    return SizedStream(stream, count - len(repeats)), len(repeats)
 
 
 class RowWriter:

@@ -31,8 +31,8 @@ from airflow_provider_hubassoc.operators._files import (
     check_encoding,
     check_object_types,
     check_shard,
+    distinct_ids_from_file,
     file_format,
-    iter_ids_from_file,
     parse_ids,
     shard_of,
 )
@@ -97,7 +97,8 @@ class HubSpotReadAssociationsOperator(HubSpotBaseOperator):
     :param encoding: of ``input_path`` (default UTF-8, a byte-order mark is skipped), e.g. ``"cp1252"``.
     :param allow_empty: succeed with zero counts when there are no ids (default: the task fails).
     :param output_path: where to write the rows (format from the suffix or ``output_format``; ``.gz`` compresses).
-    :return: ``{"records", "associations", "failed", "output_path", "rows"?}`` (``rows`` only without a file).
+    :return: ``{"records", "skipped", "associations", "failed", "output_path", "rows"?}`` (``rows`` only without
+        a file; ``records`` distinct ids read, ``skipped`` repeated ids left out).
     """
 
     template_fields: Sequence[str] = (
@@ -147,26 +148,26 @@ class HubSpotReadAssociationsOperator(HubSpotBaseOperator):
         self.max_failures = max_failures
         self.chunk_size = chunk_size
 
-    def _ids(self) -> tuple[Any, int]:
-        """The ids to read and how many: a validated list, or the file streamed (validated in a first pass)."""
-        def from_file() -> Any:
-            return iter_ids_from_file(self.input_path, self.id_column, self.input_format, encoding=self.encoding)
-
+    def _ids(self) -> tuple[Any, int, int]:
+        """The distinct ids to read, how many, and how many repeats were left out: a validated list, or the
+        file streamed (validated in a first pass). A repeated id is read (and exported) once."""
         try:
             if self.record_ids is not None:
-                ids: Any = parse_ids(self.record_ids, "record_ids")
-                count = len(ids)
+                given = parse_ids(self.record_ids, "record_ids")
+                ids: Any = list(dict.fromkeys(given))
+                count, repeats = len(ids), len(given) - len(ids)
             else:
-                count = sum(1 for _ in from_file())
-                ids = SizedStream(from_file(), count)
+                ids, repeats = distinct_ids_from_file(self.input_path, self.id_column, self.input_format,
+                                                      encoding=self.encoding)
+                count = len(ids)
         except HubSpotInputError as error:
             raise AirflowFailException(error.message) from None
         if not count and not self.allow_empty:
             raise _empty_input("record_ids" if self.record_ids is not None else f"{self.input_path} (no rows)")
-        return ids, count
+        return ids, count, repeats
 
     def execute(self, context: Context) -> dict[str, Any]:
-        ids, count = self._ids()
+        ids, count, repeats = self._ids()
         f, t = self.from_object_type, self.to_object_type
         self.log.info("Reading %s→%s associations of %d record(s) into %s", f, t, count,
                       self.output_path or f"XCom (at most {self.max_xcom_rows} rows)")
@@ -177,7 +178,8 @@ class HubSpotReadAssociationsOperator(HubSpotBaseOperator):
                 f, t, ids, on_failure="collect", failure_callback=report.callback(None, "read"),
                 chunk_size=self.chunk_size,
             )
-            summary: dict[str, Any] = {"from_object_type": f, "to_object_type": t, "records": count}
+            summary: dict[str, Any] = {"from_object_type": f, "to_object_type": t, "records": count,
+                                       "skipped": repeats}
             try:
                 if self.output_path is not None:
                     with RowWriter(self.output_path, ROW_COLUMNS, self.output_format) as writer:
