@@ -214,6 +214,10 @@ CASES = [
     Case("csv-header-only", raw_file("in.csv", b"from_id,to_id\n"), (r"in\.csv", "is empty", "allow_empty")),
     Case("csv-missing-from-column", raw_file("in.csv", b"contact,to_id\n1,501\n"),
          (r"in\.csv", "no column 'from_id'")),
+    Case("csv-row-unquoted-thousands", raw_file("in.csv", b"from_id,to_id\n1,501\n2,1,000\n"),
+         (r"in\.csv row 2", "3 cells but the header has 2 columns")),
+    Case("csv-header-repeats-a-column", raw_file("in.csv", b"from_id,to_id,to_id\n1,501,502\n"),
+         (r"in\.csv", "column 'to_id' appears twice")),
     Case("csv-row-short-a-cell", raw_file("in.csv", b"from_id,to_id\n1,501\n2\n"),
          (r"in\.csv row 2", "missing field 'to_id'")),
     # labels

@@ -193,6 +193,10 @@ def iter_file_records(
             raise HubSpotInputError(f"{where}: not valid CSV ({error})", position=row + 1) from None
         if header is None:
             header = [name.strip() for name in cells]
+            repeated = sorted({name for name in header if header.count(name) > 1})
+            if repeated:
+                raise named_error(f"{path}: column {repeated[0]!r} appears twice in the header (columns: {header})",
+                                  field=repeated[0])
             missing = [name for name in required if name not in header]
             if missing:
                 raise named_error(f"{path}: no column {missing[0]!r} in the header (columns: {header})",
@@ -201,6 +205,9 @@ def iter_file_records(
         if not cells:  # a blank line
             continue
         row += 1
+        if len(cells) > len(header):  # e.g. an unquoted "1,000": never silently drop a cell
+            raise named_error(f"{path} row {row} (line {tap.last_line}): {len(cells)} cells but the header has "
+                              f"{len(header)} columns {header}; quote cells that contain commas", position=row)
         yield row, dict(zip(header, cells))
     if header is None and required:
         raise HubSpotInputError(f"{path}: the file is empty (no header line with columns {list(required)})",

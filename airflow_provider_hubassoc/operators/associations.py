@@ -363,6 +363,8 @@ class HubSpotCreateAssociationsOperator(_PairWriteOperator):
         no further batch is sent. ``None``: never fail for row failures.
     :param max_failure_ratio: fail the task when more than this share of the rows failed (judged at the end).
     :param dry_run: validate rows and resolve labels (reads only), log the plan, write nothing.
+    :param encoding: of ``input_path`` (default UTF-8; a byte-order mark is skipped), e.g. ``"cp1252"``.
+    :param allow_empty: succeed with zero counts when the input has no rows (default: the task fails).
     :return: ``{"total", "succeeded", "failed", "skipped", "not_sent", "requests", "failures_path",
         "failures_sample", ...}``.
     """
