@@ -63,6 +63,13 @@ def test_the_encoding_option_reads_a_windows_file_and_its_labels(hubspot_connect
     assert companies_of(hubspot_emulator, 1) == {501}
 
 
+def test_a_utf16_file_reads_with_its_encoding(hubspot_connection, hubspot_emulator, tmp_path):
+    """Lines are re-split after decoding, so an encoding whose newline is two bytes works too."""
+    path = tmp_path / "wide.csv"
+    path.write_bytes("from_id,to_id\r\n1,501\r\n2,502\r\n".encode("utf-16"))
+    assert link(input_path=str(path), encoding="utf-16")["succeeded"] == 2
+
+
 def test_read_operator_takes_the_encoding_option(hubspot_connection, hubspot_emulator, tmp_path):
     hubspot_emulator.associate("contacts", 7, "companies", 701)
     path = tmp_path / "ids.csv"

@@ -98,21 +98,26 @@ def iter_lines(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[in
     codec = codecs.lookup(encoding)
     name = "utf-8-sig" if codec.name == "utf-8" else codec.name  # Excel's "CSV UTF-8" starts with a BOM
     decoder = codecs.getincrementaldecoder(name)(errors="strict")
-    number = 0
+    number, pending = 0, ""
     with ObjectStoragePath(path).open("rb") as raw:
         binary: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if str(path).endswith(".gz") else raw
         try:
-            for number, line in enumerate(binary, start=1):  # noqa: B007  (number is reported on errors)
+            # byte lines split on b"\n"; the text is re-split on "\n" so multi-byte encodings (UTF-16) work too
+            for line in binary:
                 try:
-                    yield number, decoder.decode(line)
+                    pending += decoder.decode(line)
                 except UnicodeDecodeError as error:
-                    raise HubSpotInputError(
-                        f"{path} line {number}: not valid {encoding} (byte {line[error.start:error.start + 1]!r} "
-                        f"at column {error.start + 1}); pass encoding= with the file's encoding, e.g. 'cp1252'",
-                        position=number, field="encoding") from None
-            tail = decoder.decode(b"", final=True)
-            if tail:
-                yield number + 1, tail
+                    raise named_error(
+                        f"{path} line {number + 1}: not valid {encoding} (byte "
+                        f"{line[error.start:error.start + 1]!r} at column {error.start + 1}); pass encoding= with "
+                        "the file's encoding, e.g. 'cp1252'", position=number + 1, field="encoding") from None
+                while (end := pending.find("\n")) >= 0:
+                    number += 1
+                    yield number, pending[:end + 1]
+                    pending = pending[end + 1:]
+            pending += decoder.decode(b"", final=True)
+            if pending:
+                yield number + 1, pending
         except (gzip.BadGzipFile, EOFError, zlib.error) as error:
             raise HubSpotInputError(f"{path}: not a readable gzip file after line {number} ({error}); a .gz name "
                                     "must hold gzip data", field="input_path") from None
