@@ -217,8 +217,8 @@ def test_deferred_sensor_check_fails_naming_a_record_that_does_not_exist(hubspot
             return event.payload
 
     event = asyncio.run(first_event())
-    assert event["status"] == "error" and "77" in event["message"]
-    with pytest.raises(Exception, match="77"):
+    assert event["status"] == "error" and event["final"] and "77" in event["message"]
+    with pytest.raises(AirflowFailException, match="77"):
         sensor(record_ids=[77], timeout=5).execute_complete({}, event)
 
 

@@ -159,4 +159,6 @@ class HubSpotAssociationSensor(BaseSensorOperator):
             if self.soft_fail:
                 raise AirflowSkipException(message)
             raise AirflowSensorTimeout(message)
+        if event.get("final"):
+            raise AirflowFailException(f"HubSpot association check failed: {event.get('message')}")
         raise AirflowException(f"HubSpot association check failed: {event.get('message')}")

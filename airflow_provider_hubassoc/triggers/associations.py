@@ -77,7 +77,8 @@ class HubSpotAssociationTrigger(BaseTrigger):
     """Polls HubSpot until :class:`AssociationCheck` holds, or until ``deadline`` (epoch seconds) passes.
 
     Yields exactly one event: ``{"status": "success" | "timeout", "counts", "ready", "message"}``, or
-    ``{"status": "error", "message"}`` on an error the hook's own retries did not overcome. The connection is
+    ``{"status": "error", "message"}`` on an error the hook's own retries did not overcome (with ``"final": true``
+    when waiting or retrying cannot help: a record HubSpot cannot read, an unknown label). The connection is
     fetched asynchronously and each check runs in a worker thread, so the triggerer's event loop never blocks.
     """
 
@@ -137,6 +138,8 @@ class HubSpotAssociationTrigger(BaseTrigger):
                 if self.deadline is not None:  # the last check falls on the deadline, not a poke interval later
                     pause = min(pause, max(0.0, self.deadline - time.time()))
                 await asyncio.sleep(pause)
+        except HubSpotInputError as error:  # a record HubSpot cannot read, an unknown label: retrying cannot help
+            yield TriggerEvent({"status": "error", "message": str(error), "final": True})
         except HubSpotError as error:
             yield TriggerEvent({"status": "error", "message": str(error)})
         finally:
