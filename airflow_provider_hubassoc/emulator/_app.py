@@ -627,6 +627,11 @@ class EmulatorApp:
         for item in inputs:
             raw_id = item.get("id") if isinstance(item, dict) else None
             from_id = self._object_id(raw_id)
+            if from_id is not None and not self.state.record_exists(ftype, from_id):
+                # HubSpot documents no read error for a missing record; the emulator answers as for a write
+                # naming one (INVALID_OBJECT_IDS, reference §11.2), so callers can tell it from "no associations"
+                errors.append(_item_error(self._invalid_object(ftype, raw_id)))
+                continue
             page, cursor = ([], None) if from_id is None else self._page(ftype, from_id, ttype, item.get("after"), size)
             if not page:
                 errors.append(self._no_associations(ftype, ttype, raw_id))

@@ -29,6 +29,10 @@ HUBSPOT_DEFINED = "HUBSPOT_DEFINED"
 USER_DEFINED = "USER_DEFINED"
 CATEGORIES = ("HUBSPOT_DEFINED", "USER_DEFINED", "INTEGRATOR_DEFINED", "WORK")
 MAX_LABELS_PER_PAIR = 10
+#: HubSpot documents no length limit for label names and texts; the emulator enforces the bounds the provider
+#: chose (README, "Bad input"), answering 400 VALIDATION_ERROR as HubSpot answers other invalid label input
+MAX_LABEL_NAME_LENGTH = 100
+MAX_LABEL_TEXT_LENGTH = 255
 #: "Association labels are supported between contacts, companies, deals, and tickets" (v4 guide), and custom
 #: objects (limits-tracking guide, reference §6)
 LABEL_OBJECT_TYPES = frozenset({"0-1", "0-2", "0-3", "0-5"})
@@ -185,6 +189,7 @@ class AccountState:
     def create_label(self, from_type: str, to_type: str, name: str, label: str,
                      inverse_label: str | None = None) -> list[Definition]:
         """Create a user-defined label; a paired label (``inverse_label``) gets a second id for the inverse."""
+        _check_lengths(name=name, label=label, inverseLabel=inverse_label)
         if not name or not _LABEL_NAME.match(name):
             raise StateError("validation", f"Invalid label name '{name}': a name may contain letters, digits and "
                              "underscores and cannot start with a digit.", {"name": [name]})
@@ -243,6 +248,7 @@ class AccountState:
         definition = self._user_definition(from_type, to_type, type_id)
         if not label:
             raise StateError("validation", "label is required", {"label": [""]})
+        _check_lengths(label=label, inverseLabel=inverse_label)
         definition.label = label
         inverse = self.defs.get((to_type, from_type), {}).get((USER_DEFINED, definition.inverse_id))
         if inverse is not None:
@@ -452,3 +458,12 @@ class AccountState:
             "limits": [{"fromObjectTypeId": f, "toObjectTypeId": t, "category": c, "typeId": i, "max": m}
                        for (f, t, c, i), m in sorted(self.limits.items())],
         }
+
+
+def _check_lengths(**fields: str | None) -> None:
+    """Refuse a label name or text longer than the bounds (the error names the field and both lengths)."""
+    for name, value in fields.items():
+        bound = MAX_LABEL_NAME_LENGTH if name == "name" else MAX_LABEL_TEXT_LENGTH
+        if isinstance(value, str) and len(value) > bound:
+            raise StateError("validation", f"Invalid {name}: {len(value)} characters; the maximum is {bound}.",
+                             {name: [f"{value[:40]}..."], "maxLength": [str(bound)]})

@@ -44,6 +44,7 @@ from airflow_provider_hubassoc.hooks._object_types import (
 )
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings, normalize_api_version
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
+from airflow_provider_hubassoc.hooks._validation import label_length_problem, record_id_problem, shown
 from airflow_provider_hubassoc.hooks.models import (
     AssociationInput,
     AssociationLimit,
@@ -293,12 +294,11 @@ class HubSpotAssociationsHook(BaseHook):
         does not start with a digit.
         """
         version, f, t = self._object_pair(from_type, to_type, api_version)
-        if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+        _check_label_texts(name=name, label=label, inverse_label=inverse_label)
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise HubSpotInputError(
                 f"label name {name!r} must be letters, digits and underscores, not starting with a digit", field="name"
             )
-        if not isinstance(label, str) or not label.strip():
-            raise HubSpotInputError("label text must be a non-empty string", field="label")
         body: dict[str, Any] = {"name": name, "label": label}
         if inverse_label is not None:
             body["inverseLabel"] = inverse_label
@@ -322,6 +322,7 @@ class HubSpotAssociationsHook(BaseHook):
     ) -> None:
         """Change a label's text (``PUT .../labels``); its name and type id stay."""
         version, f, t = self._object_pair(from_type, to_type, api_version)
+        _check_label_texts(label=label, inverse_label=inverse_label)
         body: dict[str, Any] = {"associationTypeId": _positive_int(type_id, None, "type_id"), "label": label}
         if inverse_label is not None:
             body["inverseLabel"] = inverse_label
@@ -1108,18 +1109,24 @@ def _check_on_failure(on_failure: str) -> None:
         raise HubSpotInputError(f"on_failure must be 'raise' or 'collect', got {on_failure!r}", field="on_failure")
 
 
+def _check_label_texts(**texts: Any) -> None:
+    """A label definition's texts (``name``, ``label``, ``inverse_label``) before they are sent: non-empty
+    strings within the length bounds; ``inverse_label`` may be ``None``."""
+    for field_name, value in texts.items():
+        if value is None and field_name == "inverse_label":
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise HubSpotInputError(f"{field_name} must be a non-empty string, got {shown(value)}", field=field_name)
+        too_long = label_length_problem(value, what="name" if field_name == "name" else "label")
+        if too_long:
+            raise HubSpotInputError(f"{too_long}: {shown(value)}", field=field_name)
+
+
 def _positive_int(value: Any, position: int | None, field_name: str) -> int:
-    """A record id as HubSpot takes it: a positive int, or a string of digits."""
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
-        number = int(value.strip())
-    else:
-        number = None
-    if number is None or number < 1:
-        raise HubSpotInputError(f"expected a positive integer id, got {value!r}", position=position, field=field_name)
+    """A record id as HubSpot takes it: an int or a string of digits, 1 to 2^63 - 1 (see ``_validation``)."""
+    number, problem = record_id_problem(value)
+    if number is None:
+        raise HubSpotInputError(f"{problem}; got {shown(value)}", position=position, field=field_name)
     return number
 
 
@@ -1143,7 +1150,10 @@ def _label_tuple(labels: Any, position: int | None) -> tuple[str | int, ...]:
     for value in values:
         blank = isinstance(value, str) and not value.strip()
         if isinstance(value, bool) or not isinstance(value, (str, int)) or blank:
-            raise HubSpotInputError(f"bad label {value!r}", position=position, field="labels")
+            raise HubSpotInputError(f"bad label {shown(value)}", position=position, field="labels")
+        too_long = label_length_problem(value) if isinstance(value, str) else None
+        if too_long:
+            raise HubSpotInputError(f"{too_long}: {shown(value)}", position=position, field="labels")
     return values
 
 

@@ -9,11 +9,16 @@ This module never talks to HubSpot; the operators hand what it yields to the hoo
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
+import heapq
 import io
 import json
+import struct
+import tempfile
 import zlib
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,10 +27,20 @@ from typing import IO, Any
 
 from airflow_provider_hubassoc._compat import ObjectStoragePath
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
+from airflow_provider_hubassoc.hooks._validation import label_length_problem, record_id_problem, shown
 
 FORMATS = ("csv", "jsonl")
 #: separator of several labels in one CSV cell ("Billing contact;Decision maker")
 LABEL_SEPARATOR = ";"
+#: input files are read as UTF-8 by default; a byte-order mark (Excel's "CSV UTF-8") is skipped
+DEFAULT_ENCODING = "utf-8"
+
+
+def named_error(message: str, *, field: str | None = None, position: int | None = None) -> HubSpotInputError:
+    """An input error whose text already names the file, row and field: kept as attributes, not prefixed again."""
+    error = HubSpotInputError(message)
+    error.field, error.position = field, position
+    return error
 
 
 def file_format(path: str, explicit: str | None = None) -> str:
@@ -65,28 +80,143 @@ def open_text(path: str, mode: str, *, gz: bool | None = None) -> Iterator[IO[st
                 binary.close()
 
 
-def iter_file_records(path: str, fmt: str | None = None) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    """``(row number, record)`` of each data row; row numbers are 1-based and skip the CSV header line."""
+def check_encoding(encoding: Any) -> str:
+    """Parse-time check of an ``encoding`` argument: a codec Python knows (``utf-8``, ``cp1252``, ``latin-1``)."""
+    try:
+        return codecs.lookup(encoding).name if isinstance(encoding, str) else codecs.lookup("").name
+    except LookupError:
+        raise HubSpotInputError(f"unknown encoding {encoding!r}; use a Python codec name such as 'utf-8' or "
+                                "'cp1252'", field="encoding") from None
+
+
+def iter_lines(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of each physical line of a file (gzip when the name ends in ``.gz``).
+
+    Lines are decoded one by one, so a byte that is not valid in ``encoding`` is reported with its line; a UTF-8
+    byte-order mark is skipped. A ``.gz`` that is not gzip (or is truncated) is reported naming the file.
+    """
+    codec = codecs.lookup(encoding)
+    name = "utf-8-sig" if codec.name == "utf-8" else codec.name  # Excel's "CSV UTF-8" starts with a BOM
+    decoder = codecs.getincrementaldecoder(name)(errors="strict")
+    number, pending = 0, ""
+    with ObjectStoragePath(path).open("rb") as raw:
+        binary: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if str(path).endswith(".gz") else raw
+        try:
+            # byte lines split on b"\n"; the text is re-split on "\n" so multi-byte encodings (UTF-16) work too
+            for line in binary:
+                try:
+                    pending += decoder.decode(line)
+                except UnicodeDecodeError as error:
+                    raise named_error(
+                        f"{path} line {number + 1}: not valid {encoding} (byte "
+                        f"{line[error.start:error.start + 1]!r} at column {error.start + 1}); pass encoding= with "
+                        "the file's encoding, e.g. 'cp1252'", position=number + 1, field="encoding") from None
+                while (end := pending.find("\n")) >= 0:
+                    number += 1
+                    yield number, pending[:end + 1]
+                    pending = pending[end + 1:]
+            pending += decoder.decode(b"", final=True)
+            if pending:
+                yield number + 1, pending
+        except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+            raise HubSpotInputError(f"{path}: not a readable gzip file after line {number} ({error}); a .gz name "
+                                    "must hold gzip data", field="input_path") from None
+        finally:
+            if binary is not raw:
+                binary.close()
+
+
+class _LineTap:
+    """Feeds lines to ``csv.reader`` and remembers the raw text of the record being read (for errors)."""
+
+    def __init__(self, lines: Iterator[tuple[int, str]]) -> None:
+        self.lines, self.last_line, self.record = lines, 0, []
+
+    def __iter__(self) -> _LineTap:
+        return self
+
+    def __next__(self) -> str:
+        self.last_line, text = next(self.lines)
+        self.record.append(text)
+        return text
+
+
+def _cell_lengths(text: str) -> list[int]:
+    """Length of each cell of one CSV record (default dialect), for naming the cell that broke a limit."""
+    lengths, current, quoted = [], 0, False
+    for char in text.rstrip("\r\n"):
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            lengths.append(current)
+            current = 0
+        else:
+            current += 1
+    return [*lengths, current]
+
+
+def iter_file_records(
+    path: str, fmt: str | None = None, *, required: Sequence[str] = (), encoding: str = DEFAULT_ENCODING,
+) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """``(row number, record)`` of each data row. CSV rows are numbered from 1 after the header line; JSON Lines
+    rows are the file's line numbers (blank lines are skipped but counted). ``required``: CSV header columns
+    that must be there (checked before the first row is handed out)."""
     fmt = file_format(path, fmt)
-    with open_text(path, "r") as handle:
-        if fmt == "csv":
-            reader = csv.DictReader(handle)
-            for number, record in enumerate(reader, start=1):
-                yield number, record
-            return
-        number = 0
-        for line in handle:
+    lines = iter_lines(path, encoding)
+    if fmt == "jsonl":
+        for number, line in lines:
             if not line.strip():
                 continue
-            number += 1
             try:
                 record = json.loads(line)
             except ValueError as error:
                 raise HubSpotInputError(f"{path} row {number}: not valid JSON ({error})", position=number) from None
             if not isinstance(record, Mapping):
-                raise HubSpotInputError(f"{path} row {number}: expected a JSON object, got {record!r}",
+                raise HubSpotInputError(f"{path} row {number}: expected a JSON object, got {shown(record)}",
                                         position=number)
             yield number, record
+        return
+    tap = _LineTap(lines)
+    reader = csv.reader(tap)
+    header: list[str] | None = None
+    row = 0
+    while True:
+        tap.record = []
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            where = f"{path} row {row + 1} (line {tap.last_line})" if header is not None else f"{path} header"
+            text = "".join(tap.record)
+            limit = csv.field_size_limit()
+            wide = [i for i, n in enumerate(_cell_lengths(text)) if n > limit]
+            if wide and header is not None:
+                column = header[wide[0]] if wide[0] < len(header) else f"#{wide[0] + 1}"
+                raise HubSpotInputError(f"{where}: column {column!r}: cell longer than {limit} characters",
+                                        position=row + 1, field=column) from None
+            raise HubSpotInputError(f"{where}: not valid CSV ({error})", position=row + 1) from None
+        if header is None:
+            header = [name.strip() for name in cells]
+            repeated = sorted({name for name in header if header.count(name) > 1})
+            if repeated:
+                raise named_error(f"{path}: column {repeated[0]!r} appears twice in the header (columns: {header})",
+                                  field=repeated[0])
+            missing = [name for name in required if name not in header]
+            if missing:
+                raise named_error(f"{path}: no column {missing[0]!r} in the header (columns: {header})",
+                                  field=missing[0])
+            continue
+        if not cells:  # a blank line
+            continue
+        row += 1
+        if len(cells) > len(header):  # e.g. an unquoted "1,000": never silently drop a cell
+            raise named_error(f"{path} row {row} (line {tap.last_line}): {len(cells)} cells but the header has "
+                              f"{len(header)} columns {header}; quote cells that contain commas", position=row)
+        yield row, dict(zip(header, cells))
+    if header is None and required:
+        raise HubSpotInputError(f"{path}: the file is empty (no header line with columns {list(required)})",
+                                field=required[0])
 
 
 def shard_of(from_id: int, shard_count: int) -> int:
@@ -113,19 +243,10 @@ def check_shard(shard_index: int | None, shard_count: int | None) -> None:
 
 
 def parse_id(value: Any, where: str, field_name: str) -> int:
-    """A record id: a positive int or a string of digits; else an error naming the row and field."""
-    if isinstance(value, str):
-        value = value.strip()
-        number = int(value) if value.isascii() and value.isdigit() else None
-    elif isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    else:
-        number = None
-    if number is None or number < 1:
-        raise HubSpotInputError(f"{where}: field {field_name!r}: expected a positive integer id, got {value!r}",
-                                field=field_name)
+    """A record id (the hook's rule: an int or ASCII digits, 1 to 2^63 - 1); else an error naming row and field."""
+    number, problem = record_id_problem(value)
+    if number is None:
+        raise named_error(f"{where}: field {field_name!r}: {problem}; got {shown(value)}", field=field_name)
     return number
 
 
@@ -135,7 +256,11 @@ def parse_labels(value: Any, where: str, field_name: str) -> tuple[str | int, ..
         return ()
     if isinstance(value, str):
         parts = [part.strip() for part in value.split(LABEL_SEPARATOR)]
-        return tuple(int(part) if part.isdigit() else part for part in parts if part)
+        for part in parts:
+            too_long = label_length_problem(part)
+            if too_long:
+                raise HubSpotInputError(f"{where}: field {field_name!r}: {too_long}: {shown(part)}", field=field_name)
+        return tuple(int(part) if part.isascii() and part.isdigit() else part for part in parts if part)
     if isinstance(value, int) and not isinstance(value, bool):
         return (value,)
     if isinstance(value, (list, tuple)):
@@ -143,8 +268,8 @@ def parse_labels(value: Any, where: str, field_name: str) -> tuple[str | int, ..
         for item in value:
             labels.extend(parse_labels(item, where, field_name))
         return tuple(labels)
-    raise HubSpotInputError(f"{where}: field {field_name!r}: expected a label, a type id or a list, got {value!r}",
-                            field=field_name)
+    raise HubSpotInputError(f"{where}: field {field_name!r}: expected a label, a type id or a list, got "
+                            f"{shown(value)}", field=field_name)
 
 
 @dataclass(frozen=True)
@@ -162,12 +287,88 @@ class SourcePair:
         return (self.from_id, self.to_id, self.labels)
 
 
+class DuplicateFinder:
+    """Finds repeated keys in a stream with bounded memory, so duplicates are found across the whole input and
+    not only inside one chunk.
+
+    Each ``(key, position)`` is packed into 32 bytes; runs of ``run_size`` are sorted in memory and, when there
+    is more than one run, spilled to a temporary file; the runs are then merged. Memory is one run (~75 B an
+    entry) plus 8 bytes per duplicate found, however long the input. Keys are exact (no hashing): a pair is
+    only ever skipped when it really repeats an earlier one.
+    """
+
+    RECORD = struct.Struct(">QQQQ")  # key (3 x 64 bit), position: byte order = numeric order
+
+    def __init__(self, run_size: int = 50_000) -> None:
+        self.run_size = run_size
+        self._run: list[bytes] = []
+        self._spool: IO[bytes] | None = None
+        self._runs: list[tuple[int, int]] = []  # (offset, count) of each spilled run
+
+    def add(self, key: tuple[int, int, int], position: int) -> None:
+        self._run.append(self.RECORD.pack(*key, position))
+        if len(self._run) >= self.run_size:
+            self._spill()
+
+    def _spill(self) -> None:
+        if self._spool is None:
+            self._spool = tempfile.TemporaryFile()  # noqa: SIM115  (closed in positions())
+        self._run.sort()
+        self._runs.append((self._spool.tell(), len(self._run)))
+        self._spool.write(b"".join(self._run))
+        self._run = []
+
+    def _read_run(self, offset: int, count: int) -> Iterator[bytes]:
+        assert self._spool is not None
+        size, done = self.RECORD.size, 0
+        while done < count:
+            self._spool.seek(offset + done * size)
+            block = self._spool.read(min(count - done, 4096) * size)
+            for start in range(0, len(block), size):
+                yield block[start:start + size]
+            done += len(block) // size
+
+    def positions(self) -> array:
+        """Sorted positions of every entry whose key appeared at an earlier position."""
+        if self._spool is None:
+            self._run.sort()
+            merged: Iterable[bytes] = self._run
+        else:
+            if self._run:
+                self._spill()
+            merged = heapq.merge(*(self._read_run(o, n) for o, n in self._runs))
+        repeats, previous = array("Q"), b""
+        for record in merged:
+            if record[:24] == previous:
+                repeats.append(self.RECORD.unpack(record)[3])
+            previous = record[:24]
+        self._run = []
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+        return array("Q", sorted(repeats))
+
+
+def skip_positions(items: Iterable[Any], positions: array) -> Iterator[Any]:
+    """``items`` without those at the (sorted) ``positions``."""
+    skips = iter(positions)
+    next_skip = next(skips, None)
+    for index, item in enumerate(items):
+        if index == next_skip:
+            next_skip = next(skips, None)
+            continue
+        yield item
+
+
 class PairSource:
     """Pairs from a list (or JSON text of one) or a CSV/JSONL file, validated, optionally one shard of them.
 
     Iterate it as often as needed (a file is re-read each time). It is sized once :meth:`validate` ran, so the
     hook's progress log shows done/total and an ETA. While a pass runs, the last rows handed out are kept in a
     bounded window so a failure the hook reports by position can be tied back to its file row.
+
+    :meth:`validate` also finds pairs that repeat an earlier row (same from id, to id and labels, anywhere in
+    the input): :meth:`hook_inputs` leaves them out and :attr:`duplicates` counts them (reported as skipped).
 
     :param column_names: ``(from, to, labels)`` field names in the file or in list items that are mappings.
     """
@@ -184,6 +385,7 @@ class PairSource:
         shard_index: int | None = None,
         shard_count: int | None = None,
         window: int = 100_000,
+        encoding: str = DEFAULT_ENCODING,
     ) -> None:
         if (pairs is None) == (path is None):
             raise HubSpotInputError("give the pairs either as a list (pairs=) or as a file (input_path=)",
@@ -191,11 +393,17 @@ class PairSource:
         self.pairs = parse_json_list(pairs, "pairs") if pairs is not None else None
         self.path = path
         self.fmt = file_format(path, fmt) if path is not None else None
+        self.encoding = encoding
         self.columns = (from_column, to_column, label_column)
         self.shard = (shard_index, shard_count) if shard_count else None
         self.window_size = window
         self._window: OrderedDict[int, SourcePair] = OrderedDict()
         self._count: int | None = None
+        #: rows in the whole input (every shard), known after validate()
+        self.rows = 0
+        #: pairs of this shard that repeat an earlier one, known after validate()
+        self.duplicates = 0
+        self._repeats: array = array("Q")
 
     @property
     def name(self) -> str:
@@ -203,7 +411,8 @@ class PairSource:
 
     def _records(self) -> Iterator[tuple[int, Any]]:
         if self.path is not None:
-            yield from iter_file_records(self.path, self.fmt)
+            required = [c for c in self.columns if c is not None]
+            yield from iter_file_records(self.path, self.fmt, required=required, encoding=self.encoding)
         else:
             yield from enumerate(self.pairs or [], start=1)
 
@@ -211,8 +420,8 @@ class PairSource:
         where = f"{self.name} row {row}"
         from_column, to_column, label_column = self.columns
         if isinstance(record, Mapping):
-            for column in (from_column, to_column):
-                if column not in record:
+            for column in (from_column, to_column, label_column):
+                if column is not None and column not in record:
                     raise HubSpotInputError(f"{where}: missing field {column!r} (fields: {sorted(record)})",
                                             field=column)
             labels = parse_labels(record.get(label_column), where, label_column) if label_column else ()
@@ -223,20 +432,26 @@ class PairSource:
             return SourcePair(row, parse_id(record[0], where, "from_id"), parse_id(record[1], where, "to_id"),
                               labels, list(record))
         raise HubSpotInputError(f"{where}: expected [from_id, to_id(, labels)] or an object with fields "
-                                f"{from_column!r} and {to_column!r}, got {record!r}")
+                                f"{from_column!r} and {to_column!r}, got {shown(record)}")
 
-    def __iter__(self) -> Iterator[SourcePair]:
-        """Validated pairs of this shard, in file order; the window of recent pairs is refilled as they go."""
-        self._window.clear()
+    def _shard_pairs(self) -> Iterator[SourcePair]:
         for row, record in self._records():
+            self.rows += 1
             pair = self._parse(row, record)
             if self.shard is not None and shard_of(pair.from_id, self.shard[1]) != self.shard[0]:
                 continue
             yield pair
 
+    def __iter__(self) -> Iterator[SourcePair]:
+        """Validated pairs of this shard, in file order (repeats included)."""
+        self._window.clear()
+        self.rows = 0
+        yield from self._shard_pairs()
+
     def hook_inputs(self) -> Iterator[tuple[int, int, tuple[str | int, ...]]]:
-        """What the hook takes; position ``n`` of this stream is remembered for :meth:`origin`."""
-        for position, pair in enumerate(self):
+        """What the hook takes (repeats found by :meth:`validate` left out); position ``n`` of this stream is
+        remembered for :meth:`origin`."""
+        for position, pair in enumerate(skip_positions(self, self._repeats)):
             self._window[position] = pair
             while len(self._window) > self.window_size:
                 self._window.popitem(last=False)
@@ -250,15 +465,23 @@ class PairSource:
     def origin(self, position: int | None) -> SourcePair | None:
         return self._window.get(position) if position is not None else None
 
-    def validate(self) -> tuple[int, set[str | int]]:
+    def validate(self) -> tuple[int, dict[str | int, int]]:
         """Read every row once before anything is sent: bad rows raise with their row number and field.
-        Returns ``(pairs in this shard, distinct per-row labels)`` and makes the source sized."""
-        count, labels = 0, set()
-        for pair in self:
+        Returns ``(pairs to send in this shard, {per-row label: first row using it})``, finds the repeated
+        pairs and makes the source sized."""
+        count, labels = 0, {}
+        label_sets: dict[tuple[str | int, ...], int] = {(): 0}
+        finder = DuplicateFinder()
+        for index, pair in enumerate(self):
             count += 1
-            labels.update(pair.labels)
-        self._count = count
-        return count, labels
+            for label in pair.labels:
+                labels.setdefault(label, pair.row)
+            label_set = label_sets.setdefault(tuple(sorted(set(pair.labels), key=str)), len(label_sets))
+            finder.add((pair.from_id, pair.to_id, label_set), index)
+        self._repeats = finder.positions()
+        self.duplicates = len(self._repeats)
+        self._count = count - self.duplicates
+        return self._count, labels
 
     def __len__(self) -> int:
         if self._count is None:
@@ -293,7 +516,8 @@ def parse_json_list(value: Any, field_name: str) -> list[Any]:
 
 
 def parse_ids(value: Any, field_name: str) -> list[int]:
-    """Record ids from one id, a list, ``"1,2,3"`` or JSON text of a list; errors name the position."""
+    """Record ids from one id, a list, ``"1,2,3"`` or JSON text of a list; errors name the position
+    (``record_ids[0]`` is the first)."""
     if isinstance(value, (int, str)) and not isinstance(value, bool):
         text = str(value).strip()
         if text.startswith("["):
@@ -304,12 +528,26 @@ def parse_ids(value: Any, field_name: str) -> list[int]:
     return [parse_id(item, f"{field_name}[{position}]", field_name) for position, item in enumerate(items)]
 
 
-def iter_ids_from_file(path: str, column: str, fmt: str | None = None) -> Iterator[int]:
-    for row, record in iter_file_records(path, fmt):
+def iter_ids_from_file(path: str, column: str, fmt: str | None = None, *,
+                       encoding: str = DEFAULT_ENCODING) -> Iterator[int]:
+    for row, record in iter_file_records(path, fmt, required=[column], encoding=encoding):
         if column not in record:
             raise HubSpotInputError(f"{path} row {row}: missing field {column!r} (fields: {sorted(record)})",
                                     field=column)
         yield parse_id(record[column], f"{path} row {row}", column)
+
+
+def distinct_ids_from_file(path: str, column: str, fmt: str | None = None, *,
+                           encoding: str = DEFAULT_ENCODING) -> tuple[SizedStream, int]:
+    """Validate every id of a file (one pass) and stream each distinct id once, in file order, with flat
+    memory; returns ``(stream, repeated ids left out)``."""
+    finder = DuplicateFinder()
+    count = 0
+    for count, record_id in enumerate(iter_ids_from_file(path, column, fmt, encoding=encoding), start=1):
+        finder.add((record_id, 0, 0), count - 1)
+    repeats = finder.positions()
+    stream = skip_positions(iter_ids_from_file(path, column, fmt, encoding=encoding), repeats)
+    return SizedStream(stream, count - len(repeats)), len(repeats)
 
 
 class RowWriter:

@@ -28,10 +28,11 @@ from airflow_provider_hubassoc.operators._files import (
     RowWriter,
     SizedStream,
     SourcePair,
+    check_encoding,
     check_object_types,
     check_shard,
+    distinct_ids_from_file,
     file_format,
-    iter_ids_from_file,
     parse_ids,
     shard_of,
 )
@@ -58,6 +59,22 @@ def _check_one_source(first: tuple[str, Any], second: tuple[str, Any]) -> None:
         raise ValueError(f"give exactly one of {first[0]}= and {second[0]}=")
 
 
+def _check_input_options(encoding: Any, allow_empty: Any) -> str:
+    """Parse-time checks of the input options every file-reading operator has; returns the codec name."""
+    if not isinstance(allow_empty, bool):
+        raise ValueError(f"allow_empty must be True or False, got {allow_empty!r}")
+    try:
+        return check_encoding(encoding)
+    except HubSpotInputError as error:
+        raise ValueError(error.message) from None
+
+
+def _empty_input(what: str) -> AirflowFailException:
+    return AirflowFailException(f"{what} is empty: nothing to do. An empty input fails the task so a broken "
+                                "upstream export is noticed; pass allow_empty=True to accept it as a success "
+                                "with zero counts")
+
+
 def _check_file_format(path: str | None, fmt: str | None, field_name: str) -> None:
     """Check a literal path's format at parse time (templated paths are checked when rendered)."""
     if path is not None and "{{" not in str(path):
@@ -77,8 +94,11 @@ class HubSpotReadAssociationsOperator(HubSpotBaseOperator):
 
     :param record_ids: ids of the ``from_object_type`` records: a list, one id, ``"1,2,3"``, or an XCom value.
     :param input_path: or a CSV/JSONL file of ids, in column ``id_column``.
+    :param encoding: of ``input_path`` (default UTF-8, a byte-order mark is skipped), e.g. ``"cp1252"``.
+    :param allow_empty: succeed with zero counts when there are no ids (default: the task fails).
     :param output_path: where to write the rows (format from the suffix or ``output_format``; ``.gz`` compresses).
-    :return: ``{"records", "associations", "failed", "output_path", "rows"?}`` (``rows`` only without a file).
+    :return: ``{"records", "skipped", "associations", "failed", "output_path", "rows"?}`` (``rows`` only without
+        a file; ``records`` distinct ids read, ``skipped`` repeated ids left out).
     """
 
     template_fields: Sequence[str] = (
@@ -101,11 +121,15 @@ class HubSpotReadAssociationsOperator(HubSpotBaseOperator):
         failures_path: str | None = None,
         max_failures: int | None = 0,
         chunk_size: int | None = None,
+        encoding: str = "utf-8",
+        allow_empty: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_object_types(from_object_type, to_object_type)
         _check_one_source(("record_ids", record_ids), ("input_path", input_path))
+        self.encoding = _check_input_options(encoding, allow_empty)
+        self.allow_empty = allow_empty
         _check_file_format(input_path, input_format, "input_path")
         _check_file_format(output_path, output_format, "output_path")
         check_failure_policy(max_failures, None)
@@ -124,19 +148,26 @@ class HubSpotReadAssociationsOperator(HubSpotBaseOperator):
         self.max_failures = max_failures
         self.chunk_size = chunk_size
 
-    def _ids(self) -> tuple[Any, int]:
-        """The ids to read and how many: a validated list, or the file streamed (validated in a first pass)."""
+    def _ids(self) -> tuple[Any, int, int]:
+        """The distinct ids to read, how many, and how many repeats were left out: a validated list, or the
+        file streamed (validated in a first pass). A repeated id is read (and exported) once."""
         try:
             if self.record_ids is not None:
-                ids = parse_ids(self.record_ids, "record_ids")
-                return ids, len(ids)
-            count = sum(1 for _ in iter_ids_from_file(self.input_path, self.id_column, self.input_format))
+                given = parse_ids(self.record_ids, "record_ids")
+                ids: Any = list(dict.fromkeys(given))
+                count, repeats = len(ids), len(given) - len(ids)
+            else:
+                ids, repeats = distinct_ids_from_file(self.input_path, self.id_column, self.input_format,
+                                                      encoding=self.encoding)
+                count = len(ids)
         except HubSpotInputError as error:
             raise AirflowFailException(error.message) from None
-        return SizedStream(iter_ids_from_file(self.input_path, self.id_column, self.input_format), count), count
+        if not count and not self.allow_empty:
+            raise _empty_input("record_ids" if self.record_ids is not None else f"{self.input_path} (no rows)")
+        return ids, count, repeats
 
     def execute(self, context: Context) -> dict[str, Any]:
-        ids, count = self._ids()
+        ids, count, repeats = self._ids()
         f, t = self.from_object_type, self.to_object_type
         self.log.info("Reading %s→%s associations of %d record(s) into %s", f, t, count,
                       self.output_path or f"XCom (at most {self.max_xcom_rows} rows)")
@@ -147,7 +178,8 @@ class HubSpotReadAssociationsOperator(HubSpotBaseOperator):
                 f, t, ids, on_failure="collect", failure_callback=report.callback(None, "read"),
                 chunk_size=self.chunk_size,
             )
-            summary: dict[str, Any] = {"from_object_type": f, "to_object_type": t, "records": count}
+            summary: dict[str, Any] = {"from_object_type": f, "to_object_type": t, "records": count,
+                                       "skipped": repeats}
             try:
                 if self.output_path is not None:
                     with RowWriter(self.output_path, ROW_COLUMNS, self.output_format) as writer:
@@ -207,11 +239,15 @@ class _PairInputOperator(HubSpotBaseOperator):
         shard_index: int | None = None,
         shard_count: int | None = None,
         chunk_size: int | None = None,
+        encoding: str = "utf-8",
+        allow_empty: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_object_types(from_object_type, to_object_type)
         _check_one_source(("pairs", pairs), ("input_path", input_path))
+        self.encoding = _check_input_options(encoding, allow_empty)
+        self.allow_empty = allow_empty
         _check_file_format(input_path, input_format, "input_path")
         check_failure_policy(max_failures, max_failure_ratio)
         check_shard(shard_index, shard_count)
@@ -236,7 +272,7 @@ class _PairInputOperator(HubSpotBaseOperator):
         return PairSource(
             pairs=self.pairs, path=self.input_path, fmt=self.input_format, from_column=self.from_id_column,
             to_column=self.to_id_column, label_column=self.label_column,
-            shard_index=self.shard_index, shard_count=self.shard_count,
+            shard_index=self.shard_index, shard_count=self.shard_count, encoding=self.encoding,
         )
 
     def _common_labels(self) -> list[str | int]:
@@ -247,14 +283,23 @@ class _PairInputOperator(HubSpotBaseOperator):
         return list(self.labels)
 
     def _check_inputs(self) -> tuple[PairSource, int, list[AssociationType]]:
-        """Every row and every label checked before the first write (reads only); errors name the row."""
+        """Every row and every label checked before the first write (reads only); errors name the row.
+        An empty input fails unless ``allow_empty`` (reconcile: unless ``source_ids`` name records)."""
         try:
             source = self._source()
             total, row_labels = source.validate()
             resolved = [self.hook.get_label(self.from_object_type, self.to_object_type, label)
-                        for label in [*self._common_labels(), *sorted(row_labels, key=str)]]
+                        for label in self._common_labels()]
+            for label, row in sorted(row_labels.items(), key=lambda item: item[1]):
+                try:
+                    resolved.append(self.hook.get_label(self.from_object_type, self.to_object_type, label))
+                except HubSpotInputError as error:
+                    raise HubSpotInputError(f"{source.name} row {row}: field {self.label_column or 'labels'!r}: "
+                                            f"{error.message}", field=self.label_column or "labels") from None
         except HubSpotInputError as error:
             raise AirflowFailException(error.message) from None
+        if not source.rows and not self.allow_empty and not getattr(self, "source_ids", None):
+            raise _empty_input(f"{source.name} (no rows)" if source.path else "pairs")
         return source, total, resolved
 
 
@@ -279,8 +324,8 @@ class _PairWriteOperator(_PairInputOperator):
                                    "to_object_type": self.to_object_type, "dry_run": self.dry_run,
                                    "shard_index": self.shard_index, "shard_count": self.shard_count}
         if self.dry_run:
-            summary.update(total=total, succeeded=0, failed=0, skipped=0, requests=0, not_sent=total,
-                           labels=[t.as_dict() for t in resolved])
+            summary.update(total=total + source.duplicates, succeeded=0, failed=0, skipped=source.duplicates,
+                           requests=0, not_sent=total, labels=[t.as_dict() for t in resolved])
             return summary
         report = FailureReport(self.hook, self.failures_path, max_failures=self.max_failures,
                                max_failure_ratio=self.max_failure_ratio, log=self.log)
@@ -291,6 +336,8 @@ class _PairWriteOperator(_PairInputOperator):
             except HubSpotCancelledError as error:
                 result, cancelled = error.result, True
         summary.update(result_counts(result), not_sent=total - result.total, **report.summary())
+        # pairs repeating an earlier row were never sent: counted once, as skipped
+        summary.update(total=summary["total"] + source.duplicates, skipped=summary["skipped"] + source.duplicates)
         self.log.info("Done: %s", summary_line(summary))
         if cancelled and not report.stopped_early:
             raise AirflowException(f"cancelled; {summary_line(summary)}; the rest was not sent")
@@ -316,6 +363,8 @@ class HubSpotCreateAssociationsOperator(_PairWriteOperator):
         no further batch is sent. ``None``: never fail for row failures.
     :param max_failure_ratio: fail the task when more than this share of the rows failed (judged at the end).
     :param dry_run: validate rows and resolve labels (reads only), log the plan, write nothing.
+    :param encoding: of ``input_path`` (default UTF-8; a byte-order mark is skipped), e.g. ``"cp1252"``.
+    :param allow_empty: succeed with zero counts when the input has no rows (default: the task fails).
     :return: ``{"total", "succeeded", "failed", "skipped", "not_sent", "requests", "failures_path",
         "failures_sample", ...}``.
     """

@@ -10,6 +10,7 @@ from typing import Any
 
 from airflow_provider_hubassoc._compat import AirflowFailException, Context
 from airflow_provider_hubassoc.exceptions import HubSpotError, HubSpotInputError
+from airflow_provider_hubassoc.hooks._validation import label_length_problem, shown
 from airflow_provider_hubassoc.hooks.models import AssociationType
 from airflow_provider_hubassoc.operators._base import HubSpotBaseOperator
 
@@ -70,6 +71,11 @@ def parse_definitions(value: Any) -> list[LabelDefinition]:
         for key in ("from_object_type", "to_object_type", "name", "label"):
             if not isinstance(item.get(key), str) or not item[key].strip():
                 raise HubSpotInputError(f"{where}: field {key!r} must be a non-empty string", field=key)
+        for key in ("name", "label", "inverse_label"):
+            too_long = label_length_problem(item[key], what=key if key == "name" else "label") \
+                if isinstance(item.get(key), str) else None
+            if too_long:
+                raise HubSpotInputError(f"{where}: field {key!r}: {too_long}: {shown(item[key])}", field=key)
         if not _NAME.fullmatch(item["name"]):
             raise HubSpotInputError(f"{where}: name {item['name']!r} must be letters, digits and underscores, "
                                     "not starting with a digit (HubSpot's rule)", field="name")
@@ -165,18 +171,31 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
     template_ext: Sequence[str] = (".json",)
     template_fields_renderers = {"definitions": "json"}
 
-    def __init__(self, *, definitions: Any, prune: bool = False, dry_run: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *, definitions: Any, prune: bool = False, dry_run: bool = False, allow_empty: bool = False,
+                 **kwargs: Any) -> None:
         # each name's type id is also its own XCom, so ``task.output["name"]`` feeds a downstream task
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
+        if not isinstance(allow_empty, bool):
+            raise ValueError(f"allow_empty must be True or False, got {allow_empty!r}")
+        self.allow_empty = allow_empty
         if _literal(definitions, self.template_ext):  # a list or JSON text is checked at DAG parse time
             try:
-                parse_definitions(definitions)
+                self._definitions(definitions)
             except HubSpotInputError as error:
                 raise ValueError(error.message) from None
         self.definitions = definitions
         self.prune = prune
         self.dry_run = dry_run
+
+    def _definitions(self, value: Any) -> list[LabelDefinition]:
+        """Parsed definitions; none at all is an error unless ``allow_empty`` (the same rule as every operator)."""
+        definitions = parse_definitions(value)
+        if not definitions and not self.allow_empty:
+            raise HubSpotInputError("definitions is empty: nothing to do. An empty input fails the task so a broken "
+                                    "upstream is noticed; pass allow_empty=True to accept it as a success",
+                                    field="definitions")
+        return definitions
 
     def plan(self, definitions: list[LabelDefinition]) -> list[_Step]:
         """What to do, from the current labels (reads only)."""
@@ -242,7 +261,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
 
     def execute(self, context: Context) -> dict[str, int | None]:
         try:
-            definitions = parse_definitions(self.definitions)
+            definitions = self._definitions(self.definitions)
             steps = self.plan(definitions)
         except HubSpotInputError as error:
             raise AirflowFailException(error.message) from None

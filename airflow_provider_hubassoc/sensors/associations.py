@@ -34,7 +34,12 @@ class HubSpotAssociationSensor(BaseSensorOperator):
     records still short, or is skipped with ``soft_fail=True``. Returns (XCom)
     ``{"counts": {record id: n}, "ready": true}`` (a poke that is not done yet returns ``"ready": false``).
 
+    A record HubSpot refuses to read (one that does not exist) fails the task at once, naming it: waiting
+    cannot fix it. The timeout error names the records still short in every mode (poke, reschedule, deferrable).
+
     :param record_ids: one id, a list, ``"1,2"``, JSON text, or an XCom value (templated).
+    :param allow_empty: with no record ids at all, succeed at once (``{"counts": {}, "ready": true}``) instead
+        of failing (the rule of every operator of this provider).
     """
 
     template_fields: Sequence[str] = (
@@ -54,6 +59,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         hubspot_conn_id: str = HubSpotAssociationsHook.default_conn_name,
         api_version: str | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        allow_empty: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -62,8 +68,16 @@ class HubSpotAssociationSensor(BaseSensorOperator):
             raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
         if label is not None and association_label is not None:
             raise ValueError("pass the association label once: label= or association_label=, not both")
-        if record_ids is None or record_ids == [] or record_ids == "":
-            raise ValueError("record_ids must name at least one record")
+        if not isinstance(allow_empty, bool):
+            raise ValueError(f"allow_empty must be True or False, got {allow_empty!r}")
+        if record_ids is None:
+            raise ValueError("record_ids is required (pass allow_empty=True to accept an empty list)")
+        if not allow_empty and (record_ids == [] or record_ids == ""):
+            raise ValueError("record_ids is empty: nothing to wait for. Pass allow_empty=True to accept an empty "
+                             "input as an immediate success")
+        self.allow_empty = allow_empty
+        #: what the last check found (logged, and named in a timeout error)
+        self._last_state: str | None = None
         self.from_object_type = from_object_type
         self.record_ids = record_ids
         self.to_object_type = to_object_type
@@ -73,13 +87,17 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         self.api_version = api_version
         self.deferrable = deferrable
 
-    def _check(self) -> AssociationCheck:
+    def _check(self) -> AssociationCheck | None:
+        """The condition to test; ``None`` when there is nothing to wait for (no ids and ``allow_empty``)."""
         try:
             ids = parse_ids(self.record_ids, "record_ids")
         except HubSpotInputError as error:
             raise AirflowFailException(error.message) from None
         if not ids:
-            raise AirflowFailException("record_ids rendered to no record")
+            if self.allow_empty:
+                return None
+            raise AirflowFailException("record_ids is empty: nothing to wait for. Pass allow_empty=True to accept "
+                                       "an empty input as an immediate success")
         return AssociationCheck(self.from_object_type, tuple(ids), self.to_object_type, self.association_label,
                                 self.min_count)
 
@@ -90,7 +108,10 @@ class HubSpotAssociationSensor(BaseSensorOperator):
     def poke(self, context: Context) -> PokeReturnValue:
         return self._poke(self._check())
 
-    def _poke(self, check: AssociationCheck) -> PokeReturnValue:
+    def _poke(self, check: AssociationCheck | None) -> PokeReturnValue:
+        if check is None:
+            self.log.info("record_ids is empty and allow_empty=True: nothing to wait for")
+            return PokeReturnValue(is_done=True, xcom_value={"counts": {}, "ready": True})
         hook = self._hook()
         try:
             counts = check.counts(hook)
@@ -98,16 +119,23 @@ class HubSpotAssociationSensor(BaseSensorOperator):
             raise AirflowFailException(error.message) from None
         finally:
             hook.close()
-        self.log.info("%s", check.describe(counts))
+        self._last_state = check.describe(counts)
+        self.log.info("%s", self._last_state)
         result = check.result(counts)
         return PokeReturnValue(is_done=result["ready"], xcom_value=result)
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
-            return super().execute(context)
+            try:
+                return super().execute(context)
+            except (AirflowSensorTimeout, AirflowSkipException) as error:
+                # Airflow's own timeout text says only how long it waited: add what was still missing
+                if self._last_state is None or not str(error).startswith("Sensor has timed out"):
+                    raise
+                raise type(error)(f"{error} Still short: {self._last_state}") from None
         check = self._check()
         result = self._poke(check)  # already there: no deferral
-        if result.is_done:
+        if result.is_done or check is None:
             return result.xcom_value
         self.defer(
             trigger=HubSpotAssociationTrigger(
@@ -131,4 +159,6 @@ class HubSpotAssociationSensor(BaseSensorOperator):
             if self.soft_fail:
                 raise AirflowSkipException(message)
             raise AirflowSensorTimeout(message)
+        if event.get("final"):
+            raise AirflowFailException(f"HubSpot association check failed: {event.get('message')}")
         raise AirflowException(f"HubSpot association check failed: {event.get('message')}")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_hubassoc._compat import BaseTrigger, TriggerEvent, aget_connection
-from airflow_provider_hubassoc.exceptions import HubSpotError
+from airflow_provider_hubassoc.exceptions import HubSpotError, HubSpotInputError
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
 
 
@@ -25,14 +25,28 @@ class AssociationCheck:
     min_count: int = 1
 
     def counts(self, hook: HubSpotAssociationsHook) -> dict[str, int]:
-        """Matching associations per record (every page of every record is read)."""
+        """Matching associations per record (every page of every record is read).
+
+        :raises HubSpotInputError: HubSpot refused to read some records (a record that does not exist, an id
+            that is not valid): waiting cannot fix that, so the check fails at once naming them.
+        """
         wanted = None
         if self.label is not None:
             wanted = hook.get_label(self.from_object_type, self.to_object_type, self.label).key
         counts = {str(record): 0 for record in self.record_ids}
-        for row in hook.iter_read_associations(self.from_object_type, self.to_object_type, self.record_ids):
+        refused: list[Any] = []
+        rows = hook.iter_read_associations(self.from_object_type, self.to_object_type, self.record_ids,
+                                           on_failure="collect", failure_callback=refused.append)
+        for row in rows:
             if wanted is None or any(t.key == wanted for t in row.types):
                 counts[str(row.from_id)] += 1
+        if refused:
+            named = ", ".join(
+                f"{f.input.get('id') if isinstance(f.input, dict) else '?'} ({f.category}: {f.message})"
+                for f in refused[:10])
+            more = f" and {len(refused) - 10} more" if len(refused) > 10 else ""
+            raise HubSpotInputError(f"HubSpot cannot read {len(refused)} {self.from_object_type} record(s), so "
+                                    f"waiting cannot succeed: {named}{more}", field="record_ids")
         return counts
 
     def short(self, counts: dict[str, int]) -> dict[str, int]:
@@ -63,7 +77,8 @@ class HubSpotAssociationTrigger(BaseTrigger):
     """Polls HubSpot until :class:`AssociationCheck` holds, or until ``deadline`` (epoch seconds) passes.
 
     Yields exactly one event: ``{"status": "success" | "timeout", "counts", "ready", "message"}``, or
-    ``{"status": "error", "message"}`` on an error the hook's own retries did not overcome. The connection is
+    ``{"status": "error", "message"}`` on an error the hook's own retries did not overcome (with ``"final": true``
+    when waiting or retrying cannot help: a record HubSpot cannot read, an unknown label). The connection is
     fetched asynchronously and each check runs in a worker thread, so the triggerer's event loop never blocks.
     """
 
@@ -123,6 +138,8 @@ class HubSpotAssociationTrigger(BaseTrigger):
                 if self.deadline is not None:  # the last check falls on the deadline, not a poke interval later
                     pause = min(pause, max(0.0, self.deadline - time.time()))
                 await asyncio.sleep(pause)
+        except HubSpotInputError as error:  # a record HubSpot cannot read, an unknown label: retrying cannot help
+            yield TriggerEvent({"status": "error", "message": str(error), "final": True})
         except HubSpotError as error:
             yield TriggerEvent({"status": "error", "message": str(error)})
         finally:

@@ -105,7 +105,7 @@ def test_a_bad_row_fails_before_anything_is_written_naming_row_and_column(hubspo
 
 def test_a_missing_column_or_unknown_label_fails_before_writing(hubspot_connection, hubspot_emulator, tmp_path):
     src = write_csv(tmp_path / "in.csv", ["contact", "company_id"], [[1, 501]])
-    with pytest.raises(AirflowFailException, match=r"row 1: missing field 'contact_id'"):
+    with pytest.raises(AirflowFailException, match=r"in.csv: no column 'contact_id' in the header"):
         link(input_path=str(src), from_id_column="contact_id", to_id_column="company_id").execute({})
     with pytest.raises(AirflowFailException, match=r"no association label 'Nope'"):
         link(pairs=[[1, 501]], labels="Nope").execute({})

@@ -183,7 +183,7 @@ def test_a_bad_row_fails_before_any_write_naming_the_row_and_column(hubspot_conn
     desired = csv_file(tmp_path / "desired.csv", [[1, 10, ""], [2, 20, ""], [3, "ACME", ""]])
 
     with pytest.raises(AirflowFailException, match=rf"{desired} row 3: field 'company': expected a positive "
-                                                   r"integer id, got 'ACME'"):
+                                                   r"integer id written with the digits 0-9 only .*; got 'ACME'"):
         reconcile(input_path=desired, from_id_column="contact", to_id_column="company", prune=True)
     with pytest.raises(AirflowFailException, match=r"pairs row 2: field 'from_id'.*got -4"):
         reconcile(pairs=[[1, 10], [-4, 20]], prune=True)

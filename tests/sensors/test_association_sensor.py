@@ -42,7 +42,7 @@ def batch_reads(emulator: Any) -> int:
         ({"min_count": True}, "min_count must be an integer >= 1"),
         ({"from_object_type": ""}, "from_object_type must be an object type"),
         ({"to_object_type": None}, "to_object_type must be an object type"),
-        ({"record_ids": []}, "record_ids must name at least one record"),
+        ({"record_ids": []}, "record_ids is empty: nothing to wait for. Pass allow_empty=True"),
         ({"label": "Champion", "association_label": "Champion"}, "label= or association_label="),
     ],
 )
