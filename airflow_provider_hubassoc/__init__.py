@@ -45,8 +45,14 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     },
     "daily_request_limit": {
         "label": "Daily request budget",
-        "description": "Optional daily budget; requests stop with a clear error once it is spent.",
+        "description": "Optional local guard, counted per process; HubSpot's Daily-Remaining header is the "
+        "shared truth and is always honoured.",
         "schema": {"type": ["integer", "null"], "minimum": 1},
+    },
+    "account_time_zone": {
+        "label": "Account time zone",
+        "description": "IANA time zone of the HubSpot account (its daily budget resets at midnight there).",
+        "schema": {"type": ["string", "null"], "default": "UTC"},
     },
     "max_concurrency": {
         "label": "Concurrent requests",
@@ -143,6 +149,22 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {"integration-name": integration, "python-modules": ["airflow_provider_hubassoc.triggers.associations"]}
         ],
+        "config": {
+            "hubspot": {
+                "description": "HubSpot CRM Associations provider.",
+                "options": {
+                    "checkpoint_path": {
+                        "description": "Base location (any ObjectStoragePath URL) of the checkpoints that let "
+                        "the long HubSpot operators resume a killed or stopped run; shared storage when retries "
+                        "may run on another worker. Empty: $AIRFLOW_HOME/hubspot_checkpoints.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "s3://aws_default@ops-bucket/hubspot_checkpoints",
+                        "default": None,
+                    },
+                },
+            },
+        },
         "connection-types": [
             {
                 "connection-type": "hubspot",

@@ -61,6 +61,11 @@ else:  # pragma: no cover - exercised only on Airflow 2.x
     from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
 
 
+try:  # Airflow 3: the standard provider (installed with apache-airflow); 2.x: core
+    from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+except ImportError:  # pragma: no cover - exercised only on Airflow 2.x
+    from airflow.triggers.temporal import DateTimeTrigger  # type: ignore[no-redef]
+
 
 async def aget_connection(conn_id: str) -> Any:
     """Fetch an Airflow connection without blocking the triggerer's event loop.
@@ -88,6 +93,7 @@ __all__ = [
     "BaseSensorOperator",
     "BaseTrigger",
     "Context",
+    "DateTimeTrigger",
     "ObjectStoragePath",
     "PokeReturnValue",
     "TaskDeferred",

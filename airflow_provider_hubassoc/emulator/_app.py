@@ -231,6 +231,11 @@ class EmulatorApp:
             with self.rng_lock:
                 self.rng = random.Random(self.seed)
 
+    def refill_daily_budget(self) -> None:
+        """HubSpot's midnight reset, on demand: the account's daily budget is full again (tests of long runs)."""
+        with self.meta_lock:
+            self.limiter.daily_used = 0
+
     def counters(self) -> dict[str, dict[str, int]]:
         with self.meta_lock:
             return {name: dict(sorted(by_status.items())) for name, by_status in sorted(self.counts.items())}
@@ -1040,6 +1045,9 @@ class EmulatorApp:
         if path == "/_emulator/reset" and method == "POST":
             self.reset(seed=data.get("seed"))
             return Response(200, {"status": "reset"}, endpoint="admin")
+        if path == "/_emulator/daily-reset" and method == "POST":
+            self.refill_daily_budget()
+            return Response(200, {"status": "refilled"}, endpoint="admin")
         if path == "/_emulator/config" and method == "GET":
             return Response(200, self.config.as_dict(), endpoint="admin")
         if path == "/_emulator/config" and method in ("POST", "PATCH", "PUT"):

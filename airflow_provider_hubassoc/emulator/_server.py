@@ -318,6 +318,10 @@ class HubSpotEmulator:
     def reset(self, seed: int | None = None) -> None:
         self.app.reset(seed=seed)
 
+    def refill_daily_budget(self) -> None:
+        """Refill the account's daily budget now (HubSpot's midnight reset, on demand)."""
+        self.app.refill_daily_budget()
+
     def dump(self) -> dict[str, Any]:
         return self.app.dump()
 

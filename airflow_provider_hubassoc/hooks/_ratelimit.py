@@ -16,7 +16,10 @@ import hashlib
 import threading
 import time
 from collections import deque
+from datetime import datetime, timedelta, timezone
+from datetime import time as dt_time
 from typing import Callable, Mapping
+from zoneinfo import ZoneInfo
 
 from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
 
@@ -168,10 +171,26 @@ class RateLimiter:
             if daily_remaining is not None and daily_remaining <= 0:
                 self._daily_blocked_until = self._clock() + DAILY_REPROBE_SECONDS
 
+    def daily_budget_reset(self) -> None:
+        """HubSpot's daily reset has passed (a run resuming after it): send again, and restart the local count."""
+        with self._lock:
+            self._daily_blocked_until = float("-inf")
+            self._day_started = self._clock()
+            self._sent_today = 0
+
     def pause(self, seconds: float) -> None:
         """Hold every sender for ``seconds`` (after a TEN_SECONDLY_ROLLING 429) so threads do not stampede."""
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+
+def next_daily_reset(time_zone: str, now: datetime | None = None) -> datetime:
+    """When HubSpot next refills the account's daily budget: the coming midnight in the account's time zone
+    (reference §12.2), as an aware UTC datetime."""
+    zone = ZoneInfo(time_zone)
+    local = (now or datetime.now(timezone.utc)).astimezone(zone)
+    midnight = datetime.combine(local.date() + timedelta(days=1), dt_time(0), tzinfo=zone)
+    return midnight.astimezone(timezone.utc)
 
 
 _registry: dict[tuple[str, str], RateLimiter] = {}

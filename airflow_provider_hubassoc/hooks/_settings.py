@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from airflow_provider_hubassoc import __version__
 from airflow_provider_hubassoc.exceptions import HubSpotConnectionSettingsError, HubSpotInputError
@@ -109,6 +110,8 @@ class HubSpotSettings:
     api_version: str = DEFAULT_API_VERSION
     requests_per_10_seconds: int = DEFAULT_REQUESTS_PER_10_SECONDS
     daily_request_limit: int | None = None
+    #: IANA time zone of the HubSpot account: its daily request budget resets at midnight there
+    account_time_zone: str = "UTC"
     max_concurrency: int = 4
     max_retries: int = 5
     max_retry_seconds: float = 300.0
@@ -136,6 +139,11 @@ class HubSpotSettings:
         for name in TIMEOUTS:
             _as_number(getattr(self, name), name, float, 0)
         _check_base_url(self.base_url, self.allow_insecure_http)
+        try:
+            ZoneInfo(self.account_time_zone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise HubSpotInputError(f"must be an IANA time zone such as 'America/New_York', "
+                                    f"got {self.account_time_zone!r}", field="account_time_zone") from None
 
     @property
     def auth_mode(self) -> str:
@@ -187,6 +195,7 @@ class HubSpotSettings:
             ("client_secret", extra("client_secret")),
             ("refresh_token", extra("refresh_token")),
             ("api_version", extra("api_version")),
+            ("account_time_zone", extra("account_time_zone")),
         ):
             if value is not None:
                 values[name] = str(value)

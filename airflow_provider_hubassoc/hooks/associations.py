@@ -78,6 +78,8 @@ class HubSpotAssociationsHook(BaseHook):
         super().__init__()
         self.hubspot_conn_id = hubspot_conn_id
         self._settings_overrides = settings_overrides
+        #: the counts of the batch call running (or last run) on this hook, kept up to date chunk by chunk
+        self.batch_result: BatchResult | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(hubspot_conn_id={self.hubspot_conn_id!r})"
@@ -583,7 +585,9 @@ class HubSpotAssociationsHook(BaseHook):
             chunk holding the first failure (chunks already sent concurrently finish and are counted, no further
             chunk is sent); ``"collect"``: continue and report every failure.
         :param failure_callback: receives each :class:`InputFailure` as it is found.
-        :param chunk_callback: receives ``(start, end)`` input positions of each finished chunk, in order.
+        :param chunk_callback: receives ``(start, end)`` input positions of each finished chunk, in order, once
+            its failures went to ``failure_callback`` (the point to checkpoint; ``self.batch_result`` holds the
+            counts so far). With one, at most ``max_concurrency`` chunks are in flight unrecorded.
         """
         version, f, t = self._object_pair(from_type, to_type, api_version)
         _check_on_failure(on_failure)
@@ -915,6 +919,8 @@ class HubSpotAssociationsHook(BaseHook):
             found = self._account(result, outcome, on_failure, failure_callback, rows_only=True,
                                   inputs=len(chunk.items))
             error = error or found
+            if chunk_callback is not None:
+                chunk_callback(chunk.start, chunk.end)
         if error is not None:
             raise error
         self._raise_if_cancelled(result)
@@ -992,10 +998,13 @@ class HubSpotAssociationsHook(BaseHook):
         progress = ProgressLogger(self.log, result.operation, total)
         # Build the lazily created members here, in the caller's thread, never racing in worker threads.
         _ = (self.transport, self._label_lock, self._label_cache, self._label_names, self._cancelled)
-        done = (lambda chunk, _outcome: chunk_callback(chunk.start, chunk.end)) if chunk_callback else None
+        self.batch_result = result  # ``chunk_callback`` checkpoints read the counts so far from it
+        # ``chunk_callback`` runs once a chunk and its failures are accounted (a checkpoint then holds both).
+        # With one, no finished chunk waits behind a slower one: a killed run redoes at most max_concurrency.
+        concurrency = self.settings.max_concurrency
         return run_chunks(
-            iter_chunks(items, size), work, max_concurrency=self.settings.max_concurrency, keys=keys,
-            progress=progress, on_chunk_done=done, stop=stop,
+            iter_chunks(items, size), work, max_concurrency=concurrency, keys=keys, progress=progress,
+            max_in_flight=concurrency if chunk_callback else None, stop=stop,
         )
 
     def _account(
@@ -1041,6 +1050,8 @@ class HubSpotAssociationsHook(BaseHook):
             result.succeeded += outcome.succeeded
             found = self._account(result, outcome, on_failure, failure_callback)
             error = error or found
+            if chunk_callback is not None:
+                chunk_callback(chunk.start, chunk.end)
         self.log.info("%s: %s", result.operation, {k: v for k, v in result.as_dict().items() if k != "failures"})
         if error is not None:
             raise error

@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
-from airflow_provider_hubassoc._compat import AirflowFailException, BaseOperator, Context
+from airflow_provider_hubassoc._compat import AirflowFailException, BaseOperator, Context, DateTimeTrigger
+from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
+from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
 from airflow_provider_hubassoc.hooks.models import BatchResult, InputFailure
+from airflow_provider_hubassoc.operators._checkpoint import (
+    Checkpoint,
+    CheckpointStore,
+    add_counts,
+    default_checkpoint_base,
+    input_fingerprint,
+)
 from airflow_provider_hubassoc.operators._files import PairSource, RowWriter, SourcePair
 
 FAILURE_COLUMNS = ("row", "from_id", "to_id", "labels", "status", "category", "sub_category", "message", "operation")
@@ -94,19 +103,31 @@ class FailureReport:
         max_failures: int | None,
         max_failure_ratio: float | None,
         log: Any,
+        previous: list[dict[str, Any]] | None = None,
     ) -> None:
         self.hook, self.path, self.log = hook, path, log
         self.max_failures, self.max_failure_ratio = max_failures, max_failure_ratio
         self.count = 0
         self.sample: list[dict[str, Any]] = []
+        #: every failed row of this run (earlier attempts' first): what a checkpoint records
+        self.rows: list[dict[str, Any]] = []
         self.stopped_early = False
+        self._previous = list(previous or [])
         self._stack = ExitStack()
         self._writer: RowWriter | None = None
 
     def __enter__(self) -> FailureReport:
         if self.path:
             self._writer = self._stack.enter_context(RowWriter(self.path, FAILURE_COLUMNS))
+        # a resumed run: the file is rebuilt from the checkpoint's rows, then this attempt's are appended
+        for row in self._previous:
+            self.add(row)
         return self
+
+    def flush(self) -> None:
+        """Make the rows found so far durable in the failures file (before a checkpoint records them)."""
+        if self._writer is not None:
+            self._writer.flush()
 
     def __exit__(self, *exc: Any) -> None:
         # the file is completed (renamed into place) even when the task fails: it is the record of what failed
@@ -135,6 +156,7 @@ class FailureReport:
 
     def add(self, row: dict[str, Any]) -> None:
         self.count += 1
+        self.rows.append(row)
         if len(self.sample) < FAILURE_SAMPLE:
             self.sample.append(row)
         if self._writer is not None:
@@ -144,17 +166,6 @@ class FailureReport:
             self.log.error("%d failed input(s) exceed max_failures=%d: stopping after the requests in flight",
                            self.count, self.max_failures)
             self.hook.cancel()
-
-    def chunk_done(self, source: PairSource) -> Callable[[int, int], None]:
-        """A ``chunk_callback`` that lets the source forget rows whose failures have all been reported."""
-        previous_start = 0
-
-        def done(start: int, _end: int) -> None:
-            nonlocal previous_start
-            source.forget_before(previous_start)
-            previous_start = start
-
-        return done
 
     def summary(self) -> dict[str, Any]:
         return {"failed": self.count, "failures_path": self.path, "failures_sample": self.sample}
@@ -184,6 +195,103 @@ def summary_line(summary: dict[str, Any]) -> str:
     return ", ".join(f"{key}={summary[key]}" for key in keys if key in summary)
 
 
-def result_counts(result: BatchResult) -> dict[str, int]:
+def result_counts(result: BatchResult | None) -> dict[str, int]:
+    if result is None:  # no chunk was sent
+        return {"total": 0, "succeeded": 0, "failed": 0, "skipped": 0, "requests": 0}
     return {"total": result.total, "succeeded": result.succeeded, "failed": result.failed,
             "skipped": result.skipped, "requests": result.requests}
+
+
+class ResumableOperator(HubSpotBaseOperator):
+    """A long operator that keeps a checkpoint (see :mod:`._checkpoint`) and outlasts a spent daily budget.
+
+    :param checkpoint_path: base location of checkpoints (any ``ObjectStoragePath`` URL); default
+        ``[hubspot] checkpoint_path`` or ``$AIRFLOW_HOME/hubspot_checkpoints``. Use shared storage when retries
+        may run on another worker.
+    :param resume: resume from this task run's checkpoint (default); ``False`` discards it and starts over.
+    :param wait_for_daily_reset: when HubSpot's daily request budget is spent, defer (no worker slot held) until
+        it resets at midnight in the account's time zone (connection extra ``account_time_zone``) and resume;
+        ``False`` (default): fail with what was done and when the budget resets.
+    """
+
+    def __init__(
+        self,
+        *,
+        checkpoint_path: str | None = None,
+        resume: bool = True,
+        wait_for_daily_reset: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.checkpoint_path = checkpoint_path
+        self.resume = resume
+        self.wait_for_daily_reset = wait_for_daily_reset
+        self._after_reset = False
+
+    def _open_checkpoint(self, context: Context, *, path: str | None, items: Any,
+                         options: dict[str, Any]) -> Checkpoint | None:
+        """This task run's checkpoint (resumed, or fresh); ``None`` when run outside a task instance."""
+        if not context or context.get("ti") is None:
+            self.log.info("No task instance in the context: running without a checkpoint")
+            return None
+        store = CheckpointStore.for_context(self.checkpoint_path or default_checkpoint_base(), context)
+        fingerprint = input_fingerprint(path=path, items=items, options={"operator": type(self).__name__,
+                                                                         **options})
+        return Checkpoint(store, fingerprint, resume=self.resume or self._after_reset, log=self.log)
+
+    def chunk_saver(self, checkpoint: Checkpoint | None, report: FailureReport, *, offset: int,
+                    base: dict[str, int], counts: Callable[[BatchResult], dict[str, int]] = result_counts,
+                    source: PairSource | None = None, output: RowWriter | None = None,
+                    ) -> Callable[[int, int], None]:
+        """A ``chunk_callback`` that saves the checkpoint once a chunk and its failures are accounted: the
+        failures file (and output file) flushed first, so each agrees with what the checkpoint records.
+        Positions are the hook call's plus ``offset``; counts are ``base`` plus ``counts(running result)``."""
+
+        def done(_start: int, end: int) -> None:
+            if source is not None:
+                source.forget_before(end)
+            if checkpoint is None:
+                return
+            report.flush()
+            written = {}
+            if output is not None:
+                output.flush()
+                written = {"output_rows": output.count}
+            checkpoint.save(position=offset + end, counts=add_counts(base, counts(self.hook.batch_result)),
+                            failures=report.rows, **written)
+
+        return done
+
+    def daily_budget_spent(self, context: Context, error: HubSpotDailyLimitError, summary: dict[str, Any],
+                           checkpoint: Checkpoint | None) -> NoReturn:
+        """Stop cleanly: the checkpoint is saved (per chunk), the summary goes to XCom and the log; then defer
+        until HubSpot's daily reset (``wait_for_daily_reset``) or fail saying when it resets and how to resume."""
+        zone = self.hook.settings.account_time_zone
+        reset_at = next_daily_reset(zone)
+        reason = error.message.rstrip(". ")
+        summary.update(stopped="daily_budget", daily_reset_at=reset_at.isoformat())
+        ti = context.get("ti") if context else None
+        if ti is not None:
+            ti.xcom_push(key="summary", value=summary)
+        self.log.warning("HubSpot's daily request budget is spent: %s. Done so far: %s. It resets at %s "
+                         "(midnight %s)", reason, summary_line(summary), reset_at.isoformat(), zone)
+        if self.wait_for_daily_reset and checkpoint is not None:
+            self.log.info("Deferring until %s, then resuming from checkpoint %s", reset_at.isoformat(),
+                          checkpoint.store)
+            self.defer(trigger=DateTimeTrigger(moment=reset_at), method_name="execute_after_daily_reset")
+        where = (f"Progress is saved in the checkpoint {checkpoint.store}: clear or re-run this task after the "
+                 f"reset and it resumes where it stopped (resume=True), or set wait_for_daily_reset=True to "
+                 f"wait for the reset without holding a worker slot." if checkpoint is not None else
+                 "No checkpoint was kept (an export to XCom, or no task instance): a re-run starts over.")
+        raise AirflowFailException(
+            f"HubSpot's daily request budget is spent ({reason}). Done so far: {summary_line(summary)}. "
+            f"HubSpot resets the budget at midnight in the account's time zone {zone} ({reset_at.isoformat()}; "
+            f"connection extra account_time_zone). {where}"
+        )
+
+    def execute_after_daily_reset(self, context: Context, event: Any = None) -> Any:
+        """Back from the deferral: HubSpot's daily budget has reset; resume from the checkpoint."""
+        self.log.info("HubSpot's daily reset has passed: resuming from the checkpoint")
+        self.hook.transport.limiter.daily_budget_reset()
+        self._after_reset = True
+        return self.execute(context)

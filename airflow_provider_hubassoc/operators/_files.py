@@ -23,6 +23,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from typing import IO, Any
 
 from airflow_provider_hubassoc._compat import ObjectStoragePath
@@ -448,10 +449,10 @@ class PairSource:
         self.rows = 0
         yield from self._shard_pairs()
 
-    def hook_inputs(self) -> Iterator[tuple[int, int, tuple[str | int, ...]]]:
-        """What the hook takes (repeats found by :meth:`validate` left out); position ``n`` of this stream is
-        remembered for :meth:`origin`."""
-        for position, pair in enumerate(skip_positions(self, self._repeats)):
+    def hook_inputs(self, skip: int = 0) -> Iterator[tuple[int, int, tuple[str | int, ...]]]:
+        """What the hook takes (repeats found by :meth:`validate` left out), after the first ``skip`` of them
+        (done by an earlier attempt); position ``n`` of this stream is remembered for :meth:`origin`."""
+        for position, pair in enumerate(islice(skip_positions(self, self._repeats), skip, None)):
             self._window[position] = pair
             while len(self._window) > self.window_size:
                 self._window.popitem(last=False)
@@ -554,26 +555,66 @@ class RowWriter:
     """Streams dict rows to a CSV or JSONL file; written to ``<path>.partial`` and renamed when complete, so
     a failed task never leaves a half file where a finished one is expected.
 
-    CSV cells holding lists are joined with ``;``.
+    CSV cells holding lists are joined with ``;``. ``keep``: a resumed run keeps the first ``keep`` rows of the
+    file an earlier attempt left (its ``.partial``, else the renamed file) and appends after them;
+    :attr:`kept` says how many were found (fewer when that attempt's writes never reached the store).
     """
 
-    def __init__(self, path: str, columns: Sequence[str], fmt: str | None = None) -> None:
+    def __init__(self, path: str, columns: Sequence[str], fmt: str | None = None, *, keep: int = 0) -> None:
         self.path = path
         self.fmt = file_format(path, fmt)
         self.columns = list(columns)
         self.partial = f"{path}.partial"
+        self.keep = keep
+        self.kept = 0
         self.count = 0
+        self._aside: ObjectStoragePath | None = None
         self._context: Any = None
         self._handle: IO[str] | None = None
         self._csv: Any = None
 
     def __enter__(self) -> RowWriter:
+        if self.keep and self._aside is None:
+            self.set_aside()
         self._context = open_text(self.partial, "w", gz=self.path.endswith(".gz"))
         self._handle = self._context.__enter__()
         if self.fmt == "csv":
             self._csv = csv.DictWriter(self._handle, fieldnames=self.columns, extrasaction="ignore")
             self._csv.writeheader()
+        if self._aside is not None:
+            try:
+                for _number, record in islice(iter_file_records(str(self._aside), self.fmt), self.keep):
+                    self.write(record)
+            except (EOFError, OSError, HubSpotInputError):  # the last rows of a killed write may be torn
+                pass
+            finally:
+                self._aside.unlink()
+            self.kept = self.count
         return self
+
+    def set_aside(self) -> int:
+        """Move an earlier attempt's file (its ``.partial``, else the renamed file) out of the way; it is copied
+        back row by row up to ``keep`` on enter. Returns how many of those ``keep`` rows it holds."""
+        aside = ObjectStoragePath(f"{self.path}.resume" + (".gz" if self.path.endswith(".gz") else ""))
+        if self.keep and self._aside is None:
+            if aside.exists():  # an attempt killed while copying it back: it still holds every row
+                self._aside = aside
+            for name in (self.partial, self.path):
+                if self._aside is None and ObjectStoragePath(name).exists():
+                    ObjectStoragePath(name).rename(aside)
+                    self._aside = aside
+        if self._aside is None:
+            return 0
+        try:
+            return sum(1 for _ in islice(iter_file_records(str(self._aside), self.fmt), self.keep))
+        except (EOFError, OSError, HubSpotInputError):
+            return 0
+
+    def flush(self) -> None:
+        """Push written rows to the file (local files: to the OS, so they survive a killed process)."""
+        assert self._handle is not None
+        self._handle.flush()
+        self._handle.buffer.flush()
 
     def write(self, row: Mapping[str, Any]) -> None:
         assert self._handle is not None

@@ -9,20 +9,22 @@ a small summary to XCom.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from airflow_provider_hubassoc._compat import AirflowException, AirflowFailException, Context
-from airflow_provider_hubassoc.exceptions import HubSpotCancelledError, HubSpotInputError
+from airflow_provider_hubassoc.exceptions import HubSpotCancelledError, HubSpotDailyLimitError, HubSpotInputError
 from airflow_provider_hubassoc.hooks._object_types import plural_name
 from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationType, BatchResult
 from airflow_provider_hubassoc.operators._base import (
     FailureReport,
-    HubSpotBaseOperator,
+    ResumableOperator,
     check_failure_policy,
     result_counts,
     summary_line,
 )
+from airflow_provider_hubassoc.operators._checkpoint import Checkpoint, add_counts
 from airflow_provider_hubassoc.operators._files import (
     PairSource,
     RowWriter,
@@ -84,7 +86,7 @@ def _check_file_format(path: str | None, fmt: str | None, field_name: str) -> No
             raise ValueError(f"{field_name}: {error.message}") from None
 
 
-class HubSpotReadAssociationsOperator(HubSpotBaseOperator):
+class HubSpotReadAssociationsOperator(ResumableOperator):
     """Export the associations of many records towards one object type (every page of every record).
 
     Small results go to XCom (at most ``max_xcom_rows`` rows, else the task fails and says to set
@@ -103,6 +105,7 @@ class HubSpotReadAssociationsOperator(HubSpotBaseOperator):
 
     template_fields: Sequence[str] = (
         "from_object_type", "to_object_type", "record_ids", "input_path", "output_path", "hubspot_conn_id",
+        "checkpoint_path",
     )
     template_fields_renderers = {"record_ids": "json"}
 
@@ -171,26 +174,56 @@ class HubSpotReadAssociationsOperator(HubSpotBaseOperator):
         f, t = self.from_object_type, self.to_object_type
         self.log.info("Reading %s→%s associations of %d record(s) into %s", f, t, count,
                       self.output_path or f"XCom (at most {self.max_xcom_rows} rows)")
+        summary: dict[str, Any] = {"from_object_type": f, "to_object_type": t, "records": count,
+                                   "skipped": repeats}
+        # only a file export resumes (an XCom result is small and held in memory)
+        checkpoint = self._open_checkpoint(
+            context, path=self.input_path, items=self.record_ids, options={
+                "from": f, "to": t, "id_column": self.id_column, "format": self.input_format,
+                "encoding": self.encoding,
+                "output": [self.output_path, self.output_format], "chunk_size": self.chunk_size},
+        ) if self.output_path is not None else None
+        writer: RowWriter | None = None
+        if self.output_path is not None:
+            keep = int(checkpoint.extra.get("output_rows", 0)) if checkpoint is not None else 0
+            writer = RowWriter(self.output_path, ROW_COLUMNS, self.output_format, keep=keep)
+            if keep and writer.set_aside() < keep:
+                self.log.warning("The exported rows of the earlier attempt are not all in %s.partial (a store that "
+                                 "keeps no half-written files): exporting from the start", self.output_path)
+                writer.keep = 0
+                checkpoint.state.update(position=0, counts={}, failures=[], extra={})  # type: ignore[union-attr]
+        start = checkpoint.position if checkpoint is not None else 0
         report = FailureReport(self.hook, self.failures_path, max_failures=self.max_failures,
-                               max_failure_ratio=None, log=self.log)
-        with report:
-            rows = self.hook.iter_read_associations(
-                f, t, ids, on_failure="collect", failure_callback=report.callback(None, "read"),
-                chunk_size=self.chunk_size,
-            )
-            summary: dict[str, Any] = {"from_object_type": f, "to_object_type": t, "records": count,
-                                       "skipped": repeats}
-            try:
-                if self.output_path is not None:
-                    with RowWriter(self.output_path, ROW_COLUMNS, self.output_format) as writer:
-                        for row in rows:
-                            writer.write(association_row(row))
-                    summary.update(associations=writer.count, output_path=self.output_path)
-                else:
+                               max_failure_ratio=None, log=self.log,
+                               previous=checkpoint.failures if checkpoint is not None else None)
+        try:
+            with report:
+                if writer is None:
+                    rows = self.hook.iter_read_associations(
+                        f, t, ids, on_failure="collect", failure_callback=report.callback(None, "read"),
+                        chunk_size=self.chunk_size)
                     kept = self._rows_for_xcom(rows)
                     summary.update(associations=len(kept), output_path=None, rows=kept)
-            except HubSpotCancelledError as error:
-                raise AirflowException(f"stopped: {error.message}") from None
+                else:
+                    with writer:
+                        rows = self.hook.iter_read_associations(
+                            f, t, islice(ids, start, None), on_failure="collect",
+                            failure_callback=report.callback(None, "read"), chunk_size=self.chunk_size,
+                            chunk_callback=self.chunk_saver(
+                                checkpoint, report, offset=start, output=writer,
+                                base=checkpoint.counts if checkpoint is not None else {}))
+                        for row in rows:
+                            writer.write(association_row(row))
+                    summary.update(associations=writer.count, output_path=self.output_path, resumed_from=start)
+        except HubSpotCancelledError as error:
+            raise AirflowException(f"stopped: {error.message}") from None
+        except HubSpotDailyLimitError as error:
+            saved = checkpoint.extra if checkpoint is not None else {}
+            summary.update(associations=int(saved.get("output_rows", 0)), read=checkpoint.position
+                           if checkpoint is not None else 0, resumed_from=start, **report.summary())
+            self.daily_budget_spent(context, error, summary, checkpoint)
+        if checkpoint is not None:
+            checkpoint.discard()
         summary.update(report.summary())
         report.enforce(count, context, summary)
         self.log.info("Read %d association(s) of %d record(s); %d record(s) failed",
@@ -211,12 +244,13 @@ class HubSpotReadAssociationsOperator(HubSpotBaseOperator):
         return kept
 
 
-class _PairInputOperator(HubSpotBaseOperator):
+class _PairInputOperator(ResumableOperator):
     """Shared by bulk link, unlink and reconcile: pairs in (list, XCom or file), every row validated and every
     label resolved before anything is written; failures file and policy arguments."""
 
     template_fields: Sequence[str] = (
         "from_object_type", "to_object_type", "pairs", "input_path", "labels", "failures_path", "hubspot_conn_id",
+        "checkpoint_path",
     )
     template_fields_renderers = {"pairs": "json"}
 
@@ -282,6 +316,20 @@ class _PairInputOperator(HubSpotBaseOperator):
             return [self.labels]
         return list(self.labels)
 
+    def _fingerprint_options(self) -> dict[str, Any]:
+        """What changes the writes besides the input's content: a checkpoint of other options is refused."""
+        return {"from": self.from_object_type, "to": self.to_object_type, "labels": self._common_labels(),
+                "columns": [self.from_id_column, self.to_id_column, self.label_column],
+                "format": self.input_format, "encoding": self.encoding,
+                "shard": [self.shard_index, self.shard_count], "chunk_size": self.chunk_size}
+
+    def _checkpoint_for(self, context: Context) -> Checkpoint | None:
+        """This task run's checkpoint (none for a dry run, which writes nothing)."""
+        if self.dry_run:
+            return None
+        return self._open_checkpoint(context, path=self.input_path, items=self.pairs,
+                                     options=self._fingerprint_options())
+
     def _check_inputs(self) -> tuple[PairSource, int, list[AssociationType]]:
         """Every row and every label checked before the first write (reads only); errors name the row.
         An empty input fails unless ``allow_empty`` (reconcile: unless ``source_ids`` name records)."""
@@ -310,37 +358,66 @@ class _PairWriteOperator(_PairInputOperator):
     verb = "write"
 
     @abstractmethod
-    def _call(self, source: PairSource, total: int, report: FailureReport) -> BatchResult:
-        """The one hook call writing every pair of ``source`` (``total`` of them)."""
+    def _call(self, pairs: SizedStream, source: PairSource, report: FailureReport,
+              chunk_callback: Callable[[int, int], None]) -> BatchResult:
+        """The one hook call writing ``pairs`` (the pairs of ``source`` not done yet)."""
 
     def execute(self, context: Context) -> dict[str, Any]:
-        source, total, resolved = self._check_inputs()
+        checkpoint: Checkpoint | None = None
+        summary: dict[str, Any] = {"operation": self.verb, "from_object_type": self.from_object_type,
+                                   "to_object_type": self.to_object_type, "dry_run": self.dry_run,
+                                   "shard_index": self.shard_index, "shard_count": self.shard_count}
+        try:
+            source, total, resolved = self._check_inputs()
+            checkpoint = self._checkpoint_for(context)
+            return self._write_all(context, source, total, resolved, checkpoint, summary)
+        except HubSpotDailyLimitError as error:  # before any chunk was sent (label look-ups): nothing new done
+            checkpoint = checkpoint or self._checkpoint_for(context)  # the rows were valid: the input is there
+            if checkpoint is not None:
+                summary.update(checkpoint.counts, failed=len(checkpoint.failures), resumed_from=checkpoint.position)
+            self.daily_budget_spent(context, error, summary, checkpoint)
+
+    @staticmethod
+    def _count(summary: dict[str, Any], counts: dict[str, int], total: int, source: PairSource, start: int,
+               report: FailureReport) -> None:
+        """The summary over every attempt; pairs repeating an earlier row were never sent: counted once, as
+        skipped (``total`` and checkpoints count the pairs sent)."""
+        summary.update(counts, not_sent=total - counts["total"], resumed_from=start, **report.summary())
+        summary.update(total=counts["total"] + source.duplicates, skipped=counts["skipped"] + source.duplicates)
+
+    def _write_all(self, context: Context, source: PairSource, total: int, resolved: list[AssociationType],
+                   checkpoint: Checkpoint | None, summary: dict[str, Any]) -> dict[str, Any]:
         shard = f" (shard {self.shard_index} of {self.shard_count})" if self.shard_count else ""
         label_text = ", ".join(repr(t.label or t.name or t.type_id) for t in resolved) or "none (default)"
         self.log.info("Plan: %s %d pair(s) %s→%s from %s%s; labels: %s%s", self.verb, total, self.from_object_type,
                       self.to_object_type, source.name, shard, label_text, "; DRY RUN, nothing is written"
                       if self.dry_run else "")
-        summary: dict[str, Any] = {"operation": self.verb, "from_object_type": self.from_object_type,
-                                   "to_object_type": self.to_object_type, "dry_run": self.dry_run,
-                                   "shard_index": self.shard_index, "shard_count": self.shard_count}
         if self.dry_run:
             summary.update(total=total + source.duplicates, succeeded=0, failed=0, skipped=source.duplicates,
                            requests=0, not_sent=total, labels=[t.as_dict() for t in resolved])
             return summary
+        start = checkpoint.position if checkpoint is not None else 0
+        base = checkpoint.counts if checkpoint is not None else {}
         report = FailureReport(self.hook, self.failures_path, max_failures=self.max_failures,
-                               max_failure_ratio=self.max_failure_ratio, log=self.log)
+                               max_failure_ratio=self.max_failure_ratio, log=self.log,
+                               previous=checkpoint.failures if checkpoint is not None else None)
         cancelled = False
         with report:
+            saver = self.chunk_saver(checkpoint, report, offset=start, base=base, source=source)
             try:
-                result = self._call(source, total, report)
+                result = self._call(SizedStream(source.hook_inputs(start), total - start), source, report, saver)
             except HubSpotCancelledError as error:
                 result, cancelled = error.result, True
-        summary.update(result_counts(result), not_sent=total - result.total, **report.summary())
-        # pairs repeating an earlier row were never sent: counted once, as skipped
-        summary.update(total=summary["total"] + source.duplicates, skipped=summary["skipped"] + source.duplicates)
+            except HubSpotDailyLimitError as error:
+                self._count(summary, add_counts(base, result_counts(self.hook.batch_result)), total, source, start,
+                            report)
+                self.daily_budget_spent(context, error, summary, checkpoint)
+        self._count(summary, add_counts(base, result_counts(result)), total, source, start, report)
         self.log.info("Done: %s", summary_line(summary))
         if cancelled and not report.stopped_early:
             raise AirflowException(f"cancelled; {summary_line(summary)}; the rest was not sent")
+        if checkpoint is not None and not cancelled:
+            checkpoint.discard()  # the whole input is done: a later run of this task starts over
         report.enforce(total, context, summary)
         return summary
 
@@ -371,11 +448,11 @@ class HubSpotCreateAssociationsOperator(_PairWriteOperator):
 
     verb = "link"
 
-    def _call(self, source: PairSource, total: int, report: FailureReport) -> BatchResult:
+    def _call(self, pairs: SizedStream, source: PairSource, report: FailureReport,
+              chunk_callback: Callable[[int, int], None]) -> BatchResult:
         return self.hook.create_associations(
-            self.from_object_type, self.to_object_type, SizedStream(source.hook_inputs(), total),
-            labels=self._common_labels() or None, on_failure="collect",
-            failure_callback=report.callback(source, "create"), chunk_callback=report.chunk_done(source),
+            self.from_object_type, self.to_object_type, pairs, labels=self._common_labels() or None,
+            on_failure="collect", failure_callback=report.callback(source, "create"), chunk_callback=chunk_callback,
             chunk_size=self.chunk_size,
         )
 
@@ -391,12 +468,12 @@ class HubSpotArchiveAssociationsOperator(_PairWriteOperator):
 
     verb = "unlink"
 
-    def _call(self, source: PairSource, total: int, report: FailureReport) -> BatchResult:
-        pairs = SizedStream(source.hook_inputs(), total)
+    def _call(self, pairs: SizedStream, source: PairSource, report: FailureReport,
+              chunk_callback: Callable[[int, int], None]) -> BatchResult:
         common = self._common_labels()
         kwargs: dict[str, Any] = dict(
             on_failure="collect", failure_callback=report.callback(source, "archive"),
-            chunk_callback=report.chunk_done(source), chunk_size=self.chunk_size,
+            chunk_callback=chunk_callback, chunk_size=self.chunk_size,
         )
         if common or self.label_column:
             return self.hook.archive_association_labels(
@@ -439,7 +516,25 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
         self.source_ids = source_ids
 
     def execute(self, context: Context) -> dict[str, Any]:
-        source, total, _resolved = self._check_inputs()
+        checkpoint: Checkpoint | None = None
+        try:
+            source, total, _resolved = self._check_inputs()
+            checkpoint = self._checkpoint_for(context)
+            return self._reconcile(context, source, checkpoint)
+        except HubSpotDailyLimitError as error:  # before the writes (label look-ups, reads of the plan)
+            checkpoint = checkpoint or self._checkpoint_for(context)
+            summary = {"operation": "sync", "from_object_type": self.from_object_type,
+                       "to_object_type": self.to_object_type}
+            if checkpoint is not None:
+                summary.update(checkpoint.counts, failed=len(checkpoint.failures))
+            self.daily_budget_spent(context, error, summary, checkpoint)
+
+    def _fingerprint_options(self) -> dict[str, Any]:
+        return {**super()._fingerprint_options(), "prune": self.prune, "source_ids": self.source_ids}
+
+    def _reconcile(self, context: Context, source: PairSource, checkpoint: Checkpoint | None) -> dict[str, Any]:
+        """Plan from the current state, then write. A resumed run plans again (what an earlier attempt wrote
+        is no longer missing) and does not resend the changes whose failures the checkpoint holds."""
         f, t = self.from_object_type, self.to_object_type
         # every label was resolved by _check_inputs: these lookups (and the per-row ones below) hit the hook's cache
         common = {self.hook.get_label(f, t, label).key for label in self._common_labels()}
@@ -495,24 +590,41 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
                                    "dry_run": self.dry_run, "prune": self.prune, "plan": plan}
         if self.dry_run:
             return summary
+        previous = checkpoint.failures if checkpoint is not None else []
+        failed_before = {(row["from_id"], row["to_id"], row["operation"]) for row in previous}
         report = FailureReport(self.hook, self.failures_path, max_failures=self.max_failures,
-                               max_failure_ratio=self.max_failure_ratio, log=self.log)
+                               max_failure_ratio=self.max_failure_ratio, log=self.log, previous=previous)
         writes = [
             ("created", to_create, lambda pairs, cb: self.hook.create_associations(f, t, pairs, **cb)),
             ("labels_removed", to_unlabel, lambda pairs, cb: self.hook.archive_association_labels(f, t, pairs, **cb)),
             ("archived", to_archive, lambda pairs, cb: self.hook.archive_associations(f, t, pairs, **cb)),
         ]
+        writes = [(name, [p for p in pairs if (p.from_id, p.to_id, name) not in failed_before], call)
+                  for name, pairs, call in writes]
+        done = {name: 0 for name, _p, _c in writes}
+        base = checkpoint.counts if checkpoint is not None else {}
         summary.update(created=0, labels_removed=0, archived=0, not_sent=0)
         with report:
             for index, (name, pairs, call) in enumerate(writes):
                 if not pairs:
                     continue
-                callbacks = {"on_failure": "collect", "chunk_size": self.chunk_size,
+                saver = self.chunk_saver(checkpoint, report, offset=0, base=add_counts(base, done),
+                                         counts=lambda running, name=name: {name: running.succeeded})
+                callbacks = {"on_failure": "collect", "chunk_size": self.chunk_size, "chunk_callback": saver,
                              "failure_callback": report.callback(_ListOrigin(pairs), name)}
                 try:
                     result = call([p.hook_input() for p in pairs], callbacks)
+                except HubSpotDailyLimitError as error:
+                    running = result_counts(self.hook.batch_result)
+                    done[name] = running["succeeded"]
+                    summary.update(add_counts(base, done), resumed=bool(checkpoint and checkpoint.resumed),
+                                   **report.summary())
+                    summary["not_sent"] = (len(pairs) - running["total"]
+                                           + sum(len(later) for _n, later, _c in writes[index + 1:]))
+                    self.daily_budget_spent(context, error, summary, checkpoint)
                 except HubSpotCancelledError as error:
-                    summary[name] = error.result.succeeded
+                    done[name] = error.result.succeeded
+                    summary.update(add_counts(base, done))
                     # this phase's unsent inputs and every later phase: nothing of them was sent
                     summary["not_sent"] = (len(pairs) - error.result.total
                                            + sum(len(later) for _n, later, _c in writes[index + 1:]))
@@ -520,7 +632,11 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
                         raise AirflowException(f"cancelled during {name}: {error.message}; "
                                                f"{summary['not_sent']} change(s) not sent") from None
                     break
-                summary[name] = result.succeeded
+                done[name] = result.succeeded
+            else:
+                if checkpoint is not None:
+                    checkpoint.discard()  # every write phase ran to its end
+        summary.update(add_counts(base, done), resumed=bool(checkpoint and checkpoint.resumed))
         writes_total = len(to_create) + len(to_unlabel) + len(to_archive)
         summary.update(report.summary())
         self.log.info("Sync done: created %s, labels removed on %s, archived %s; %d failed",

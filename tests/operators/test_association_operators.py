@@ -28,6 +28,8 @@ class FakeTI:
 
     def __init__(self) -> None:
         self.pushed: dict[str, Any] = {}
+        # the key of the operator's checkpoint: a run of its own for each fake task instance
+        self.dag_id, self.task_id, self.run_id, self.map_index = "tests", "task", f"run-{id(self)}", -1
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.pushed[key] = value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -197,7 +198,8 @@ def test_refused_pairs_go_to_the_failures_file_with_hubspots_reason(hubspot_conn
     hubspot_emulator.associate("contacts", 1, "companies", 12)  # extra: archived only while the policy holds
     failures = tmp_path / "out" / "failures.csv"
     desired = [[1, 10], [1, NO_SUCH_COMPANY], [2, 20], [2, NO_SUCH_COMPANY]]
-    ti = mock.Mock(spec=["xcom_push"])
+    ti = mock.Mock(spec=["xcom_push", "dag_id", "task_id", "run_id", "map_index"], dag_id="tests", task_id="sync",
+                   run_id=f"run-{uuid.uuid4()}", map_index=-1)
     operator = HubSpotSyncAssociationsOperator(task_id="reconcile", from_object_type="contacts",
                                                to_object_type="companies", pairs=desired,
                                                failures_path=str(failures), max_failures=1, prune=True)
@@ -223,7 +225,8 @@ def test_refused_pairs_go_to_the_failures_file_with_hubspots_reason(hubspot_conn
 
 def test_a_sync_stopped_by_max_failures_reports_every_write_phase(hubspot_connection, hubspot_emulator):
     hubspot_emulator.associate("contacts", 1, "companies", 12)
-    ti = mock.Mock(spec=["xcom_push"])
+    ti = mock.Mock(spec=["xcom_push", "dag_id", "task_id", "run_id", "map_index"], dag_id="tests", task_id="sync",
+                   run_id=f"run-{uuid.uuid4()}", map_index=-1)
     operator = HubSpotSyncAssociationsOperator(task_id="reconcile", from_object_type="contacts",
                                                to_object_type="companies", pairs=[[1, NO_SUCH_COMPANY]], prune=True)
     with pytest.raises(AirflowFailException, match="1 failed > max_failures=0"):
