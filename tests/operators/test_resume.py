@@ -428,3 +428,19 @@ def test_an_export_whose_partial_output_was_lost_starts_over_exactly(emulator, t
 
     assert summary["resumed_from"] == 0 and summary["associations"] == 100
     assert sorted(int(r["from_id"]) for r in csv.DictReader(open(output))) == list(range(1, 101))
+
+
+def test_repeated_rows_are_counted_once_across_attempts(emulator, tmp_path):
+    pairs = backfill_pairs(300)
+    source = write_pairs(tmp_path / "pairs.csv", pairs + pairs[:30])  # 30 rows repeat earlier ones
+    ti = TaskInstance()
+    emulator.configure(daily_limit=3)
+    stopped = stopped_by_budget(link(tmp_path, source), ti)
+    assert "Done so far: total=" in str(stopped)
+    next_day(emulator)
+
+    summary = link(tmp_path, source).execute(ti.context())
+
+    assert summary["total"] == 330 and summary["skipped"] == 30 and summary["failed"] == 6
+    assert summary["succeeded"] == 294 and summary["not_sent"] == 0 and summary["resumed_from"] > 0
+    assert linked(emulator) == {p for p in pairs if p[1] != MISSING}
