@@ -88,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             knobs[name] = None
     try:
         emulator = HubSpotEmulator(host=args.host, port=args.port, token=args.token, seed=args.seed,
-                                   fixture=args.fixture, verbose=args.verbose, **knobs)
+                                   fixture=args.fixture, verbose=args.verbose,
+                                   own_process=True, **knobs)
     except (ValueError, KeyError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from ._config import EmulatorConfig
-from ._state import CATEGORIES, HUBSPOT_DEFINED, AccountState, Definition, StateError
+from ._state import CATEGORIES, HUBSPOT_DEFINED, AccountState, Definition, Spec, StateError
 from ._types import COMPANY, PRIMARY_COMPANY_TYPES, UnknownObjectType, object_name, object_type_id
 
 #: per-request input caps (reference §12.1; the unconfirmed ones follow batch/create's 2,000)
@@ -50,19 +50,49 @@ class Request:
     base_url: str = ""
 
 
-@dataclass
 class Response:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    #: close the connection without answering (fault injection)
-    drop: bool = False
-    #: seconds the server waits before answering (latency, jitter, slow faults)
-    delay: float = 0.0
-    endpoint: str = "unknown"
-    content_type: str = "application/json;charset=utf-8"
-    #: seconds between two bytes of the body (fault ``trickle``); 0 = sent at once
-    trickle: float = 0.0
+    """One answer. ``body`` is the JSON document; a fast path may hand over ``payload`` (the body already
+    encoded, as the server sends it) instead, and ``body`` is then decoded from it only when read (observers).
+    """
+
+    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None, drop: bool = False,
+                 delay: float = 0.0, endpoint: str = "unknown", content_type: str = "application/json;charset=utf-8",
+                 trickle: float = 0.0, payload: bytes | None = None) -> None:
+        self.status = status
+        self._body = body
+        self.payload = payload
+        self.headers: dict[str, str] = {} if headers is None else headers
+        #: close the connection without answering (fault injection)
+        self.drop = drop
+        #: seconds the server waits before answering (latency, jitter, slow faults)
+        self.delay = delay
+        self.endpoint = endpoint
+        self.content_type = content_type
+        #: seconds between two bytes of the body (fault ``trickle``); 0 = sent at once
+        self.trickle = trickle
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} {self.endpoint}>"
+
+    @property
+    def body(self) -> Any:
+        if self._body is None and self.payload is not None:
+            self._body = json.loads(self.payload)
+        return self._body
+
+    @body.setter
+    def body(self, value: Any) -> None:
+        self._body, self.payload = value, None
+
+    @property
+    def has_body(self) -> bool:
+        return self._body is not None or self.payload is not None
+
+    def encoded(self) -> bytes:
+        """The body as sent: compact JSON, encoded once."""
+        if self.payload is None:
+            self.payload = b"" if self._body is None else json.dumps(self._body, separators=(",", ":")).encode()
+        return self.payload
 
 
 class ApiError(Exception):
@@ -119,6 +149,46 @@ def _item_error(exc: StateError) -> dict[str, Any]:
     item["errors"] = []
     item["links"] = {}
     return item
+
+
+def _compact(value: Any) -> str:
+    """JSON text exactly as the server encodes bodies (compact separators, ASCII)."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _encoded_envelope(results: list[str], started: str, errors: list[dict[str, Any]]) -> bytes:
+    """``EmulatorApp._envelope`` for results already encoded as JSON text: the same bytes, built by joining."""
+    parts = ['{"status":"COMPLETE","results":[', ",".join(results), "]"]
+    if errors:
+        parts.append(f',"numErrors":{len(errors)},"errors":{_compact(errors)}')
+    parts.append(f',"startedAt":{_compact(started)},"completedAt":{_compact(_now_iso())},"requestedAt":null,"links":{{}}}}')
+    return "".join(parts).encode()
+
+
+def _spec_key(raw: Any) -> tuple[Any, ...] | None:
+    """A hashable key of a well-typed ``types`` list (to validate each distinct list once); None otherwise."""
+    if type(raw) is not list:
+        return None
+    key = []
+    for item in raw:
+        if type(item) is not dict:
+            return None
+        category, type_id = item.get("associationCategory"), item.get("associationTypeId")
+        if type(category) is not str or type(type_id) is not int:  # bool/float ids must meet _specs' checks
+            return None
+        key.append((category, type_id))
+    return tuple(key)
+
+
+def _id_of(ref: Any) -> int | None:
+    """The id of a ``{"id": ...}`` reference as :meth:`EmulatorApp._object_id` reads it (digit strings first)."""
+    if not isinstance(ref, dict):
+        return None
+    raw = ref.get("id")
+    if type(raw) is str and raw.isascii() and raw.isdigit():
+        value = int(raw)
+        return value if value > 0 else None
+    return EmulatorApp._object_id(raw)
 
 
 @dataclass
@@ -298,7 +368,8 @@ class EmulatorApp:
         response = self._handle_api(request, route, params, draw, config)
         response.endpoint = name
         response.delay += config.latency + config.jitter * jitter_draw
-        correlation = response.body.get("correlationId") if isinstance(response.body, dict) else None
+        decoded = response._body  # an encoded fast-path body is never an error body: no need to decode it
+        correlation = decoded.get("correlationId") if isinstance(decoded, dict) else None
         response.headers.setdefault("X-HubSpot-Correlation-Id", correlation or str(uuid.uuid4()))
         self._count(name, "dropped" if response.drop else str(response.status))
         for observer in list(self.observers):
@@ -484,6 +555,12 @@ class EmulatorApp:
         found = _DATED.match(version)
         return (int(found.group(1)), int(found.group(2))) if found else None
 
+    def _batch_inputs(self, body: Any, from_type: str, to_type: str, maximum: int
+                      ) -> tuple[str, str, str, list[Any]]:
+        """The prologue every batch endpoint shares: ``(startedAt, from type id, to type id, inputs)``."""
+        started = _now_iso()
+        return started, self._object_type(from_type), self._object_type(to_type), self._inputs(body, maximum)
+
     @staticmethod
     def _inputs(body: Any, maximum: int) -> list[Any]:
         if body is None:
@@ -590,37 +667,55 @@ class EmulatorApp:
     # ------------------------------------------------------------------ v4 / dated batch endpoints
     def _batch_create(self, request: Request, body: Any, from_type: str, to_type: str,
                       version: str | None = None) -> Response:
-        started = _now_iso()
-        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
-        inputs = self._inputs(body, MAX_CREATE)
+        started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_CREATE)
+        # one validation and one writer per distinct ``types`` list: batches repeat one or two of them
+        writers: dict[tuple[Spec, ...], Callable[[int, int], set[Spec]]] = {}
+        known: dict[tuple[Any, ...], tuple[Spec, ...]] = {}
+        replace = self.config.label_write_semantics == "replace"
         parsed = []
         for item in inputs:
-            if not isinstance(item, dict):
-                raise validation_error("Invalid input JSON: inputs must be objects")
-            specs = self._specs(item.get("types", []))
-            for spec in specs:  # an invalid type id rejects the whole request, as HubSpot does (reference §11.2)
-                try:
-                    self.state.definition(ftype, ttype, spec)
-                except StateError as exc:
-                    raise _state_error(exc) from None
+            if type(item) is not dict:
+                if not isinstance(item, dict):
+                    raise validation_error("Invalid input JSON: inputs must be objects")
+            raw = item.get("types", [])
+            key = _spec_key(raw)
+            specs = known.get(key) if key is not None else None
+            if specs is None:
+                specs = tuple(self._specs(raw))
+                for spec in specs:  # an invalid type id rejects the whole request, as HubSpot does (§11.2)
+                    try:
+                        self.state.definition(ftype, ttype, spec)
+                    except StateError as exc:
+                        raise _state_error(exc) from None
+                if key is not None:
+                    known[key] = specs
             parsed.append((item, specs))
-        results, errors = [], []
-        replace = self.config.label_write_semantics == "replace"
+        results: list[str] = []
+        errors: list[dict[str, Any]] = []
+        encoded_labels: dict[frozenset[Spec], str] = {}
+        head = f'{{"fromObjectTypeId":{_compact(ftype)},"fromObjectId":'
+        middle = f',"toObjectTypeId":{_compact(ttype)},"toObjectId":'
         for item, specs in parsed:
-            from_id, to_id = self._ref_id(item.get("from")), self._ref_id(item.get("to"))
+            from_id, to_id = _id_of(item.get("from")), _id_of(item.get("to"))
             try:
-                self._require_ids(item, ftype, from_id, ttype, to_id)
+                if from_id is None or to_id is None:
+                    self._require_ids(item, ftype, from_id, ttype, to_id)
                 if not specs:  # accepted, creates nothing (reference §5, MJ#2743)
                     continue
-                self.state.apply_types(ftype, from_id, ttype, to_id, specs, replace=replace)
+                write = writers.get(specs)
+                if write is None:
+                    write = writers[specs] = self.state.pair_writer(ftype, ttype, list(specs), replace=replace)
+                now = frozenset(write(from_id, to_id))  # type: ignore[arg-type]
             except StateError as exc:
                 errors.append(_item_error(exc))
                 continue
-            results.append({"fromObjectTypeId": ftype, "fromObjectId": from_id, "toObjectTypeId": ttype,
-                            "toObjectId": to_id, "labels": self.state.labels_between(ftype, from_id, ttype, to_id)})
+            labels = encoded_labels.get(now)
+            if labels is None:
+                labels = encoded_labels[now] = _compact(self.state.labels_of(ftype, ttype, now))
+            results.append(f'{head}{from_id}{middle}{to_id},"labels":{labels}}}')
         status = self._batch_status(version, 200 if (self._dated(version) or (0, 0)) >= _NO_SPEC_LIMIT_207 else 201,
                                     errors)
-        return Response(status, self._envelope(results, started, errors))
+        return Response(status, payload=_encoded_envelope(results, started, errors))
 
     def _batch_read(self, request: Request, body: Any, from_type: str, to_type: str,
                     version: str | None = None) -> Response:
@@ -707,19 +802,30 @@ class EmulatorApp:
 
     def _batch_default(self, request: Request, body: Any, from_type: str, to_type: str,
                        version: str | None = None) -> Response:
-        started = _now_iso()
-        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
-        results, errors = [], []
-        for item in self._inputs(body, MAX_OTHER):
+        started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_OTHER)
+        for item in inputs:
             if not isinstance(item, dict):
                 raise validation_error("Invalid input JSON: inputs must be objects")
-            from_id, to_id = self._ref_id(item.get("from")), self._ref_id(item.get("to"))
+        write = self.state.pair_writer(ftype, ttype, [], replace=False)
+        forward = self.state.unlabeled_definition(ftype, ttype)
+        # the two result rows of _default_pair, as text: one JSON encoding per pair instead of four dicts
+        spec = '"associationSpec":{{"associationCategory":{},"associationTypeId":{}}}}}'
+        forward_spec = spec.format(_compact(forward.category), forward.type_id)
+        inverse_spec = spec.format(_compact(forward.category), forward.inverse_id)
+        results: list[str] = []
+        errors: list[dict[str, Any]] = []
+        for item in inputs:
+            from_id, to_id = _id_of(item.get("from")), _id_of(item.get("to"))
             try:
-                self._require_ids(item, ftype, from_id, ttype, to_id)
-                results.extend(self._default_pair(ftype, from_id, ttype, to_id))
+                if from_id is None or to_id is None:
+                    self._require_ids(item, ftype, from_id, ttype, to_id)
+                write(from_id, to_id)  # type: ignore[arg-type]
             except StateError as exc:
                 errors.append(_item_error(exc))
-        return Response(self._batch_status(version, 200, errors), self._envelope(results, started, errors))
+                continue
+            results.append(f'{{"from":{{"id":"{from_id}"}},"to":{{"id":"{to_id}"}},{forward_spec},'
+                           f'{{"from":{{"id":"{to_id}"}},"to":{{"id":"{from_id}"}},{inverse_spec}')
+        return Response(self._batch_status(version, 200, errors), payload=_encoded_envelope(results, started, errors))
 
     # ------------------------------------------------------------------ v4 / dated record endpoints
     def _record_ids(self, from_type: str, from_id: str, to_type: str, to_id: str | None = None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -286,9 +286,12 @@ class AccountState:
 
     def labels_between(self, from_type: str, from_id: int, to_type: str, to_id: int) -> list[str]:
         """Non-null label texts of the pair (what ``LabelsBetweenObjectPair.labels`` reports)."""
+        return self.labels_of(from_type, to_type, self.types_between(from_type, from_id, to_type, to_id))
+
+    def labels_of(self, from_type: str, to_type: str, specs: Iterable[Spec]) -> list[str]:
+        """Non-null label texts of a set of types of one direction, ordered by (category, typeId)."""
         pair = self.defs.get((from_type, to_type), {})
-        specs = sorted(self.types_between(from_type, from_id, to_type, to_id), key=lambda s: (s[0], s[1]))
-        return [pair[s].label for s in specs if s in pair and pair[s].label is not None]
+        return [pair[s].label for s in sorted(specs) if s in pair and pair[s].label is not None]
 
     def apply_types(self, from_type: str, from_id: int, to_type: str, to_id: int, specs: Iterable[Spec],
                     *, replace: bool) -> None:
@@ -313,6 +316,47 @@ class AccountState:
             self._add_type(from_type, from_id, to_type, to_id, definition)
         if is_new:
             self._auto_primary(from_type, from_id, to_type, to_id)
+
+    def pair_writer(self, from_type: str, to_type: str, specs: list[Spec], *, replace: bool
+                    ) -> Callable[[int, int], set[Spec]]:
+        """``apply_types`` for many pairs of one direction with the same specs; returns the pair's types after.
+
+        Batches write thousands of pairs with one spec list: the definitions, targets and inverses are looked
+        up once here. A new pair without limits or primary types is written directly; everything else (an
+        existing pair whose types change, configured limits, primary labels) goes through :meth:`apply_types`,
+        so the rules stay in one place. Valid while the caller holds the lock.
+        """
+        wanted = [self.definition(from_type, to_type, s) for s in specs]
+        unlabeled = self.unlabeled_definition(from_type, to_type)
+        target = frozenset({d.spec for d in wanted} | {unlabeled.spec})
+        inverse_pair = self.defs[(to_type, from_type)]
+        inverse_target = frozenset(inverse_pair[(d.category, d.inverse_id)].spec for d in [unlabeled, *wanted])
+        direct = not self.limits and not any(d.primary or d.primary_inverse for d in wanted)
+        company_pair = COMPANY in (from_type, to_type)
+        edges, auto, highest = self.edges, self.auto_records, self.auto_record_max
+        from_records, to_records = self.records.get(from_type, ()), self.records.get(to_type, ())
+
+        def write(from_id: int, to_id: int) -> set[Spec]:
+            key = (from_type, from_id, to_type)
+            targets = edges.get(key)
+            current = targets.get(to_id) if targets is not None else None
+            exist = ((auto and 1 <= from_id <= highest) or from_id in from_records) and (
+                (auto and 1 <= to_id <= highest) or to_id in to_records)
+            if direct and exist:
+                if not current:
+                    if targets is None:
+                        targets = edges[key] = {}
+                    current = targets[to_id] = set(target)
+                    edges.setdefault((to_type, to_id, from_type), {}).setdefault(from_id, set()).update(inverse_target)
+                    if company_pair:
+                        self._auto_primary(from_type, from_id, to_type, to_id)
+                    return current
+                if (current == target) if replace else (target <= current):
+                    return current
+            self.apply_types(from_type, from_id, to_type, to_id, specs, replace=replace)
+            return self.types_between(from_type, from_id, to_type, to_id)
+
+        return write
 
     def _check_limit(self, definition: Definition, from_id: int, to_id: int) -> None:
         if not self.limits:
