@@ -34,8 +34,52 @@ MAX_READ = 1000
 MAX_OTHER = 2000
 MAX_LIST_LIMIT = 500
 _DATED = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_FIRST_DATED = (2026, 3)
-_NO_SPEC_LIMIT_207 = (2026, 9)
+
+
+@dataclass(frozen=True)
+class VersionCodes:
+    """The status codes one published API version documents where versions differ (HubSpot's OpenAPI specs)."""
+
+    #: batch/create with every input applied
+    create: int
+    #: batch create/read with per-input errors (207, or 200 where the spec lists no 207)
+    partial: int
+    #: limit configurations batch/create with every input applied
+    limits_create: int
+    #: limit configurations batch create/update with per-input errors
+    limits_partial: int
+    #: batch/archive, batch/labels/archive, configurations batch/purge: 204 without a body, or 200 with one
+    archive: int
+
+
+#: every version HubSpot's spec collection publishes for the Associations APIs (rollouts 130902, 321895)
+VERSIONS: dict[str, VersionCodes] = {
+    "v4": VersionCodes(create=201, partial=207, limits_create=201, limits_partial=207, archive=204),
+    "2025-09": VersionCodes(create=201, partial=207, limits_create=200, limits_partial=200, archive=200),
+    "2026-03": VersionCodes(create=201, partial=207, limits_create=201, limits_partial=207, archive=200),
+    "2026-09": VersionCodes(create=200, partial=200, limits_create=200, limits_partial=200, archive=200),
+    "2026-09-beta": VersionCodes(create=201, partial=207, limits_create=201, limits_partial=207, archive=200),
+}
+_PUBLISHED_DATED = sorted((int(v[:4]), int(v[5:7])) for v in VERSIONS if _DATED.match(v))
+
+
+def version_codes(version: str | None) -> VersionCodes | None:
+    """The codes of a version the emulator serves; None when HubSpot serves no such version.
+
+    Published versions answer as their spec documents; a later ``YYYY-MM`` (not yet published, e.g. the next
+    March/September release) answers like the newest published one before it; betas only as published.
+    """
+    if version is None:
+        return VERSIONS["v4"]
+    codes = VERSIONS.get(version)
+    if codes is not None:
+        return codes
+    found = _DATED.match(version)
+    if not found:
+        return None
+    date = (int(found.group(1)), int(found.group(2)))
+    earlier = [d for d in _PUBLISHED_DATED if d <= date]
+    return VERSIONS[f"{earlier[-1][0]:04d}-{earlier[-1][1]:02d}"] if earlier else None
 _AUTH_MESSAGE = ("Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find "
                  "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
 
@@ -217,7 +261,6 @@ class RateLimiter:
         today = time.gmtime()[:3]
         if today != self.day:  # HubSpot resets at the account's midnight; the emulator's account is on UTC
             self.day, self.daily_used = today, 0
-        headers: dict[str, str] = {}
         refused: dict[str, Any] | None = None
         window = self.windows[key]
         maximum = config.requests_per_10_seconds
@@ -233,6 +276,20 @@ class RateLimiter:
             if maximum is not None:
                 window.append(now)
             self.daily_used += 1
+        return self._headers(window, now, oauth, config), refused
+
+    def peek(self, key: str, oauth: bool, config: EmulatorConfig) -> dict[str, str]:
+        """The headers of a request that is answered without being counted (an injected fault)."""
+        now = time.monotonic()
+        window = self.windows.get(key, deque())
+        while config.requests_per_10_seconds is not None and window and window[0] <= now - 10.0:
+            window.popleft()
+        return self._headers(window, now, oauth, config)
+
+    def _headers(self, window: deque[float], now: float, oauth: bool, config: EmulatorConfig) -> dict[str, str]:
+        """HubSpot's window headers on every answer to an app's call; daily ones except for OAuth (§12.3)."""
+        headers: dict[str, str] = {}
+        maximum, daily = config.requests_per_10_seconds, config.daily_limit
         if maximum is not None:
             headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = "10000"
             headers["X-HubSpot-RateLimit-Max"] = str(maximum)
@@ -243,7 +300,7 @@ class RateLimiter:
         if daily is not None and not oauth:  # not sent for OAuth-authorised calls (reference §12.3)
             headers["X-HubSpot-RateLimit-Daily"] = str(daily)
             headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(max(0, daily - self.daily_used))
-        return headers, refused
+        return headers
 
     @staticmethod
     def _last_second(window: deque[float], now: float) -> int:
@@ -396,18 +453,23 @@ class EmulatorApp:
             auth_key, oauth = ("", False) if is_token_endpoint else self._authenticate(request)
             fault = self._draw_fault(draw, config) if self._fault_applies(route.name, request.path, config) else None
             extra_delay = 0.0
+            if fault is not None and not is_token_endpoint:
+                # HubSpot sends the window headers with every answer to an app's call, errors included; an
+                # injected fault is answered without being counted
+                with self.meta_lock:
+                    headers = self.limiter.peek(auth_key, oauth, config)
             if fault == "drop":
                 return Response(0, drop=True)
             if fault in ("500", "502", "503"):
                 messages = {"500": "internal error", "502": "Bad Gateway", "503": "Service Unavailable"}
                 return Response(int(fault), error_body(messages[fault], "INTERNAL_ERROR" if fault == "500"
-                                                       else "SERVICE_UNAVAILABLE"))
+                                                       else "SERVICE_UNAVAILABLE"), dict(headers))
             if fault == "429":
-                return Response(429, rate_limit_body("TEN_SECONDLY_ROLLING"), self._retry_after(config))
+                return Response(429, rate_limit_body("TEN_SECONDLY_ROLLING"), {**headers, **self._retry_after(config)})
             if fault == "slow":
                 extra_delay = config.slow_seconds
             if fault == "redirect":
-                return Response(config.redirect_status, None, {"Location": _redirect_location(request, config)})
+                return Response(config.redirect_status, None, {**headers, "Location": _redirect_location(request, config)})
             trickle = config.trickle_interval if fault == "trickle" else 0.0
             if is_token_endpoint:  # not authenticated by a bearer token, not rate limited
                 response = route.handler(request, **params)
@@ -479,8 +541,8 @@ class EmulatorApp:
     # ------------------------------------------------------------------ routing
     def _build_routes(self) -> list[_Route]:
         obj = r"(?P<from_type>[^/]+)/(?P<to_type>[^/]+)"
-        assoc = r"^/crm/(?:v4/associations|associations/(?P<version>v4|\d{4}-\d{2}))/"
-        objects = (r"^/crm/(?:v4/objects|objects/(?P<version>\d{4}-\d{2}))/"
+        assoc = r"^/crm/(?:v4/associations|associations/(?P<version>v4|\d{4}-\d{2}(?:-beta)?))/"
+        objects = (r"^/crm/(?:v4/objects|objects/(?P<version>\d{4}-\d{2}(?:-beta)?))/"
                    r"(?P<from_type>[^/]+)/(?P<from_id>[^/]+)/associations/")
         v3 = r"^/crm/v3/associations/" + obj
         table: list[tuple[str, str, str, Callable[..., Response]]] = [
@@ -523,11 +585,8 @@ class EmulatorApp:
             if not found:
                 continue
             params = {k: v for k, v in found.groupdict().items() if v is not None or k == "version"}
-            version = params.get("version")
-            if version is not None and version != "v4":
-                dated = _DATED.match(version)
-                if not dated or (int(dated.group(1)), int(dated.group(2))) < _FIRST_DATED:
-                    continue
+            if version_codes(params.get("version")) is None:
+                continue
             path_matched = True
             if route.method != request.method:
                 continue
@@ -549,11 +608,8 @@ class EmulatorApp:
                                  "correlationId": str(uuid.uuid4()), "category": "VALIDATION_ERROR"}) from None
 
     @staticmethod
-    def _dated(version: str | None) -> tuple[int, int] | None:
-        if version is None or version == "v4":
-            return None
-        found = _DATED.match(version)
-        return (int(found.group(1)), int(found.group(2))) if found else None
+    def _codes(version: str | None) -> VersionCodes:
+        return version_codes(version) or VERSIONS["v4"]  # routing let only served versions through
 
     def _batch_inputs(self, body: Any, from_type: str, to_type: str, maximum: int
                       ) -> tuple[str, str, str, list[Any]]:
@@ -629,10 +685,7 @@ class EmulatorApp:
         return body
 
     def _batch_status(self, version: str | None, ok: int, errors: list[Any]) -> int:
-        if errors:
-            dated = self._dated(version)
-            return 200 if dated is not None and dated >= _NO_SPEC_LIMIT_207 else 207
-        return ok
+        return self._codes(version).partial if errors else ok
 
     def _encode_cursor(self, to_type: str, last_id: int) -> str:
         return base64.urlsafe_b64encode(f"{to_type}-{last_id}".encode()).decode()
@@ -713,8 +766,7 @@ class EmulatorApp:
             if labels is None:
                 labels = encoded_labels[now] = _compact(self.state.labels_of(ftype, ttype, now))
             results.append(f'{head}{from_id}{middle}{to_id},"labels":{labels}}}')
-        status = self._batch_status(version, 200 if (self._dated(version) or (0, 0)) >= _NO_SPEC_LIMIT_207 else 201,
-                                    errors)
+        status = self._batch_status(version, self._codes(version).create, errors)
         return Response(status, payload=_encoded_envelope(results, started, errors))
 
     def _batch_read(self, request: Request, body: Any, from_type: str, to_type: str,
@@ -755,7 +807,7 @@ class EmulatorApp:
                 "errors": [], "links": {}}
 
     def _archive_response(self, version: str | None, started: str) -> Response:
-        if self._dated(version) is not None:  # dated versions answer 200 with a body (reference §10)
+        if self._codes(version).archive == 200:  # dated versions answer 200 with a body (reference §10)
             return Response(200, self._envelope([], started))
         return Response(204)
 
@@ -856,7 +908,7 @@ class EmulatorApp:
                                    replace=self.config.label_write_semantics == "replace")
         body_out = {"fromObjectTypeId": ftype, "fromObjectId": fid, "toObjectTypeId": ttype, "toObjectId": tid,
                     "labels": self.state.labels_between(ftype, fid, ttype, tid)}
-        prefix = f"/crm/objects/{version}" if self._dated(version) else "/crm/v4/objects"
+        prefix = f"/crm/objects/{version}" if version not in (None, "v4") else "/crm/v4/objects"
         location = f"{request.base_url}{prefix}/{ftype}/{fid}/associations/{ttype}/{tid}"
         return Response(201, body_out, {"Location": location})
 
@@ -975,8 +1027,9 @@ class EmulatorApp:
                 errors.append(_item_error(exc))
                 continue
             results.append(self._limit_item(definition, maximum, with_label=create))
-        return Response(self._batch_status(version, 201 if create else 200, errors),
-                        self._envelope(results, started, errors))
+        codes = self._codes(version)
+        status = codes.limits_partial if errors else codes.limits_create if create else 200
+        return Response(status, self._envelope(results, started, errors))
 
     def _limits_create(self, request: Request, body: Any, from_type: str, to_type: str,
                        version: str | None = None) -> Response:

@@ -25,13 +25,14 @@ DEFAULT_REQUESTS_PER_10_SECONDS = 100
 #: total seconds one attempt may take, from connecting to the body's last byte (twice the read timeout)
 DEFAULT_REQUEST_TIMEOUT = 120.0
 TIMEOUTS = ("connect_timeout", "read_timeout", "request_timeout")
-_DATED_VERSION = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+#: ``YYYY-MM`` and its ``-beta`` preview (HubSpot publishes e.g. ``2026-09-beta`` before ``2026-09``)
+_DATED_VERSION = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-beta)?$")
 _LEGACY_PREFIX = "extra__hubspot__"
 USER_AGENT = f"airflow-provider-hubassoc/{__version__}"
 
 
 def normalize_api_version(value: str) -> str:
-    """Accept ``v4``/``V4``/``4`` or a dated version ``YYYY-MM``; anything else is a clear error."""
+    """Accept ``v4``/``V4``/``4`` or a dated version ``YYYY-MM`` / ``YYYY-MM-beta``; anything else is a clear error."""
     text = str(value).strip().lower()
     if text in {"v4", "4"}:
         return "v4"

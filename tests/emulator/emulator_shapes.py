@@ -34,7 +34,7 @@ SUCCESS_SCHEMAS: dict[str, dict[int, str | None]] = {
     "labels.delete": {204: None},
     "limits.all": {200: "limitCollection"},
     "limits.list": {200: "limitCollection"},
-    "limits.create": {201: "batchLimitConfig", 207: "batchLimitConfigWithErrors"},
+    "limits.create": {200: "batchLimitConfig", 201: "batchLimitConfig", 207: "batchLimitConfigWithErrors"},
     "limits.update": {200: "batchLimitUpdateResult", 207: "batchLimitUpdateResultWithErrors"},
     "limits.purge": {204: None, 200: "batchEmpty"},
     "usage.report": {200: "highUsageReport"},
@@ -45,10 +45,12 @@ SUCCESS_SCHEMAS: dict[str, dict[int, str | None]] = {
     "oauth.token": {200: "oauthToken", 400: "oauthError"},
     "oauth.revoke": {204: None},
 }
-#: 2026-09 and later answer 200 where v4 answered 207 (reference §10)
+#: 2026-09 and later (and 2025-09 for limit configurations) answer 200 where v4 answered 207 (reference §10)
 _DATED_200_WITH_ERRORS = {"batch.create": "batchLabelsBetweenObjectPairWithErrors",
                           "batch.read": "batchMultiWithLabelWithErrors",
-                          "batch.associate_default": "batchDefaultAssociationWithErrors"}
+                          "batch.associate_default": "batchDefaultAssociationWithErrors",
+                          "limits.create": "batchLimitConfigWithErrors",
+                          "limits.update": "batchLimitUpdateResultWithErrors"}
 
 
 def expected_schema(response: Response) -> str | None:

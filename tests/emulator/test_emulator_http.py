@@ -219,7 +219,7 @@ def test_dated_record_endpoints(client: Client, hubspot_emulator: HubSpotEmulato
     assert ids == {("7791176460", 20), ("14795354663", 19)}
 
 
-@pytest.mark.parametrize("path", ["/crm/associations/2025-09/contacts/companies/labels",
+@pytest.mark.parametrize("path", ["/crm/associations/2025-03/contacts/companies/labels",
                                   "/crm/associations/2026-13/contacts/companies/labels",
                                   "/crm/v5/associations/contacts/companies/labels"])
 def test_unknown_versions_are_404(client: Client, path: str) -> None:

@@ -75,9 +75,17 @@ def test_the_version_is_one_setting_overridable_per_call(make_hook, emu):
 
     dated = make_hook(api_version="2026-03")
     assert dated.get_label("contacts", "companies", "primary").type_id == 1
-    # A dated version HubSpot never served (before 2026-03) reaches a path the emulator does not know:
+    # A dated version HubSpot never published (before 2025-09) reaches a path the emulator does not know:
     # proof that the setting, not a hard-coded prefix, decides the path.
-    too_old = make_hook(api_version="2025-09")
+    too_old = make_hook(api_version="2025-03")
     with pytest.raises(HubSpotNotFoundError):
         too_old.list_labels("contacts", "companies")
     assert too_old.list_labels("contacts", "companies", api_version="v4")
+
+
+@pytest.mark.parametrize("version", ["2025-09", "2026-09-beta"])
+def test_every_published_version_reaches_the_emulator(make_hook, version) -> None:
+    """HubSpot publishes 2025-09 and the 2026-09-beta preview: the setting accepts them and their paths answer."""
+    hook = make_hook(api_version=version)
+    assert hook.settings.api_version == version
+    assert hook.get_label("contacts", "companies", "primary").type_id == 1

@@ -1,0 +1,144 @@
+"""Every API version HubSpot's spec collection publishes, each with the status codes its spec documents; window
+headers on every answer; the batch fast path writes exactly what the per-pair rules write."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import requests
+from emulator_helpers import Client, pair, spec
+
+from airflow_provider_hubassoc.emulator import HubSpotEmulator
+
+#: version -> (batch/create ok, create/read with errors, config create ok, config create/update with errors,
+#: archive/labels archive/purge), as each rollout's spec lists them (130902: v4, 2025-09, 2026-03, 2026-09;
+#: 321895: 2026-09-beta)
+DOCUMENTED = {
+    "v4": (201, 207, 201, 207, 204),
+    "2025-09": (201, 207, 200, 200, 200),
+    "2026-03": (201, 207, 201, 207, 200),
+    "2026-09": (200, 200, 200, 200, 200),
+    "2026-09-beta": (201, 207, 201, 207, 200),
+}
+
+
+@pytest.fixture
+def client(hubspot_emulator: HubSpotEmulator) -> Client:
+    return Client(hubspot_emulator)
+
+
+def _assoc(version: str) -> str:
+    return f"/crm/associations/{version}"
+
+
+@pytest.mark.parametrize("version", sorted(DOCUMENTED))
+def test_each_published_version_answers_its_documented_codes(client: Client, version: str) -> None:
+    create_ok, partial, limits_ok, limits_partial, archive = DOCUMENTED[version]
+    base = f"{_assoc(version)}/contacts/companies"
+    assert client.post(f"{base}/batch/create", {"inputs": [pair(1, 2, spec(279))]}).status_code == create_ok
+    assert client.post(f"{base}/batch/create", {"inputs": [pair(1, 3, spec(279)), pair(0, 3, spec(279))]}
+                       ).status_code == partial
+    read = client.post(f"{base}/batch/read", {"inputs": [{"id": "1"}, {"id": "77"}]})
+    assert read.status_code == partial and read.json()["numErrors"] == 1
+    limits = f"{_assoc(version)}/definitions/configurations/contacts/companies"
+    created = client.post(f"{limits}/batch/create",
+                          {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 279, "maxToObjectIds": 50}]})
+    assert created.status_code == limits_ok
+    again = client.post(f"{limits}/batch/create",
+                        {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 279, "maxToObjectIds": 50}]})
+    assert again.status_code == limits_partial and again.json()["numErrors"] == 1
+    missing = client.post(f"{limits}/batch/update",
+                          {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 1, "maxToObjectIds": 5}]})
+    assert missing.status_code == limits_partial
+    purged = client.post(f"{limits}/batch/purge", {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 279}]})
+    labels_archived = client.post(f"{base}/batch/labels/archive", {"inputs": [pair(1, 2, spec(1))]})
+    archived = client.post(f"{base}/batch/archive", {"inputs": [{"from": {"id": "1"}, "to": [{"id": "2"}]}]})
+    assert {purged.status_code, labels_archived.status_code, archived.status_code} == {archive}
+    assert (archived.content == b"") is (archive == 204)
+
+
+@pytest.mark.parametrize("version", ["2025-09", "2026-09-beta"])
+def test_versions_that_answered_404_are_served(client: Client, hubspot_emulator: HubSpotEmulator,
+                                                version: str) -> None:
+    """Labels, record PUT/GET/DELETE and default associations under the two versions once refused."""
+    labels = client.get(f"{_assoc(version)}/contacts/companies/labels")
+    assert labels.status_code == 200 and {r["typeId"] for r in labels.json()["results"]} >= {1, 279}
+    objects = f"/crm/objects/{version}/contacts/5/associations"
+    put = client.put(f"{objects}/companies/6", [spec(279)])
+    assert put.status_code == 201 and put.headers["Location"].endswith(f"/crm/objects/{version}/0-1/5/associations/0-2/6")
+    assert client.put(f"/crm/objects/{version}/contacts/5/associations/default/deals/7").status_code == 200
+    assert [r["toObjectId"] for r in client.get(f"{objects}/companies").json()["results"]] == [6]
+    assert client.delete(f"{objects}/companies/6").status_code == 204
+    assert hubspot_emulator.associations("contacts", 5, "companies") == {}
+
+
+@pytest.mark.parametrize("version", ["2025-03", "2026-13", "2027-03-beta", "2026-03-beta", "v5"])
+def test_unpublished_versions_are_404(client: Client, version: str) -> None:
+    assert client.get(f"{_assoc(version)}/contacts/companies/labels").status_code == 404
+
+
+@pytest.mark.parametrize("fault", ["fault_500", "fault_503", "fault_429"])
+def test_window_headers_on_injected_faults(hubspot_emulator: HubSpotEmulator, client: Client, fault: str) -> None:
+    """HubSpot sends the X-HubSpot-RateLimit-* headers with its errors too; a fault is not counted (§12.3)."""
+    hubspot_emulator.configure(requests_per_10_seconds=40, daily_limit=1000)
+    path = "/crm/v4/associations/contacts/companies/labels"
+    before = client.get(path).headers
+    hubspot_emulator.configure(**{fault: 1.0})
+    faulted = client.get(path)
+    assert faulted.status_code == int(fault[-3:])
+    for name in ("Interval-Milliseconds", "Max", "Remaining", "Secondly", "Secondly-Remaining", "Daily",
+                 "Daily-Remaining"):
+        assert f"X-HubSpot-RateLimit-{name}" in faulted.headers, name
+    assert faulted.headers["X-HubSpot-RateLimit-Max"] == "40"
+    assert faulted.headers["X-HubSpot-RateLimit-Remaining"] == before["X-HubSpot-RateLimit-Remaining"]
+    assert faulted.headers["X-HubSpot-RateLimit-Daily-Remaining"] == before["X-HubSpot-RateLimit-Daily-Remaining"]
+
+
+def test_window_headers_on_faults_for_oauth_calls_leave_out_the_daily_ones(hubspot_emulator: HubSpotEmulator) -> None:
+    hubspot_emulator.oauth_client("client-9", "secret-9", "refresh-9")
+    form = {"grant_type": "refresh_token", "client_id": "client-9", "client_secret": "secret-9",
+            "refresh_token": "refresh-9"}
+    token = requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", data=form, timeout=10).json()["access_token"]
+    hubspot_emulator.configure(requests_per_10_seconds=40, daily_limit=1000, fault_503=1.0,
+                               fault_endpoints=["labels.list"])
+    faulted = Client(hubspot_emulator, token=token).get("/crm/v4/associations/contacts/companies/labels")
+    assert faulted.status_code == 503
+    assert faulted.headers["X-HubSpot-RateLimit-Max"] == "40"
+    assert "X-HubSpot-RateLimit-Daily" not in faulted.headers
+    assert "X-HubSpot-RateLimit-Daily-Remaining" not in faulted.headers
+
+
+@pytest.mark.parametrize("semantics", ["replace", "merge"])
+def test_batch_create_writes_what_record_puts_write(hubspot_emulator: HubSpotEmulator, client: Client,
+                                                      semantics: str) -> None:
+    """The batch fast path against the per-pair rules: one seeded mix of new and existing pairs, repeated
+    pairs, labels, primary and unlabeled types, invalid ids; same account state and same labels per result."""
+    hubspot_emulator.configure(label_write_semantics=semantics)
+    label = hubspot_emulator.create_label("contacts", "companies", "billing", "Billing")[0]["typeId"]
+    choices = [[spec(279)], [spec(1)], [spec(label, "USER_DEFINED")], [spec(279), spec(label, "USER_DEFINED")], []]
+    rng = random.Random(7)
+    rounds = [[pair(rng.choice([rng.randint(1, 6), 0]) if rng.random() < 0.05 else rng.randint(1, 6),
+                    rng.randint(1, 4), *rng.choice(choices)) for _ in range(40)] for _ in range(3)]
+    batch_labels = []
+    for inputs in rounds:
+        body = client.post("/crm/v4/associations/contacts/companies/batch/create", {"inputs": inputs}).json()
+        batch_labels.append(sorted((r["fromObjectId"], r["toObjectId"], tuple(r["labels"])) for r in body["results"]))
+    by_batch = hubspot_emulator.dump()["associations"]
+
+    hubspot_emulator.reset()
+    hubspot_emulator.configure(label_write_semantics=semantics)
+    assert hubspot_emulator.create_label("contacts", "companies", "billing", "Billing")[0]["typeId"] == label
+    put_labels = []
+    for inputs in rounds:
+        seen = []
+        for item in inputs:
+            from_id, to_id = item["from"]["id"], item["to"]["id"]
+            if not item["types"] or from_id == "0":
+                continue
+            answer = client.put(f"/crm/v4/objects/contacts/{from_id}/associations/companies/{to_id}", item["types"])
+            assert answer.status_code == 201
+            seen.append((int(from_id), int(to_id), tuple(answer.json()["labels"])))
+        put_labels.append(sorted(seen))
+    assert hubspot_emulator.dump()["associations"] == by_batch
+    assert put_labels == batch_labels
