@@ -731,7 +731,12 @@ class EmulatorApp:
                 if not isinstance(item, dict):
                     raise validation_error("Invalid input JSON: inputs must be objects")
             raw = item.get("types", [])
-            key = _spec_key(raw)
+            if type(raw) is list and len(raw) == 1 and type(raw[0]) is dict:  # the usual one-spec list, inline
+                key: tuple[Any, ...] | None = (raw[0].get("associationCategory"), raw[0].get("associationTypeId"))
+                if type(key[0]) is not str or type(key[1]) is not int:  # type: ignore[index]
+                    key = None
+            else:
+                key = _spec_key(raw)
             specs = known.get(key) if key is not None else None
             if specs is None:
                 specs = tuple(self._specs(raw))

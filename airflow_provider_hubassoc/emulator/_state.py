@@ -332,8 +332,17 @@ class AccountState:
         inverse_pair = self.defs[(to_type, from_type)]
         inverse_target = frozenset(inverse_pair[(d.category, d.inverse_id)].spec for d in [unlabeled, *wanted])
         direct = not self.limits and not any(d.primary or d.primary_inverse for d in wanted)
-        company_pair = COMPANY in (from_type, to_type)
-        edges, auto, highest = self.edges, self.auto_records, self.auto_record_max
+        # _auto_primary for new pairs, inline: the first company of a contact/deal/ticket becomes its primary
+        owner_is_from = to_type == COMPANY and from_type in PRIMARY_COMPANY_TYPES
+        owner_type = from_type if owner_is_from else to_type
+        primary_id = PRIMARY_COMPANY_TYPES.get(owner_type) if COMPANY in (from_type, to_type) else None
+        if primary_id is not None and owner_type != COMPANY:
+            primary = self.defs[(owner_type, COMPANY)][(HUBSPOT_DEFINED, primary_id)]
+            primary_back = self.defs[(COMPANY, owner_type)][(HUBSPOT_DEFINED, primary.inverse_id)].spec
+            forward_extra, back_extra = (primary.spec, primary_back) if owner_is_from else (primary_back, primary.spec)
+        else:
+            primary_id = None
+        primary_of, edges, auto, highest = self.primary_of, self.edges, self.auto_records, self.auto_record_max
         from_records, to_records = self.records.get(from_type, ()), self.records.get(to_type, ())
 
         def write(from_id: int, to_id: int) -> set[Spec]:
@@ -347,9 +356,22 @@ class AccountState:
                     if targets is None:
                         targets = edges[key] = {}
                     current = targets[to_id] = set(target)
-                    edges.setdefault((to_type, to_id, from_type), {}).setdefault(from_id, set()).update(inverse_target)
-                    if company_pair:
-                        self._auto_primary(from_type, from_id, to_type, to_id)
+                    back_key = (to_type, to_id, from_type)
+                    back_targets = edges.get(back_key)
+                    if back_targets is None:
+                        back_targets = edges[back_key] = {}
+                    back = back_targets.get(from_id)
+                    if back is None:
+                        back = back_targets[from_id] = set(inverse_target)
+                    else:
+                        back.update(inverse_target)
+                    if primary_id is not None:
+                        owner = (from_type, from_id, COMPANY, primary_id) if owner_is_from else (
+                            to_type, to_id, COMPANY, primary_id)
+                        if owner not in primary_of:
+                            primary_of[owner] = to_id if owner_is_from else from_id
+                            current.add(forward_extra)
+                            back.add(back_extra)
                     return current
                 if (current == target) if replace else (target <= current):
                     return current

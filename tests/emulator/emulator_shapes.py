@@ -5,6 +5,7 @@ The schemas (``schemas/responses.schema.json``) are written from the reference, 
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from pathlib import Path
@@ -15,6 +16,12 @@ from airflow_provider_hubassoc.emulator._app import Request, Response
 
 _SCHEMA = json.loads((Path(__file__).parent / "schemas" / "responses.schema.json").read_text())
 jsonschema.Draft202012Validator.check_schema(_SCHEMA)
+
+
+@functools.cache
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    """One validator per ``$defs`` entry (``jsonschema.validate`` re-checks the whole schema on every call)."""
+    return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{name}", "$defs": _SCHEMA["$defs"]})
 
 #: endpoint name -> {status: schema $def} for 2xx answers; None = no body allowed
 SUCCESS_SCHEMAS: dict[str, dict[int, str | None]] = {
@@ -88,8 +95,9 @@ class ShapeChecker:
             if name is None:
                 assert response.body is None, "body not allowed"
             else:
-                schema = {"$ref": f"#/$defs/{name}", "$defs": _SCHEMA["$defs"]}
-                jsonschema.validate(response.body, schema, cls=jsonschema.Draft202012Validator)
+                error = jsonschema.exceptions.best_match(_validator(name).iter_errors(response.body))
+                if error is not None:
+                    raise error
         except (AssertionError, jsonschema.ValidationError) as exc:
             with self._lock:
                 self.failures.append(f"{request.method} {request.path} -> {response.status}: {exc}")

@@ -52,6 +52,8 @@ def test_every_endpoint_status_is_schema_checked(hubspot_emulator: HubSpotEmulat
     c.post(f"{CONF}/contacts/companies/batch/create", {"inputs": [limit]})                 # 207 (exists)
     c.post(f"{CONF}/contacts/companies/batch/update", {"inputs": [limit]})                 # 200
     c.post(f"{CONF}/contacts/companies/batch/update", {"inputs": [{**limit, "typeId": 1}]})  # 207
+    c.post("/crm/associations/2026-09/definitions/configurations/contacts/deals/batch/create",
+           {"inputs": [{**limit, "typeId": 4}]})                                           # 200 (2026-09 spec)
     c.get(f"{CONF}/all")
     c.get(f"{CONF}/contacts/companies")
     c.post(f"{CONF}/contacts/companies/batch/purge", {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 279}]})

@@ -3,6 +3,7 @@ headers on every answer; the batch fast path writes exactly what the per-pair ru
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -10,6 +11,7 @@ import requests
 from emulator_helpers import Client, pair, spec
 
 from airflow_provider_hubassoc.emulator import HubSpotEmulator
+from airflow_provider_hubassoc.emulator._app import Request
 
 #: version -> (batch/create ok, create/read with errors, config create ok, config create/update with errors,
 #: archive/labels archive/purge), as each rollout's spec lists them (130902: v4, 2025-09, 2026-03, 2026-09;
@@ -109,26 +111,30 @@ def test_window_headers_on_faults_for_oauth_calls_leave_out_the_daily_ones(hubsp
     assert "X-HubSpot-RateLimit-Daily-Remaining" not in faulted.headers
 
 
-@pytest.mark.parametrize("semantics", ["replace", "merge"])
-def test_batch_create_writes_what_record_puts_write(hubspot_emulator: HubSpotEmulator, client: Client,
-                                                      semantics: str) -> None:
+@pytest.mark.parametrize(("semantics", "from_type", "to_type", "unlabeled", "primary"),
+                         [("replace", "contacts", "companies", 279, 1), ("merge", "contacts", "companies", 279, 1),
+                          ("replace", "companies", "contacts", 280, 2), ("merge", "deals", "contacts", 3, None)])
+def test_batch_create_writes_what_record_puts_write(hubspot_emulator: HubSpotEmulator, client: Client, semantics: str,
+                                                      from_type: str, to_type: str, unlabeled: int,
+                                                      primary: int | None) -> None:
     """The batch fast path against the per-pair rules: one seeded mix of new and existing pairs, repeated
     pairs, labels, primary and unlabeled types, invalid ids; same account state and same labels per result."""
     hubspot_emulator.configure(label_write_semantics=semantics)
-    label = hubspot_emulator.create_label("contacts", "companies", "billing", "Billing")[0]["typeId"]
-    choices = [[spec(279)], [spec(1)], [spec(label, "USER_DEFINED")], [spec(279), spec(label, "USER_DEFINED")], []]
+    label = hubspot_emulator.create_label(from_type, to_type, "billing", "Billing")[0]["typeId"]
+    user = spec(label, "USER_DEFINED")
+    choices = [[spec(unlabeled)], [user], [spec(unlabeled), user], [], *([[spec(primary)]] if primary else [])]
     rng = random.Random(7)
     rounds = [[pair(rng.choice([rng.randint(1, 6), 0]) if rng.random() < 0.05 else rng.randint(1, 6),
                     rng.randint(1, 4), *rng.choice(choices)) for _ in range(40)] for _ in range(3)]
     batch_labels = []
     for inputs in rounds:
-        body = client.post("/crm/v4/associations/contacts/companies/batch/create", {"inputs": inputs}).json()
+        body = client.post(f"/crm/v4/associations/{from_type}/{to_type}/batch/create", {"inputs": inputs}).json()
         batch_labels.append(sorted((r["fromObjectId"], r["toObjectId"], tuple(r["labels"])) for r in body["results"]))
     by_batch = hubspot_emulator.dump()["associations"]
 
     hubspot_emulator.reset()
     hubspot_emulator.configure(label_write_semantics=semantics)
-    assert hubspot_emulator.create_label("contacts", "companies", "billing", "Billing")[0]["typeId"] == label
+    assert hubspot_emulator.create_label(from_type, to_type, "billing", "Billing")[0]["typeId"] == label
     put_labels = []
     for inputs in rounds:
         seen = []
@@ -136,9 +142,12 @@ def test_batch_create_writes_what_record_puts_write(hubspot_emulator: HubSpotEmu
             from_id, to_id = item["from"]["id"], item["to"]["id"]
             if not item["types"] or from_id == "0":
                 continue
-            answer = client.put(f"/crm/v4/objects/contacts/{from_id}/associations/companies/{to_id}", item["types"])
-            assert answer.status_code == 201
-            seen.append((int(from_id), int(to_id), tuple(answer.json()["labels"])))
+            # the per-pair rules, in-process (no HTTP round trip per pair): the record PUT handler
+            answer = hubspot_emulator.app.handle(Request(
+                "PUT", f"/crm/v4/objects/{from_type}/{from_id}/associations/{to_type}/{to_id}",
+                headers={"authorization": f"Bearer {hubspot_emulator.token}"}, body=json.dumps(item["types"]).encode()))
+            assert answer.status == 201
+            seen.append((int(from_id), int(to_id), tuple(answer.body["labels"])))
         put_labels.append(sorted(seen))
     assert hubspot_emulator.dump()["associations"] == by_batch
     assert put_labels == batch_labels
