@@ -151,3 +151,24 @@ def test_batch_create_writes_what_record_puts_write(hubspot_emulator: HubSpotEmu
         put_labels.append(sorted(seen))
     assert hubspot_emulator.dump()["associations"] == by_batch
     assert put_labels == batch_labels
+
+
+def test_latency_and_jitter_apply_to_the_batch_fast_path(hubspot_emulator: HubSpotEmulator, client: Client) -> None:
+    """The encoded fast-path answers still wait ``latency + jitter * draw`` (seeded: the same draws again)."""
+    app = hubspot_emulator.app
+    headers = {"authorization": f"Bearer {hubspot_emulator.token}"}
+    body = json.dumps({"inputs": [pair(i, 1, spec(279)) for i in range(1, 4)]}).encode()
+
+    def delays() -> list[float]:
+        app.configure(seed=11)
+        return [app.handle(Request("POST", "/crm/v4/associations/contacts/companies/batch/create",
+                                   headers=headers, body=body)).delay for _ in range(3)]
+
+    hubspot_emulator.configure(latency=0.25, jitter=0.5)
+    first = delays()
+    assert first == delays()
+    assert all(0.25 <= d <= 0.75 for d in first) and len(set(first)) == 3
+    hubspot_emulator.configure(latency=1.0, jitter=0.0)
+    with pytest.raises(requests.ReadTimeout):  # over HTTP the server really waits before answering
+        client.session.post(f"{client.base}/crm/v4/associations/contacts/companies/batch/associate/default",
+                            json={"inputs": [{"from": {"id": "1"}, "to": {"id": "2"}}]}, timeout=0.3)
