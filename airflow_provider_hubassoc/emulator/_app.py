@@ -722,7 +722,7 @@ class EmulatorApp:
                       version: str | None = None) -> Response:
         started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_CREATE)
         # one validation and one writer per distinct ``types`` list: batches repeat one or two of them
-        writers: dict[tuple[Spec, ...], Callable[[int, int], set[Spec]]] = {}
+        writers: dict[tuple[Spec, ...], Callable[[int, int], frozenset[Spec]]] = {}
         known: dict[tuple[Any, ...], tuple[Spec, ...]] = {}
         replace = self.config.label_write_semantics == "replace"
         parsed = []
@@ -763,7 +763,7 @@ class EmulatorApp:
                 write = writers.get(specs)
                 if write is None:
                     write = writers[specs] = self.state.pair_writer(ftype, ttype, list(specs), replace=replace)
-                now = frozenset(write(from_id, to_id))  # type: ignore[arg-type]
+                now = write(from_id, to_id)  # type: ignore[arg-type]
             except StateError as exc:
                 errors.append(_item_error(exc))
                 continue

@@ -318,7 +318,7 @@ class AccountState:
             self._auto_primary(from_type, from_id, to_type, to_id)
 
     def pair_writer(self, from_type: str, to_type: str, specs: list[Spec], *, replace: bool
-                    ) -> Callable[[int, int], set[Spec]]:
+                    ) -> Callable[[int, int], frozenset[Spec]]:
         """``apply_types`` for many pairs of one direction with the same specs; returns the pair's types after.
 
         Batches write thousands of pairs with one spec list: the definitions, targets and inverses are looked
@@ -340,12 +340,13 @@ class AccountState:
             primary = self.defs[(owner_type, COMPANY)][(HUBSPOT_DEFINED, primary_id)]
             primary_back = self.defs[(COMPANY, owner_type)][(HUBSPOT_DEFINED, primary.inverse_id)].spec
             forward_extra, back_extra = (primary.spec, primary_back) if owner_is_from else (primary_back, primary.spec)
+            with_primary = target | {forward_extra}
         else:
-            primary_id = None
+            primary_id, with_primary = None, target
         primary_of, edges, auto, highest = self.primary_of, self.edges, self.auto_records, self.auto_record_max
         from_records, to_records = self.records.get(from_type, ()), self.records.get(to_type, ())
 
-        def write(from_id: int, to_id: int) -> set[Spec]:
+        def write(from_id: int, to_id: int) -> frozenset[Spec]:
             key = (from_type, from_id, to_type)
             targets = edges.get(key)
             current = targets.get(to_id) if targets is not None else None
@@ -372,11 +373,14 @@ class AccountState:
                             primary_of[owner] = to_id if owner_is_from else from_id
                             current.add(forward_extra)
                             back.add(back_extra)
-                    return current
-                if (current == target) if replace else (target <= current):
-                    return current
+                            return with_primary
+                    return target
+                if replace and current == target:
+                    return target
+                if not replace and target <= current:
+                    return frozenset(current)
             self.apply_types(from_type, from_id, to_type, to_id, specs, replace=replace)
-            return self.types_between(from_type, from_id, to_type, to_id)
+            return frozenset(self.types_between(from_type, from_id, to_type, to_id))
 
         return write
 
