@@ -776,9 +776,7 @@ class EmulatorApp:
 
     def _batch_read(self, request: Request, body: Any, from_type: str, to_type: str,
                     version: str | None = None) -> Response:
-        started = _now_iso()
-        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
-        inputs = self._inputs(body, MAX_READ)
+        started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_READ)
         size = self.config.batch_read_page_size
         results, errors = [], []
         for item in inputs:
@@ -818,9 +816,8 @@ class EmulatorApp:
 
     def _batch_archive(self, request: Request, body: Any, from_type: str, to_type: str,
                        version: str | None = None) -> Response:
-        started = _now_iso()
-        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
-        for item in self._inputs(body, MAX_OTHER):
+        started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_OTHER)
+        for item in inputs:
             if not isinstance(item, dict) or not isinstance(item.get("to"), list):
                 raise validation_error("Invalid input JSON: batch/archive inputs are {from: {id}, to: [{id}, ...]}")
             from_id = self._ref_id(item.get("from"))
@@ -832,10 +829,9 @@ class EmulatorApp:
 
     def _batch_labels_archive(self, request: Request, body: Any, from_type: str, to_type: str,
                               version: str | None = None) -> Response:
-        started = _now_iso()
-        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
+        started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_OTHER)
         parsed = []
-        for item in self._inputs(body, MAX_OTHER):
+        for item in inputs:
             if not isinstance(item, dict):
                 raise validation_error("Invalid input JSON: inputs must be objects")
             specs = self._specs(item.get("types", []))
@@ -1046,9 +1042,8 @@ class EmulatorApp:
 
     def _limits_purge(self, request: Request, body: Any, from_type: str, to_type: str,
                       version: str | None = None) -> Response:
-        started = _now_iso()
-        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
-        for item in self._inputs(body, MAX_OTHER):
+        started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_OTHER)
+        for item in inputs:
             valid = (isinstance(item, dict) and item.get("category") in CATEGORIES
                      and isinstance(item.get("typeId"), int))
             if not valid:
@@ -1076,9 +1071,7 @@ class EmulatorApp:
         return definition
 
     def _v3_create(self, request: Request, body: Any, from_type: str, to_type: str) -> Response:
-        started = _now_iso()
-        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
-        inputs = self._inputs(body, MAX_CREATE)
+        started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_CREATE)
         parsed = [(item, self._v3_definition(ftype, ttype, item.get("type") if isinstance(item, dict) else None))
                   for item in inputs]
         results, errors = [], []
@@ -1097,9 +1090,7 @@ class EmulatorApp:
         return Response(status, self._envelope(results, started, errors))
 
     def _v3_read(self, request: Request, body: Any, from_type: str, to_type: str) -> Response:
-        started = _now_iso()
-        ftype, ttype = self._object_type(from_type), self._object_type(to_type)
-        inputs = self._inputs(body, MAX_READ)
+        started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_READ)
         size = self.config.v3_page_size
         pair = self.state.defs.get((ftype, ttype), {})
         primary_only = ttype == COMPANY and ftype in PRIMARY_COMPANY_TYPES
