@@ -129,6 +129,16 @@ class HubSpotRedirectError(HubSpotError):
     location: str | None = None
 
 
+class HubSpotAnswerLostError(HubSpotServerError):
+    """A write was sent and no usable answer came back (dropped connection, read timeout, 5xx): HubSpot may or
+    may not have applied it. Raised by the transport only when the caller asked not to replay such a write
+    blindly (``retry_ambiguous=False``); ``cause`` is the failure that made the outcome unknown."""
+
+    def __init__(self, message: str, *, cause: BaseException, **kwargs: Any) -> None:
+        self.cause = cause
+        super().__init__(message, **kwargs)
+
+
 class HubSpotInputError(HubSpotError, ValueError):
     """Bad input caught before anything was sent; the message names the row (position) or field."""
 

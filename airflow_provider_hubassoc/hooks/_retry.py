@@ -4,8 +4,11 @@ A named tenacity policy (as Google's ``quota_retry``) built from a predicate on 
 pure function of the attempt and HubSpot's hints (as stripe-python's ``next_delay``): the server's hint wins,
 then the status. Randomness and sleep are injectable, so tests neither sleep nor flake.
 
-Every batch endpoint of the Associations API is a POST. Retrying them is safe here because the hook's writes
-are idempotent in effect (creating an existing association, archiving an absent one, re-sending a label union).
+Every batch endpoint of the Associations API is a POST. A failure is *ambiguous* (:func:`is_ambiguous`) when
+the request may have reached HubSpot and been applied although no answer came back: a dropped connection, a
+read timeout, a 5xx. Re-sending is harmless for most writes (adding an association that exists, archiving one
+that is gone), but not for a labeled write under HubSpot's replace semantics: those pass
+``retry_ambiguous=False`` to the transport and replay through :mod:`._writes`, which re-reads first.
 """
 
 from __future__ import annotations
@@ -17,8 +20,14 @@ from typing import Callable
 
 import requests
 import tenacity
+import urllib3
 
-from airflow_provider_hubassoc.exceptions import HubSpotConnectionError, HubSpotDailyLimitError, HubSpotError
+from airflow_provider_hubassoc.exceptions import (
+    HubSpotAnswerLostError,
+    HubSpotConnectionError,
+    HubSpotDailyLimitError,
+    HubSpotError,
+)
 
 #: statuses that are transient: 429 (burst window), 423 (locked during high-volume writes), 5xx and
 #: Cloudflare's 521-524.
@@ -45,8 +54,24 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, RETRYABLE_EXCEPTIONS)
 
 
+def is_ambiguous(error: BaseException) -> bool:
+    """True when the request may have been applied although its answer is lost: a 5xx, a read timeout, a
+    connection dropped or reset after the request was (maybe) sent. False for failures known to happen before
+    HubSpot acted: 429/423 (refused), a connection that was never opened (refused, connect timeout)."""
+    if isinstance(error, HubSpotError):
+        return (error.status is not None and error.status >= 500) or isinstance(error, HubSpotConnectionError)
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return False
+    if isinstance(error, requests.ConnectionError):
+        reason = getattr(error.args[0], "reason", None) if error.args else None
+        return not isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
+    return isinstance(error, RETRYABLE_EXCEPTIONS)
+
+
 def retry_reason(error: BaseException) -> str:
     """A short human reason for the task log."""
+    if isinstance(error, HubSpotAnswerLostError):
+        return f"answer lost ({retry_reason(error.cause)})"
     if isinstance(error, HubSpotConnectionError):
         return f"{type(error).__name__} ({error.path})"
     if isinstance(error, HubSpotError):
@@ -116,6 +141,7 @@ def hubspot_retry(
     sleep: Callable[[float], None] = time.sleep,
     rng: Callable[[], float] = random.random,
     clock: Callable[[], float] = time.monotonic,
+    retry_on: Callable[[BaseException], bool] = is_retryable,
 ) -> tenacity.Retrying:
     """The named retry policy for one HubSpot request.
 
@@ -126,6 +152,8 @@ def hubspot_retry(
     :param clock: measures the total-time bound (injectable with ``sleep`` so tests need not wait).
     :param on_retry: told each retried error and its wait (stats; after a 429 the shared limiter holds every
         other sender for as long).
+    :param retry_on: which errors are retried (default :func:`is_retryable`; the transport narrows it for
+        writes that must not be replayed blindly, :mod:`._writes` uses it for its re-derived replays).
     """
     wait = _HubSpotWait(rng)
 
@@ -145,7 +173,7 @@ def hubspot_retry(
         )
 
     return tenacity.Retrying(
-        retry=tenacity.retry_if_exception(is_retryable),
+        retry=tenacity.retry_if_exception(retry_on),
         wait=wait,
         stop=tenacity.stop_after_attempt(max_retries + 1) | _StopBeforeTotal(max_retry_seconds, clock),
         before_sleep=before_sleep,

@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 import requests
 
 from airflow_provider_hubassoc.exceptions import (
+    HubSpotAnswerLostError,
     HubSpotConnectionError,
     HubSpotDailyLimitError,
     HubSpotError,
@@ -31,7 +32,13 @@ from airflow_provider_hubassoc.exceptions import (
 from airflow_provider_hubassoc.hooks._auth import build_auth
 from airflow_provider_hubassoc.hooks._http import new_session, send
 from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter, shared_limiter
-from airflow_provider_hubassoc.hooks._retry import DEFAULT_WINDOW_SECONDS, hubspot_retry, retry_reason
+from airflow_provider_hubassoc.hooks._retry import (
+    DEFAULT_WINDOW_SECONDS,
+    hubspot_retry,
+    is_ambiguous,
+    is_retryable,
+    retry_reason,
+)
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 
 _log = logging.getLogger(__name__)
@@ -110,31 +117,37 @@ class HubSpotTransport:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
+        retry_ambiguous: bool = True,
     ) -> requests.Response:
         """Send one request (rate-limited, authenticated, retried); return the 2xx response or raise.
 
         :param max_retries: fewer retries for this call than the connection allows (``test_connection`` wants
             an answer within seconds, not after the full back-off budget).
+        :param retry_ambiguous: ``False`` for a write whose blind replay could change state: a failure after
+            which HubSpot may have applied it (:func:`~._retry.is_ambiguous`) is not retried but raised as
+            :class:`HubSpotAnswerLostError`, for :mod:`._writes` to re-derive the write; 429, 423 and failures
+            before the request was sent are still retried here.
         """
         method = method.upper()
         what = f"{method} {path}"
         retries = self.settings.max_retries if max_retries is None else min(max_retries, self.settings.max_retries)
-        retrying = hubspot_retry(
-            max_retries=retries,
-            max_retry_seconds=self.settings.max_retry_seconds,
-            logger=self.log,
-            what=what,
-            on_retry=self._on_retry,
-            sleep=self._sleep,
-            rng=self._rng,
+        retrying = self.retrying(
+            what, max_retries=retries,
+            retry_on=is_retryable if retry_ambiguous else (lambda e: is_retryable(e) and not is_ambiguous(e)),
         )
         try:
             for attempt in retrying:
                 with attempt:
                     return self._send_once(method, path, json, params)
-        except HubSpotError:
+        except HubSpotError as error:
+            if not retry_ambiguous and is_ambiguous(error):
+                raise HubSpotAnswerLostError(f"answer lost after the request was sent ({retry_reason(error)})",
+                                             cause=error, status=error.status, method=method, path=path) from None
             raise
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as error:
+            if not retry_ambiguous and is_ambiguous(error):
+                raise HubSpotAnswerLostError(f"answer lost after the request was sent ({type(error).__name__})",
+                                             cause=error, method=method, path=path) from None
             attempts = retrying.statistics.get("attempt_number", 1)
             if isinstance(error, requests.exceptions.SSLError):
                 raise HubSpotServerError(
@@ -149,6 +162,21 @@ class HubSpotTransport:
                 path=path,
             ) from None
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    def retrying(
+        self, what: str, *, max_retries: int | None = None, retry_on: Callable[[BaseException], bool] = is_retryable
+    ) -> Any:
+        """The connection's retry policy (``max_retries``, ``max_retry_seconds``, back-off, stats) for ``what``."""
+        return hubspot_retry(
+            max_retries=self.settings.max_retries if max_retries is None else max_retries,
+            max_retry_seconds=self.settings.max_retry_seconds,
+            logger=self.log,
+            what=what,
+            on_retry=self._on_retry,
+            sleep=self._sleep,
+            rng=self._rng,
+            retry_on=retry_on,
+        )
 
     def request_json(
         self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None

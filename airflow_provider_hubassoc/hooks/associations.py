@@ -11,7 +11,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -45,6 +45,24 @@ from airflow_provider_hubassoc.hooks._object_types import (
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings, normalize_api_version
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
 from airflow_provider_hubassoc.hooks._validation import label_length_problem, record_id_problem, shown
+from airflow_provider_hubassoc.hooks._writes import (
+    PairTypes,
+    _Outcome,
+    _Pair,
+    archive_payload,
+    as_int,
+    collapse,
+    create_payload,
+    default_payload,
+    failure,
+    match_error,
+    send,
+    send_rederived,
+    split,
+    sub_category,
+    union_types,
+    write_batch,
+)
 from airflow_provider_hubassoc.hooks.models import (
     AssociationInput,
     AssociationLimit,
@@ -200,14 +218,8 @@ class HubSpotAssociationsHook(BaseHook):
         return version, normalize_object_type(from_type, "from_type"), normalize_object_type(to_type, "to_type")
 
     def _send(self, method: str, path: str, *, json: Any = None, params: Any = None) -> tuple[int, Any]:
-        """One request; returns ``(status, parsed body or None)``. Any 2xx is success (reference §16)."""
-        response = self.transport.request(method, path, json=json, params=params)
-        if not response.content:
-            return response.status_code, None
-        try:
-            return response.status_code, response.json()
-        except ValueError:
-            return response.status_code, None
+        """One request with plain retries; ``(status, parsed body or None)``."""
+        return send(self.transport, method, path, json=json, params=params)
 
     @cached_property
     def _label_cache(self) -> dict[tuple[str, str, str], list[AssociationType]]:
@@ -374,14 +386,18 @@ class HubSpotAssociationsHook(BaseHook):
             self.associate_default(f, fid, t, tid, api_version=version)
             existing = self._existing_types(version, f, t, [(fid, tid)])
             return AssociationRow(f, fid, t, tid, existing.get((fid, tid), ()))
-        existing = self._existing_types(version, f, t, [(fid, tid)]).get((fid, tid), ())
-        types = _union_types(existing, wanted)
-        self._send(
-            "PUT",
-            association_path(version, f"objects/{f}/{fid}/associations/{t}/{tid}"),
-            json=[x.spec() for x in types if x.category is not None],
-        )
-        return AssociationRow(f, fid, t, tid, types)
+        existing: list[tuple[AssociationType, ...]] = []
+
+        def refresh() -> None:  # the pair's current types; again after a lost answer (see _writes)
+            existing[:] = [self._existing_types(version, f, t, [(fid, tid)]).get((fid, tid), ())]
+
+        def build() -> list[dict[str, Any]]:
+            return [x.spec() for x in union_types(existing[0], wanted) if x.category is not None]
+
+        refresh()
+        path = association_path(version, f"objects/{f}/{fid}/associations/{t}/{tid}")
+        send_rederived(self.transport, "PUT", path, build, refresh)
+        return AssociationRow(f, fid, t, tid, union_types(existing[0], wanted))
 
     def associate_default(
         self, from_type: str, from_id: int | str, to_type: str, to_id: int | str, *, api_version: str | None = None
@@ -500,7 +516,7 @@ class HubSpotAssociationsHook(BaseHook):
             outcome.requests += 1
             body = body or {}
             for item in body.get("results", []):
-                from_id = _as_int((item.get("from") or {}).get("id"))
+                from_id = as_int((item.get("from") or {}).get("id"))
                 if from_id is None:
                     continue
                 for to in item.get("to") or []:
@@ -517,16 +533,16 @@ class HubSpotAssociationsHook(BaseHook):
                         seen.add((from_id, after))
                         queue.append((from_id, after))
             for error in body.get("errors") or []:
-                if _sub_category(error) == NO_ASSOCIATIONS_FOUND:
+                if sub_category(error) == NO_ASSOCIATIONS_FOUND:
                     continue
-                matched = _match_error(error, [(item.position, item.id, None) for item in inputs], f, t)
+                matched = match_error(error, [(item.position, item.id, None) for item in inputs], f, t)
                 for position, from_id, _to in matched or [(None, None, None)]:
                     if from_id is not None:
                         if from_id in failed:
                             continue
                         failed.add(from_id)
                     outcome.failures.append(
-                        _failure(position, {"id": from_id} if from_id is not None else None, status, error)
+                        failure(position, {"id": from_id} if from_id is not None else None, status, error)
                     )
 
     def _existing_types(
@@ -554,7 +570,7 @@ class HubSpotAssociationsHook(BaseHook):
         def parse(item: Any, position: int) -> _Pair:
             pair = _parse_pair(item, position)
             own = self._resolve_labels(version, f, t, pair.labels, position) if pair.labels else ()
-            return _Pair(position, pair.from_id, pair.to_id, pair.labels, _union_types(common_types, own))
+            return _Pair(position, pair.from_id, pair.to_id, pair.labels, union_types(common_types, own))
 
         return common_types, parse
 
@@ -601,22 +617,19 @@ class HubSpotAssociationsHook(BaseHook):
         limit = CREATE_LIMIT if common_types else DEFAULT_LIMIT
         size = limit if chunk_size is None else chunk_size_for(CREATE_LIMIT, chunk_size)
 
+        def current(part: list[_Pair], counter: _Outcome) -> PairTypes:
+            return self._existing_types(version, f, t, [(p.from_id, p.to_id) for p in part], counter)
+
         def work(chunk: Chunk[_Pair]) -> _Outcome:
-            unique, skipped = _collapse(chunk.items)
+            unique, skipped = collapse(chunk.items)
             outcome = _Outcome(skipped=skipped)
             labeled = [p for p in unique if p.types]
             plain = [p for p in unique if not p.types]
-            for part in _split(plain, DEFAULT_LIMIT):
-                self._write(outcome, "POST", default_path, part, _default_payload, f, t)
-            if labeled:
-                existing = self._existing_types(version, f, t, [(p.from_id, p.to_id) for p in labeled], outcome)
-                merged = [
-                    _Pair(p.position, p.from_id, p.to_id, p.labels,
-                          _union_types(existing.get((p.from_id, p.to_id), ()), p.types))
-                    for p in labeled
-                ]
-                for part in _split(merged, CREATE_LIMIT):
-                    self._write(outcome, "POST", labeled_path, part, _create_payload, f, t)
+            for part in split(plain, DEFAULT_LIMIT):
+                write_batch(self.transport, outcome, "POST", default_path, part, default_payload, f, t)
+            for part in split(labeled, CREATE_LIMIT):
+                write_batch(self.transport, outcome, "POST", labeled_path, part, create_payload, f, t,
+                            current=current)
             return outcome
 
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
@@ -645,7 +658,7 @@ class HubSpotAssociationsHook(BaseHook):
         size = chunk_size_for(DEFAULT_LIMIT, chunk_size)
         path = association_path(version, f"associations/{f}/{t}/batch/archive")
 
-        work = self._one_request_per_chunk(path, _archive_payload, f, t)
+        work = self._one_request_per_chunk(path, archive_payload, f, t)
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
 
     def archive_association_labels(
@@ -682,7 +695,7 @@ class HubSpotAssociationsHook(BaseHook):
         size = chunk_size_for(DEFAULT_LIMIT, chunk_size)
         path = association_path(version, f"associations/{f}/{t}/batch/labels/archive")
 
-        work = self._one_request_per_chunk(path, _create_payload, f, t)
+        work = self._one_request_per_chunk(path, create_payload, f, t)
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
 
     # -- association limits and usage, v4 / dated ---------------------------------------------------------
@@ -772,7 +785,7 @@ class HubSpotAssociationsHook(BaseHook):
         _v, f, t = self._object_pair(from_type, to_type, "v3", allow_v3=True)
         _status, body = self._send("GET", association_path("v3", f"associations/{f}/{t}/types"))
         return [
-            AssociationType(None, _as_int(item.get("id")), None, item.get("name"))
+            AssociationType(None, as_int(item.get("id")), None, item.get("name"))
             for item in (body or {}).get("results", [])
         ]
 
@@ -867,10 +880,10 @@ class HubSpotAssociationsHook(BaseHook):
             outcome.requests += 1
             body = body or {}
             for item in body.get("results", []):
-                from_id = _as_int((item.get("from") or {}).get("id"))
+                from_id = as_int((item.get("from") or {}).get("id"))
                 grouped: dict[int, list[AssociationType]] = {}
                 for to in item.get("to") or []:
-                    to_id = _as_int(to.get("id"))
+                    to_id = as_int(to.get("id"))
                     if to_id is not None:
                         grouped.setdefault(to_id, []).append(AssociationType(None, None, None, to.get("type")))
                 for to_id, types in grouped.items():
@@ -879,11 +892,11 @@ class HubSpotAssociationsHook(BaseHook):
                     self.log.warning("v3 read of %s %s has more associations than one page; v3 cannot page "
                                      "batch reads, use iter_read_associations (v4)", plural_name(f), from_id)
             for error in body.get("errors") or []:
-                if _sub_category(error) == NO_ASSOCIATIONS_FOUND:
+                if sub_category(error) == NO_ASSOCIATIONS_FOUND:
                     continue
-                matched = _match_error(error, [(x.position, x.id, None) for x in unique.values()], f, t)
+                matched = match_error(error, [(x.position, x.id, None) for x in unique.values()], f, t)
                 for position, fid, _tid in matched or [(None, None, None)]:
-                    outcome.failures.append(_failure(position, {"id": fid} if fid else None, status, error))
+                    outcome.failures.append(failure(position, {"id": fid} if fid else None, status, error))
             return outcome
 
         yield from self._run_reads(result, ids, items, size, work, on_failure, failure_callback, chunk_callback)
@@ -896,9 +909,9 @@ class HubSpotAssociationsHook(BaseHook):
         """Chunk work of the simple writes: collapse duplicates, send the chunk as one POST, map failures."""
 
         def work(chunk: Chunk[_Pair]) -> _Outcome:
-            unique, skipped = _collapse(chunk.items)
+            unique, skipped = collapse(chunk.items)
             outcome = _Outcome(skipped=skipped)
-            self._write(outcome, "POST", path, unique, payload, f, t)
+            write_batch(self.transport, outcome, "POST", path, unique, payload, f, t)
             return outcome
 
         return work
@@ -924,70 +937,6 @@ class HubSpotAssociationsHook(BaseHook):
         if error is not None:
             raise error
         self._raise_if_cancelled(result)
-
-    def _write(
-        self,
-        outcome: _Outcome,
-        method: str,
-        path: str,
-        pairs: list[_Pair],
-        payload: Callable[[list[_Pair]], Any],
-        f: str | None = None,
-        t: str | None = None,
-    ) -> None:
-        """Send one batch write; map a 207's errors to inputs. A 400 that names some inputs fails those and
-        re-sends the rest (HubSpot refuses a whole batch for one bad id); one naming none fails them all."""
-        remaining = pairs
-        while remaining:
-            try:
-                status, body = self._send(method, path, json=payload(remaining))
-            except HubSpotValidationError as error:
-                outcome.requests += 1
-                body_error = {"category": error.category, "subCategory": error.sub_category,
-                              "message": error.message, "context": error.context}
-                matched = _match_error(body_error, [(p.position, p.from_id, p.to_id) for p in remaining], f, t)
-                if not matched or len(matched) == len(remaining):
-                    matched = [(p.position, p.from_id, p.to_id) for p in remaining]
-                    remaining_after: list[_Pair] = []
-                else:
-                    bad = {m[0] for m in matched}
-                    remaining_after = [p for p in remaining if p.position not in bad]
-                for position, fid, tid in matched:
-                    failed_input = {"from_id": fid, "to_id": tid}
-                    outcome.failures.append(_failure(position, failed_input, error.status, body_error))
-                    outcome.failed_positions.add(position)
-                remaining = remaining_after
-                continue
-            outcome.requests += 1
-            errors = (body or {}).get("errors") or [] if isinstance(body, Mapping) else []
-            failed_here: set[int] = set()
-            unmatched = []
-            for error in errors:
-                matched = _match_error(error, [(p.position, p.from_id, p.to_id) for p in remaining], f, t)
-                if not matched:
-                    unmatched.append(error)
-                    continue
-                for position, fid, tid in matched:
-                    if position in failed_here:
-                        continue
-                    failed_here.add(position)
-                    outcome.failures.append(_failure(position, {"from_id": fid, "to_id": tid}, status, error))
-            if unmatched:
-                # Errors naming no input: the inputs missing from ``results`` are the failed ones.
-                done = _result_pairs(body)
-                missing = [p for p in remaining if p.position not in failed_here and done is not None
-                           and (p.from_id, p.to_id) not in done]
-                if missing and (len(unmatched) == 1 or len(unmatched) == len(missing)):
-                    for index, pair in enumerate(missing):
-                        error = unmatched[0] if len(unmatched) == 1 else unmatched[index]
-                        failed_here.add(pair.position)
-                        outcome.failures.append(
-                            _failure(pair.position, {"from_id": pair.from_id, "to_id": pair.to_id}, status, error))
-                else:
-                    outcome.failures.extend(_failure(None, None, status, error) for error in unmatched)
-            outcome.failed_positions |= failed_here
-            outcome.succeeded += len(remaining) - len(failed_here)
-            remaining = []
 
     def _run_chunks(
         self, result: BatchResult, items: Iterable[Any], size: int, work: Callable[[Chunk[Any]], _Outcome],
@@ -1091,30 +1040,6 @@ class _ReadInput:
     id: int
 
 
-@dataclass(frozen=True)
-class _Pair:
-    """A validated write input: ids as ints, labels as given, ``types`` resolved for the object pair."""
-
-    position: int
-    from_id: int
-    to_id: int
-    labels: tuple[str | int, ...] = ()
-    types: tuple[AssociationType, ...] = ()
-
-
-@dataclass
-class _Outcome:
-    """What one chunk did: rows read, successes, failures mapped to positions, requests sent."""
-
-    succeeded: int = 0
-    skipped: int = 0
-    requests: int = 0
-    failures: list[InputFailure] = field(default_factory=list)
-    failed_positions: set[int] = field(default_factory=set)
-    rows: list[AssociationRow] = field(default_factory=list)
-    existing: dict[tuple[int, int], tuple[AssociationType, ...]] = field(default_factory=dict)
-
-
 def _check_on_failure(on_failure: str) -> None:
     if on_failure not in _ON_FAILURE:
         raise HubSpotInputError(f"on_failure must be 'raise' or 'collect', got {on_failure!r}", field="on_failure")
@@ -1139,13 +1064,6 @@ def _positive_int(value: Any, position: int | None, field_name: str) -> int:
     if number is None:
         raise HubSpotInputError(f"{problem}; got {shown(value)}", position=position, field=field_name)
     return number
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _label_tuple(labels: Any, position: int | None) -> tuple[str | int, ...]:
@@ -1207,33 +1125,6 @@ def _validated(inputs: Iterable[Any], parse: Callable[[Any, int], Any]) -> Itera
     return (parse(item, position) for position, item in enumerate(inputs))
 
 
-def _collapse(pairs: list[_Pair]) -> tuple[list[_Pair], int]:
-    """Collapse duplicate pairs within one chunk (labels merged into the first); returns (unique, skipped)."""
-    unique: dict[tuple[int, int], _Pair] = {}
-    for pair in pairs:
-        key = (pair.from_id, pair.to_id)
-        first = unique.get(key)
-        if first is None:
-            unique[key] = pair
-        else:
-            unique[key] = _Pair(first.position, first.from_id, first.to_id, first.labels + pair.labels,
-                                _union_types(first.types, pair.types))
-    return list(unique.values()), len(pairs) - len(unique)
-
-
-def _split(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _union_types(*groups: Iterable[AssociationType]) -> tuple[AssociationType, ...]:
-    merged: dict[tuple[str | None, int | None], AssociationType] = {}
-    for group in groups:
-        for item in group:
-            merged.setdefault(item.key, item)
-    return tuple(merged.values())
-
-
 def _find_label(types: list[AssociationType], label: str | int, f: str, t: str) -> AssociationType | None:
     """Find a label by type id, HubSpot-defined name, label text or internal name (case-insensitive)."""
     if isinstance(label, bool):
@@ -1276,113 +1167,6 @@ def _next_after(body: Mapping[str, Any]) -> str | None:
     return str(after) if after else None
 
 
-def _sub_category(error: Mapping[str, Any]) -> str | None:
-    sub = error.get("subCategory")
-    return str(sub) if sub is not None else None
-
-
-_DIGITS = re.compile(r"(?<![\w-])(\d+)(?![\w-])")
-
-
-def _context_side(context: Mapping[str, Any], f: str | None, t: str | None) -> str | None:
-    """``"from"``/``"to"`` when the error's ``objectType`` tells which side its ``objectId`` is on."""
-    names = context.get("objectType")
-    names = names if isinstance(names, (list, tuple)) else [names] if names else []
-    if not names or f is None or t is None or f == t:
-        return None
-    try:
-        kind = normalize_object_type(str(names[0]))
-    except HubSpotInputError:
-        return None
-    return "from" if kind == f else "to" if kind == t else None
-
-
-def _error_ids(
-    error: Mapping[str, Any], f: str | None = None, t: str | None = None
-) -> tuple[set[int], set[int], set[int]]:
-    """Record ids an error names: ``(from ids, to ids, ids of either side)``, from ``context`` when given,
-    else from the digits in its message (HubSpot often names ids only there)."""
-    from_ids: set[int] = set()
-    to_ids: set[int] = set()
-    any_ids: set[int] = set()
-    context = error.get("context") if isinstance(error.get("context"), Mapping) else {}
-    side = _context_side(context or {}, f, t)
-    for key, values in (context or {}).items():
-        lowered = str(key).lower()
-        if "type" in lowered or "id" not in lowered:
-            continue
-        values = values if isinstance(values, (list, tuple, set)) else [values]
-        numbers = {n for n in (_as_int(str(v).split("=")[-1]) for v in values) if n is not None}
-        if lowered.startswith("from") or (side == "from" and lowered == "objectid"):
-            from_ids |= numbers
-        elif lowered.startswith("to") or (side == "to" and lowered == "objectid"):
-            to_ids |= numbers
-        else:
-            any_ids |= numbers
-    if not (from_ids or to_ids or any_ids):
-        for value in (context or {}).get("INVALID_OBJECT_IDS", []) if context else []:
-            any_ids |= {int(d) for d in _DIGITS.findall(str(value))}
-    if not (from_ids or to_ids or any_ids):
-        any_ids = {int(d) for d in _DIGITS.findall(str(error.get("message") or ""))}
-        if error.get("id") is not None and _as_int(error.get("id")) is not None:
-            any_ids.add(int(error["id"]))
-    return from_ids, to_ids, any_ids
-
-
-def _match_error(
-    error: Mapping[str, Any], candidates: list[tuple[int, int, int | None]], f: str | None = None,
-    t: str | None = None,
-) -> list[tuple[int, int, int | None]]:
-    """The inputs ``(position, from_id, to_id)`` an error is about; empty when it names none of them.
-    ``f``/``t`` (object types of the call) let an ``objectType`` in the context pick the side of its id."""
-    from_ids, to_ids, any_ids = _error_ids(error, f, t)
-    if not (from_ids or to_ids or any_ids):
-        return []
-    matched = []
-    for position, from_id, to_id in candidates:
-        if from_ids and from_id not in from_ids:
-            continue
-        if to_ids and to_id is not None and to_id not in to_ids:
-            continue
-        if any_ids and from_id not in any_ids and (to_id is None or to_id not in any_ids):
-            continue
-        matched.append((position, from_id, to_id))
-    return matched
-
-
-def _failure(position: int | None, item: Any, status: int | None, error: Mapping[str, Any]) -> InputFailure:
-    context = error.get("context")
-    return InputFailure(
-        position=position,
-        input=item,
-        status=status,
-        category=error.get("category"),
-        sub_category=_sub_category(error),
-        message=str(error.get("message") or "failed"),
-        context=dict(context) if isinstance(context, Mapping) else {},
-    )
-
-
-def _default_payload(pairs: list[_Pair]) -> dict[str, Any]:
-    return {"inputs": [{"from": {"id": str(p.from_id)}, "to": {"id": str(p.to_id)}} for p in pairs]}
-
-
-def _create_payload(pairs: list[_Pair]) -> dict[str, Any]:
-    return {
-        "inputs": [
-            {"from": {"id": str(p.from_id)}, "to": {"id": str(p.to_id)}, "types": [x.spec() for x in p.types]}
-            for p in pairs
-        ]
-    }
-
-
-def _archive_payload(pairs: list[_Pair]) -> dict[str, Any]:
-    grouped: dict[int, list[int]] = {}
-    for pair in pairs:
-        grouped.setdefault(pair.from_id, []).append(pair.to_id)
-    return {"inputs": [{"from": {"id": str(f)}, "to": [{"id": str(t)} for t in tos]} for f, tos in grouped.items()]}
-
-
 def _default_v3_type(f: str, t: str) -> str:
     """The v3 name of the unlabeled type: ``contact_to_company_unlabeled`` where a primary type owns the plain
     name, else ``deal_to_contact``."""
@@ -1392,22 +1176,3 @@ def _default_v3_type(f: str, t: str) -> str:
                                 "(see v3_list_types)", field="association_type")
     base = f"{from_name}_to_{to_name}"
     return f"{base}_unlabeled" if "primary" in HUBSPOT_DEFINED_TYPES.get((f, t), {}) else base
-
-
-def _result_pairs(body: Any) -> set[tuple[int, int]] | None:
-    """``(from, to)`` pairs a batch response lists as done, or ``None`` when its results do not name pairs."""
-    if not isinstance(body, Mapping) or not isinstance(body.get("results"), list):
-        return None
-    pairs: set[tuple[int, int]] = set()
-    for item in body["results"]:
-        if not isinstance(item, Mapping):
-            return None
-        if "fromObjectId" in item:
-            f, t = _as_int(item.get("fromObjectId")), _as_int(item.get("toObjectId"))
-        else:
-            f = _as_int((item.get("from") or {}).get("id")) if isinstance(item.get("from"), Mapping) else None
-            t = _as_int((item.get("to") or {}).get("id")) if isinstance(item.get("to"), Mapping) else None
-        if f is None or t is None:
-            return None
-        pairs.add((f, t))
-    return pairs

@@ -1,20 +1,12 @@
-"""Pure parts of the API: version paths, input parsing, duplicate collapsing and 207/400 error mapping."""
+"""Pure parts of the API: version paths, input parsing (hook), duplicate collapsing and 207/400 error mapping (_writes)."""
 
 from __future__ import annotations
 
 import pytest
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
-from airflow_provider_hubassoc.hooks.associations import (
-    _archive_payload,
-    _collapse,
-    _match_error,
-    _Pair,
-    _parse_pair,
-    _positive_int,
-    _result_pairs,
-    association_path,
-)
+from airflow_provider_hubassoc.hooks._writes import _Pair, archive_payload, collapse, match_error, result_pairs
+from airflow_provider_hubassoc.hooks.associations import _parse_pair, _positive_int, association_path
 from airflow_provider_hubassoc.hooks.models import AssociationInput, AssociationType
 
 
@@ -59,13 +51,13 @@ def test_pair_forms():
 def test_collapse_keeps_the_first_position_and_merges_types():
     a = AssociationType("USER_DEFINED", 1, "A")
     b = AssociationType("USER_DEFINED", 2, "B")
-    unique, skipped = _collapse([_Pair(0, 1, 2, types=(a,)), _Pair(1, 3, 4), _Pair(2, 1, 2, types=(b, a))])
+    unique, skipped = collapse([_Pair(0, 1, 2, types=(a,)), _Pair(1, 3, 4), _Pair(2, 1, 2, types=(b, a))])
     assert skipped == 1
     assert unique[0].position == 0 and unique[0].types == (a, b)
 
 
 def test_archive_payload_groups_by_from_id():
-    payload = _archive_payload([_Pair(0, 1, 2), _Pair(1, 1, 3), _Pair(2, 4, 2)])
+    payload = archive_payload([_Pair(0, 1, 2), _Pair(1, 1, 3), _Pair(2, 4, 2)])
     assert payload == {"inputs": [{"from": {"id": "1"}, "to": [{"id": "2"}, {"id": "3"}]},
                                   {"from": {"id": "4"}, "to": [{"id": "2"}]}]}
 
@@ -75,32 +67,32 @@ CANDIDATES = [(0, 5, 6), (1, 6, 5), (2, 7, 8)]
 
 def test_error_mapped_by_from_object_id_context():
     error = {"subCategory": "x", "context": {"fromObjectId": ["7"], "fromObjectType": ["contact"]}}
-    assert _match_error(error, CANDIDATES) == [(2, 7, 8)]
+    assert match_error(error, CANDIDATES) == [(2, 7, 8)]
 
 
 def test_object_type_in_context_picks_the_side_of_the_id():
     error = {"context": {"objectId": ["5"], "objectType": ["COMPANY"]}}
-    assert _match_error(error, CANDIDATES, "0-1", "0-2") == [(1, 6, 5)]
+    assert match_error(error, CANDIDATES, "0-1", "0-2") == [(1, 6, 5)]
     error = {"context": {"objectId": ["5"], "objectType": ["CONTACT"]}}
-    assert _match_error(error, CANDIDATES, "0-1", "0-2") == [(0, 5, 6)]
+    assert match_error(error, CANDIDATES, "0-1", "0-2") == [(0, 5, 6)]
     # Without object types either side may hold the id.
-    assert _match_error(error, CANDIDATES) == [(0, 5, 6), (1, 6, 5)]
+    assert match_error(error, CANDIDATES) == [(0, 5, 6), (1, 6, 5)]
 
 
 def test_error_mapped_by_ids_in_the_message_when_no_context():
     error = {"message": "No company is associated with deal 8."}
-    assert _match_error(error, CANDIDATES) == [(2, 7, 8)]
+    assert match_error(error, CANDIDATES) == [(2, 7, 8)]
     error = {"context": {"INVALID_OBJECT_IDS": ["CONTACT=7 is not valid"]}}
-    assert _match_error(error, CANDIDATES) == [(2, 7, 8)]
+    assert match_error(error, CANDIDATES) == [(2, 7, 8)]
 
 
 def test_error_naming_no_input_matches_nothing():
-    assert _match_error({"message": "One or more associations are invalid"}, CANDIDATES) == []
-    assert _match_error({"context": {"fromObjectId": ["99"]}}, CANDIDATES) == []
+    assert match_error({"message": "One or more associations are invalid"}, CANDIDATES) == []
+    assert match_error({"context": {"fromObjectId": ["99"]}}, CANDIDATES) == []
 
 
 def test_result_pairs_of_create_and_default_responses():
-    assert _result_pairs({"results": [{"fromObjectId": 1, "toObjectId": 2}]}) == {(1, 2)}
-    assert _result_pairs({"results": [{"from": {"id": "1"}, "to": {"id": "2"}}]}) == {(1, 2)}
-    assert _result_pairs({"results": [{"from": {"id": "1"}, "to": [{"id": "2"}]}]}) is None
-    assert _result_pairs(None) is None
+    assert result_pairs({"results": [{"fromObjectId": 1, "toObjectId": 2}]}) == {(1, 2)}
+    assert result_pairs({"results": [{"from": {"id": "1"}, "to": {"id": "2"}}]}) == {(1, 2)}
+    assert result_pairs({"results": [{"from": {"id": "1"}, "to": [{"id": "2"}]}]}) is None
+    assert result_pairs(None) is None
