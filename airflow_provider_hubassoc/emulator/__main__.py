@@ -36,6 +36,8 @@ _HELP = {
     "fault_drop": "share of requests whose connection is closed without a response",
     "fault_slow": "share of requests answered after --slow-seconds",
     "slow_seconds": "delay of slow responses, seconds",
+    "fault_drop_after": "share of requests applied, then closed without a response (a write's answer lost)",
+    "fault_slow_after": "share of requests applied, then answered after --slow-seconds",
     "fault_endpoints": "limit faults to these endpoint names or path regexes (repeatable)",
     "fault_redirect": "share of requests answered with a redirect (nothing applied)",
     "redirect_status": "status of redirects: 301, 302, 303, 307 or 308",

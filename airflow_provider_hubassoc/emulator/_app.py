@@ -84,6 +84,14 @@ _AUTH_MESSAGE = ("Authentication credentials not found. This API supports OAuth 
                  "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
 
 
+#: endpoint names (as in ``counters()``) whose requests change the account
+WRITE_ENDPOINTS = frozenset({
+    "batch.create", "batch.archive", "batch.labels_archive", "batch.associate_default",
+    "records.put", "records.delete", "records.default", "labels.create", "labels.update", "labels.delete",
+    "limits.create", "limits.update", "limits.purge", "v3.batch.create", "v3.batch.archive",
+})
+
+
 @dataclass
 class Request:
     method: str
@@ -452,6 +460,8 @@ class EmulatorApp:
             is_token_endpoint = route.name.startswith("oauth.")
             auth_key, oauth = ("", False) if is_token_endpoint else self._authenticate(request)
             fault = self._draw_fault(draw, config) if self._fault_applies(route.name, request.path, config) else None
+            if fault in ("drop_after", "slow_after") and route.name not in WRITE_ENDPOINTS:
+                fault = None  # "applied, then the answer lost" is about writes: reads are answered
             extra_delay = 0.0
             if fault is not None and not is_token_endpoint:
                 # HubSpot sends the window headers with every answer to an app's call, errors included; an
@@ -466,7 +476,7 @@ class EmulatorApp:
                                                        else "SERVICE_UNAVAILABLE"), dict(headers))
             if fault == "429":
                 return Response(429, rate_limit_body("TEN_SECONDLY_ROLLING"), {**headers, **self._retry_after(config)})
-            if fault == "slow":
+            if fault in ("slow", "slow_after"):
                 extra_delay = config.slow_seconds
             if fault == "redirect":
                 return Response(config.redirect_status, None, {**headers, "Location": _redirect_location(request, config)})
@@ -487,6 +497,7 @@ class EmulatorApp:
             response.headers.update(headers)
             response.delay += extra_delay
             response.trickle = trickle
+            response.drop = fault == "drop_after"  # applied; now the answer is lost
             return response
         except ApiError as exc:
             return Response(exc.status, exc.body, {**headers, **exc.headers})

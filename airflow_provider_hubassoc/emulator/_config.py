@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _SHARES = ("fault_500", "fault_502", "fault_503", "fault_429", "fault_drop", "fault_slow",
-           "fault_redirect", "fault_trickle")
+           "fault_redirect", "fault_trickle", "fault_drop_after", "fault_slow_after")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
@@ -55,6 +55,12 @@ class EmulatorConfig:
     #: share of requests answered only after ``slow_seconds``
     fault_slow: float = 0.0
     slow_seconds: float = 5.0
+    # -- applied, then the answer lost: the request is handled (a write changes the account) and only then
+    # -- is its connection closed unanswered, or its answer held for ``slow_seconds``
+    #: share of requests applied, then their connection closed without a response
+    fault_drop_after: float = 0.0
+    #: share of requests applied, then answered only after ``slow_seconds``
+    fault_slow_after: float = 0.0
     #: restrict faults to these endpoints: endpoint names (see ``counters()``) or path regexes; empty = all
     fault_endpoints: list[str] = field(default_factory=list)
     # -- transport faults: a client must never follow a redirect, and must bound a call's total time

@@ -16,16 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from ._app import EmulatorApp, Request, Response, split_target
+from ._app import WRITE_ENDPOINTS, EmulatorApp, Request, Response, split_target
 from ._types import UnknownObjectType, object_type_id
-
-
-#: endpoint names (as in ``counters()``) whose requests change the account
-WRITE_ENDPOINTS = frozenset({
-    "batch.create", "batch.archive", "batch.labels_archive", "batch.associate_default",
-    "records.put", "records.delete", "records.default", "labels.create", "labels.update", "labels.delete",
-    "limits.create", "limits.update", "limits.purge", "v3.batch.create", "v3.batch.archive",
-})
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -168,6 +168,24 @@ def test_slow_responses_exceed_client_timeout(client: Client, hubspot_emulator: 
         client.session.get(f"{client.base}{V4}/contacts/companies/labels", timeout=0.2)
 
 
+def test_applied_then_answer_lost_faults(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
+    """``fault_drop_after`` / ``fault_slow_after``: the write is applied, then its answer is lost (connection
+    closed, or held past the client's read timeout); reads are answered as usual."""
+    hubspot_emulator.configure(fault_drop_after=1.0)
+    assert client.get(f"{V4}/contacts/companies/labels").status_code == 200  # a read: not faulted
+    with pytest.raises(requests.ConnectionError):
+        client.post(f"{V4}/contacts/deals/batch/create", {"inputs": [pair(1, 2, spec(4))]})
+    assert [t["typeId"] for t in hubspot_emulator.associations("contacts", 1, "deals")[2]] == [4]
+    assert hubspot_emulator.counters()["batch.create"] == {"dropped": 1}
+    hubspot_emulator.configure(fault_drop_after=0.0, fault_slow_after=1.0, slow_seconds=1.0)
+    with pytest.raises(requests.ReadTimeout):
+        client.session.put(f"{client.base}/crm/v4/objects/contacts/3/associations/deals/4", json=[spec(4)],
+                           timeout=0.2)
+    assert 4 in hubspot_emulator.associations("contacts", 3, "deals")
+    with pytest.raises(ValueError, match="must not exceed 1"):
+        hubspot_emulator.configure(fault_slow_after=0.6, fault_drop_after=0.6)
+
+
 def test_invalid_knobs_are_refused(hubspot_emulator: HubSpotEmulator) -> None:
     with pytest.raises(ValueError, match="unknown emulator knob"):
         hubspot_emulator.configure(no_such_knob=1)
