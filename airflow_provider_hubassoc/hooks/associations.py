@@ -22,6 +22,7 @@ from airflow_provider_hubassoc.exceptions import (
     HubSpotCancelledError,
     HubSpotError,
     HubSpotInputError,
+    HubSpotNotFoundError,
     HubSpotValidationError,
 )
 from airflow_provider_hubassoc.hooks._batching import (
@@ -305,7 +306,9 @@ class HubSpotAssociationsHook(BaseHook):
         """Create a label (``POST .../labels``); with ``inverse_label`` a paired label, one type id per direction.
 
         HubSpot allows 10 labels per object pair; ``name`` is internal, cannot change later, has no hyphens and
-        does not start with a digit.
+        does not start with a digit. Replay-safe: a 409 for this label (our earlier send was applied and its
+        answer lost, or an earlier run made it) adopts the existing label when its text (and inverse text)
+        match, and returns its type id(s); a 409 for a different label is raised.
         """
         version, f, t = self._object_pair(from_type, to_type, api_version)
         _check_label_texts(name=name, label=label, inverse_label=inverse_label)
@@ -316,13 +319,43 @@ class HubSpotAssociationsHook(BaseHook):
         body: dict[str, Any] = {"name": name, "label": label}
         if inverse_label is not None:
             body["inverseLabel"] = inverse_label
-        _status, response = self._send("POST", association_path(version, f"associations/{f}/{t}/labels"), json=body)
-        created = [AssociationType.from_api(item, name=name) for item in (response or {}).get("results", [])]
+        try:
+            _status, response = self._send("POST", association_path(version, f"associations/{f}/{t}/labels"),
+                                           json=body)
+            created = [AssociationType.from_api(item, name=name) for item in (response or {}).get("results", [])]
+        except HubSpotValidationError as error:
+            created = self._existing_label(version, f, t, name, label, inverse_label) if error.status == 409 else []
+            if not created:
+                raise
+            self.log.info("Label %r (%s) already exists, adopted: type id(s) %s", name, label,
+                          [x.type_id for x in created])
         with self._label_lock:
             names = self._label_names.setdefault((version, f, t), {})
             names.update({x.type_id: name for x in created if x.type_id is not None})
         self._forget_labels(version, f, t)
         return created
+
+    def _existing_label(
+        self, version: str, f: str, t: str, name: str, label: str, inverse_label: str | None
+    ) -> list[AssociationType]:
+        """The user-defined label(s) a create of ``label`` (and ``inverse_label``) would have made, in create's
+        shape (one per direction); empty unless exactly one label per direction has that text."""
+        self._forget_labels(version, f, t)
+
+        def only(types: list[AssociationType], text: str, exclude: int | None = None) -> AssociationType | None:
+            found = [x for x in types if x.category == "USER_DEFINED" and x.label == text and x.type_id != exclude]
+            if len(found) != 1:
+                return None
+            return AssociationType(found[0].category, found[0].type_id, found[0].label, name)
+
+        forward = only(self.list_labels(f, t, api_version=version), label)
+        if forward is None:
+            return []
+        if inverse_label is None:
+            return [forward]
+        inverse = only(self.list_labels(t, f, api_version=version), inverse_label,
+                       exclude=forward.type_id if f == t else None)
+        return [forward, inverse] if inverse is not None else []
 
     def update_label(
         self,
@@ -344,10 +377,20 @@ class HubSpotAssociationsHook(BaseHook):
         self._forget_labels(version, f, t)
 
     def delete_label(self, from_type: str, to_type: str, type_id: int, *, api_version: str | None = None) -> None:
-        """Delete a label (``DELETE .../labels/{typeId}``). HubSpot-defined types and labels in use cannot go."""
+        """Delete a label (``DELETE .../labels/{typeId}``). HubSpot-defined types and labels in use cannot go.
+
+        Replay-safe: a 404 for a label that is gone (our earlier send was applied and its answer lost) is done;
+        the listing is checked, so a 404 for any other reason is raised.
+        """
         version, f, t = self._object_pair(from_type, to_type, api_version)
         type_id = _positive_int(type_id, None, "type_id")
-        self._send("DELETE", association_path(version, f"associations/{f}/{t}/labels/{type_id}"))
+        try:
+            self._send("DELETE", association_path(version, f"associations/{f}/{t}/labels/{type_id}"))
+        except HubSpotNotFoundError:
+            if any(x.type_id == type_id for x in self.list_labels(f, t, api_version=version)):
+                raise
+            self.log.info("Label %s from %s to %s is already gone: nothing to delete", type_id, plural_name(f),
+                          plural_name(t))
         self._forget_labels(version, f, t)
 
     def _resolve_labels(

@@ -89,3 +89,48 @@ def test_every_published_version_reaches_the_emulator(make_hook, version) -> Non
     hook = make_hook(api_version=version)
     assert hook.settings.api_version == version
     assert hook.get_label("contacts", "companies", "primary").type_id == 1
+
+
+# -- replay-safe label writes: applied, then the answer lost -----------------------------------------------
+
+
+def test_create_whose_answer_was_lost_adopts_the_label(hook, emu, sent):
+    """The first POST is applied and its connection dropped; the retry gets 409 and adopts the label: the
+    returned type ids are the ones HubSpot gave, both directions of a paired label."""
+    emu.configure(fault_drop_after=1.0, fault_endpoints=["labels.create"], seed=1)
+    created = hook.create_label("contacts", "companies", name="manager_employee", label="Manager",
+                                inverse_label="Employee")
+    emu.configure(fault_drop_after=0.0)
+    forward = [x for x in emu.labels("contacts", "companies") if x["category"] == "USER_DEFINED"]
+    inverse = [x for x in emu.labels("companies", "contacts") if x["category"] == "USER_DEFINED"]
+    assert {(x.type_id, x.label) for x in created} == {(forward[0]["typeId"], "Manager"),
+                                                       (inverse[0]["typeId"], "Employee")}
+    assert sent("labels.create") == 2  # applied + dropped, then 409 (adopted)
+    assert hook.get_label("contacts", "companies", "manager_employee").type_id == forward[0]["typeId"]
+
+
+def test_create_conflicting_with_a_different_label_still_fails(hook, emu):
+    from airflow_provider_hubassoc.exceptions import HubSpotValidationError
+
+    emu.create_label("contacts", "companies", "billing", "Billing contact")
+    with pytest.raises(HubSpotValidationError, match="already exists"):
+        hook.create_label("contacts", "companies", name="billing", label="Invoices")
+
+
+def test_delete_whose_answer_was_lost_is_done(hook, emu, sent):
+    created = emu.create_label("contacts", "companies", "billing", "Billing contact")[0]
+    emu.configure(fault_drop_after=1.0, fault_endpoints=["labels.delete"])
+    hook.delete_label("contacts", "companies", created["typeId"])
+    assert sent("labels.delete") == 2  # applied + dropped, then 404: gone, so done
+    assert all(x["category"] != "USER_DEFINED" for x in emu.labels("contacts", "companies"))
+
+
+def test_delete_that_404s_for_another_reason_is_raised(hook, emu):
+    """A 404 that does not mean "label gone" (here a version HubSpot never published) is raised, not taken for
+    done: the label is still there."""
+    from airflow_provider_hubassoc.exceptions import HubSpotNotFoundError
+
+    created = emu.create_label("contacts", "companies", "billing", "Billing contact")[0]
+    with pytest.raises(HubSpotNotFoundError):
+        hook.delete_label("contacts", "companies", created["typeId"], api_version="2025-03")
+    assert any(x["typeId"] == created["typeId"] for x in emu.labels("contacts", "companies"))
