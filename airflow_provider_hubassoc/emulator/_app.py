@@ -122,6 +122,8 @@ class Response:
         self.content_type = content_type
         #: seconds between two bytes of the body (fault ``trickle``); 0 = sent at once
         self.trickle = trickle
+        #: applied, then answered after ``slow_seconds`` (``fault_slow_after``; counted as "late <status>")
+        self.late = False
 
     def __repr__(self) -> str:
         return f"<Response {self.status} {self.endpoint}>"
@@ -145,6 +147,14 @@ class Response:
         if self.payload is None:
             self.payload = b"" if self._body is None else json.dumps(self._body, separators=(",", ":")).encode()
         return self.payload
+
+    @property
+    def outcome(self) -> str:
+        """How ``counters()`` records this response: its status, "dropped", or, for a request applied before
+        its answer was lost, "dropped after <status>" / "late <status>"."""
+        if self.drop:
+            return f"dropped after {self.status}" if self.status else "dropped"
+        return f"late {self.status}" if self.late else str(self.status)
 
 
 class ApiError(Exception):
@@ -436,7 +446,7 @@ class EmulatorApp:
         decoded = response._body  # an encoded fast-path body is never an error body: no need to decode it
         correlation = decoded.get("correlationId") if isinstance(decoded, dict) else None
         response.headers.setdefault("X-HubSpot-Correlation-Id", correlation or str(uuid.uuid4()))
-        self._count(name, "dropped" if response.drop else str(response.status))
+        self._count(name, response.outcome)
         for observer in list(self.observers):
             observer(request, response)
         return response
@@ -498,6 +508,7 @@ class EmulatorApp:
             response.delay += extra_delay
             response.trickle = trickle
             response.drop = fault == "drop_after"  # applied; now the answer is lost
+            response.late = fault == "slow_after"
             return response
         except ApiError as exc:
             return Response(exc.status, exc.body, {**headers, **exc.headers})

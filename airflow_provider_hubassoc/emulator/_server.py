@@ -10,6 +10,7 @@ import gc
 import json
 import os
 import socket
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -136,6 +137,11 @@ class _Server(ThreadingHTTPServer):
             gc.set_threshold(100_000, 20, 100)
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (read timeout, e.g. under ``fault_slow_after``) is not a server error."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
     def track(self, connection: socket.socket, *, open_: bool) -> None:
         with self._connections_lock:
@@ -309,7 +315,8 @@ class HubSpotEmulator:
         return self.app.config.as_dict()
 
     def counters(self) -> dict[str, dict[str, int]]:
-        """Requests served so far: ``{endpoint name: {status code or "dropped": count}}``."""
+        """Requests served so far: ``{endpoint name: {status code, "dropped", or for a request applied before
+        its answer was lost "dropped after <status>" / "late <status>": count}}``."""
         return self.app.counters()
 
     def write_requests(self) -> int:
