@@ -430,7 +430,8 @@ class HubSpotCreateAssociationsOperator(_PairWriteOperator):
     type id; several as ``a;b``), each pair gets those labels *added*: labels it already has are kept.
     Every row is validated and every label resolved before anything is written; a bad row fails the task
     naming its row number and field. Rows HubSpot refuses go, with its reasons, to ``failures_path``.
-    Writes are idempotent, so a retried task or a re-run backfill creates no duplicates.
+    A retried task or a re-run backfill creates no duplicates and keeps every label, HubSpot's primary
+    included, also when an answer was lost after HubSpot applied the write (see ``hooks/_writes.py``).
 
     Scale-out: ``shard_count`` splits the input by from-record id into that many disjoint shards and the task
     writes shard ``shard_index``: map it with ``.partial(..., shard_count=8, pool="hubspot").expand(
