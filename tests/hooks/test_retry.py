@@ -16,7 +16,13 @@ from airflow_provider_hubassoc.exceptions import (
     HubSpotServerError,
     HubSpotValidationError,
 )
-from airflow_provider_hubassoc.hooks._retry import BACKOFF_CAP_SECONDS, hubspot_retry, is_retryable, next_delay
+from airflow_provider_hubassoc.hooks._retry import (
+    BACKOFF_CAP_SECONDS,
+    hubspot_retry,
+    is_ambiguous,
+    is_retryable,
+    next_delay,
+)
 from transport_helpers import FakeClock
 
 
@@ -54,6 +60,34 @@ def test_permanent_failures_are_not_retried(error) -> None:
 )
 def test_network_failures_are_retried(error) -> None:
     assert is_retryable(error)
+
+
+def _refused() -> requests.ConnectionError:
+    """What requests raises when nothing listens: the request was never sent."""
+    import urllib3
+
+    reason = urllib3.exceptions.NewConnectionError(None, "Connection refused")
+    return requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/x", reason))
+
+
+@pytest.mark.parametrize(
+    ("error", "ambiguous"),
+    [
+        (HubSpotServerError("x", status=500), True),
+        (HubSpotServerError("x", status=503), True),
+        (HubSpotConnectionError("dropped"), True),
+        (requests.ConnectionError("Connection aborted: RemoteDisconnected"), True),
+        (requests.ReadTimeout("slow"), True),
+        (requests.exceptions.ChunkedEncodingError("closed mid-body"), True),
+        (HubSpotRateLimitError("limit", status=429), False),
+        (HubSpotServerError("locked", status=423), False),
+        (HubSpotValidationError("bad", status=400), False),
+        (requests.ConnectTimeout("never connected"), False),
+        (_refused(), False),
+    ],
+)
+def test_ambiguous_failures_are_those_after_which_the_write_may_have_been_applied(error, ambiguous) -> None:
+    assert is_ambiguous(error) is ambiguous
 
 
 def test_ten_secondly_429_waits_out_the_window_or_retry_after() -> None:

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from airflow_provider_hubassoc.exceptions import (
+    HubSpotAnswerLostError,
     HubSpotAuthError,
     HubSpotConnectionError,
     HubSpotDailyLimitError,
@@ -302,6 +303,35 @@ def test_connection_refused_becomes_a_server_error_after_retries() -> None:
     with pytest.raises(HubSpotConnectionError, match="no response after 3 attempt"):
         transport.request("GET", TYPES_PATH)
     assert len(sleeps) == 2
+
+
+CREATE_PATH = "/crm/v4/associations/contacts/deals/batch/create"
+CREATE_BODY = {"inputs": [{"from": {"id": "1"}, "to": {"id": "2"},
+                           "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 4}]}]}
+
+
+@pytest.mark.parametrize("knobs", [{"fault_503": 1.0}, {"fault_drop_after": 1.0}])
+def test_retry_ambiguous_false_raises_answer_lost_after_one_send(hubspot_emulator, knobs) -> None:
+    """A write whose outcome is unknown is handed back to the caller (hooks/_writes.py re-derives it)."""
+    hubspot_emulator.configure(**knobs)
+    transport = make_transport(hubspot_emulator.base_url, max_retries=5)
+    with pytest.raises(HubSpotAnswerLostError, match="answer lost") as raised:
+        transport.request("POST", CREATE_PATH, json=CREATE_BODY, retry_ambiguous=False)
+    assert transport.stats.requests_sent == 1
+    assert raised.value.status == (503 if "fault_503" in knobs else None)
+
+
+def test_retry_ambiguous_false_still_retries_what_was_not_applied(hubspot_emulator) -> None:
+    """429 (refused before applying) is retried as usual; so is a connection that was never opened."""
+    hubspot_emulator.configure(fault_429=0.5, retry_after=0)
+    hubspot_emulator.reset(seed=3)
+    transport = make_transport(hubspot_emulator.base_url, max_retries=10)
+    for _ in range(5):
+        transport.request("POST", CREATE_PATH, json=CREATE_BODY, retry_ambiguous=False)
+    assert transport.stats.retries_by_reason["HTTP 429 TEN_SECONDLY_ROLLING"] > 0
+    refused = make_transport("http://127.0.0.1:9", max_retries=2, connect_timeout=1)
+    with pytest.raises(HubSpotConnectionError, match="no response after 3 attempt"):
+        refused.request("POST", CREATE_PATH, json=CREATE_BODY, retry_ambiguous=False)
 
 
 def test_per_call_retry_cap(hubspot_emulator) -> None:
