@@ -10,7 +10,6 @@ import gc
 import json
 import os
 import socket
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -137,11 +136,6 @@ class _Server(ThreadingHTTPServer):
             gc.set_threshold(100_000, 20, 100)
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up (read timeout, e.g. under ``fault_slow_after``) is not a server error."""
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
 
     def track(self, connection: socket.socket, *, open_: bool) -> None:
         with self._connections_lock:
