@@ -13,6 +13,12 @@ import pytest
 from airflow_provider_hubassoc.exceptions import HubSpotAnswerLostError
 
 
+@pytest.fixture(autouse=True)
+def _short_backoff(monkeypatch):
+    """Back-off waits of hundredths of a second: these tests count sends, not waits."""
+    monkeypatch.setattr("airflow_provider_hubassoc.hooks._retry.BACKOFF_BASE_SECONDS", 0.01)
+
+
 def _types(emu, from_id: int, to_id: int) -> set[int]:
     return {t["typeId"] for t in emu.associations("contacts", from_id, "companies")[to_id]}
 
