@@ -4,8 +4,19 @@ HubSpot enforces a rolling 10-second window per app and a daily budget per accou
 us under the window (a sliding log of send times), and HubSpot's own ``X-HubSpot-RateLimit-*`` headers tell us
 when other clients of the same app are using the budget too, so we slow down before a 429 happens.
 
-Each slot counts from the request's send until a window after its answer (:meth:`RateLimiter.settle`), the
-latest moment HubSpot can have counted it. Waiting threads sleep outside the lock, so N threads waiting together still reach the budget instead of
+Each slot counts from the request's send for a window plus an arrival margin (HubSpot counts a request when it
+arrives, at most an upload time after we sent it), so no time is lost after each answer.
+
+One budget for every process: other shards, DAGs and workers of the same app spend the same window, and each
+response says how much of it HubSpot has counted (``Max - Remaining``). The part that is not ours is *foreign*.
+While foreign use is seen, a process sends a request only into room it can claim: every slot of its own that
+has aged out since the last answer, plus its *share* of the window's free room, proportional to its own part
+of what HubSpot counted (a small reserve kept back for answers still on their way). Shares of all processes add
+up to at most the room, without any process knowing the others; a process that stops (a finished shard) leaves
+its slots to age out, and the others' shares of the growing room take them over. When no answer has been seen
+for a window while others were active, one request at a time finds out the state first.
+
+Waiting threads sleep outside the lock, so N threads waiting together still reach the budget instead of
 queueing behind one sleeper. Clock and sleep are injectable so tests need no real waiting.
 """
 
@@ -24,8 +35,12 @@ from zoneinfo import ZoneInfo
 from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
 
 WINDOW_SECONDS = 10.0
-# When HubSpot says this share of the window's budget (or less) is left, pace sends at Max per window.
-LOW_REMAINING_SHARE = 0.1
+# While other clients of the app are seen, this share of Max stays free for their answers still on the way.
+SHARED_RESERVE_SHARE = 0.05
+# A waiter blocked on the shared budget looks again this often: an answer may have freed room meanwhile.
+SHARED_POLL_SECONDS = 0.02
+# Latency estimate: exponential moving average of request round trips, this weight for each new one.
+LATENCY_WEIGHT = 0.2
 # Our send stamps precede HubSpot's arrival stamps by up to a request's upload time; a slot is reused only
 # this long after HubSpot's window would free it, so a request never arrives while its predecessor still counts.
 ARRIVAL_MARGIN_SECONDS = 0.25
@@ -76,8 +91,11 @@ class RateLimiter:
         self._day_started = clock()
         self._server_max: int | None = None
         self._paused_until = 0.0
-        self._min_spacing = 0.0
-        self._last_send = float("-inf")
+        # the newest answer's view of HubSpot's window: (our send stamp, HubSpot's count, ours in it)
+        self._seen: tuple[float, int, int] | None = None
+        self._foreign_seen_at = float("-inf")
+        self._in_flight = 0
+        self.latency: float | None = None
         self._daily_blocked_until = float("-inf")
         self.throttled_seconds = 0.0
 
@@ -102,18 +120,51 @@ class RateLimiter:
                     self._sent.popleft()
                 wait = max(
                     self._paused_until - now,
-                    self._last_send + self._min_spacing - now,
                     (self._sent[0] + span - now) if len(self._sent) >= self.effective_budget else 0.0,
+                    self._shared_wait(now, span),
                 )
                 if wait <= 0:
                     self._sent.append(now)
-                    self._last_send = now
+                    self._in_flight += 1
                     self._sent_today += 1
                     return now, waited
             self._sleep(wait)
             waited += wait
             with self._lock:
                 self.throttled_seconds += wait
+
+    def _shared_wait(self, now: float, span: float) -> float:
+        """Seconds until this process may claim room in the app's window that others use too (0: now)."""
+        seen = self._seen
+        if seen is not None and now - seen[0] >= span:
+            seen = self._seen = None  # every request HubSpot had counted then has aged out
+        if seen is None:
+            if now - self._foreign_seen_at < 3 * span and self._in_flight:
+                return SHARED_POLL_SECONDS  # others were active lately: one request looks first
+            return 0.0
+        stamp, counted, ours = seen
+        if counted <= ours:
+            return 0.0  # HubSpot counted only us: our own log is the whole truth
+        maximum = self.effective_budget
+        reserve = max(1, int(maximum * SHARED_RESERVE_SHARE))
+        first_kept = bisect.bisect_right(self._sent, now - span)
+        seen_at = bisect.bisect_right(self._sent, stamp)
+        aged = max(0, ours - max(0, seen_at - first_kept))  # ours then, aged out of the window since
+        since = len(self._sent) - seen_at  # sent after the answered request: not in HubSpot's count
+        room = max(0, maximum - reserve - counted)
+        if since < aged + int(room * ours / counted):
+            return 0.0
+        next_free = self._sent[first_kept] + span - now if first_kept < seen_at else stamp + span - now
+        return min(next_free, SHARED_POLL_SECONDS) if self._in_flight else max(next_free, 0.0)
+
+    def in_flight_target(self, max_concurrency: int) -> int:
+        """Requests worth having in flight: enough to send the allowed rate over the observed latency, twice
+        over for jitter, never more than ``max_concurrency`` (latency-bound work gets all of it)."""
+        latency = self.latency
+        if latency is None:
+            return max_concurrency
+        rate = self.effective_budget / self.window
+        return max(1, min(max_concurrency, int(2 * rate * latency) + 1))
 
     def _check_daily(self, now: float) -> None:
         if now - self._day_started >= DAY_SECONDS:
@@ -136,23 +187,19 @@ class RateLimiter:
             )
 
     def settle(self, stamp: float) -> None:
-        """The request sent in slot ``stamp`` is answered: its slot now counts from this moment.
+        """The request sent in slot ``stamp`` is answered (or failed): learn its round trip.
 
-        HubSpot counts a request when it arrives, which is at the latest when its answer comes back. Counting the
-        slot from then keeps a slow upload (a 1,000-input batch on a busy machine) from landing in HubSpot's
-        window after we believed its slot was free; it costs one request latency per slot.
+        The slot keeps counting from the send (plus the arrival margin): HubSpot counted the request when it
+        arrived, long before the answer that carries the server's processing time back.
         """
         with self._lock:
-            now = self._clock()
-            try:
-                self._sent.remove(stamp)
-            except ValueError:
-                pass  # already aged out of the window: the request took longer than a window
-            position = bisect.bisect_right(self._sent, now)
-            self._sent.insert(position, now)
+            self._in_flight = max(0, self._in_flight - 1)
+            took = self._clock() - stamp
+            self.latency = took if self.latency is None else self.latency + LATENCY_WEIGHT * (took - self.latency)
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Learn from a response's rate-limit headers: adopt a smaller Max, slow down when Remaining runs low."""
+    def observe(self, headers: Mapping[str, str], stamp: float | None = None) -> None:
+        """Learn from a response's rate-limit headers: adopt a smaller Max and HubSpot's window length, and
+        (given the ``stamp`` of the request answered) how much of the app's window other clients use."""
         maximum = _header_int(headers, "X-HubSpot-RateLimit-Max")
         remaining = _header_int(headers, "X-HubSpot-RateLimit-Remaining")
         interval_ms = _header_int(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
@@ -160,14 +207,10 @@ class RateLimiter:
         with self._lock:
             if maximum:
                 self._server_max = maximum
-            window = interval_ms / 1000.0 if interval_ms else self.window
-            if remaining is not None and maximum:
-                if remaining <= max(1, int(maximum * LOW_REMAINING_SHARE)):
-                    # Others use the app's window too: the budget is nearly spent, so send no faster than the
-                    # sustainable pace (Max per window) while the oldest requests of the window age out.
-                    self._min_spacing = window / maximum
-                else:
-                    self._min_spacing = 0.0
+            if interval_ms:
+                self.window = interval_ms / 1000.0
+            if remaining is not None and maximum and stamp is not None:
+                self._see_window(stamp, maximum - remaining)
             if daily_remaining is not None and daily_remaining <= 0:
                 self._daily_blocked_until = self._clock() + DAILY_REPROBE_SECONDS
 
@@ -177,6 +220,19 @@ class RateLimiter:
             self._daily_blocked_until = float("-inf")
             self._day_started = self._clock()
             self._sent_today = 0
+
+    def _see_window(self, stamp: float, counted: int) -> None:
+        """HubSpot had counted ``counted`` requests of the app when our request sent at ``stamp`` arrived."""
+        if self._seen is not None and self._seen[0] > stamp:
+            return  # an older request answered late: the newer view stands
+        span = self.window + self.margin
+        first = bisect.bisect_right(self._sent, stamp - span)
+        ours = max(1, bisect.bisect_right(self._sent, stamp) - first)
+        if counted <= len(self._sent) - first:  # no more than ours, counting those sent after it that overtook it
+            self._seen = (stamp, ours, ours)
+            return
+        self._foreign_seen_at = self._clock()
+        self._seen = (stamp, counted, ours)
 
     def pause(self, seconds: float) -> None:
         """Hold every sender for ``seconds`` (after a TEN_SECONDLY_ROLLING 429) so threads do not stampede."""

@@ -229,7 +229,7 @@ class HubSpotTransport:
             raise
         finally:
             self.limiter.settle(stamp)
-        self.limiter.observe(response.headers)
+        self.limiter.observe(response.headers, stamp)
         with self.stats._lock:
             self.stats.responses_by_status[response.status_code] += 1
         return response
