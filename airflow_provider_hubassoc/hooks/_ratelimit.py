@@ -37,6 +37,8 @@ from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
 WINDOW_SECONDS = 10.0
 # While other clients of the app are seen, this share of Max stays free for their answers still on the way.
 SHARED_RESERVE_SHARE = 0.05
+# A smaller count of others is believed after it lasted twice the margin plus this share of the window.
+SHARED_SETTLE_SHARE = 0.05
 # A waiter blocked on the shared budget looks again this often: an answer may have freed room meanwhile.
 SHARED_POLL_SECONDS = 0.02
 # Latency estimate: exponential moving average of request round trips, this weight for each new one.
@@ -65,6 +67,8 @@ class RateLimiter:
     :param budget: requests allowed per window on our side (the connection's ``requests_per_10_seconds``).
     :param daily_limit: optional daily budget counted on our side; HubSpot's ``Daily-Remaining`` header is
         honoured too.
+    :param probe_first: send one request and wait for its answer before any other, so that a process joining
+        an app whose window others fill does not start with a blind burst (costs one round trip at start).
     """
 
     def __init__(
@@ -74,6 +78,7 @@ class RateLimiter:
         window: float = WINDOW_SECONDS,
         margin: float = ARRIVAL_MARGIN_SECONDS,
         daily_limit: int | None = None,
+        probe_first: bool = False,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -83,6 +88,7 @@ class RateLimiter:
         self.window = window
         self.margin = margin
         self.daily_limit = daily_limit
+        self.probe_first = probe_first
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -91,8 +97,10 @@ class RateLimiter:
         self._day_started = clock()
         self._server_max: int | None = None
         self._paused_until = 0.0
-        # the newest answer's view of HubSpot's window: (our send stamp, HubSpot's count, ours in it)
-        self._seen: tuple[float, int, int] | None = None
+        # the newest answer's view: (our send stamp, how many of ours HubSpot had counted then)
+        self._seen: tuple[float, int] | None = None
+        # others' requests in HubSpot's window, per answer of the last window: (our send stamp, their count)
+        self._foreign: deque[tuple[float, int]] = deque()
         self._foreign_seen_at = float("-inf")
         self._in_flight = 0
         self.latency: float | None = None
@@ -135,27 +143,48 @@ class RateLimiter:
 
     def _shared_wait(self, now: float, span: float) -> float:
         """Seconds until this process may claim room in the app's window that others use too (0: now)."""
-        seen = self._seen
-        if seen is not None and now - seen[0] >= span:
-            seen = self._seen = None  # every request HubSpot had counted then has aged out
-        if seen is None:
+        if self._seen is None and self.probe_first and self._in_flight:
+            return SHARED_POLL_SECONDS  # nothing heard yet: the first answer tells whether others share the app
+        foreign = self._foreign
+        while foreign and foreign[0][0] <= now - 2 * span:
+            foreign.popleft()
+        if not foreign or foreign[-1][0] <= now - span:
             if now - self._foreign_seen_at < 3 * span and self._in_flight:
                 return SHARED_POLL_SECONDS  # others were active lately: one request looks first
             return 0.0
-        stamp, counted, ours = seen
-        if counted <= ours:
-            return 0.0  # HubSpot counted only us: our own log is the whole truth
+        others = self._others(now)
+        if not others:
+            return 0.0  # only we were in HubSpot's window lately: our own log is the whole truth
+        stamp, ours = self._seen
         maximum = self.effective_budget
-        reserve = max(1, int(maximum * SHARED_RESERVE_SHARE))
+        room = max(0, maximum - max(1, int(maximum * SHARED_RESERVE_SHARE)) - ours - others)
+        # our share of the room, in proportion to our use, and at most doubling our use per answer: views of
+        # processes that grow together are a round trip old, and their shares must not add up past the room
+        allowance = ours + min(ours, int(room * ours / (ours + others)))
         first_kept = bisect.bisect_right(self._sent, now - span)
-        seen_at = bisect.bisect_right(self._sent, stamp)
-        aged = max(0, ours - max(0, seen_at - first_kept))  # ours then, aged out of the window since
-        since = len(self._sent) - seen_at  # sent after the answered request: not in HubSpot's count
-        room = max(0, maximum - reserve - counted)
-        if since < aged + int(room * ours / counted):
+        if len(self._sent) - first_kept < allowance:
             return 0.0
-        next_free = self._sent[first_kept] + span - now if first_kept < seen_at else stamp + span - now
-        return min(next_free, SHARED_POLL_SECONDS) if self._in_flight else max(next_free, 0.0)
+        if self._in_flight:
+            return SHARED_POLL_SECONDS  # an answer on its way may show more room
+        next_free = self._sent[first_kept] + span - now if first_kept < len(self._sent) else span
+        return max(min(next_free, foreign[-1][0] + span - now), 0.0)
+
+    def _others(self, now: float) -> int:
+        """How many requests of the window other clients hold, as the answers of the last moments saw it.
+
+        Others reuse a slot only a window plus their margin after its send, so for a moment after HubSpot frees
+        it their share looks smaller than it is: the view from just before that moment counts too, and a
+        smaller count is believed once it has lasted a little (a shard that finished, not a slot in reuse).
+        """
+        horizon = now - (2 * self.margin + SHARED_SETTLE_SHARE * self.window)
+        level = 0
+        before: int | None = None
+        for stamp, count in self._foreign:
+            if stamp >= horizon:
+                level = max(level, count)
+            else:
+                before = count
+        return max(level, before or 0)
 
     def in_flight_target(self, max_concurrency: int) -> int:
         """Requests worth having in flight: enough to send the allowed rate over the observed latency, twice
@@ -225,14 +254,17 @@ class RateLimiter:
         """HubSpot had counted ``counted`` requests of the app when our request sent at ``stamp`` arrived."""
         if self._seen is not None and self._seen[0] > stamp:
             return  # an older request answered late: the newer view stands
-        span = self.window + self.margin
-        first = bisect.bisect_right(self._sent, stamp - span)
-        ours = max(1, bisect.bisect_right(self._sent, stamp) - first)
-        if counted <= len(self._sent) - first:  # no more than ours, counting those sent after it that overtook it
-            self._seen = (stamp, ours, ours)
-            return
-        self._foreign_seen_at = self._clock()
-        self._seen = (stamp, counted, ours)
+        # HubSpot's count holds what arrived within a window before ours; the margin is only our own caution
+        first = bisect.bisect_right(self._sent, stamp - self.window)
+        # requests of ours sent after it may have overtaken it: only a count beyond all of ours is foreign
+        others = max(0, counted - (len(self._sent) - first))
+        # ours to keep: every slot our own log still holds then, HubSpot's window or not (we reuse them)
+        ours = max(1, bisect.bisect_right(self._sent, stamp) - bisect.bisect_right(self._sent, stamp - self.window
+                                                                                   - self.margin))
+        if others:
+            self._foreign_seen_at = self._clock()
+        self._seen = (stamp, ours)
+        self._foreign.append((stamp, others))
 
     def pause(self, seconds: float) -> None:
         """Hold every sender for ``seconds`` (after a TEN_SECONDLY_ROLLING 429) so threads do not stampede."""
@@ -264,7 +296,7 @@ def shared_limiter(base_url: str, credential: str, budget: int, daily_limit: int
     with _registry_lock:
         limiter = _registry.get(key)
         if limiter is None:
-            limiter = _registry[key] = RateLimiter(budget, daily_limit=daily_limit)
+            limiter = _registry[key] = RateLimiter(budget, daily_limit=daily_limit, probe_first=True)
         else:
             limiter.budget = budget
             limiter.daily_limit = daily_limit

@@ -138,7 +138,7 @@ def test_late_answers_of_older_requests_do_not_replace_a_newer_view() -> None:
     (new,) = _send(limiter, 1)
     limiter.observe(_window(100, 0), new)
     limiter.observe(_window(100, 98), old)
-    assert limiter._seen == (new, 100, 2)
+    assert limiter._seen == (new, 2) and list(limiter._foreign) == [(new, 98)]  # 100 counted, 2 ours
 
 
 def test_interval_header_sets_the_window_and_in_flight_target_follows_latency() -> None:
@@ -237,3 +237,30 @@ def test_registry_shares_one_limiter_per_account_and_credential() -> None:
     assert shared_limiter("https://api.hubapi.com", "token-b", 100) is not a
     assert shared_limiter("http://127.0.0.1:1", "token-a", 100) is not a
     reset_shared_limiters()
+
+
+def test_others_who_look_fewer_for_a_moment_keep_their_share_until_it_lasts() -> None:
+    """Right after HubSpot frees others' slots, before they reuse them, the window looks emptier than it is:
+    the count from before that moment still holds, until the smaller count has lasted a little."""
+    clock = FakeClock()
+    limiter = RateLimiter(100, window=10.0, margin=0.25, clock=clock, sleep=clock.sleep)
+    (stamp,) = _send(limiter, 1)
+    limiter.observe(_window(100, 10), stamp)  # others hold 89
+    clock.now += 10.0
+    (stamp,) = _send(limiter, 1)
+    limiter.observe(_window(100, 98), stamp)  # their slots freed, not yet reused: others seem to hold 1
+    assert limiter._others(clock.now) == 89
+    clock.now += 1.1  # the smaller count has lasted over twice the margin plus 5 % of the window
+    assert limiter._others(clock.now) == 1
+
+
+def test_a_fresh_process_waits_for_its_first_answer_before_sending_more() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, probe_first=True, clock=clock, sleep=clock.sleep)
+    first, _ = limiter.acquire_slot()
+    waiter = threading.Thread(target=limiter.acquire)
+    polls: list[float] = []
+    limiter._sleep = lambda seconds: (polls.append(seconds), limiter.observe(_window(100, 99), first))
+    waiter.start()
+    waiter.join(timeout=30)
+    assert polls == [pytest.approx(0.02)]  # one poll, then the first answer's view lets it through
