@@ -134,6 +134,7 @@ def run_chunks(
     progress: ProgressLogger | None = None,
     on_chunk_done: Callable[[Chunk[T], R], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    concurrency: Callable[[], int] | None = None,
 ) -> Iterator[tuple[Chunk[T], R]]:
     """Run ``work`` on every chunk and yield ``(chunk, result)`` in input order.
 
@@ -146,6 +147,9 @@ def run_chunks(
         and its result: the hook point for checkpoints.
     :param stop: checked before each chunk is dispatched; once it returns true no further chunk is read or
         sent, and chunks already dispatched are still run and yielded (so their outcome is never lost).
+    :param concurrency: asked before each dispatch for the chunks worth running at once now (never more than
+        ``max_concurrency``): the rate limiter's answer keeps the budget full with as few requests in flight as
+        the observed latency needs.
     :raises: whatever ``work`` raised, when that chunk's turn to be yielded comes; chunks not yet started are
         cancelled, running ones are allowed to finish.
     """
@@ -197,7 +201,8 @@ def run_chunks(
                 release_finished()
                 busy = running()
                 conflict = bool(chunk_keys) and any(key in held for key in chunk_keys)
-                if not conflict and len(busy) < max_concurrency:
+                allowed = max_concurrency if concurrency is None else max(1, min(max_concurrency, concurrency()))
+                if not conflict and len(busy) < allowed:
                     break
                 wait(busy, return_when=FIRST_COMPLETED)
             future = executor.submit(work, chunk)

@@ -993,10 +993,11 @@ class HubSpotAssociationsHook(BaseHook):
         self.batch_result = result  # ``chunk_callback`` checkpoints read the counts so far from it
         # ``chunk_callback`` runs once a chunk and its failures are accounted (a checkpoint then holds both).
         # With one, no finished chunk waits behind a slower one: a killed run redoes at most max_concurrency.
-        concurrency = self.settings.max_concurrency
+        concurrency, limiter = self.settings.max_concurrency, self.transport.limiter
         return run_chunks(
             iter_chunks(items, size), work, max_concurrency=concurrency, keys=keys, progress=progress,
             max_in_flight=concurrency if chunk_callback else None, stop=stop,
+            concurrency=lambda: limiter.in_flight_target(concurrency),
         )
 
     def _account(
