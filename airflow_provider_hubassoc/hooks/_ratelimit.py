@@ -4,8 +4,9 @@ HubSpot enforces a rolling 10-second window per app and a daily budget per accou
 us under the window (a sliding log of send times), and HubSpot's own ``X-HubSpot-RateLimit-*`` headers tell us
 when other clients of the same app are using the budget too, so we slow down before a 429 happens.
 
-Each slot counts from the request's send for a window plus an arrival margin (HubSpot counts a request when it
-arrives, at most an upload time after we sent it), so no time is lost after each answer.
+Each slot counts from its request's answer (:meth:`RateLimiter.settle`) for a window plus a small margin:
+HubSpot counted the request when it arrived, at the latest then, so the slot is never reused early however
+slow the upload; it costs the server's part of one latency per slot and window.
 
 One budget for every process: other shards, DAGs and workers of the same app spend the same window, and each
 response says how much of it HubSpot has counted (``Max - Remaining``). The part that is not ours is *foreign*.
@@ -43,9 +44,9 @@ SHARED_SETTLE_SHARE = 0.05
 SHARED_POLL_SECONDS = 0.02
 # Latency estimate: exponential moving average of request round trips, this weight for each new one.
 LATENCY_WEIGHT = 0.2
-# Our send stamps precede HubSpot's arrival stamps by up to a request's upload time; a slot is reused only
-# this long after HubSpot's window would free it, so a request never arrives while its predecessor still counts.
-ARRIVAL_MARGIN_SECONDS = 0.25
+# A slot counts from its request's answer (HubSpot counted it on arrival, before): this much more covers
+# clock granularity between our stamps and HubSpot's.
+ARRIVAL_MARGIN_SECONDS = 0.05
 # HubSpot resets the daily budget at the account's midnight, whose time zone we do not know: after a
 # Daily-Remaining of 0, refuse to send for this long, then let one request find out (long-lived processes).
 DAILY_REPROBE_SECONDS = 3600.0
@@ -103,6 +104,7 @@ class RateLimiter:
         self._foreign: deque[tuple[float, int]] = deque()
         self._foreign_seen_at = float("-inf")
         self._in_flight = 0
+        self._last_send = float("-inf")
         self.latency: float | None = None
         self._daily_blocked_until = float("-inf")
         self.throttled_seconds = 0.0
@@ -133,6 +135,7 @@ class RateLimiter:
                 )
                 if wait <= 0:
                     self._sent.append(now)
+                    self._last_send = now
                     self._in_flight += 1
                     self._sent_today += 1
                     return now, waited
@@ -161,9 +164,11 @@ class RateLimiter:
         # our share of the room, in proportion to our use, and at most doubling our use per answer: views of
         # processes that grow together are a round trip old, and their shares must not add up past the room
         allowance = ours + min(ours, int(room * ours / (ours + others)))
+        # no faster than the app's whole budget allows: our slots free steadily, each answer a fresh view
+        spaced = self._last_send + self.window / maximum - now
         first_kept = bisect.bisect_right(self._sent, now - span)
         if len(self._sent) - first_kept < allowance:
-            return 0.0
+            return max(spaced, 0.0)
         if self._in_flight:
             return SHARED_POLL_SECONDS  # an answer on its way may show more room
         next_free = self._sent[first_kept] + span - now if first_kept < len(self._sent) else span
@@ -215,16 +220,26 @@ class RateLimiter:
                 context={"policyName": "DAILY"},
             )
 
-    def settle(self, stamp: float) -> None:
-        """The request sent in slot ``stamp`` is answered (or failed): learn its round trip.
+    def settle(self, stamp: float) -> float:
+        """The request sent in slot ``stamp`` is answered (or failed): its slot now counts from this moment,
+        which is returned (the stamp to :meth:`observe` its answer with); the round trip is learnt.
 
-        The slot keeps counting from the send (plus the arrival margin): HubSpot counted the request when it
-        arrived, long before the answer that carries the server's processing time back.
+        HubSpot counts a request when it arrives, at the latest when its answer comes back: counted from then,
+        a slot is never reused while HubSpot may still count its request, however slow the upload (a loaded
+        worker, a long batch). It costs the server's part of one latency per slot and window, no more.
         """
         with self._lock:
+            now = self._clock()
             self._in_flight = max(0, self._in_flight - 1)
-            took = self._clock() - stamp
+            took = now - stamp
             self.latency = took if self.latency is None else self.latency + LATENCY_WEIGHT * (took - self.latency)
+            try:
+                self._sent.remove(stamp)
+            except ValueError:
+                pass  # already aged out of the window: the request took longer than a window
+            position = bisect.bisect_right(self._sent, now)
+            self._sent.insert(position, now)
+            return now
 
     def observe(self, headers: Mapping[str, str], stamp: float | None = None) -> None:
         """Learn from a response's rate-limit headers: adopt a smaller Max and HubSpot's window length, and
