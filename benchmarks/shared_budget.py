@@ -27,28 +27,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+from hook_throughput import _counters, _start_emulator  # the same emulator process and counters (this folder)
 
 HERE = os.path.abspath(__file__)
-
-
-def _start_emulator(budget: int, latency: float) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_hubassoc.emulator", "--port", "0", "--token", "bench-token",
-         "--requests-per-10-seconds", str(budget), "--daily-limit", "0", "--latency", str(latency)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "listening on" in line:
-            return process, line.rsplit(" ", 1)[-1].strip()
-    raise RuntimeError("the emulator did not start")
-
-
-def _counters(base_url: str) -> dict[str, dict[str, int]]:
-    with urllib.request.urlopen(f"{base_url}/_emulator/counters") as response:
-        return json.load(response)
 
 
 def _refused(base_url: str) -> int:
