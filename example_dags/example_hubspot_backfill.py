@@ -4,8 +4,8 @@
 ``s3://``/``gs://`` location that every worker can read). The link task is mapped over ``SHARDS`` disjoint shards
 of that file (split by contact id, so all writes to one pair stay in one shard and in order); each shard validates
 its rows before writing, links in batches of 1,000, and writes refused rows with HubSpot's reasons to a failures
-file. An Airflow pool bounds how many shards call HubSpot at once, and each shard takes its share of the account's
-rate limit (``requests_per_10_seconds``), so all shards together stay under HubSpot's 10-second window.
+file. An Airflow pool bounds how many shards run at once; the shards share the app's 10-second window by
+themselves, from HubSpot's rate-limit headers, so nobody divides ``requests_per_10_seconds`` by hand.
 Create the pool once: ``airflow pools set hubspot_api 4 "HubSpot API calls"``.
 Re-running is safe: links are idempotent.
 """
@@ -24,8 +24,6 @@ from airflow_provider_hubassoc.operators.associations import HubSpotCreateAssoci
 
 DATA_DIR = Path(os.environ.get("HUBASSOC_EXAMPLE_DATA", "/tmp/hubassoc-examples"))
 SHARDS = 4
-POOL_SLOTS = 4  # the size of the ``hubspot_api`` pool: shards calling HubSpot at once
-ACCOUNT_REQUESTS_PER_10_SECONDS = 100  # your HubSpot account's burst limit (100 or 190 for most apps)
 
 with DAG(
     dag_id="example_hubspot_backfill",
@@ -66,7 +64,6 @@ with DAG(
         max_failures=None,
         max_failure_ratio=0.01,  # a few refused rows are reported, not fatal; more than 1 % fails the shard
         pool="hubspot_api",
-        hook_params={"requests_per_10_seconds": ACCOUNT_REQUESTS_PER_10_SECONDS // POOL_SLOTS},
         map_index_template="shard {{ task.shard_index }}",
     ).expand(shard_index=list(range(SHARDS)))
 

@@ -39,8 +39,8 @@ class HubSpotBaseOperator(BaseOperator):
 
     :param hubspot_conn_id: Airflow connection of type ``hubspot``.
     :param api_version: ``v4`` (default of the connection), or a dated version such as ``2026-03``.
-    :param hook_params: per-task overrides of connection extras, e.g. ``{"requests_per_10_seconds": 25}`` so the
-        shards of a mapped backfill share the account's rate limit, or ``{"max_concurrency": 8}``.
+    :param hook_params: per-task overrides of connection extras, e.g. ``{"max_concurrency": 8}`` (the shards of a
+        mapped backfill share the app's rate limit by themselves: no need to divide ``requests_per_10_seconds``).
     """
 
     ui_color = "#ff7a59"  # HubSpot orange
