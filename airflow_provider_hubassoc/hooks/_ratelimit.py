@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import random
 import threading
 import time
 from collections import deque
@@ -82,6 +83,7 @@ class RateLimiter:
         probe_first: bool = False,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
     ) -> None:
         if budget < 1:
             raise ValueError("a rate budget needs at least one request per window")
@@ -92,6 +94,7 @@ class RateLimiter:
         self.probe_first = probe_first
         self._clock = clock
         self._sleep = sleep
+        self._rng = rng
         self._lock = threading.Lock()
         self._sent: deque[float] = deque()
         self._sent_today = 0
@@ -104,6 +107,7 @@ class RateLimiter:
         self._foreign: deque[tuple[float, int]] = deque()
         self._foreign_seen_at = float("-inf")
         self._in_flight = 0
+        self._answered = False
         self._last_send = float("-inf")
         self.latency: float | None = None
         self._daily_blocked_until = float("-inf")
@@ -146,7 +150,7 @@ class RateLimiter:
 
     def _shared_wait(self, now: float, span: float) -> float:
         """Seconds until this process may claim room in the app's window that others use too (0: now)."""
-        if self._seen is None and self.probe_first and self._in_flight:
+        if self.probe_first and not self._answered and self._in_flight:
             return SHARED_POLL_SECONDS  # nothing heard yet: the first answer tells whether others share the app
         foreign = self._foreign
         while foreign and foreign[0][0] <= now - 2 * span:
@@ -163,7 +167,10 @@ class RateLimiter:
         room = max(0, maximum - max(1, int(maximum * SHARED_RESERVE_SHARE)) - ours - others)
         # our share of the room, in proportion to our use, and at most doubling our use per answer: views of
         # processes that grow together are a round trip old, and their shares must not add up past the room
-        allowance = ours + min(ours, int(room * ours / (ours + others)))
+        # (rounded at random: a small share still grows into room others left, the shares adding up to the room
+        # on average, where rounding down would leave it unused and rounding up overrun it by one per process)
+        share = room * ours / (ours + others)
+        allowance = ours + min(ours, int(share) + (self._rng() < share - int(share)))
         # no faster than the app's whole budget allows: our slots free steadily, each answer a fresh view
         spaced = self._last_send + self.window / maximum - now
         first_kept = bisect.bisect_right(self._sent, now - span)
@@ -231,6 +238,7 @@ class RateLimiter:
         with self._lock:
             now = self._clock()
             self._in_flight = max(0, self._in_flight - 1)
+            self._answered = True
             took = now - stamp
             self.latency = took if self.latency is None else self.latency + LATENCY_WEIGHT * (took - self.latency)
             try:

@@ -261,7 +261,11 @@ def test_a_fresh_process_waits_for_its_first_answer_before_sending_more() -> Non
     first, _ = limiter.acquire_slot()
     waiter = threading.Thread(target=limiter.acquire)
     polls: list[float] = []
-    limiter._sleep = lambda seconds: (polls.append(seconds), limiter.observe(_window(100, 99), first))
+    limiter._sleep = lambda seconds: (polls.append(seconds), limiter.settle(first))
     waiter.start()
     waiter.join(timeout=30)
-    assert polls == [pytest.approx(0.02)]  # one poll, then the first answer's view lets it through
+    assert polls == [pytest.approx(0.02)]  # one poll, then the first answer lets it through
+    limiter._sleep = clock.sleep
+    for _ in range(5):
+        limiter.acquire()  # answered once: no more probing, headers or not (a server without rate limits)
+    assert polls == [pytest.approx(0.02)]
