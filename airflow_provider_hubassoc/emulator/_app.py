@@ -300,7 +300,8 @@ class RateLimiter:
         """The headers of a request that is answered without being counted (an injected fault)."""
         now = time.monotonic()
         window = self.windows.get(key, deque())
-        while config.requests_per_10_seconds is not None and window and window[0] <= now - 10.0:
+        interval = config.rate_limit_interval_ms / 1000.0
+        while config.requests_per_10_seconds is not None and window and window[0] <= now - interval:
             window.popleft()
         return self._headers(window, now, oauth, config)
 
