@@ -9,13 +9,15 @@ HubSpot counted the request when it arrived, at the latest then, so the slot is 
 slow the upload; it costs the server's part of one latency per slot and window.
 
 One budget for every process: other shards, DAGs and workers of the same app spend the same window, and each
-response says how much of it HubSpot has counted (``Max - Remaining``). The part that is not ours is *foreign*.
-While foreign use is seen, a process sends a request only into room it can claim: every slot of its own that
-has aged out since the last answer, plus its *share* of the window's free room, proportional to its own part
-of what HubSpot counted (a small reserve kept back for answers still on their way). Shares of all processes add
-up to at most the room, without any process knowing the others; a process that stops (a finished shard) leaves
-its slots to age out, and the others' shares of the growing room take them over. When no answer has been seen
-for a window while others were active, one request at a time finds out the state first.
+answer says how much of it HubSpot has counted (``Max - Remaining``); the part beyond our own is *others'*.
+While others are seen, a process keeps the slots its log holds (reusing each as it ages out) and claims new
+room only as its *share* of the window's free room: in proportion to its own part of what HubSpot counted, at
+most doubling per answer, rounded at random, with 5 % of Max kept back for answers still on their way. Shares
+of all processes add up to the room without any process knowing the others. It sends no faster than the app's
+whole rate then, so its slots and answers stay spread over the window. Others' count is believed lower only
+once that has lasted a moment (a slot between its age-out and its reuse is not a finished shard); a finished
+shard's slots age out of HubSpot's window and the others' shares take the room over. A process that has not
+had an answer yet sends one request before any other, so it never starts with a blind burst.
 
 Waiting threads sleep outside the lock, so N threads waiting together still reach the budget instead of
 queueing behind one sleeper. Clock and sleep are injectable so tests need no real waiting.
