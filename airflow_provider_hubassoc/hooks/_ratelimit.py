@@ -110,6 +110,7 @@ class RateLimiter:
         self._foreign_seen_at = float("-inf")
         self._in_flight = 0
         self._answered = False
+        self._allowance: int | None = None  # our share of the window while others use it too
         self._last_send = float("-inf")
         self.latency: float | None = None
         self._daily_blocked_until = float("-inf")
@@ -158,11 +159,13 @@ class RateLimiter:
         while foreign and foreign[0][0] <= now - 2 * span:
             foreign.popleft()
         if not foreign or foreign[-1][0] <= now - span:
+            self._allowance = None
             if now - self._foreign_seen_at < 3 * span and self._in_flight:
                 return SHARED_POLL_SECONDS  # others were active lately: one request looks first
             return 0.0
         others = self._others(now)
         if not others:
+            self._allowance = None
             return 0.0  # only we were in HubSpot's window lately: our own log is the whole truth
         stamp, ours = self._seen
         maximum = self.effective_budget
@@ -175,6 +178,7 @@ class RateLimiter:
         allowance = ours + min(ours, int(share) + (self._rng() < share - int(share)))
         # no faster than the app's whole budget allows: our slots free steadily, each answer a fresh view
         spaced = self._last_send + self.window / maximum - now
+        self._allowance = allowance
         first_kept = bisect.bisect_right(self._sent, now - span)
         if len(self._sent) - first_kept < allowance:
             return max(spaced, 0.0)
@@ -201,12 +205,13 @@ class RateLimiter:
         return max(level, before or 0)
 
     def in_flight_target(self, max_concurrency: int) -> int:
-        """Requests worth having in flight: enough to send the allowed rate over the observed latency, twice
-        over for jitter, never more than ``max_concurrency`` (latency-bound work gets all of it)."""
+        """Requests worth having in flight: enough to send the allowed rate (our share of the window while
+        others use it too) over the observed latency, twice over for jitter, never more than
+        ``max_concurrency`` (latency-bound work gets all of it). Fewer in flight, fresher views of the window."""
         latency = self.latency
         if latency is None:
             return max_concurrency
-        rate = self.effective_budget / self.window
+        rate = (self._allowance or self.effective_budget) / self.window
         return max(1, min(max_concurrency, int(2 * rate * latency) + 1))
 
     def _check_daily(self, now: float) -> None:
