@@ -269,3 +269,15 @@ def test_a_fresh_process_waits_for_its_first_answer_before_sending_more() -> Non
     for _ in range(5):
         limiter.acquire()  # answered once: no more probing, headers or not (a server without rate limits)
     assert polls == [pytest.approx(0.02)]
+
+
+def test_in_flight_target_follows_our_share_while_others_use_the_window() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, window=10.0, margin=0.0, clock=clock, sleep=clock.sleep)
+    stamp, _ = limiter.acquire_slot()
+    clock.now += 0.5
+    answered = limiter.settle(stamp)
+    assert limiter.in_flight_target(16) == 11  # alone: 10 req/s over 0.5 s, twice over, plus one
+    limiter.observe(_window(100, 80), answered)  # others hold 19 of the window: our share is 1 + 1
+    limiter.acquire()
+    assert limiter.in_flight_target(16) == 1  # 2 per 10 s over 0.5 s: one in flight is plenty
