@@ -535,7 +535,10 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
 
     def _reconcile(self, context: Context, source: PairSource, checkpoint: Checkpoint | None) -> dict[str, Any]:
         """Plan from the current state, then write. A resumed run plans again (what an earlier attempt wrote
-        is no longer missing) and does not resend the changes whose failures the checkpoint holds."""
+        is no longer missing) and does not resend the changes whose failures the checkpoint holds. So a chunk
+        HubSpot applied must be counted by the attempt that sent it: on a budget stop the chunks still in flight
+        are drained and counted into the checkpoint; only a kill mid-chunk can leave such a chunk uncounted (its
+        pairs are then planned, and counted, as unchanged)."""
         f, t = self.from_object_type, self.to_object_type
         # every label was resolved by _check_inputs: these lookups (and the per-row ones below) hit the hook's cache
         common = {self.hook.get_label(f, t, label).key for label in self._common_labels()}
@@ -617,10 +620,17 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
                     result = call([p.hook_input() for p in pairs], callbacks)
                 except HubSpotDailyLimitError as error:
                     running = result_counts(self.hook.batch_result)
-                    done[name] = running["succeeded"]
+                    # Chunks still in flight when the budget ran out were applied past the finished prefix: a
+                    # resumed plan finds their pairs done and never counts them, so they are counted here.
+                    in_flight = result_counts(self.hook.batch_in_flight)
+                    done[name] = running["succeeded"] + in_flight["succeeded"]
+                    if checkpoint is not None and in_flight["total"]:
+                        report.flush()
+                        checkpoint.save(position=checkpoint.position, counts=add_counts(base, done),
+                                        failures=report.rows)
                     summary.update(add_counts(base, done), resumed=bool(checkpoint and checkpoint.resumed),
                                    **report.summary())
-                    summary["not_sent"] = (len(pairs) - running["total"]
+                    summary["not_sent"] = (len(pairs) - running["total"] - in_flight["total"]
                                            + sum(len(later) for _n, later, _c in writes[index + 1:]))
                     self.daily_budget_spent(context, error, summary, checkpoint)
                 except HubSpotCancelledError as error:

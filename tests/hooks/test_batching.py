@@ -217,3 +217,25 @@ def test_adaptive_concurrency_runs_only_as_many_chunks_as_the_limiter_asks():
                                       concurrency=lambda: target["now"])]
     assert done == list(range(60))
     assert peaks[2] == 2 and 2 < peaks[8] <= 6
+
+
+def test_chunks_running_when_an_earlier_one_fails_are_drained_and_handed_over():
+    """Chunk 1 fails only after chunk 2 (running beside it) finished: chunk 2 reached HubSpot, so its outcome
+    goes to ``on_drained`` before the error is raised; it is not yielded (the finished prefix ends at chunk 0)."""
+    second_done = threading.Event()
+
+    def work(chunk: Chunk[int]) -> int:
+        if chunk.index == 1:
+            assert second_done.wait(timeout=30)
+            raise RuntimeError("budget spent")
+        if chunk.index == 2:
+            second_done.set()
+        return chunk.index
+
+    yielded, drained = [], []
+    with pytest.raises(RuntimeError, match="budget spent"):
+        for _chunk, result in run_chunks(iter_chunks(range(10), 1), work, max_concurrency=2, max_in_flight=2,
+                                         on_drained=lambda chunk, result: drained.append((chunk.index, result))):
+            yielded.append(result)
+    assert yielded == [0]
+    assert drained == [(2, 2)]
