@@ -328,6 +328,43 @@ def test_unlink_resumes_after_the_daily_budget(emulator, tmp_path):
     assert linked(emulator) == set()
 
 
+@pytest.mark.parametrize("operation", ["link", "unlink"])
+def test_link_and_unlink_count_a_chunk_that_overtook_the_budget_stop_once(emulator, tmp_path, operation):
+    """Chunk 5 takes the day's last request while chunk 4 meets the spent budget: the checkpoint ends before
+    chunk 4, so the resumed run re-sends chunks 4-6 and counts chunk 5 there (replay-safe), once in all."""
+    pairs = backfill_pairs(300, bad_every=50 if operation == "link" else 10**9)
+    if operation == "unlink":
+        for from_id, to_id in pairs:
+            emulator.associate("contacts", from_id, "companies", to_id)
+    source = write_pairs(tmp_path / "pairs.csv", pairs)
+    ti = TaskInstance()
+
+    def run() -> Any:
+        if operation == "link":
+            return link(tmp_path, source)
+        return HubSpotArchiveAssociationsOperator(
+            task_id="unlink", from_object_type="contacts", to_object_type="companies", input_path=str(source),
+            chunk_size=50, max_failures=None, failures_path=str(tmp_path / "failures.csv"),
+            checkpoint_path=str(tmp_path / "checkpoints"), hook_params=FAST)
+
+    emulator.configure(daily_limit=4)  # 4 write chunks, 2 at a time
+    with chunk_overtaken(151, by=201):
+        stopped_by_budget(run(), ti)
+    assert store_of(tmp_path, ti).load()["position"] == 150
+    applied = {(201, 100_201), (151, 100_151)} & linked(emulator)
+    assert applied == ({(201, 100_201)} if operation == "link" else {(151, 100_151)})  # chunk 5 done, not 4
+    next_day(emulator)
+    summary = run().execute(ti.context())
+
+    assert summary["resumed_from"] == 150 and summary["total"] == 300
+    if operation == "link":
+        assert linked(emulator) == {p for p in pairs if p[1] != MISSING}
+        assert summary["succeeded"] == 294 and summary["failed"] == 6
+        assert failure_rows(tmp_path / "failures.csv") == list(range(50, 301, 50))  # each refused pair once
+    else:
+        assert linked(emulator) == set() and summary["succeeded"] == 300 and summary["failed"] == 0
+
+
 def test_export_resumes_its_output_file_after_the_daily_budget(emulator, tmp_path):
     for contact in range(1, 201):
         emulator.associate("contacts", contact, "companies", 100_000 + contact)
