@@ -1054,7 +1054,8 @@ class HubSpotAssociationsHook(BaseHook):
             stop=lambda: error is not None or self.cancelled,
             on_drained=lambda chunk, outcome: count(chunk, outcome, in_flight, None),
         ):
-            error = error or count(chunk, outcome, result, failure_callback)
+            found = count(chunk, outcome, result, failure_callback)  # every chunk sent is counted
+            error = error or found
             if chunk_callback is not None:
                 chunk_callback(chunk.start, chunk.end)
         self.log.info("%s: %s", result.operation, {k: v for k, v in result.as_dict().items() if k != "failures"})
