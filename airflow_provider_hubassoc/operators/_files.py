@@ -372,6 +372,7 @@ class PairSource:
     the input): :meth:`hook_inputs` leaves them out and :attr:`duplicates` counts them (reported as skipped).
 
     :param column_names: ``(from, to, labels)`` field names in the file or in list items that are mappings.
+    :param name: what error messages call the input (default: the path, or ``pairs``).
     """
 
     def __init__(
@@ -387,6 +388,7 @@ class PairSource:
         shard_count: int | None = None,
         window: int = 100_000,
         encoding: str = DEFAULT_ENCODING,
+        name: str | None = None,
     ) -> None:
         if (pairs is None) == (path is None):
             raise HubSpotInputError("give the pairs either as a list (pairs=) or as a file (input_path=)",
@@ -395,6 +397,7 @@ class PairSource:
         self.path = path
         self.fmt = file_format(path, fmt) if path is not None else None
         self.encoding = encoding
+        self._name = name
         self.columns = (from_column, to_column, label_column)
         self.shard = (shard_index, shard_count) if shard_count else None
         self.window_size = window
@@ -408,7 +411,7 @@ class PairSource:
 
     @property
     def name(self) -> str:
-        return self.path if self.path is not None else "pairs"
+        return self._name or (self.path if self.path is not None else "pairs")
 
     def _records(self) -> Iterator[tuple[int, Any]]:
         if self.path is not None:
@@ -438,7 +441,12 @@ class PairSource:
     def _shard_pairs(self) -> Iterator[SourcePair]:
         for row, record in self._records():
             self.rows += 1
-            pair = self._parse(row, record)
+            try:
+                pair = self._parse(row, record)
+            except HubSpotInputError as error:
+                if error.position is None:  # the message names the row; the position lets callers find it
+                    error.position = row
+                raise
             if self.shard is not None and shard_of(pair.from_id, self.shard[1]) != self.shard[0]:
                 continue
             yield pair

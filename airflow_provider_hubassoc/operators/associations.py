@@ -38,6 +38,7 @@ from airflow_provider_hubassoc.operators._files import (
     parse_ids,
     shard_of,
 )
+from airflow_provider_hubassoc.operators._sql import DEFAULT_PAGE_SIZE, QuerySpool, optional_spool
 
 #: columns of exported association rows (CSV joins list cells with ";")
 ROW_COLUMNS = ("from_object_type", "from_id", "to_object_type", "to_id", "type_ids", "categories", "labels")
@@ -56,9 +57,9 @@ def association_row(row: AssociationRow) -> dict[str, Any]:
     }
 
 
-def _check_one_source(first: tuple[str, Any], second: tuple[str, Any]) -> None:
-    if (first[1] is None) == (second[1] is None):
-        raise ValueError(f"give exactly one of {first[0]}= and {second[0]}=")
+def _check_one_source(*sources: tuple[str, Any]) -> None:
+    if sum(value is not None for _name, value in sources) != 1:
+        raise ValueError(f"give exactly one of {' and '.join(f'{name}=' for name, _v in sources)}")
 
 
 def _check_input_options(encoding: Any, allow_empty: Any) -> str:
@@ -250,9 +251,10 @@ class _PairInputOperator(ResumableOperator):
 
     template_fields: Sequence[str] = (
         "from_object_type", "to_object_type", "pairs", "input_path", "labels", "failures_path", "hubspot_conn_id",
-        "checkpoint_path",
+        "checkpoint_path", "sql", "sql_conn_id", "sql_parameters",
     )
-    template_fields_renderers = {"pairs": "json"}
+    template_ext: Sequence[str] = (".sql",)
+    template_fields_renderers = {"pairs": "json", "sql": "sql"}
 
     def __init__(
         self,
@@ -275,11 +277,22 @@ class _PairInputOperator(ResumableOperator):
         chunk_size: int | None = None,
         encoding: str = "utf-8",
         allow_empty: bool = False,
+        sql: str | None = None,
+        sql_conn_id: str | None = None,
+        sql_parameters: Any = None,
+        sql_page_size: int = DEFAULT_PAGE_SIZE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_object_types(from_object_type, to_object_type)
-        _check_one_source(("pairs", pairs), ("input_path", input_path))
+        _check_one_source(("pairs", pairs), ("input_path", input_path), ("sql", sql))
+        if sql is not None and not sql_conn_id:
+            raise ValueError("sql= needs sql_conn_id= (an Airflow connection to the database)")
+        if isinstance(sql_page_size, bool) or not isinstance(sql_page_size, int) or sql_page_size < 1:
+            raise ValueError(f"sql_page_size must be a positive integer, got {sql_page_size!r}")
+        self.sql, self.sql_conn_id, self.sql_parameters = sql, sql_conn_id, sql_parameters
+        self.sql_page_size = sql_page_size
+        self._spool: QuerySpool | None = None
         self.encoding = _check_input_options(encoding, allow_empty)
         self.allow_empty = allow_empty
         _check_file_format(input_path, input_format, "input_path")
@@ -302,11 +315,34 @@ class _PairInputOperator(ResumableOperator):
         self.shard_count = shard_count
         self.chunk_size = chunk_size
 
+    def execute(self, context: Context) -> dict[str, Any]:
+        """A query (``sql=``) is staged once in a spool file, read like an input file, and deleted after."""
+        columns = [c for c in (self.from_id_column, self.to_id_column, self.label_column) if c is not None]
+        with optional_spool(self.sql_conn_id, self.sql, parameters=self.sql_parameters, required=columns,
+                            page_size=self.sql_page_size) as spool:
+            self._spool = spool
+            if spool is not None:
+                self.log.info("Read %d row(s) from the query on %r", spool.rows, self.sql_conn_id)
+            try:
+                return self._run(context)
+            finally:
+                self._spool = None
+
+    @abstractmethod
+    def _run(self, context: Context) -> dict[str, Any]:
+        """The operator's work once its input is at hand."""
+
+    @property
+    def _input_path(self) -> str | None:
+        return self._spool.path if self._spool is not None else self.input_path
+
     def _source(self) -> PairSource:
+        spool = self._spool
         return PairSource(
-            pairs=self.pairs, path=self.input_path, fmt=self.input_format, from_column=self.from_id_column,
-            to_column=self.to_id_column, label_column=self.label_column,
+            pairs=self.pairs, path=self._input_path, fmt="jsonl" if spool else self.input_format,
+            from_column=self.from_id_column, to_column=self.to_id_column, label_column=self.label_column,
             shard_index=self.shard_index, shard_count=self.shard_count, encoding=self.encoding,
+            name=spool.name if spool else None,
         )
 
     def _common_labels(self) -> list[str | int]:
@@ -327,7 +363,7 @@ class _PairInputOperator(ResumableOperator):
         """This task run's checkpoint (none for a dry run, which writes nothing)."""
         if self.dry_run:
             return None
-        return self._open_checkpoint(context, path=self.input_path, items=self.pairs,
+        return self._open_checkpoint(context, path=self._input_path, items=self.pairs,
                                      options=self._fingerprint_options())
 
     def _check_inputs(self) -> tuple[PairSource, int, list[AssociationType]]:
@@ -345,7 +381,8 @@ class _PairInputOperator(ResumableOperator):
                     raise HubSpotInputError(f"{source.name} row {row}: field {self.label_column or 'labels'!r}: "
                                             f"{error.message}", field=self.label_column or "labels") from None
         except HubSpotInputError as error:
-            raise AirflowFailException(error.message) from None
+            values = self._spool.values_of(error.position) if self._spool is not None else ""
+            raise AirflowFailException(error.message + values) from None
         if not source.rows and not self.allow_empty and not getattr(self, "source_ids", None):
             raise _empty_input(f"{source.name} (no rows)" if source.path else "pairs")
         return source, total, resolved
@@ -362,7 +399,7 @@ class _PairWriteOperator(_PairInputOperator):
               chunk_callback: Callable[[int, int], None]) -> BatchResult:
         """The one hook call writing ``pairs`` (the pairs of ``source`` not done yet)."""
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def _run(self, context: Context) -> dict[str, Any]:
         checkpoint: Checkpoint | None = None
         summary: dict[str, Any] = {"operation": self.verb, "from_object_type": self.from_object_type,
                                    "to_object_type": self.to_object_type, "dry_run": self.dry_run,
@@ -516,7 +553,7 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
         self.prune = prune
         self.source_ids = source_ids
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def _run(self, context: Context) -> dict[str, Any]:
         checkpoint: Checkpoint | None = None
         try:
             source, total, _resolved = self._check_inputs()
