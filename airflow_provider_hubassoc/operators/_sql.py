@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -21,6 +22,7 @@ from typing import Any
 
 from airflow_provider_hubassoc._compat import AirflowFailException, BaseHook
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
+from airflow_provider_hubassoc.operators._files import iter_file_records
 from airflow_provider_hubassoc.hooks._validation import shown
 
 #: rows fetched from a cursor (and written to a table) at a time
@@ -163,3 +165,94 @@ def optional_spool(conn_id: str | None, sql: str | None, **kwargs: Any) -> Itera
         raise AirflowFailException("sql= needs sql_conn_id= (an Airflow connection to the database)")
     with QuerySpool(conn_id, sql, **kwargs) as spool:
         yield spool
+
+
+#: a table name: ``name``, ``schema.name`` or ``database.schema.name`` (plain or double-quoted parts)
+_TABLE_NAME = re.compile(r'^(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")(?:\.(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")){0,2}$')
+#: DDL of the exported columns where ``create_table=True`` creates the table (portable types)
+COLUMN_TYPES = {"from_object_type": "VARCHAR(100)", "from_id": "BIGINT", "to_object_type": "VARCHAR(100)",
+                "to_id": "BIGINT", "type_ids": "VARCHAR(4000)", "categories": "VARCHAR(4000)",
+                "labels": "VARCHAR(4000)"}
+#: the key of an exported row: one row per pair of records
+PAIR_KEY = ("from_object_type", "from_id", "to_object_type", "to_id")
+
+
+def check_table_options(table: Any, if_exists: Any, key_columns: Sequence[str], columns: Sequence[str]) -> None:
+    """Parse-time checks of a table output (a templated table name is checked when rendered)."""
+    if not isinstance(table, str) or ("{{" not in table and not _TABLE_NAME.match(table)):
+        raise ValueError(f"table must be a table name such as 'crm.contact_company', got {table!r}")
+    if if_exists not in TABLE_MODES:
+        raise ValueError(f"if_exists must be one of {TABLE_MODES}, got {if_exists!r}")
+    unknown = [c for c in key_columns if c not in columns]
+    if not key_columns or unknown:
+        raise ValueError(f"key_columns must be exported columns {list(columns)}, got {list(key_columns)!r}")
+
+
+def create_table_sql(table: str, columns: Sequence[str], key_columns: Sequence[str]) -> str:
+    cells = ", ".join(f"{name} {COLUMN_TYPES.get(name, 'VARCHAR(4000)')}" for name in columns)
+    return f"CREATE TABLE IF NOT EXISTS {table} ({cells}, PRIMARY KEY ({', '.join(key_columns)}))"
+
+
+def _cell(name: str, value: Any) -> Any:
+    """A row value as a table cell: ids as integers, lists joined with ``;`` (as in CSV output)."""
+    if isinstance(value, (list, tuple)):
+        return ";".join(map(str, value))
+    if name in ("from_id", "to_id") and value not in (None, ""):
+        return int(value)
+    return value
+
+
+def _pages(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    iterator = iter(rows)
+    while page := [tuple(_cell(c, row.get(c)) for c in columns) for row in islice(iterator, size)]:
+        yield page
+
+
+def load_table(hook: Any, table: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *,
+               if_exists: str = "append", key_columns: Sequence[str] = PAIR_KEY, create: bool = False,
+               page_size: int = DEFAULT_PAGE_SIZE) -> int:
+    """Write ``rows`` to ``table`` in pages of ``page_size`` (``executemany``, the driver's batch path), all in one
+    transaction: the table shows every row or, after a failure, none of them. ``replace`` deletes the table's
+    rows first (same transaction); ``upsert`` replaces rows whose ``key_columns`` match (the dialect's
+    ``ON CONFLICT``/``MERGE``/``REPLACE``, so the key must be the table's primary key or a unique index).
+    Returns the number of rows written."""
+    if not _TABLE_NAME.match(table):
+        raise AirflowFailException(f"table must be a table name such as 'crm.contact_company', got {table!r}")
+    written = 0
+    with closing(hook.get_conn()) as connection:
+        if hook.supports_autocommit:
+            hook.set_autocommit(connection, False)
+        try:
+            with closing(connection.cursor()) as cursor:
+                if create:
+                    cursor.execute(create_table_sql(table, columns, key_columns))
+                if if_exists == "replace":
+                    cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - table name checked above
+                statement = None
+                for page in _pages(rows, columns, page_size):
+                    if statement is None:
+                        statement = hook._generate_insert_sql(  # the statement insert_rows uses, per dialect
+                            table, page[0], list(columns), replace=if_exists == "upsert",
+                            replace_index=list(key_columns))
+                    cursor.executemany(statement, page)
+                    written += len(page)
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+    return written
+
+
+class TableOutput:
+    """Where an export's rows go in a database: ``table`` at ``conn_id``, loaded from the export's file once
+    every HubSpot read is done (so a failed export leaves the table untouched) by :func:`load_table`."""
+
+    def __init__(self, conn_id: str, table: str, *, if_exists: str, key_columns: Sequence[str], create: bool,
+                 page_size: int) -> None:
+        self.conn_id, self.table, self.if_exists = conn_id, table, if_exists
+        self.key_columns, self.create, self.page_size = list(key_columns), create, page_size
+
+    def load(self, path: str, fmt: str | None, columns: Sequence[str]) -> int:
+        rows = (record for _number, record in iter_file_records(path, fmt))
+        return load_table(db_hook(self.conn_id), self.table, columns, rows, if_exists=self.if_exists,
+                          key_columns=self.key_columns, create=self.create, page_size=self.page_size)

@@ -8,6 +8,8 @@ a small summary to XCom.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
@@ -38,7 +40,14 @@ from airflow_provider_hubassoc.operators._files import (
     parse_ids,
     shard_of,
 )
-from airflow_provider_hubassoc.operators._sql import DEFAULT_PAGE_SIZE, QuerySpool, optional_spool
+from airflow_provider_hubassoc.operators._sql import (
+    DEFAULT_PAGE_SIZE,
+    PAIR_KEY,
+    QuerySpool,
+    TableOutput,
+    check_table_options,
+    optional_spool,
+)
 
 #: columns of exported association rows (CSV joins list cells with ";")
 ROW_COLUMNS = ("from_object_type", "from_id", "to_object_type", "to_id", "type_ids", "categories", "labels")
@@ -100,13 +109,17 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
     :param encoding: of ``input_path`` (default UTF-8, a byte-order mark is skipped), e.g. ``"cp1252"``.
     :param allow_empty: succeed with zero counts when there are no ids (default: the task fails).
     :param output_path: where to write the rows (format from the suffix or ``output_format``; ``.gz`` compresses).
+    :param table: or (also) write the rows to this table at ``sql_conn_id`` (a common-sql database connection),
+        same columns as the file, in pages and one transaction, once every read is done; ``if_exists``:
+        ``append`` (default), ``replace`` (the table's rows are deleted first) or ``upsert`` (rows with the same
+        ``key_columns``, default the pair, are replaced); ``create_table`` creates it if missing.
     :return: ``{"records", "skipped", "associations", "failed", "output_path", "rows"?}`` (``rows`` only without
         a file; ``records`` distinct ids read, ``skipped`` repeated ids left out).
     """
 
     template_fields: Sequence[str] = (
         "from_object_type", "to_object_type", "record_ids", "input_path", "output_path", "hubspot_conn_id",
-        "checkpoint_path",
+        "checkpoint_path", "table", "sql_conn_id",
     )
     template_fields_renderers = {"record_ids": "json"}
 
@@ -127,11 +140,23 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         chunk_size: int | None = None,
         encoding: str = "utf-8",
         allow_empty: bool = False,
+        sql_conn_id: str | None = None,
+        table: str | None = None,
+        if_exists: str = "append",
+        key_columns: Sequence[str] = PAIR_KEY,
+        create_table: bool = False,
+        sql_page_size: int = DEFAULT_PAGE_SIZE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_object_types(from_object_type, to_object_type)
         _check_one_source(("record_ids", record_ids), ("input_path", input_path))
+        if (table is None) != (sql_conn_id is None):
+            raise ValueError("a table output needs both table= and sql_conn_id=")
+        if table is not None:
+            check_table_options(table, if_exists, key_columns, ROW_COLUMNS)
+        self.sql_conn_id, self.table, self.if_exists = sql_conn_id, table, if_exists
+        self.key_columns, self.create_table, self.sql_page_size = list(key_columns), create_table, sql_page_size
         self.encoding = _check_input_options(encoding, allow_empty)
         self.allow_empty = allow_empty
         _check_file_format(input_path, input_format, "input_path")
@@ -171,10 +196,23 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         return ids, count, repeats
 
     def execute(self, context: Context) -> dict[str, Any]:
+        if self.table is None:
+            return self._export(context, self.output_path)
+        output = TableOutput(self.sql_conn_id, self.table, if_exists=self.if_exists,  # type: ignore[arg-type]
+                             key_columns=self.key_columns, create=self.create_table, page_size=self.sql_page_size)
+        with tempfile.TemporaryDirectory(prefix="hubassoc-export-") as spool:
+            path = self.output_path or os.path.join(spool, "rows.jsonl")  # without output_path: a local spool
+            summary = self._export(context, path)
+            summary.update(output_path=self.output_path, table=self.table, if_exists=self.if_exists,
+                           table_rows=output.load(path, self.output_format, ROW_COLUMNS))
+        self.log.info("Wrote %d row(s) to table %s (%s)", summary["table_rows"], self.table, self.if_exists)
+        return summary
+
+    def _export(self, context: Context, output_path: str | None) -> dict[str, Any]:
         ids, count, repeats = self._ids()
         f, t = self.from_object_type, self.to_object_type
         self.log.info("Reading %s→%s associations of %d record(s) into %s", f, t, count,
-                      self.output_path or f"XCom (at most {self.max_xcom_rows} rows)")
+                      output_path or f"XCom (at most {self.max_xcom_rows} rows)")
         summary: dict[str, Any] = {"from_object_type": f, "to_object_type": t, "records": count,
                                    "skipped": repeats}
         # only a file export resumes (an XCom result is small and held in memory)
@@ -182,15 +220,15 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
             context, path=self.input_path, items=self.record_ids, options={
                 "from": f, "to": t, "id_column": self.id_column, "format": self.input_format,
                 "encoding": self.encoding,
-                "output": [self.output_path, self.output_format], "chunk_size": self.chunk_size},
-        ) if self.output_path is not None else None
+                "output": [self.output_path, self.output_format, self.table], "chunk_size": self.chunk_size},
+        ) if output_path is not None else None
         writer: RowWriter | None = None
-        if self.output_path is not None:
+        if output_path is not None:
             keep = int(checkpoint.extra.get("output_rows", 0)) if checkpoint is not None else 0
-            writer = RowWriter(self.output_path, ROW_COLUMNS, self.output_format, keep=keep)
+            writer = RowWriter(output_path, ROW_COLUMNS, self.output_format, keep=keep)
             if keep and writer.set_aside() < keep:
                 self.log.warning("The exported rows of the earlier attempt are not all in %s.partial (a store that "
-                                 "keeps no half-written files): exporting from the start", self.output_path)
+                                 "keeps no half-written files): exporting from the start", output_path)
                 writer.keep = 0
                 checkpoint.state.update(position=0, counts={}, failures=[], extra={})  # type: ignore[union-attr]
         start = checkpoint.position if checkpoint is not None else 0
@@ -215,7 +253,7 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
                                 base=checkpoint.counts if checkpoint is not None else {}))
                         for row in rows:
                             writer.write(association_row(row))
-                    summary.update(associations=writer.count, output_path=self.output_path, resumed_from=start)
+                    summary.update(associations=writer.count, output_path=output_path, resumed_from=start)
         except HubSpotCancelledError as error:
             raise AirflowException(f"stopped: {error.message}") from None
         except HubSpotDailyLimitError as error:
