@@ -40,6 +40,14 @@ from airflow_provider_hubassoc.operators._files import (
     parse_ids,
     shard_of,
 )
+from airflow_provider_hubassoc.operators._lineage import (
+    associations_uri,
+    declare,
+    file_uri,
+    literal,
+    record_events,
+    table_uri,
+)
 from airflow_provider_hubassoc.operators._sql import (
     DEFAULT_PAGE_SIZE,
     PAIR_KEY,
@@ -176,6 +184,21 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         self.failures_path = failures_path
         self.max_failures = max_failures
         self.chunk_size = chunk_size
+        inputs, outputs = self.lineage_uris(parsing=True)
+        declare(self, inlets=inputs, outlets=outputs)
+
+    def lineage_uris(self, parsing: bool = False) -> tuple[list[str], list[str]]:
+        """In: the object pair (and the ids file); out: the file and/or table written. At parse time only the
+        URIs whose parts are literal (a templated path has none until the run)."""
+        pair, ids, path, table = ((self.portal, self.from_object_type, self.to_object_type), self.input_path,
+                                  self.output_path, self.table)
+        inputs = [associations_uri(*pair)] if not parsing or literal(*pair) else []
+        if ids is not None and (not parsing or literal(ids)):
+            inputs.append(file_uri(ids))
+        outputs = [file_uri(path)] if path is not None and (not parsing or literal(path)) else []
+        if table is not None and (not parsing or literal(table, self.sql_conn_id)):
+            outputs.append(table_uri(self.sql_conn_id, table))  # type: ignore[arg-type]
+        return inputs, outputs
 
     def _ids(self) -> tuple[Any, int, int]:
         """The distinct ids to read, how many, and how many repeats were left out: a validated list, or the
@@ -196,8 +219,12 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         return ids, count, repeats
 
     def execute(self, context: Context) -> dict[str, Any]:
-        if self.table is None:
-            return self._export(context, self.output_path)
+        summary = self._export_to_table(context) if self.table is not None else self._export(context,
+                                                                                            self.output_path)
+        record_events(self, context, summary, self.lineage_uris()[1])
+        return summary
+
+    def _export_to_table(self, context: Context) -> dict[str, Any]:
         output = TableOutput(self.sql_conn_id, self.table, if_exists=self.if_exists,  # type: ignore[arg-type]
                              key_columns=self.key_columns, create=self.create_table, page_size=self.sql_page_size)
         with tempfile.TemporaryDirectory(prefix="hubassoc-export-") as spool:
@@ -352,6 +379,16 @@ class _PairInputOperator(ResumableOperator):
         self.shard_index = shard_index
         self.shard_count = shard_count
         self.chunk_size = chunk_size
+        if not dry_run:  # a dry run changes nothing: no asset event
+            inputs, outputs = self.lineage_uris(parsing=True)
+            declare(self, inlets=inputs, outlets=outputs)
+
+    def lineage_uris(self, parsing: bool = False) -> tuple[list[str], list[str]]:
+        """In: the pairs file (a query's tables are named by the SQL facet); out: the object pair's associations."""
+        pair = (self.portal, self.from_object_type, self.to_object_type)
+        path = self.input_path
+        inputs = [file_uri(path)] if path is not None and (not parsing or literal(path)) else []
+        return inputs, [associations_uri(*pair)] if not parsing or literal(*pair) else []
 
     def execute(self, context: Context) -> dict[str, Any]:
         """A query (``sql=``) is staged once in a spool file, read like an input file, and deleted after."""
@@ -362,9 +399,12 @@ class _PairInputOperator(ResumableOperator):
             if spool is not None:
                 self.log.info("Read %d row(s) from the query on %r", spool.rows, self.sql_conn_id)
             try:
-                return self._run(context)
+                summary = self._run(context)
             finally:
                 self._spool = None
+        if not self.dry_run:
+            record_events(self, context, summary, self.lineage_uris()[1])
+        return summary
 
     @abstractmethod
     def _run(self, context: Context) -> dict[str, Any]:
