@@ -329,24 +329,34 @@ class DuplicateFinder:
                 yield block[start:start + size]
             done += len(block) // size
 
+    def _merged(self) -> Iterator[bytes]:
+        """Every entry added, packed, in (key, position) order; the spool is closed once they are all read."""
+        try:
+            if self._spool is None:
+                self._run.sort()
+                yield from self._run
+            else:
+                if self._run:
+                    self._spill()
+                yield from heapq.merge(*(self._read_run(o, n) for o, n in self._runs))
+        finally:
+            self._run = []
+            if self._spool is not None:
+                self._spool.close()
+                self._spool = None
+
+    def entries(self) -> Iterator[tuple[int, int, int, int]]:
+        """``(*key, position)`` of every entry added, sorted (an external merge sort in bounded memory)."""
+        for record in self._merged():
+            yield self.RECORD.unpack(record)
+
     def positions(self) -> array:
         """Sorted positions of every entry whose key appeared at an earlier position."""
-        if self._spool is None:
-            self._run.sort()
-            merged: Iterable[bytes] = self._run
-        else:
-            if self._run:
-                self._spill()
-            merged = heapq.merge(*(self._read_run(o, n) for o, n in self._runs))
         repeats, previous = array("Q"), b""
-        for record in merged:
+        for record in self._merged():
             if record[:24] == previous:
                 repeats.append(self.RECORD.unpack(record)[3])
             previous = record[:24]
-        self._run = []
-        if self._spool is not None:
-            self._spool.close()
-            self._spool = None
         return array("Q", sorted(repeats))
 
 

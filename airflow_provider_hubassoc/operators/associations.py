@@ -48,6 +48,7 @@ from airflow_provider_hubassoc.operators._lineage import (
     record_events,
     table_uri,
 )
+from airflow_provider_hubassoc.operators._reconcile import PHASES, Plan, StreamOrigin, plan_directory, plan_reconcile
 from airflow_provider_hubassoc.operators._sql import (
     DEFAULT_PAGE_SIZE,
     PAIR_KEY,
@@ -598,16 +599,6 @@ class HubSpotArchiveAssociationsOperator(_PairWriteOperator):
         return self.hook.archive_associations(self.from_object_type, self.to_object_type, pairs, **kwargs)
 
 
-class _ListOrigin:
-    """Maps a hook input position back to the desired row it came from (for the failures file)."""
-
-    def __init__(self, pairs: list[SourcePair]) -> None:
-        self.pairs = pairs
-
-    def origin(self, position: int | None) -> SourcePair | None:
-        return self.pairs[position] if position is not None and 0 <= position < len(self.pairs) else None
-
-
 class HubSpotSyncAssociationsOperator(_PairInputOperator):
     """Reconcile: make HubSpot's associations of the given source records match a desired set (a warehouse table).
 
@@ -618,8 +609,10 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
     (HubSpot-defined types such as primary are never removed). The plan is logged with counts first;
     ``dry_run`` stops there. A second run with the same input writes nothing.
 
-    The desired set is held in memory (about 100 bytes a pair); reconcile shards with ``shard_count`` when
-    it runs to many millions of pairs.
+    Memory stays flat however many pairs are desired: they are sorted by from-id on disk and diffed against
+    the current associations a window of records at a time, and the planned changes are spilled to local files
+    (see :mod:`._reconcile`); the plan counts are exact. ``shard_count`` still spreads a large reconcile over
+    workers.
 
     :return: the plan counts and, unless ``dry_run``, the counts of each write.
     """
@@ -653,97 +646,69 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
         is no longer missing) and does not resend the changes whose failures the checkpoint holds."""
         f, t = self.from_object_type, self.to_object_type
         # every label was resolved by _check_inputs: these lookups (and the per-row ones below) hit the hook's cache
-        common = {self.hook.get_label(f, t, label).key for label in self._common_labels()}
+        common = frozenset(self.hook.get_label(f, t, label).key for label in self._common_labels())
         managed = bool(common) or self.label_column is not None
-        desired: dict[int, dict[int, tuple[SourcePair, set[tuple[str | None, int | None]]]]] = {}
-        for pair in source:
-            keys = common | {self.hook.get_label(f, t, ref).key for ref in pair.labels}
-            entry = desired.setdefault(pair.from_id, {}).get(pair.to_id)
-            desired[pair.from_id][pair.to_id] = (entry[0] if entry else pair, (entry[1] if entry else set()) | keys)
         try:
             extra_ids = parse_ids(self.source_ids, "source_ids") if self.source_ids is not None else []
         except HubSpotInputError as error:
             raise AirflowFailException(error.message) from None
         if self.shard_count:  # another shard owns the other records: never read or prune them here
             extra_ids = [i for i in extra_ids if shard_of(i, self.shard_count) == self.shard_index]
-        record_ids = sorted(set(desired) | set(extra_ids))
+        previous = checkpoint.failures if checkpoint is not None else []
+        with plan_directory() as directory:
+            planned = plan_reconcile(
+                lambda ids: self.hook.iter_read_associations(f, t, ids, chunk_size=self.chunk_size), source,
+                lambda pair: common | {self.hook.get_label(f, t, ref).key for ref in pair.labels},
+                extra_ids=extra_ids, prune=self.prune, managed=managed, directory=directory,
+                skip={(row["from_id"], row["to_id"], row["operation"]) for row in previous})
+            return self._apply(context, planned, checkpoint, previous)
 
-        to_create: list[SourcePair] = []
-        to_unlabel: list[SourcePair] = []
-        to_archive: list[SourcePair] = []
-        unchanged = 0
-        seen: set[tuple[int, int]] = set()
-        for row in self.hook.iter_read_associations(f, t, record_ids, chunk_size=self.chunk_size):
-            wanted = desired.get(row.from_id, {}).get(row.to_id)
-            current = {x.key for x in row.types}
-            if wanted is None:
-                if self.prune:
-                    to_archive.append(SourcePair(None, row.from_id, row.to_id, (), None))
-                continue
-            seen.add((row.from_id, row.to_id))
-            origin, keys = wanted
-            missing = [key[1] for key in keys - current if key[1] is not None]
-            extra = [x.type_id for x in row.types if managed and self.prune and x.category == "USER_DEFINED"
-                     and x.key not in keys and x.type_id is not None]
-            if missing:
-                to_create.append(SourcePair(origin.row, row.from_id, row.to_id, tuple(sorted(missing)), origin.source))
-            if extra:
-                to_unlabel.append(SourcePair(origin.row, row.from_id, row.to_id, tuple(extra), origin.source))
-            if not missing and not extra:
-                unchanged += 1
-        for from_id, targets in desired.items():
-            for to_id, (origin, keys) in targets.items():
-                if (from_id, to_id) not in seen:
-                    labels = tuple(sorted(key[1] for key in keys if key[1] is not None))
-                    to_create.append(SourcePair(origin.row, from_id, to_id, labels, origin.source))
-
-        plan = {"records": len(record_ids), "desired": sum(len(v) for v in desired.values()),
-                "create": len(to_create), "remove_labels": len(to_unlabel), "archive": len(to_archive),
-                "unchanged": unchanged}
+    def _apply(self, context: Context, planned: Plan, checkpoint: Checkpoint | None,
+               previous: list[dict[str, Any]]) -> dict[str, Any]:
+        f, t = self.from_object_type, self.to_object_type
+        plan = planned.counts()
         self.log.info("Plan for %s→%s: %s%s", f, t, plan, "; DRY RUN, nothing is written" if self.dry_run else
                       ("" if self.prune else " (prune=False: extra associations are kept)"))
         summary: dict[str, Any] = {"operation": "sync", "from_object_type": f, "to_object_type": t,
                                    "dry_run": self.dry_run, "prune": self.prune, "plan": plan}
         if self.dry_run:
             return summary
-        previous = checkpoint.failures if checkpoint is not None else []
-        failed_before = {(row["from_id"], row["to_id"], row["operation"]) for row in previous}
         report = FailureReport(self.hook, self.failures_path, max_failures=self.max_failures,
                                max_failure_ratio=self.max_failure_ratio, log=self.log, previous=previous)
-        writes = [
-            ("created", to_create, lambda pairs, cb: self.hook.create_associations(f, t, pairs, **cb)),
-            ("labels_removed", to_unlabel, lambda pairs, cb: self.hook.archive_association_labels(f, t, pairs, **cb)),
-            ("archived", to_archive, lambda pairs, cb: self.hook.archive_associations(f, t, pairs, **cb)),
-        ]
-        writes = [(name, [p for p in pairs if (p.from_id, p.to_id, name) not in failed_before], call)
-                  for name, pairs, call in writes]
+        calls = {
+            "created": lambda pairs, cb: self.hook.create_associations(f, t, pairs, **cb),
+            "labels_removed": lambda pairs, cb: self.hook.archive_association_labels(f, t, pairs, **cb),
+            "archived": lambda pairs, cb: self.hook.archive_associations(f, t, pairs, **cb),
+        }
+        writes = [(name, planned.phases[name], calls[name]) for name in PHASES]
         done = {name: 0 for name, _p, _c in writes}
         base = checkpoint.counts if checkpoint is not None else {}
         summary.update(created=0, labels_removed=0, archived=0, not_sent=0)
         with report:
-            for index, (name, pairs, call) in enumerate(writes):
-                if not pairs:
+            for index, (name, phase, call) in enumerate(writes):
+                if not phase.count:
                     continue
                 saver = self.chunk_saver(checkpoint, report, offset=0, base=add_counts(base, done),
                                          counts=lambda running, name=name: {name: running.succeeded})
+                stream = StreamOrigin(phase.pairs())
                 callbacks = {"on_failure": "collect", "chunk_size": self.chunk_size, "chunk_callback": saver,
-                             "failure_callback": report.callback(_ListOrigin(pairs), name)}
+                             "failure_callback": report.callback(stream, name)}
                 try:
-                    result = call([p.hook_input() for p in pairs], callbacks)
+                    result = call(SizedStream(stream, phase.count), callbacks)
                 except HubSpotDailyLimitError as error:
                     running = result_counts(self.hook.batch_result)
                     done[name] = running["succeeded"]
                     summary.update(add_counts(base, done), resumed=bool(checkpoint and checkpoint.resumed),
                                    **report.summary())
-                    summary["not_sent"] = (len(pairs) - running["total"]
-                                           + sum(len(later) for _n, later, _c in writes[index + 1:]))
+                    summary["not_sent"] = (phase.count - running["total"]
+                                           + sum(later.count for _n, later, _c in writes[index + 1:]))
                     self.daily_budget_spent(context, error, summary, checkpoint)
                 except HubSpotCancelledError as error:
                     done[name] = error.result.succeeded
                     summary.update(add_counts(base, done))
                     # this phase's unsent inputs and every later phase: nothing of them was sent
-                    summary["not_sent"] = (len(pairs) - error.result.total
-                                           + sum(len(later) for _n, later, _c in writes[index + 1:]))
+                    summary["not_sent"] = (phase.count - error.result.total
+                                           + sum(later.count for _n, later, _c in writes[index + 1:]))
                     if not report.stopped_early:
                         raise AirflowException(f"cancelled during {name}: {error.message}; "
                                                f"{summary['not_sent']} change(s) not sent") from None
@@ -753,7 +718,7 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
                 if checkpoint is not None:
                     checkpoint.discard()  # every write phase ran to its end
         summary.update(add_counts(base, done), resumed=bool(checkpoint and checkpoint.resumed))
-        writes_total = len(to_create) + len(to_unlabel) + len(to_archive)
+        writes_total = plan["create"] + plan["remove_labels"] + plan["archive"]
         summary.update(report.summary())
         self.log.info("Sync done: created %s, labels removed on %s, archived %s; %d failed",
                       summary.get("created", 0), summary.get("labels_removed", 0), summary.get("archived", 0),
