@@ -319,12 +319,16 @@ class DuplicateFinder:
         self._spool.write(b"".join(self._run))
         self._run = []
 
+    #: bytes of read buffers shared by all runs while merging (so memory does not grow with the number of runs)
+    MERGE_BUFFER = 1 << 20
+
     def _read_run(self, offset: int, count: int) -> Iterator[bytes]:
         assert self._spool is not None
         size, done = self.RECORD.size, 0
+        per_run = max(256, min(4096, self.MERGE_BUFFER // (size * max(1, len(self._runs)))))
         while done < count:
             self._spool.seek(offset + done * size)
-            block = self._spool.read(min(count - done, 4096) * size)
+            block = self._spool.read(min(count - done, per_run) * size)
             for start in range(0, len(block), size):
                 yield block[start:start + size]
             done += len(block) // size
