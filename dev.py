@@ -52,7 +52,7 @@ def ensure_venv(extras: str) -> None:
 
 
 def demo(args: list[str]) -> int:
-    ensure_venv("")
+    ensure_venv("demo")  # the examples' warehouse is an embedded SQLite database (common-sql + sqlite provider)
     return _run(PYTHON, ROOT / "scripts" / "demo.py", *args)
 
 

@@ -22,6 +22,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent  # same path on 2.x 
 
 if AIRFLOW_V_3_0_PLUS:
     from airflow.sdk import (
+        Asset,
         BaseHook,
         BaseOperator,
         BaseSensorOperator,
@@ -45,6 +46,7 @@ if AIRFLOW_V_3_0_PLUS:
         from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
 else:  # pragma: no cover - exercised only on Airflow 2.x
     from airflow.configuration import conf  # type: ignore[no-redef]
+    from airflow.datasets import Dataset as Asset  # type: ignore[no-redef]  # 2.10: assets were datasets
     from airflow.exceptions import (  # type: ignore[no-redef]
         AirflowException,
         AirflowFailException,
@@ -88,6 +90,7 @@ __all__ = [
     "AirflowNotFoundException",
     "AirflowSensorTimeout",
     "AirflowSkipException",
+    "Asset",
     "BaseHook",
     "BaseOperator",
     "BaseSensorOperator",

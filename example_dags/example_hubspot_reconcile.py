@@ -1,24 +1,25 @@
 """Reconcile: make HubSpot's deal→company associations match a warehouse table, labels included.
 
-``desired_links`` stands in for the warehouse table (one row per deal and company that should be linked, with
-an optional label). A dry run logs the plan first (what would be created, relabelled, archived); the sync then
-creates missing links, adds missing labels and, with ``prune=True``, archives links of these deals that the
-table no longer has. A second run with the same table writes nothing.
+``desired_links`` stands in for the warehouse table ``deal_company`` (one row per deal and company that should be
+linked, with an optional label) in the database of the Airflow connection ``warehouse`` (the demo: an embedded
+SQLite file). Each task runs the query once; a dry run logs the plan first (what would be created, relabelled,
+archived); the sync then creates missing links, adds missing labels and, with ``prune=True``, archives links of
+these deals that the table no longer has. A second run with the same table writes nothing.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 
 import pendulum
 
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, BaseHook, task
 
 from airflow_provider_hubassoc.operators.associations import HubSpotSyncAssociationsOperator
 
 DATA_DIR = Path(os.environ.get("HUBASSOC_EXAMPLE_DATA", "/tmp/hubassoc-examples"))
+WAREHOUSE = "warehouse"  # an Airflow connection to a common-sql database (the demo: an SQLite file)
 
 with DAG(
     dag_id="example_hubspot_reconcile",
@@ -30,25 +31,25 @@ with DAG(
 ):
 
     @task
-    def desired_links(ds: str | None = None) -> str:
+    def desired_links() -> int:
         """Stand-in for the warehouse table: deal d belongs to company 900000 + d % 50, the first 100 deals
         are also linked to a second company as their 'Primary' one."""
-        path = DATA_DIR / "reconcile" / str(ds) / "deal_company.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["deal_id", "company_id", "label"])
-            for deal in range(1, 1_001):
-                writer.writerow([deal, 900_000 + deal % 50, ""])
-                if deal <= 100:
-                    writer.writerow([deal, 950_000 + deal, "Primary"])
-        return str(path)
+        rows = [(deal, 900_000 + deal % 50, "") for deal in range(1, 1_001)]
+        rows += [(deal, 950_000 + deal, "Primary") for deal in range(1, 101)]
+        warehouse = BaseHook.get_connection(WAREHOUSE).get_hook()
+        warehouse.run(["DROP TABLE IF EXISTS deal_company",
+                       "CREATE TABLE deal_company (deal_id BIGINT, company_id BIGINT, label VARCHAR(100))"],
+                      autocommit=True)
+        warehouse.insert_rows("deal_company", rows, target_fields=["deal_id", "company_id", "label"],
+                              executemany=True)
+        return len(rows)
 
     table = desired_links()
     common = dict(
         from_object_type="deals",
         to_object_type="companies",
-        input_path=table,
+        sql="SELECT deal_id, company_id, label FROM deal_company",
+        sql_conn_id=WAREHOUSE,
         from_id_column="deal_id",
         to_id_column="company_id",
         label_column="label",
@@ -57,4 +58,4 @@ with DAG(
     )
     plan = HubSpotSyncAssociationsOperator(task_id="plan", dry_run=True, **common)
     apply = HubSpotSyncAssociationsOperator(task_id="apply", **common)
-    plan >> apply
+    table >> plan >> apply
