@@ -11,11 +11,13 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -162,6 +164,24 @@ def definition(**overrides: Any) -> list[dict[str, Any]]:
 ROW2_TO = (r"in\.csv row 2", r"field 'to_id'")
 JSONL2_TO = (r"in\.jsonl row 2", r"field 'to_id'")
 
+def bad_connection(extra: dict[str, Any] | None = None, **fields: Any) -> Callable[[Path], Any]:
+    """Link one good pair through the connection ``hubspot_bad``: the emulator's connection with ``extra`` and
+    ``fields`` changed. The error must name the connection id and the field, before any request."""
+
+    def run(tmp: Path) -> Any:
+        good = json.loads(os.environ["AIRFLOW_CONN_HUBSPOT_DEFAULT"])
+        conn = {**good, **fields, "extra": {**good.get("extra", {}), **(extra or {})}}
+        with mock.patch.dict(os.environ, {"AIRFLOW_CONN_HUBSPOT_BAD": json.dumps(conn)}):
+            return link(pairs=[[1, 2]], hubspot_conn_id="hubspot_bad")
+
+    return run
+
+
+def connection_case(id_: str, field: str, extra: dict[str, Any] | None = None, **fields: Any) -> Case:
+    return Case(id_, bad_connection(extra, **fields), ("connection 'hubspot_bad'", re.escape(field)),
+                HubSpotInputError)
+
+
 CASES = [
     # ids in a CSV cell: integers 1..2^63-1 written with ASCII digits only
     Case("csv-id-exponent-1e3", link_csv("1e3"), ROW2_TO),
@@ -289,6 +309,19 @@ CASES = [
     Case("hook-update-label-text-too-long",
          lambda tmp: hook().update_label("contacts", "companies", type_id=1, label=LONG_LABEL),
          ("field 'label'", "300 characters"), HubSpotInputError),
+    # -- the connection: named by its id and field, before any request ----------------------------------------
+    connection_case("connection-read-timeout-zero", "read_timeout", {"read_timeout": 0}),
+    connection_case("connection-connect-timeout-negative", "connect_timeout", {"connect_timeout": -1}),
+    connection_case("connection-request-timeout-text", "request_timeout", {"request_timeout": "soon"}),
+    connection_case("connection-request-timeout-nan", "request_timeout", {"request_timeout": "nan"}),
+    connection_case("connection-max-concurrency-zero", "max_concurrency", {"max_concurrency": 0}),
+    connection_case("connection-daily-limit-negative", "daily_request_limit", {"daily_request_limit": -5}),
+    connection_case("connection-max-retries-negative", "max_retries", {"max_retries": -1}),
+    connection_case("connection-unknown-api-version", "api_version", {"api_version": "v5"}),
+    connection_case("connection-verify-ssl-not-bool", "verify_ssl", {"verify_ssl": "maybe"}),
+    connection_case("connection-ca-bundle-missing", "ca_bundle", {"ca_bundle": "/nonexistent/ca.pem"}),
+    connection_case("connection-unknown-time-zone", "account_time_zone", {"account_time_zone": "Mars/Olympus"}),
+    connection_case("connection-plain-http-off-loopback", "host", host="http://hubspot.example.com"),
 ]
 
 
