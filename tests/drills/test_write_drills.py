@@ -6,11 +6,11 @@ summary counts must match. Faults: 429, 5xx (500/502/503), connections dropped b
 and then their connection dropped (``fault_drop_after``) or answered after the client's read timeout
 (``fault_slow_after``), 200 instead of 201 (v3 create), and 1% of rows naming records that do not exist.
 
-Sizes and speed (this file must stay fast in CI on 2 busy cores): the combined-faults runs link 20,000 labeled
-pairs (chunk sizes 100 and 2,000, replace and merge semantics). The single-fault runs are smaller (2,000 pairs at
-chunk size 100, 10,000 at 2,000, so each still sends several write chunks) and run merge semantics at chunk size
-100 only (merge cannot lose a type to a stale payload; replace is the hazard, and the 20,000-pair runs cover
-merge at 2,000): 18 of them at 20,000 would cost minutes and prove nothing more, as what a fault can break is
+Sizes and speed (this file must stay fast in CI on 2 busy cores): every bulk-link run links 20,000 labeled pairs:
+all faults together at chunk sizes 100 and 2,000 under replace and merge semantics, and each fault alone at chunk
+size 100 (replace and merge) and 2,000 (replace; merge cannot lose a type to a stale payload, replace is the
+hazard, and the combined runs cover merge at 2,000). The slow-after fault alone at chunk size 100 is drawn for 5% of
+the 200 creates (each late answer costs a one-second read timeout), 25% elsewhere. What a fault can break is
 per chunk, and each run asserts that its fault really happened. Unlink and reconcile run 4,000 pairs per case
 for the same reason. Every run uses one connection at a time (``max_concurrency=1``) so the seeded fault draws replay
 exactly; the emulator has no latency and no rate limit, Retry-After and the back-off base are hundredths of a
@@ -153,17 +153,19 @@ def test_link_labeled_pairs_under_one_fault(emu, tmp_path, kind, chunk, semantic
     knobs = FAULTS[kind]
     if kind in ("drop_after", "slow_after"):  # these hit writes only: the write endpoint is where they matter
         knobs = {**knobs, "fault_endpoints": ["batch.create"]}
-    link_drill(emu, tmp_path, n=2_000 if chunk == 100 else 10_000, chunk=chunk, semantics=semantics, knobs=knobs,
+    if kind == "slow_after" and chunk == 100:  # 200 creates: ~10 late answers (each costs a 1 s read timeout)
+        knobs = {**knobs, "fault_slow_after": 0.05}
+    link_drill(emu, tmp_path, n=20_000, chunk=chunk, semantics=semantics, knobs=knobs,
                seed=3)
     check_faults_happened(emu, kind)
 
 
 @pytest.mark.parametrize("status", [200, 201])
 def test_v3_create_under_all_faults_with_200_or_201(emu, make_v3_hook, status):
-    """v3 batch/create answers 201 per spec and 200 since 2025-08: both mean done, also after replays. 10,000
-    pairs (five chunks of 2,000): the status is per answer, more chunks prove nothing more."""
+    """v3 batch/create answers 201 per spec and 200 since 2025-08: both mean done, also after replays. 20,000
+    pairs (ten chunks of 2,000)."""
     emu.configure(v3_create_status=status)
-    n = 10_000
+    n = 20_000
     rejected = set(range(77, n // 2, 100))  # 1% of the rows, all in the first half: the other chunks answer 20x
     pairs = [(i, MISSING + i if i in rejected else COMPANY + i) for i in range(1, n + 1)]
     emu.configure(seed=9, **WRITE_FAULTS)
