@@ -186,7 +186,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
                 raise ValueError(error.message) from None
         self.definitions = definitions
         self.prune = prune
-        self.dry_run = dry_run
+        self.is_dry_run = dry_run  # BaseOperator.dry_run() is a method: the argument is stored under another name
 
     def _definitions(self, value: Any) -> list[LabelDefinition]:
         """Parsed definitions; none at all is an error unless ``allow_empty`` (the same rule as every operator)."""
@@ -266,7 +266,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
         except HubSpotInputError as error:
             raise AirflowFailException(error.message) from None
         counts = {a: sum(1 for s in steps if s.action == a) for a in ("create", "update", "delete", "keep")}
-        self.log.info("Label plan: %s%s", counts, "; DRY RUN, nothing is written" if self.dry_run else "")
+        self.log.info("Label plan: %s%s", counts, "; DRY RUN, nothing is written" if self.is_dry_run else "")
         for step in steps:
             self.log.info("  %s", step.describe())
         type_ids: dict[str, int | None] = {}
@@ -275,7 +275,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
         for step in steps:
             d = step.definition
             try:
-                if self.dry_run or step.action == "keep":
+                if self.is_dry_run or step.action == "keep":
                     pass
                 elif step.action == "create" and d is not None:
                     created = self.hook.create_label(d.from_object_type, d.to_object_type, name=d.name,

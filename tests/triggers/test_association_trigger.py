@@ -58,7 +58,7 @@ def test_serialize_gives_the_import_path_and_json_kwargs_that_rebuild_the_trigge
     assert kwargs == {
         "from_object_type": "deals", "record_ids": [101, 102], "to_object_type": "companies", "label": 7,
         "min_count": 3, "hubspot_conn_id": "crm", "api_version": "v4", "poke_interval": 2.5,
-        "deadline": 1_800_000_000.25,
+        "deadline": 1_800_000_000.25, "hook_params": {},
     }
     assert json.loads(json.dumps(kwargs)) == kwargs  # the triggerer stores the kwargs as JSON
     module, _, name = classpath.rpartition(".")
