@@ -18,7 +18,11 @@ from pathlib import Path
 
 import pendulum
 
-from airflow.sdk import DAG, task
+try:  # Airflow 3
+    from airflow.sdk import DAG, task
+except ImportError:  # Airflow 2.10 / 2.11
+    from airflow import DAG
+    from airflow.decorators import task
 
 from airflow_provider_hubassoc.operators.associations import HubSpotCreateAssociationsOperator
 

@@ -4,6 +4,11 @@
 paging cursor of every contact (nothing is lost past the first page), streams the rows to a dated file (any
 ``ObjectStoragePath`` location: a local path, ``s3://aws_default@bucket/...``), and returns counts and the path;
 ``load`` stands in for the warehouse load (``COPY INTO``/dbt source) and reads the file back.
+
+Files are keyed by ``run_id``, which every run has: a run triggered from the CLI, the REST API or the UI of
+Airflow 3 has no logical date (``{{ ds }}`` would be undefined there). Schedule: ``@daily`` with
+``catchup=False``: unpausing starts one run for the latest complete day at once (no backfill of earlier days);
+a manual trigger is a run of its own, written to its own folder. The contact range is a DAG param.
 """
 
 from __future__ import annotations
@@ -15,7 +20,11 @@ from pathlib import Path
 
 import pendulum
 
-from airflow.sdk import DAG, task
+try:  # Airflow 3
+    from airflow.sdk import DAG, task
+except ImportError:  # Airflow 2.10 / 2.11
+    from airflow import DAG
+    from airflow.decorators import task
 
 from airflow_provider_hubassoc.operators.associations import HubSpotReadAssociationsOperator
 
@@ -25,16 +34,16 @@ with DAG(
     dag_id="example_hubspot_export",
     schedule="@daily",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
+    catchup=False,  # first run: the latest complete day, right after unpausing
     params={"first_contact": 1, "last_contact": 5_000},
     tags=["hubspot", "example"],
     doc_md=__doc__,
 ):
 
     @task
-    def contact_ids(params: dict | None = None, ds: str | None = None) -> str:
+    def contact_ids(params: dict | None = None, run_id: str | None = None) -> str:
         params = params or {}
-        path = DATA_DIR / "export" / str(ds) / "contacts.csv"
+        path = DATA_DIR / "export" / str(run_id).replace(":", "_") / "contacts.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", newline="") as handle:
             writer = csv.writer(handle)
@@ -49,7 +58,7 @@ with DAG(
         to_object_type="companies",
         input_path=contact_ids(),
         id_column="contact_id",
-        output_path=str(DATA_DIR / "export" / "{{ ds }}" / "contact_company.jsonl"),
+        output_path=str(DATA_DIR / "export" / "{{ run_id | replace(':', '_') }}" / "contact_company.jsonl"),
     )
 
     @task

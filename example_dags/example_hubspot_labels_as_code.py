@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pendulum
 
-from airflow.sdk import DAG
+from airflow import DAG  # the same public path on Airflow 2.10+ and 3.x
 
 from airflow_provider_hubassoc.operators.associations import HubSpotCreateAssociationsOperator
 from airflow_provider_hubassoc.operators.labels import HubSpotSyncLabelsOperator

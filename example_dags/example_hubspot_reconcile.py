@@ -4,6 +4,11 @@
 an optional label). A dry run logs the plan first (what would be created, relabelled, archived); the sync then
 creates missing links, adds missing labels and, with ``prune=True``, archives links of these deals that the
 table no longer has. A second run with the same table writes nothing.
+
+Files are keyed by ``run_id`` (every run has one; Airflow 3 runs triggered from the CLI, API or UI have no
+logical date). Schedule: ``@daily`` with ``catchup=False``: unpausing starts one run for the latest complete day
+at once, and never a backfill of earlier days; that is safe because a reconcile run is idempotent. The table's
+size is a DAG param.
 """
 
 from __future__ import annotations
@@ -14,7 +19,11 @@ from pathlib import Path
 
 import pendulum
 
-from airflow.sdk import DAG, task
+try:  # Airflow 3
+    from airflow.sdk import DAG, task
+except ImportError:  # Airflow 2.10 / 2.11
+    from airflow import DAG
+    from airflow.decorators import task
 
 from airflow_provider_hubassoc.operators.associations import HubSpotSyncAssociationsOperator
 
@@ -24,23 +33,26 @@ with DAG(
     dag_id="example_hubspot_reconcile",
     schedule="@daily",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
+    catchup=False,  # first run: the latest complete day, right after unpausing
+    params={"deals": 1_000, "second_company_deals": 100},
     tags=["hubspot", "example"],
     doc_md=__doc__,
 ):
 
     @task
-    def desired_links(ds: str | None = None) -> str:
+    def desired_links(params: dict | None = None, run_id: str | None = None) -> str:
         """Stand-in for the warehouse table: deal d belongs to company 900000 + d % 50, the first 100 deals
         are also linked to a second company as their 'Primary' one."""
-        path = DATA_DIR / "reconcile" / str(ds) / "deal_company.csv"
+        params = params or {}
+        deals, second = int(params.get("deals", 1_000)), int(params.get("second_company_deals", 100))
+        path = DATA_DIR / "reconcile" / str(run_id).replace(":", "_") / "deal_company.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["deal_id", "company_id", "label"])
-            for deal in range(1, 1_001):
+            for deal in range(1, deals + 1):
                 writer.writerow([deal, 900_000 + deal % 50, ""])
-                if deal <= 100:
+                if deal <= second:
                     writer.writerow([deal, 950_000 + deal, "Primary"])
         return str(path)
 
@@ -53,7 +65,7 @@ with DAG(
         to_id_column="company_id",
         label_column="label",
         prune=True,
-        failures_path=str(DATA_DIR / "reconcile" / "{{ ds }}" / "failures.csv"),
+        failures_path=str(DATA_DIR / "reconcile" / "{{ run_id | replace(':', '_') }}" / "failures.csv"),
     )
     plan = HubSpotSyncAssociationsOperator(task_id="plan", dry_run=True, **common)
     apply = HubSpotSyncAssociationsOperator(task_id="apply", **common)
