@@ -106,4 +106,4 @@ def test_airflow_tasks_test_dry_run_cli(airflow_db: None) -> None:
         capture_output=True, text=True, timeout=300, env=dict(os.environ),
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "Dry run of" in result.stdout + result.stderr
+    assert "Rendering template for" in result.stdout + result.stderr  # it rendered; before the fix: TypeError

@@ -139,13 +139,13 @@ def test_deferrable_execute_returns_at_once_when_ready_else_defers_with_a_deadli
 
 def test_hook_params_reach_the_hook_and_the_trigger_and_refuse_credentials(hubspot_connection,
                                                                              hubspot_emulator) -> None:
-    sensor = make_sensor(hook_params={"requests_per_10_seconds": 7, "max_retries": 1}, deferrable=True)
+    sensor = make_sensor(hook_params={"requests_per_10_seconds": 70, "max_retries": 1}, deferrable=True)
     hook = sensor._hook()
-    assert (hook.settings.requests_per_10_seconds, hook.settings.max_retries) == (7, 1)
+    assert (hook.settings.requests_per_10_seconds, hook.settings.max_retries) == (70, 1)
     with pytest.raises(TaskDeferred) as deferral:
         sensor.execute({})
     _, kwargs = deferral.value.trigger.serialize()
-    assert kwargs["hook_params"] == {"requests_per_10_seconds": 7, "max_retries": 1}
+    assert kwargs["hook_params"] == {"requests_per_10_seconds": 70, "max_retries": 1}
     with pytest.raises(ValueError, match=r"hook_params must not hold credentials \(client_secret\)"):
         make_sensor(hook_params={"client_secret": "s"})
 
