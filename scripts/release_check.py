@@ -43,6 +43,8 @@ IMPORT_ALL = textwrap.dedent(
     import airflow_provider_hubassoc as package
     assert "site-packages" in package.__file__, package.__file__  # the installed wheel, not the source tree
     names = [m.name for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
+    examples = package.__name__ + ".example_dags"  # DAG files, no __init__.py: walk_packages skips them
+    names += [examples + "." + m.name for m in pkgutil.iter_modules([package.__path__[0] + "/example_dags"])]
     for name in names:
         importlib.import_module(name)
     print(json.dumps(names))
@@ -113,7 +115,8 @@ def check_contents(sdist: Path, wheel: Path) -> None:
         raise Failed("the wheel must not ship the test suite")
     with tarfile.open(sdist) as archive:
         members = {m.name.split("/", 1)[1] for m in archive.getmembers() if "/" in m.name}
-    for needed in ("LICENSE", "README.md", "pyproject.toml", *(f"example_dags/{name}" for name in EXAMPLES)):
+    for needed in ("LICENSE", "README.md", "pyproject.toml", "dev.py", "tests/conftest.py", "docs/design.md",
+                   "constraints/airflow-2.10.5-python3.11.txt", *(f"example_dags/{name}" for name in EXAMPLES)):
         if needed not in members:
             raise Failed(f"sdist lacks {needed}")
 
@@ -149,10 +152,10 @@ def check_line(line: str, wheel: Path, work: Path) -> None:
     hooks = [h for h in cli("hooks") if h.get("connection_type") == "hubspot"]
     if not hooks or hooks[0].get("class") != HOOK:
         raise Failed(f"`airflow providers hooks` does not map hubspot to {HOOK}: {hooks}")
-    widgets = {w["field_name"] for w in cli("widgets")}
+    widgets = {w["connection_parameter_name"] for w in cli("widgets")}
     if not {"extra__hubspot__client_secret", "extra__hubspot__refresh_token"} <= widgets:
         raise Failed(f"`airflow providers widgets` lacks the hubspot connection form: {sorted(widgets)[:20]}")
-    behaviours = [b for b in cli("behaviours") if b.get("connection_type") == "hubspot"]
+    behaviours = [b for b in cli("behaviours") if b.get("field_behaviours") == "hubspot"]
     if not behaviours:
         raise Failed("`airflow providers behaviours` lacks the hubspot connection type")
     step(f"Airflow {line}: pytest finds the emulator fixtures through the pytest11 entry point")
