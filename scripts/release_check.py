@@ -75,8 +75,10 @@ def step(title: str) -> None:
 def run(*args: str | os.PathLike[str], cwd: Path, env: dict[str, str] | None = None) -> str:
     result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        raise Failed(f"{' '.join(str(a) for a in args)} exited {result.returncode}:\n"
-                     f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        raise Failed(
+            f"{' '.join(str(a) for a in args)} exited {result.returncode}:\n"
+            f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
     return result.stdout
 
 
@@ -103,9 +105,14 @@ def check_contents(sdist: Path, wheel: Path) -> None:
         raise Failed(f"wheel lacks {missing}")
     if not any(n.endswith(".dist-info/licenses/LICENSE") for n in names):
         raise Failed("wheel lacks its LICENSE")
-    for needed in ("License-Expression: Apache-2.0", "License-File: LICENSE", "Requires-Python: >=3.10",
-                   "Requires-Dist: apache-airflow<4,>=2.10", "Classifier: Framework :: Apache Airflow :: Provider",
-                   "Provides-Extra: pytest"):
+    for needed in (
+        "License-Expression: Apache-2.0",
+        "License-File: LICENSE",
+        "Requires-Python: >=3.10",
+        "Requires-Dist: apache-airflow<4,>=2.10",
+        "Classifier: Framework :: Apache Airflow :: Provider",
+        "Provides-Extra: pytest",
+    ):
         if needed not in metadata:
             raise Failed(f"wheel METADATA lacks {needed!r}")
     for needed in ("[apache_airflow_provider]", "[pytest11]", f"{PACKAGE}.emulator.pytest_plugin"):
@@ -115,14 +122,22 @@ def check_contents(sdist: Path, wheel: Path) -> None:
         raise Failed("the wheel must not ship the test suite")
     with tarfile.open(sdist) as archive:
         members = {m.name.split("/", 1)[1] for m in archive.getmembers() if "/" in m.name}
-    for needed in ("LICENSE", "README.md", "pyproject.toml", "dev.py", "tests/conftest.py", "docs/design.md",
-                   "constraints/airflow-2.10.5-python3.11.txt", *(f"example_dags/{name}" for name in EXAMPLES)):
+    for needed in (
+        "LICENSE",
+        "README.md",
+        "pyproject.toml",
+        "dev.py",
+        "tests/conftest.py",
+        "docs/design.md",
+        "constraints/airflow-2.10.5-python3.11.txt",
+        *(f"example_dags/{name}" for name in EXAMPLES),
+    ):
         if needed not in members:
             raise Failed(f"sdist lacks {needed}")
 
 
 def check_line(line: str, wheel: Path, work: Path) -> None:
-    venv_dir, pins, constraints = LINES[line]
+    _, pins, constraints = LINES[line]
     where = work / f"airflow{line}"
     where.mkdir()
     step(f"Airflow {line}: clean virtual environment in {where}, installing the wheel")
@@ -161,8 +176,9 @@ def check_line(line: str, wheel: Path, work: Path) -> None:
     step(f"Airflow {line}: pytest finds the emulator fixtures through the pytest11 entry point")
     (where / "test_plugin.py").write_text(PLUGIN_TEST)
     run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_plugin.py", cwd=where, env=env)
-    step(f"Airflow {line}: OK ({providers[DIST]['version']}, {len(modules)} modules, "
-         f"{time.monotonic() - started:.0f} s)")
+    step(
+        f"Airflow {line}: OK ({providers[DIST]['version']}, {len(modules)} modules, {time.monotonic() - started:.0f} s)"
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -25,28 +25,48 @@ PAIRS = {"from_object_type": "contacts", "to_object_type": "companies", "pairs":
 #: every public operator and sensor, with the smallest valid arguments (a new class without an entry fails below)
 CASES: dict[type, dict[str, Any]] = {
     associations.HubSpotReadAssociationsOperator: {
-        "from_object_type": "contacts", "to_object_type": "companies", "record_ids": [1]},
+        "from_object_type": "contacts",
+        "to_object_type": "companies",
+        "record_ids": [1],
+    },
     associations.HubSpotCreateAssociationsOperator: {**PAIRS, "dry_run": True},
     associations.HubSpotArchiveAssociationsOperator: {**PAIRS, "dry_run": True},
     associations.HubSpotSyncAssociationsOperator: {**PAIRS, "dry_run": True, "prune": True},
     labels.HubSpotSyncLabelsOperator: {
         "definitions": [{"from_object_type": "contacts", "to_object_type": "companies", "name": "a", "label": "A"}],
-        "dry_run": True},
+        "dry_run": True,
+    },
     sensors.HubSpotAssociationSensor: {
-        "from_object_type": "deals", "record_ids": [1], "to_object_type": "companies", "label": "x",
-        "hook_params": {"max_retries": 1}},
+        "from_object_type": "deals",
+        "record_ids": [1],
+        "to_object_type": "companies",
+        "label": "x",
+        "hook_params": {"max_retries": 1},
+    },
 }
 #: BaseOperator members that exist to be overridden
-OVERRIDE_POINTS = {"execute", "poke", "on_kill", "template_fields", "template_ext", "template_fields_renderers",
-                   "ui_color", "ui_fgcolor"}
+OVERRIDE_POINTS = {
+    "execute",
+    "poke",
+    "on_kill",
+    "template_fields",
+    "template_ext",
+    "template_fields_renderers",
+    "ui_color",
+    "ui_fgcolor",
+}
 
 
 def _public_task_classes() -> set[type]:
     found = set()
     for module in (associations, labels, sensors):
         for name, obj in vars(module).items():
-            if (inspect.isclass(obj) and issubclass(obj, BaseOperator) and obj.__module__ == module.__name__
-                    and not name.startswith("_")):
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, BaseOperator)
+                and obj.__module__ == module.__name__
+                and not name.startswith("_")
+            ):
                 found.add(obj)
     return found
 
@@ -70,8 +90,9 @@ def test_no_attribute_shadows_a_base_operator_member(cls: type) -> None:
         if not klass.__module__.startswith("airflow_provider_hubassoc"):
             break
         # skipped: dunders, abc's cache, and caches Airflow itself sets on each class (``_BaseOperator__*``)
-        defined |= {name for name in vars(klass)
-                    if not name.startswith(("__", "_BaseOperator__")) and name != "_abc_impl"}
+        defined |= {
+            name for name in vars(klass) if not name.startswith(("__", "_BaseOperator__")) and name != "_abc_impl"
+        }
     clashes = (defined & airflow_names) - OVERRIDE_POINTS
     assert not clashes, f"{cls.__name__} redefines BaseOperator members: {sorted(clashes)}"
 
@@ -103,7 +124,10 @@ def test_airflow_tasks_test_dry_run_cli(airflow_db: None) -> None:
     airflow = Path(sys.executable).with_name("airflow")
     result = subprocess.run(
         [str(airflow), "tasks", "test", "hubassoc_cli_dry_run", "link", "2026-01-01", "--dry-run"],
-        capture_output=True, text=True, timeout=300, env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ),
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "Rendering template for" in result.stdout + result.stderr  # it rendered; before the fix: TypeError

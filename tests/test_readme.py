@@ -25,9 +25,14 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 CLASSES = {
     cls.__name__: cls
     for cls in (
-        associations.HubSpotReadAssociationsOperator, associations.HubSpotCreateAssociationsOperator,
-        associations.HubSpotArchiveAssociationsOperator, associations.HubSpotSyncAssociationsOperator,
-        labels.HubSpotSyncLabelsOperator, sensors.HubSpotAssociationSensor, HubSpotAssociationsHook, HubSpotEmulator,
+        associations.HubSpotReadAssociationsOperator,
+        associations.HubSpotCreateAssociationsOperator,
+        associations.HubSpotArchiveAssociationsOperator,
+        associations.HubSpotSyncAssociationsOperator,
+        labels.HubSpotSyncLabelsOperator,
+        sensors.HubSpotAssociationSensor,
+        HubSpotAssociationsHook,
+        HubSpotEmulator,
     )
 }
 #: variables the README binds to an emulator (``with HubSpotEmulator(...) as emu``, the pytest fixture)
@@ -78,11 +83,18 @@ def calls(tree: ast.AST) -> list[tuple[str, set[str] | None, list[str], int]]:
                 if isinstance(target, ast.Name) and target.id in CLASSES:
                     found.append((f"{target.id}.{func.attr}", accepted(CLASSES[target.id]), used, node.lineno))
             elif isinstance(target, ast.Name) and target.id in EMULATOR_NAMES and hasattr(HubSpotEmulator, func.attr):
-                found.append((f"HubSpotEmulator.{func.attr}", method_parameters(HubSpotEmulator, func.attr), used,
-                              node.lineno))
+                found.append(
+                    (f"HubSpotEmulator.{func.attr}", method_parameters(HubSpotEmulator, func.attr), used, node.lineno)
+                )
             elif isinstance(target, ast.Name) and target.id == "hook" and hasattr(HubSpotAssociationsHook, func.attr):
-                found.append((f"HubSpotAssociationsHook.{func.attr}",
-                              method_parameters(HubSpotAssociationsHook, func.attr), used, node.lineno))
+                found.append(
+                    (
+                        f"HubSpotAssociationsHook.{func.attr}",
+                        method_parameters(HubSpotAssociationsHook, func.attr),
+                        used,
+                        node.lineno,
+                    )
+                )
     return found
 
 

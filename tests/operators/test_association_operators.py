@@ -6,7 +6,6 @@ import csv
 import gzip
 import json
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
