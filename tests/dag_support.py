@@ -58,6 +58,9 @@ class DagRunner:
             path.write_text(source_or_path.read_text())
         else:
             path = self.write(source_or_path, dag_id)
+        if not AIRFLOW_V_3_0_PLUS and "logical_date" in test_kwargs:  # Airflow 2 names it execution_date
+            test_kwargs["execution_date"] = test_kwargs.pop("logical_date")
+            test_kwargs.pop("run_after", None)
         return self.load(path, dag_id).test(**test_kwargs)
 
     @staticmethod
