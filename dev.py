@@ -96,7 +96,8 @@ def _airflow_line(args: list[str]) -> tuple[str, list[str]]:
 
 def demo(args: list[str]) -> int:
     line, rest = _airflow_line(args)
-    python = ensure_venv("", line)
+    # the examples' warehouse is an embedded SQLite database (common-sql + sqlite provider)
+    python = ensure_venv("demo", line)
     return _run(python, ROOT / "scripts" / "demo.py", *rest)
 
 

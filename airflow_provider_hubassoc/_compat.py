@@ -22,6 +22,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent  # same path on 2.x 
 
 if TYPE_CHECKING or AIRFLOW_V_3_0_PLUS:  # type checkers see the Airflow 3 names
     from airflow.sdk import (
+        Asset,
         BaseHook,
         BaseOperator,
         BaseSensorOperator,
@@ -45,6 +46,7 @@ if TYPE_CHECKING or AIRFLOW_V_3_0_PLUS:  # type checkers see the Airflow 3 names
         from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
 else:  # pragma: no cover - exercised only on Airflow 2.x
     from airflow.configuration import conf
+    from airflow.datasets import Dataset as Asset  # 2.10: assets were datasets
     from airflow.exceptions import (
         AirflowException,
         AirflowFailException,
@@ -87,6 +89,7 @@ __all__ = [
     "AirflowNotFoundException",
     "AirflowSensorTimeout",
     "AirflowSkipException",
+    "Asset",
     "BaseHook",
     "BaseOperator",
     "BaseSensorOperator",

@@ -1,9 +1,11 @@
-"""Nightly export of associations for the warehouse: every contact's companies, with labels, as JSON Lines.
+"""Nightly export of associations into the warehouse: every contact's companies, with labels, as a table.
 
 ``contact_ids`` stands in for a warehouse query listing the contacts to export. The read operator follows every
-paging cursor of every contact (nothing is lost past the first page), streams the rows to a dated file (any
-``ObjectStoragePath`` location: a local path, ``s3://aws_default@bucket/...``), and returns counts and the path;
-``load`` stands in for the warehouse load (``COPY INTO``/dbt source) and reads the file back.
+paging cursor of every contact (nothing is lost past the first page), streams the rows to a JSON Lines file
+per run (any ``ObjectStoragePath`` location: a local path, ``s3://aws_default@bucket/...``) and, once every read
+is done, loads them into the table ``crm_contact_company`` of the Airflow connection ``warehouse`` (the demo:
+an embedded SQLite file; in production Postgres, Snowflake...) in one transaction, replacing the previous run's
+rows. ``load`` reads the table back, as a downstream warehouse model would.
 
 Files are keyed by ``run_id``, which every run has: a run triggered from the CLI, the REST API or the UI of
 Airflow 3 has no logical date (``{{ ds }}`` would be undefined there). Schedule: ``@daily`` with
@@ -14,21 +16,22 @@ a manual trigger is a run of its own, written to its own folder. The contact ran
 from __future__ import annotations
 
 import csv
-import json
 import os
 from pathlib import Path
 
 import pendulum
 
 try:  # Airflow 3
-    from airflow.sdk import DAG, task
+    from airflow.sdk import DAG, BaseHook, task
 except ImportError:  # Airflow 2.10 / 2.11
     from airflow import DAG
     from airflow.decorators import task
+    from airflow.hooks.base import BaseHook
 
 from airflow_provider_hubassoc.operators.associations import HubSpotReadAssociationsOperator
 
 DATA_DIR = Path(os.environ.get("HUBASSOC_EXAMPLE_DATA", "/tmp/hubassoc-examples"))
+WAREHOUSE = "warehouse"  # an Airflow connection to a common-sql database (the demo: an SQLite file)
 
 with DAG(
     dag_id="example_hubspot_export",
@@ -59,18 +62,19 @@ with DAG(
         input_path=contact_ids(),
         id_column="contact_id",
         output_path=str(DATA_DIR / "export" / "{{ run_id | replace(':', '_') }}" / "contact_company.jsonl"),
+        sql_conn_id=WAREHOUSE,
+        table="crm_contact_company",
+        if_exists="replace",
+        create_table=True,
     )
 
     @task
     def load(summary: dict) -> dict:
-        """Stand-in for the warehouse load: count rows and labels in the exported file."""
-        rows = labeled = 0
-        with open(summary["output_path"]) as handle:
-            for line in handle:
-                row = json.loads(line)
-                rows += 1
-                labeled += bool(row["labels"])
-        print(f"Loaded {rows:,} association rows ({labeled:,} with labels) from {summary['output_path']}")
-        return {"rows": rows, "with_labels": labeled, "path": summary["output_path"]}
+        """What a downstream model sees: the rows in the warehouse table, and how many carry labels."""
+        warehouse = BaseHook.get_connection(WAREHOUSE).get_hook()
+        rows, labeled = warehouse.get_first(
+            f"SELECT COUNT(*), SUM(CASE WHEN labels <> '' THEN 1 ELSE 0 END) FROM {summary['table']}")
+        print(f"{rows:,} association rows ({labeled:,} with labels) in table {summary['table']}")
+        return {"rows": rows, "with_labels": labeled or 0, "table": summary["table"], "path": summary["output_path"]}
 
     load(export.output)

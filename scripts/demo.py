@@ -5,8 +5,11 @@ Run through ``python3 dev.py demo [example ...]`` (which makes the virtual envir
    the ``hubspot_api`` pool the backfill uses);
 2. start the bundled HubSpot emulator on a free loopback port (HubSpot's 100 requests / 10 s window on) and point
    the Airflow connection ``hubspot_default`` at it (an ``AIRFLOW_CONN_*`` variable: zero DAG edits);
-3. run each chosen example DAG unchanged with ``dag.test()`` (default: all five, backfill first) and print what it
-   did, checked against the emulator's state.
+3. point the Airflow connection ``warehouse`` at an embedded SQLite database (``.demo/data/warehouse.db``): the
+   backfill and reconcile read their tables from it, the export writes its table to it;
+4. run each chosen example DAG unchanged with ``dag.test()`` (default: all five, backfill first) and print what it
+   did, checked against the emulator's state; after backfill and export, the round trip warehouse table →
+   HubSpot → warehouse table is checked.
 Idempotent: a second run reuses ``.demo/``; every example is safe to re-run.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -26,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = Path(os.environ.get("HUBASSOC_DEMO_DIR", ROOT / ".demo"))
 EXAMPLES = ROOT / "example_dags"
+WAREHOUSE_DB = DEMO / "data" / "warehouse.db"
 ORDER = ["backfill", "labels_as_code", "export", "sensor_gate", "reconcile"]
 
 
@@ -40,8 +45,11 @@ def prepare_airflow_home() -> None:
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "HUBASSOC_EXAMPLE_DATA": str(DEMO / "data"),
+            # the examples' warehouse: an embedded SQLite database (in production: Postgres, Snowflake...)
+            "AIRFLOW_CONN_WAREHOUSE": json.dumps({"conn_type": "sqlite", "host": str(WAREHOUSE_DB)}),
         }
     )
+    WAREHOUSE_DB.parent.mkdir(parents=True, exist_ok=True)
     print("[demo] migrating the Airflow metadata DB (SQLite) in", home, flush=True)
     airflow = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow), "db", "migrate"], check=True, stdout=subprocess.DEVNULL)
@@ -119,11 +127,20 @@ def labels_as_code(emulator: Any) -> list[str]:
 def export(emulator: Any) -> list[str]:
     _run, xcom = run_dag("example_hubspot_export")
     summary, loaded = xcom("export_contact_companies"), xcom("load")
-    return [
+    lines = [
         f"Export: {summary['associations']:,} associations of {summary['records']:,} contacts written to "
-        f"{summary['output_path']}",
+        f"{summary['output_path']} and table {summary['table']} ({summary['if_exists']})",
         f"  loaded back: {loaded['rows']:,} rows, {loaded['with_labels']:,} with labels",
     ]
+    with sqlite3.connect(WAREHOUSE_DB) as warehouse:
+        exported = set(warehouse.execute("SELECT from_id, to_id FROM crm_contact_company"))
+        if warehouse.execute("SELECT 1 FROM sqlite_master WHERE name = 'contact_company'").fetchone():
+            source = set(warehouse.execute("SELECT contact_id, company_id FROM contact_company "
+                                           "WHERE contact_id <= 5000"))
+            lines.append(f"  round trip: table contact_company → HubSpot (backfill) → table crm_contact_company: "
+                         f"{len(source & exported):,} of {len(source):,} pairs came back"
+                         f"{'' if source == exported else ' (other pairs: ' + str(len(exported ^ source)) + ')'}")
+    return lines
 
 
 def sensor_gate(emulator: Any) -> list[str]:

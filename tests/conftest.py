@@ -23,4 +23,4 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(_AIRFLOW_HOME / "dags"))
 (_AIRFLOW_HOME / "dags").mkdir(exist_ok=True)
 
 # The emulator's fixtures (``hubspot_emulator``, ``hubspot_connection``) for every test directory.
-pytest_plugins = ["airflow_provider_hubassoc.emulator.pytest_plugin", "dag_support"]
+pytest_plugins = ["airflow_provider_hubassoc.emulator.pytest_plugin", "dag_support", "sql_support"]

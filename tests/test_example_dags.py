@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -24,6 +25,9 @@ EXAMPLE_IDS = {
 @pytest.fixture
 def example_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HUBASSOC_EXAMPLE_DATA", str(tmp_path))
+    # the examples' warehouse: an embedded SQLite file, as in the demo
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE",
+                       json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "warehouse.db")}))
     return tmp_path
 
 
@@ -88,7 +92,8 @@ def test_labels_example_feeds_type_ids_downstream(dag_runner, hubspot_emulator, 
     assert hubspot_emulator.write_requests() - writes == 1
 
 
-def test_export_example_writes_every_association_to_a_dated_file(dag_runner, hubspot_emulator, example_data) -> None:
+def test_export_example_writes_every_association_to_a_file_and_a_table(dag_runner, hubspot_emulator,
+                                                                       example_data) -> None:
     for contact in range(1, 101):
         hubspot_emulator.associate("contacts", contact, "companies", 900_000 + contact)
     for company in range(1, 1_201):  # one contact with more associations than a page
@@ -98,6 +103,10 @@ def test_export_example_writes_every_association_to_a_dated_file(dag_runner, hub
     assert loaded["rows"] == 100 + 1_200
     rows = [json.loads(line) for line in Path(loaded["path"]).read_text().splitlines()]
     assert len({(r["from_id"], r["to_id"]) for r in rows}) == 1_300
+    with sqlite3.connect(example_data / "warehouse.db") as warehouse:
+        table = warehouse.execute("SELECT from_id, to_id, labels FROM crm_contact_company").fetchall()
+    assert {(f, t) for f, t, _labels in table} == {(r["from_id"], r["to_id"]) for r in rows}
+    assert len(table) == 1_300 and loaded["with_labels"] == sum(1 for r in rows if r["labels"])
     assert run.run_id.replace(":", "_") in loaded["path"]  # keyed by run_id, which every run has
 
 

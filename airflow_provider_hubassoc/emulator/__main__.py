@@ -18,6 +18,7 @@ from ._server import HubSpotEmulator
 _HELP = {
     "label_write_semantics": "'replace' (HubSpot's documented PUT/batch-create behaviour) or 'merge'",
     "requests_per_10_seconds": "rolling 10-second window per token/app; 0 = unlimited",
+    "rate_limit_interval_ms": "length of that rolling window, ms (HubSpot: 10000)",
     "daily_limit": "daily request budget of the account; 0 = unlimited",
     "retry_after": "seconds sent in Retry-After on 429 (default: header not sent)",
     "auto_records": "records with ids 1..auto_record_max exist for every object type",

@@ -283,7 +283,7 @@ class RateLimiter:
         window = self.windows[key]
         maximum = config.requests_per_10_seconds
         if maximum is not None:
-            while window and window[0] <= now - 10.0:
+            while window and window[0] <= now - config.rate_limit_interval_ms / 1000.0:
                 window.popleft()
         daily = config.daily_limit
         if daily is not None and self.daily_used >= daily:
@@ -300,7 +300,8 @@ class RateLimiter:
         """The headers of a request that is answered without being counted (an injected fault)."""
         now = time.monotonic()
         window = self.windows.get(key, deque())
-        while config.requests_per_10_seconds is not None and window and window[0] <= now - 10.0:
+        interval = config.rate_limit_interval_ms / 1000.0
+        while config.requests_per_10_seconds is not None and window and window[0] <= now - interval:
             window.popleft()
         return self._headers(window, now, oauth, config)
 
@@ -309,7 +310,7 @@ class RateLimiter:
         headers: dict[str, str] = {}
         maximum, daily = config.requests_per_10_seconds, config.daily_limit
         if maximum is not None:
-            headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = "10000"
+            headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = str(config.rate_limit_interval_ms)
             headers["X-HubSpot-RateLimit-Max"] = str(maximum)
             headers["X-HubSpot-RateLimit-Remaining"] = str(max(0, maximum - len(window)))
             headers["X-HubSpot-RateLimit-Secondly"] = str(max(1, maximum // 10))

@@ -25,6 +25,9 @@ class EmulatorConfig:
     label_write_semantics: str = "replace"
     #: rolling 10-second window per token/app (None = unlimited, no window headers)
     requests_per_10_seconds: int | None = 100
+    #: length of that rolling window in ms (X-HubSpot-RateLimit-Interval-Milliseconds; HubSpot: 10000);
+    #: shorter windows let tests of shared budgets run in seconds
+    rate_limit_interval_ms: int = 10_000
     #: daily budget per account (None = unlimited, no daily headers)
     daily_limit: int | None = 250_000
     #: seconds sent in ``Retry-After`` on 429 (None = header not sent; HubSpot does not document it for 429)
@@ -95,6 +98,8 @@ class EmulatorConfig:
             value = getattr(self, name)
             if value is not None and int(value) < 1:
                 raise ValueError(f"{name} must be >= 1 or None (unlimited)")
+        if int(self.rate_limit_interval_ms) < 1:
+            raise ValueError("rate_limit_interval_ms must be >= 1")
         if self.batch_read_page_size < 1 or self.v3_page_size < 1:
             raise ValueError("page sizes must be >= 1")
         if self.v3_create_status not in (200, 201):

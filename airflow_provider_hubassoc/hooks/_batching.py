@@ -134,6 +134,8 @@ def run_chunks(
     progress: ProgressLogger | None = None,
     on_chunk_done: Callable[[Chunk[T], R], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    concurrency: Callable[[], int] | None = None,
+    on_drained: Callable[[Chunk[T], R], None] | None = None,
 ) -> Iterator[tuple[Chunk[T], R]]:
     """Run ``work`` on every chunk and yield ``(chunk, result)`` in input order.
 
@@ -146,8 +148,15 @@ def run_chunks(
         and its result: the hook point for checkpoints.
     :param stop: checked before each chunk is dispatched; once it returns true no further chunk is read or
         sent, and chunks already dispatched are still run and yielded (so their outcome is never lost).
+    :param concurrency: asked before each dispatch for the chunks worth running at once now (never more than
+        ``max_concurrency``): the rate limiter's answer keeps the budget full with as few requests in flight as
+        the observed latency needs.
+    :param on_drained: called, before the error is raised, with each chunk that was already running when an
+        earlier chunk's error came and that then finished without error, in input order. Such a chunk reached
+        HubSpot but is not yielded (the finished prefix ends before the failed chunk); a caller that counts
+        what was done still must count it.
     :raises: whatever ``work`` raised, when that chunk's turn to be yielded comes; chunks not yet started are
-        cancelled, running ones are allowed to finish.
+        cancelled, running ones are allowed to finish (and go to ``on_drained``).
     """
     if max_concurrency < 1:
         raise ValueError("max_concurrency must be at least 1")
@@ -197,7 +206,8 @@ def run_chunks(
                 release_finished()
                 busy = running()
                 conflict = bool(chunk_keys) and any(key in held for key in chunk_keys)
-                if not conflict and len(busy) < max_concurrency:
+                allowed = max_concurrency if concurrency is None else max(1, min(max_concurrency, concurrency()))
+                if not conflict and len(busy) < allowed:
                     break
                 wait(busy, return_when=FIRST_COMPLETED)
             future = executor.submit(work, chunk)
@@ -207,7 +217,7 @@ def run_chunks(
             # Yield every finished chunk at the head; block on the head when too many are read ahead.
             while pending and (pending[0][1].done() or len(pending) >= limit_in_flight):
                 head_chunk, head_future, _keys = pending[0]
-                result = head_future.result()
+                result = _result_or_drain(pending, on_drained)
                 release_finished()
                 pending.popleft()
                 released.discard(id(head_future))
@@ -215,7 +225,7 @@ def run_chunks(
                 yield head_chunk, result
         while pending:
             head_chunk, head_future, _keys = pending[0]
-            result = head_future.result()
+            result = _result_or_drain(pending, on_drained)
             pending.popleft()
             finished(head_chunk, result)
             yield head_chunk, result
@@ -223,6 +233,26 @@ def run_chunks(
         for _chunk, future, _keys in pending:
             future.cancel()
         executor.shutdown(wait=True)
+
+
+def _result_or_drain(
+    pending: deque[tuple[Chunk[T], Future[R], frozenset[Hashable]]],
+    on_drained: Callable[[Chunk[T], R], None] | None,
+) -> R:
+    """The head chunk's result; if its work raised, first let the chunks behind it that already started
+    finish, hand each that succeeded to ``on_drained`` (it was sent: its outcome must not be lost), then raise."""
+    head = pending[0][1]
+    try:
+        return head.result()
+    except BaseException:
+        for _chunk, future, _keys in list(pending)[1:]:
+            future.cancel()  # not started: never sent
+        for chunk, future, _keys in list(pending)[1:]:
+            if future.cancelled() or future.exception() is not None:
+                continue
+            if on_drained is not None:
+                on_drained(chunk, future.result())
+        raise
 
 
 def _until(chunks: Iterable[Chunk[T]], stop: Callable[[], bool] | None) -> Iterator[Chunk[T]]:

@@ -4,8 +4,22 @@ HubSpot enforces a rolling 10-second window per app and a daily budget per accou
 us under the window (a sliding log of send times), and HubSpot's own ``X-HubSpot-RateLimit-*`` headers tell us
 when other clients of the same app are using the budget too, so we slow down before a 429 happens.
 
-Each slot counts from the request's send until a window after its answer (:meth:`RateLimiter.settle`), the
-latest moment HubSpot can have counted it. Waiting threads sleep outside the lock, so N threads waiting together still reach the budget instead of
+Each slot counts from its request's answer (:meth:`RateLimiter.settle`) for a window plus a small margin:
+HubSpot counted the request when it arrived, at the latest then, so the slot is never reused early however
+slow the upload; it costs the server's part of one latency per slot and window.
+
+One budget for every process: other shards, DAGs and workers of the same app spend the same window, and each
+answer says how much of it HubSpot has counted (``Max - Remaining``); the part beyond our own is *others'*.
+While others are seen, a process keeps the slots its log holds (reusing each as it ages out) and claims new
+room only as its *share* of the window's free room: in proportion to its own part of what HubSpot counted, at
+most doubling per answer, rounded at random, with 5 % of Max kept back for answers still on their way. Shares
+of all processes add up to the room without any process knowing the others. It sends no faster than the app's
+whole rate then, so its slots and answers stay spread over the window. Others' count is believed lower only
+once that has lasted a moment (a slot between its age-out and its reuse is not a finished shard); a finished
+shard's slots age out of HubSpot's window and the others' shares take the room over. A process that has not
+had an answer yet sends one request before any other, so it never starts with a blind burst.
+
+Waiting threads sleep outside the lock, so N threads waiting together still reach the budget instead of
 queueing behind one sleeper. Clock and sleep are injectable so tests need no real waiting.
 """
 
@@ -13,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import random
 import threading
 import time
 from collections import deque
@@ -24,11 +39,17 @@ from zoneinfo import ZoneInfo
 from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
 
 WINDOW_SECONDS = 10.0
-# When HubSpot says this share of the window's budget (or less) is left, pace sends at Max per window.
-LOW_REMAINING_SHARE = 0.1
-# Our send stamps precede HubSpot's arrival stamps by up to a request's upload time; a slot is reused only
-# this long after HubSpot's window would free it, so a request never arrives while its predecessor still counts.
-ARRIVAL_MARGIN_SECONDS = 0.25
+# While other clients of the app are seen, this share of Max stays free for their answers still on the way.
+SHARED_RESERVE_SHARE = 0.05
+# A smaller count of others is believed after it lasted twice the margin plus this share of the window.
+SHARED_SETTLE_SHARE = 0.05
+# A waiter blocked on the shared budget looks again this often: an answer may have freed room meanwhile.
+SHARED_POLL_SECONDS = 0.02
+# Latency estimate: exponential moving average of request round trips, this weight for each new one.
+LATENCY_WEIGHT = 0.2
+# A slot counts from its request's answer (HubSpot counted it on arrival, before): this much more covers
+# clock granularity between our stamps and HubSpot's.
+ARRIVAL_MARGIN_SECONDS = 0.05
 # HubSpot resets the daily budget at the account's midnight, whose time zone we do not know: after a
 # Daily-Remaining of 0, refuse to send for this long, then let one request find out (long-lived processes).
 DAILY_REPROBE_SECONDS = 3600.0
@@ -50,6 +71,8 @@ class RateLimiter:
     :param budget: requests allowed per window on our side (the connection's ``requests_per_10_seconds``).
     :param daily_limit: optional daily budget counted on our side; HubSpot's ``Daily-Remaining`` header is
         honoured too.
+    :param probe_first: send one request and wait for its answer before any other, so that a process joining
+        an app whose window others fill does not start with a blind burst (costs one round trip at start).
     """
 
     def __init__(
@@ -59,8 +82,10 @@ class RateLimiter:
         window: float = WINDOW_SECONDS,
         margin: float = ARRIVAL_MARGIN_SECONDS,
         daily_limit: int | None = None,
+        probe_first: bool = False,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
     ) -> None:
         if budget < 1:
             raise ValueError("a rate budget needs at least one request per window")
@@ -68,16 +93,26 @@ class RateLimiter:
         self.window = window
         self.margin = margin
         self.daily_limit = daily_limit
+        self.probe_first = probe_first
         self._clock = clock
         self._sleep = sleep
+        self._rng = rng
         self._lock = threading.Lock()
         self._sent: deque[float] = deque()
         self._sent_today = 0
         self._day_started = clock()
         self._server_max: int | None = None
         self._paused_until = 0.0
-        self._min_spacing = 0.0
+        # the newest answer's view: (our send stamp, how many of ours HubSpot had counted then)
+        self._seen: tuple[float, int] | None = None
+        # others' requests in HubSpot's window, per answer of the last window: (our send stamp, their count)
+        self._foreign: deque[tuple[float, int]] = deque()
+        self._foreign_seen_at = float("-inf")
+        self._in_flight = 0
+        self._answered = False
+        self._allowance: int | None = None  # our share of the window while others use it too
         self._last_send = float("-inf")
+        self.latency: float | None = None
         self._daily_blocked_until = float("-inf")
         self.throttled_seconds = 0.0
 
@@ -102,18 +137,82 @@ class RateLimiter:
                     self._sent.popleft()
                 wait = max(
                     self._paused_until - now,
-                    self._last_send + self._min_spacing - now,
                     (self._sent[0] + span - now) if len(self._sent) >= self.effective_budget else 0.0,
+                    self._shared_wait(now, span),
                 )
                 if wait <= 0:
                     self._sent.append(now)
                     self._last_send = now
+                    self._in_flight += 1
                     self._sent_today += 1
                     return now, waited
             self._sleep(wait)
             waited += wait
             with self._lock:
                 self.throttled_seconds += wait
+
+    def _shared_wait(self, now: float, span: float) -> float:
+        """Seconds until this process may claim room in the app's window that others use too (0: now)."""
+        if self.probe_first and not self._answered and self._in_flight:
+            return SHARED_POLL_SECONDS  # nothing heard yet: the first answer tells whether others share the app
+        foreign = self._foreign
+        while foreign and foreign[0][0] <= now - 2 * span:
+            foreign.popleft()
+        if not foreign or foreign[-1][0] <= now - span:
+            self._allowance = None
+            if now - self._foreign_seen_at < 3 * span and self._in_flight:
+                return SHARED_POLL_SECONDS  # others were active lately: one request looks first
+            return 0.0
+        others = self._others(now)
+        if not others:
+            self._allowance = None
+            return 0.0  # only we were in HubSpot's window lately: our own log is the whole truth
+        stamp, ours = self._seen
+        maximum = self.effective_budget
+        room = max(0, maximum - max(1, int(maximum * SHARED_RESERVE_SHARE)) - ours - others)
+        # our share of the room, in proportion to our use, and at most doubling our use per answer: views of
+        # processes that grow together are a round trip old, and their shares must not add up past the room
+        # (rounded at random: a small share still grows into room others left, the shares adding up to the room
+        # on average, where rounding down would leave it unused and rounding up overrun it by one per process)
+        share = room * ours / (ours + others)
+        allowance = ours + min(ours, int(share) + (self._rng() < share - int(share)))
+        # no faster than the app's whole budget allows: our slots free steadily, each answer a fresh view
+        spaced = self._last_send + self.window / maximum - now
+        self._allowance = allowance
+        first_kept = bisect.bisect_right(self._sent, now - span)
+        if len(self._sent) - first_kept < allowance:
+            return max(spaced, 0.0)
+        if self._in_flight:
+            return SHARED_POLL_SECONDS  # an answer on its way may show more room
+        next_free = self._sent[first_kept] + span - now if first_kept < len(self._sent) else span
+        return max(min(next_free, foreign[-1][0] + span - now), 0.0)
+
+    def _others(self, now: float) -> int:
+        """How many requests of the window other clients hold, as the answers of the last moments saw it.
+
+        Others reuse a slot only a window plus their margin after its send, so for a moment after HubSpot frees
+        it their share looks smaller than it is: the view from just before that moment counts too, and a
+        smaller count is believed once it has lasted a little (a shard that finished, not a slot in reuse).
+        """
+        horizon = now - (2 * self.margin + SHARED_SETTLE_SHARE * self.window)
+        level = 0
+        before: int | None = None
+        for stamp, count in self._foreign:
+            if stamp >= horizon:
+                level = max(level, count)
+            else:
+                before = count
+        return max(level, before or 0)
+
+    def in_flight_target(self, max_concurrency: int) -> int:
+        """Requests worth having in flight: enough to send the allowed rate (our share of the window while
+        others use it too) over the observed latency, twice over for jitter, never more than
+        ``max_concurrency`` (latency-bound work gets all of it). Fewer in flight, fresher views of the window."""
+        latency = self.latency
+        if latency is None:
+            return max_concurrency
+        rate = (self._allowance or self.effective_budget) / self.window
+        return max(1, min(max_concurrency, int(2 * rate * latency) + 1))
 
     def _check_daily(self, now: float) -> None:
         if now - self._day_started >= DAY_SECONDS:
@@ -135,24 +234,31 @@ class RateLimiter:
                 context={"policyName": "DAILY"},
             )
 
-    def settle(self, stamp: float) -> None:
-        """The request sent in slot ``stamp`` is answered: its slot now counts from this moment.
+    def settle(self, stamp: float) -> float:
+        """The request sent in slot ``stamp`` is answered (or failed): its slot now counts from this moment,
+        which is returned (the stamp to :meth:`observe` its answer with); the round trip is learnt.
 
-        HubSpot counts a request when it arrives, which is at the latest when its answer comes back. Counting the
-        slot from then keeps a slow upload (a 1,000-input batch on a busy machine) from landing in HubSpot's
-        window after we believed its slot was free; it costs one request latency per slot.
+        HubSpot counts a request when it arrives, at the latest when its answer comes back: counted from then,
+        a slot is never reused while HubSpot may still count its request, however slow the upload (a loaded
+        worker, a long batch). It costs the server's part of one latency per slot and window, no more.
         """
         with self._lock:
             now = self._clock()
+            self._in_flight = max(0, self._in_flight - 1)
+            self._answered = True
+            took = now - stamp
+            self.latency = took if self.latency is None else self.latency + LATENCY_WEIGHT * (took - self.latency)
             try:
                 self._sent.remove(stamp)
             except ValueError:
                 pass  # already aged out of the window: the request took longer than a window
             position = bisect.bisect_right(self._sent, now)
             self._sent.insert(position, now)
+            return now
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Learn from a response's rate-limit headers: adopt a smaller Max, slow down when Remaining runs low."""
+    def observe(self, headers: Mapping[str, str], stamp: float | None = None) -> None:
+        """Learn from a response's rate-limit headers: adopt a smaller Max and HubSpot's window length, and
+        (given the ``stamp`` of the request answered) how much of the app's window other clients use."""
         maximum = _header_int(headers, "X-HubSpot-RateLimit-Max")
         remaining = _header_int(headers, "X-HubSpot-RateLimit-Remaining")
         interval_ms = _header_int(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
@@ -160,14 +266,10 @@ class RateLimiter:
         with self._lock:
             if maximum:
                 self._server_max = maximum
-            window = interval_ms / 1000.0 if interval_ms else self.window
-            if remaining is not None and maximum:
-                if remaining <= max(1, int(maximum * LOW_REMAINING_SHARE)):
-                    # Others use the app's window too: the budget is nearly spent, so send no faster than the
-                    # sustainable pace (Max per window) while the oldest requests of the window age out.
-                    self._min_spacing = window / maximum
-                else:
-                    self._min_spacing = 0.0
+            if interval_ms:
+                self.window = interval_ms / 1000.0
+            if remaining is not None and maximum and stamp is not None:
+                self._see_window(stamp, maximum - remaining)
             if daily_remaining is not None and daily_remaining <= 0:
                 self._daily_blocked_until = self._clock() + DAILY_REPROBE_SECONDS
 
@@ -177,6 +279,22 @@ class RateLimiter:
             self._daily_blocked_until = float("-inf")
             self._day_started = self._clock()
             self._sent_today = 0
+
+    def _see_window(self, stamp: float, counted: int) -> None:
+        """HubSpot had counted ``counted`` requests of the app when our request sent at ``stamp`` arrived."""
+        if self._seen is not None and self._seen[0] > stamp:
+            return  # an older request answered late: the newer view stands
+        # HubSpot's count holds what arrived within a window before ours; the margin is only our own caution
+        first = bisect.bisect_right(self._sent, stamp - self.window)
+        # requests of ours sent after it may have overtaken it: only a count beyond all of ours is foreign
+        others = max(0, counted - (len(self._sent) - first))
+        # ours to keep: every slot our own log still holds then, HubSpot's window or not (we reuse them)
+        ours = max(1, bisect.bisect_right(self._sent, stamp) - bisect.bisect_right(self._sent, stamp - self.window
+                                                                                   - self.margin))
+        if others:
+            self._foreign_seen_at = self._clock()
+        self._seen = (stamp, ours)
+        self._foreign.append((stamp, others))
 
     def pause(self, seconds: float) -> None:
         """Hold every sender for ``seconds`` (after a TEN_SECONDLY_ROLLING 429) so threads do not stampede."""
@@ -208,7 +326,7 @@ def shared_limiter(base_url: str, credential: str, budget: int, daily_limit: int
     with _registry_lock:
         limiter = _registry.get(key)
         if limiter is None:
-            limiter = _registry[key] = RateLimiter(budget, daily_limit=daily_limit)
+            limiter = _registry[key] = RateLimiter(budget, daily_limit=daily_limit, probe_first=True)
         else:
             limiter.budget = budget
             limiter.daily_limit = daily_limit

@@ -228,8 +228,8 @@ class HubSpotTransport:
                 self.stats.responses_by_status[error.status] += 1
             raise
         finally:
-            self.limiter.settle(stamp)
-        self.limiter.observe(response.headers)
+            answered = self.limiter.settle(stamp)
+        self.limiter.observe(response.headers, answered)
         with self.stats._lock:
             self.stats.responses_by_status[response.status_code] += 1
         return response

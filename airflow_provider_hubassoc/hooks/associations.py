@@ -99,6 +99,8 @@ class HubSpotAssociationsHook(BaseHook):
         self._settings_overrides = settings_overrides
         #: the counts of the batch call running (or last run) on this hook, kept up to date chunk by chunk
         self.batch_result: BatchResult | None = None
+        #: chunks of the last batch write that finished after an earlier chunk raised (sent, not in the prefix)
+        self.batch_in_flight: BatchResult | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(hubspot_conn_id={self.hubspot_conn_id!r})"
@@ -986,6 +988,7 @@ class HubSpotAssociationsHook(BaseHook):
         *, total: int | None, keys: Callable[[Chunk[Any]], Iterable[Any]] | None,
         chunk_callback: Callable[[int, int], None] | None = None,
         stop: Callable[[], bool] | None = None,
+        on_drained: Callable[[Chunk[Any], _Outcome], None] | None = None,
     ) -> Iterator[tuple[Chunk[Any], _Outcome]]:
         progress = ProgressLogger(self.log, result.operation, total)
         # Build the lazily created members here, in the caller's thread, never racing in worker threads.
@@ -993,10 +996,11 @@ class HubSpotAssociationsHook(BaseHook):
         self.batch_result = result  # ``chunk_callback`` checkpoints read the counts so far from it
         # ``chunk_callback`` runs once a chunk and its failures are accounted (a checkpoint then holds both).
         # With one, no finished chunk waits behind a slower one: a killed run redoes at most max_concurrency.
-        concurrency = self.settings.max_concurrency
+        concurrency, limiter = self.settings.max_concurrency, self.transport.limiter
         return run_chunks(
             iter_chunks(items, size), work, max_concurrency=concurrency, keys=keys, progress=progress,
-            max_in_flight=concurrency if chunk_callback else None, stop=stop,
+            max_in_flight=concurrency if chunk_callback else None, stop=stop, on_drained=on_drained,
+            concurrency=lambda: limiter.in_flight_target(concurrency),
         )
 
     def _account(
@@ -1033,14 +1037,24 @@ class HubSpotAssociationsHook(BaseHook):
         def keys(chunk: Chunk[_Pair]) -> Iterable[tuple[int, int]]:
             return {(p.from_id, p.to_id) for p in chunk.items}
 
+        def count(chunk: Chunk[_Pair], outcome: _Outcome, into: BatchResult,
+                  report: Callable[[InputFailure], None] | None) -> HubSpotBatchError | None:
+            into.total += len(chunk.items)
+            into.succeeded += outcome.succeeded
+            return self._account(into, outcome, on_failure, report)
+
+        # A chunk still in flight when an earlier one raised (the daily budget spent) reached HubSpot, past the
+        # finished prefix: it is counted apart, in ``self.batch_in_flight`` (no failure_callback, no
+        # chunk_callback). A resumed link/unlink re-sends it from the prefix, so it is counted there; a resumed
+        # reconcile plans it as already done, so reconcile adds these counts to its own (see its docstring).
+        in_flight = self.batch_in_flight = BatchResult(result.operation)
         error: HubSpotBatchError | None = None
         for chunk, outcome in self._run_chunks(
             result, items, size, work, total=known_length(raw), keys=keys, chunk_callback=chunk_callback,
             stop=lambda: error is not None or self.cancelled,
+            on_drained=lambda chunk, outcome: count(chunk, outcome, in_flight, None),
         ):
-            result.total += len(chunk.items)
-            result.succeeded += outcome.succeeded
-            found = self._account(result, outcome, on_failure, failure_callback)
+            found = count(chunk, outcome, result, failure_callback)  # every chunk sent is counted
             error = error or found
             if chunk_callback is not None:
                 chunk_callback(chunk.start, chunk.end)

@@ -20,6 +20,7 @@ from airflow_provider_hubassoc.operators._checkpoint import (
     input_fingerprint,
 )
 from airflow_provider_hubassoc.operators._files import PairSource, RowWriter, SourcePair
+from airflow_provider_hubassoc.operators._lineage import openlineage_facets
 
 FAILURE_COLUMNS = ("row", "from_id", "to_id", "labels", "status", "category", "sub_category", "message", "operation")
 #: settings that are credentials: only ever read from the Airflow connection
@@ -39,8 +40,10 @@ class HubSpotBaseOperator(BaseOperator):
 
     :param hubspot_conn_id: Airflow connection of type ``hubspot``.
     :param api_version: ``v4`` (default of the connection), or a dated version such as ``2026-03``.
-    :param hook_params: per-task overrides of connection extras, e.g. ``{"requests_per_10_seconds": 25}`` so the
-        shards of a mapped backfill share the account's rate limit, or ``{"max_concurrency": 8}``.
+    :param hook_params: per-task overrides of connection extras, e.g. ``{"max_concurrency": 8}`` (the shards of a
+        mapped backfill share the app's rate limit by themselves: no need to divide ``requests_per_10_seconds``).
+    :param portal_id: the HubSpot account (portal) id named in asset URIs
+        (``hubspot://<portal_id>/associations/<from>/<to>``); default the ``hubspot_conn_id``.
     """
 
     ui_color = "#ff7a59"  # HubSpot orange
@@ -51,9 +54,11 @@ class HubSpotBaseOperator(BaseOperator):
         hubspot_conn_id: str = HubSpotAssociationsHook.default_conn_name,
         api_version: str | None = None,
         hook_params: dict[str, Any] | None = None,
+        portal_id: str | int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.portal_id = str(portal_id) if portal_id is not None else None
         self.hubspot_conn_id = hubspot_conn_id
         self.api_version = api_version
         self.hook_params = checked_hook_params(hook_params)
@@ -61,6 +66,20 @@ class HubSpotBaseOperator(BaseOperator):
     @cached_property
     def hook(self) -> HubSpotAssociationsHook:
         return HubSpotAssociationsHook(self.hubspot_conn_id, **hook_overrides(self.hook_params, self.api_version))
+
+    @property
+    def portal(self) -> str:
+        """The HubSpot account named in asset URIs."""
+        return self.portal_id or self.hubspot_conn_id
+
+    def lineage_uris(self) -> tuple[list[str], list[str]]:
+        """``(inputs, outputs)`` as asset URIs (see :mod:`._lineage`), from the rendered arguments."""
+        return [], []
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage input and output datasets; called by the OpenLineage provider only when it is installed."""
+        inputs, outputs = self.lineage_uris()
+        return openlineage_facets(inputs, outputs, sql=getattr(self, "sql", None))
 
     def on_kill(self) -> None:
         """Stop sending: chunks in flight finish and are counted, nothing after them is sent."""

@@ -320,34 +320,48 @@ class DuplicateFinder:
         self._spool.write(b"".join(self._run))
         self._run = []
 
+    #: bytes of read buffers shared by all runs while merging (so memory does not grow with the number of runs)
+    MERGE_BUFFER = 1 << 20
+
     def _read_run(self, offset: int, count: int) -> Iterator[bytes]:
         assert self._spool is not None
         size, done = self.RECORD.size, 0
+        per_run = max(256, min(4096, self.MERGE_BUFFER // (size * max(1, len(self._runs)))))
         while done < count:
             self._spool.seek(offset + done * size)
-            block = self._spool.read(min(count - done, 4096) * size)
+            block = self._spool.read(min(count - done, per_run) * size)
             for start in range(0, len(block), size):
                 yield block[start:start + size]
             done += len(block) // size
 
+    def _merged(self) -> Iterator[bytes]:
+        """Every entry added, packed, in (key, position) order; the spool is closed once they are all read."""
+        try:
+            if self._spool is None:
+                self._run.sort()
+                yield from self._run
+            else:
+                if self._run:
+                    self._spill()
+                yield from heapq.merge(*(self._read_run(o, n) for o, n in self._runs))
+        finally:
+            self._run = []
+            if self._spool is not None:
+                self._spool.close()
+                self._spool = None
+
+    def entries(self) -> Iterator[tuple[int, int, int, int]]:
+        """``(*key, position)`` of every entry added, sorted (an external merge sort in bounded memory)."""
+        for record in self._merged():
+            yield self.RECORD.unpack(record)
+
     def positions(self) -> array:
         """Sorted positions of every entry whose key appeared at an earlier position."""
-        if self._spool is None:
-            self._run.sort()
-            merged: Iterable[bytes] = self._run
-        else:
-            if self._run:
-                self._spill()
-            merged = heapq.merge(*(self._read_run(o, n) for o, n in self._runs))
         repeats, previous = array("Q"), b""
-        for record in merged:
+        for record in self._merged():
             if record[:24] == previous:
                 repeats.append(self.RECORD.unpack(record)[3])
             previous = record[:24]
-        self._run = []
-        if self._spool is not None:
-            self._spool.close()
-            self._spool = None
         return array("Q", sorted(repeats))
 
 
@@ -373,6 +387,7 @@ class PairSource:
     the input): :meth:`hook_inputs` leaves them out and :attr:`duplicates` counts them (reported as skipped).
 
     :param column_names: ``(from, to, labels)`` field names in the file or in list items that are mappings.
+    :param name: what error messages call the input (default: the path, or ``pairs``).
     """
 
     def __init__(
@@ -388,6 +403,7 @@ class PairSource:
         shard_count: int | None = None,
         window: int = 100_000,
         encoding: str = DEFAULT_ENCODING,
+        name: str | None = None,
     ) -> None:
         if (pairs is None) == (path is None):
             raise HubSpotInputError("give the pairs either as a list (pairs=) or as a file (input_path=)",
@@ -396,6 +412,7 @@ class PairSource:
         self.path = path
         self.fmt = file_format(path, fmt) if path is not None else None
         self.encoding = encoding
+        self._name = name
         self.columns = (from_column, to_column, label_column)
         self.shard = (shard_index, shard_count) if shard_count else None
         self.window_size = window
@@ -409,7 +426,7 @@ class PairSource:
 
     @property
     def name(self) -> str:
-        return self.path if self.path is not None else "pairs"
+        return self._name or (self.path if self.path is not None else "pairs")
 
     def _records(self) -> Iterator[tuple[int, Any]]:
         if self.path is not None:
@@ -439,7 +456,12 @@ class PairSource:
     def _shard_pairs(self) -> Iterator[SourcePair]:
         for row, record in self._records():
             self.rows += 1
-            pair = self._parse(row, record)
+            try:
+                pair = self._parse(row, record)
+            except HubSpotInputError as error:
+                if error.position is None:  # the message names the row; the position lets callers find it
+                    error.position = row
+                raise
             if self.shard is not None and shard_of(pair.from_id, self.shard[1]) != self.shard[0]:
                 continue
             yield pair

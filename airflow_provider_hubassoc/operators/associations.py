@@ -8,6 +8,8 @@ a small summary to XCom.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
@@ -38,6 +40,23 @@ from airflow_provider_hubassoc.operators._files import (
     parse_ids,
     shard_of,
 )
+from airflow_provider_hubassoc.operators._lineage import (
+    associations_uri,
+    declare,
+    file_uri,
+    literal,
+    record_events,
+    table_uri,
+)
+from airflow_provider_hubassoc.operators._reconcile import PHASES, Plan, StreamOrigin, plan_directory, plan_reconcile
+from airflow_provider_hubassoc.operators._sql import (
+    DEFAULT_PAGE_SIZE,
+    PAIR_KEY,
+    QuerySpool,
+    TableOutput,
+    check_table_options,
+    optional_spool,
+)
 
 #: columns of exported association rows (CSV joins list cells with ";")
 ROW_COLUMNS = ("from_object_type", "from_id", "to_object_type", "to_id", "type_ids", "categories", "labels")
@@ -56,9 +75,9 @@ def association_row(row: AssociationRow) -> dict[str, Any]:
     }
 
 
-def _check_one_source(first: tuple[str, Any], second: tuple[str, Any]) -> None:
-    if (first[1] is None) == (second[1] is None):
-        raise ValueError(f"give exactly one of {first[0]}= and {second[0]}=")
+def _check_one_source(*sources: tuple[str, Any]) -> None:
+    if sum(value is not None for _name, value in sources) != 1:
+        raise ValueError(f"give exactly one of {' and '.join(f'{name}=' for name, _v in sources)}")
 
 
 def _check_input_options(encoding: Any, allow_empty: Any) -> str:
@@ -99,13 +118,17 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
     :param encoding: of ``input_path`` (default UTF-8, a byte-order mark is skipped), e.g. ``"cp1252"``.
     :param allow_empty: succeed with zero counts when there are no ids (default: the task fails).
     :param output_path: where to write the rows (format from the suffix or ``output_format``; ``.gz`` compresses).
+    :param table: or (also) write the rows to this table at ``sql_conn_id`` (a common-sql database connection),
+        same columns as the file, in pages and one transaction, once every read is done; ``if_exists``:
+        ``append`` (default), ``replace`` (the table's rows are deleted first) or ``upsert`` (rows with the same
+        ``key_columns``, default the pair, are replaced); ``create_table`` creates it if missing.
     :return: ``{"records", "skipped", "associations", "failed", "output_path", "rows"?}`` (``rows`` only without
         a file; ``records`` distinct ids read, ``skipped`` repeated ids left out).
     """
 
     template_fields: Sequence[str] = (
         "from_object_type", "to_object_type", "record_ids", "input_path", "output_path", "hubspot_conn_id",
-        "checkpoint_path",
+        "checkpoint_path", "table", "sql_conn_id",
     )
     template_fields_renderers = {"record_ids": "json"}
 
@@ -126,11 +149,23 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         chunk_size: int | None = None,
         encoding: str = "utf-8",
         allow_empty: bool = False,
+        sql_conn_id: str | None = None,
+        table: str | None = None,
+        if_exists: str = "append",
+        key_columns: Sequence[str] = PAIR_KEY,
+        create_table: bool = False,
+        sql_page_size: int = DEFAULT_PAGE_SIZE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_object_types(from_object_type, to_object_type)
         _check_one_source(("record_ids", record_ids), ("input_path", input_path))
+        if (table is None) != (sql_conn_id is None):
+            raise ValueError("a table output needs both table= and sql_conn_id=")
+        if table is not None:
+            check_table_options(table, if_exists, key_columns, ROW_COLUMNS)
+        self.sql_conn_id, self.table, self.if_exists = sql_conn_id, table, if_exists
+        self.key_columns, self.create_table, self.sql_page_size = list(key_columns), create_table, sql_page_size
         self.encoding = _check_input_options(encoding, allow_empty)
         self.allow_empty = allow_empty
         _check_file_format(input_path, input_format, "input_path")
@@ -150,6 +185,21 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         self.failures_path = failures_path
         self.max_failures = max_failures
         self.chunk_size = chunk_size
+        inputs, outputs = self.lineage_uris(parsing=True)
+        declare(self, inlets=inputs, outlets=outputs)
+
+    def lineage_uris(self, parsing: bool = False) -> tuple[list[str], list[str]]:
+        """In: the object pair (and the ids file); out: the file and/or table written. At parse time only the
+        URIs whose parts are literal (a templated path has none until the run)."""
+        pair, ids, path, table = ((self.portal, self.from_object_type, self.to_object_type), self.input_path,
+                                  self.output_path, self.table)
+        inputs = [associations_uri(*pair)] if not parsing or literal(*pair) else []
+        if ids is not None and (not parsing or literal(ids)):
+            inputs.append(file_uri(ids))
+        outputs = [file_uri(path)] if path is not None and (not parsing or literal(path)) else []
+        if table is not None and (not parsing or literal(table, self.sql_conn_id)):
+            outputs.append(table_uri(self.sql_conn_id, table))  # type: ignore[arg-type]
+        return inputs, outputs
 
     def _ids(self) -> tuple[Any, int, int]:
         """The distinct ids to read, how many, and how many repeats were left out: a validated list, or the
@@ -170,10 +220,27 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         return ids, count, repeats
 
     def execute(self, context: Context) -> dict[str, Any]:
+        summary = self._export_to_table(context) if self.table is not None else self._export(context,
+                                                                                            self.output_path)
+        record_events(self, context, summary, self.lineage_uris()[1])
+        return summary
+
+    def _export_to_table(self, context: Context) -> dict[str, Any]:
+        output = TableOutput(self.sql_conn_id, self.table, if_exists=self.if_exists,  # type: ignore[arg-type]
+                             key_columns=self.key_columns, create=self.create_table, page_size=self.sql_page_size)
+        with tempfile.TemporaryDirectory(prefix="hubassoc-export-") as spool:
+            path = self.output_path or os.path.join(spool, "rows.jsonl")  # without output_path: a local spool
+            summary = self._export(context, path)
+            summary.update(output_path=self.output_path, table=self.table, if_exists=self.if_exists,
+                           table_rows=output.load(path, self.output_format, ROW_COLUMNS))
+        self.log.info("Wrote %d row(s) to table %s (%s)", summary["table_rows"], self.table, self.if_exists)
+        return summary
+
+    def _export(self, context: Context, output_path: str | None) -> dict[str, Any]:
         ids, count, repeats = self._ids()
         f, t = self.from_object_type, self.to_object_type
         self.log.info("Reading %s→%s associations of %d record(s) into %s", f, t, count,
-                      self.output_path or f"XCom (at most {self.max_xcom_rows} rows)")
+                      output_path or f"XCom (at most {self.max_xcom_rows} rows)")
         summary: dict[str, Any] = {"from_object_type": f, "to_object_type": t, "records": count,
                                    "skipped": repeats}
         # only a file export resumes (an XCom result is small and held in memory)
@@ -181,15 +248,15 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
             context, path=self.input_path, items=self.record_ids, options={
                 "from": f, "to": t, "id_column": self.id_column, "format": self.input_format,
                 "encoding": self.encoding,
-                "output": [self.output_path, self.output_format], "chunk_size": self.chunk_size},
-        ) if self.output_path is not None else None
+                "output": [self.output_path, self.output_format, self.table], "chunk_size": self.chunk_size},
+        ) if output_path is not None else None
         writer: RowWriter | None = None
-        if self.output_path is not None:
+        if output_path is not None:
             keep = int(checkpoint.extra.get("output_rows", 0)) if checkpoint is not None else 0
-            writer = RowWriter(self.output_path, ROW_COLUMNS, self.output_format, keep=keep)
+            writer = RowWriter(output_path, ROW_COLUMNS, self.output_format, keep=keep)
             if keep and writer.set_aside() < keep:
                 self.log.warning("The exported rows of the earlier attempt are not all in %s.partial (a store that "
-                                 "keeps no half-written files): exporting from the start", self.output_path)
+                                 "keeps no half-written files): exporting from the start", output_path)
                 writer.keep = 0
                 checkpoint.state.update(position=0, counts={}, failures=[], extra={})  # type: ignore[union-attr]
         start = checkpoint.position if checkpoint is not None else 0
@@ -214,7 +281,7 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
                                 base=checkpoint.counts if checkpoint is not None else {}))
                         for row in rows:
                             writer.write(association_row(row))
-                    summary.update(associations=writer.count, output_path=self.output_path, resumed_from=start)
+                    summary.update(associations=writer.count, output_path=output_path, resumed_from=start)
         except HubSpotCancelledError as error:
             raise AirflowException(f"stopped: {error.message}") from None
         except HubSpotDailyLimitError as error:
@@ -250,9 +317,10 @@ class _PairInputOperator(ResumableOperator):
 
     template_fields: Sequence[str] = (
         "from_object_type", "to_object_type", "pairs", "input_path", "labels", "failures_path", "hubspot_conn_id",
-        "checkpoint_path",
+        "checkpoint_path", "sql", "sql_conn_id", "sql_parameters",
     )
-    template_fields_renderers = {"pairs": "json"}
+    template_ext: Sequence[str] = (".sql",)
+    template_fields_renderers = {"pairs": "json", "sql": "sql"}
 
     def __init__(
         self,
@@ -275,11 +343,22 @@ class _PairInputOperator(ResumableOperator):
         chunk_size: int | None = None,
         encoding: str = "utf-8",
         allow_empty: bool = False,
+        sql: str | None = None,
+        sql_conn_id: str | None = None,
+        sql_parameters: Any = None,
+        sql_page_size: int = DEFAULT_PAGE_SIZE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_object_types(from_object_type, to_object_type)
-        _check_one_source(("pairs", pairs), ("input_path", input_path))
+        _check_one_source(("pairs", pairs), ("input_path", input_path), ("sql", sql))
+        if sql is not None and not sql_conn_id:
+            raise ValueError("sql= needs sql_conn_id= (an Airflow connection to the database)")
+        if isinstance(sql_page_size, bool) or not isinstance(sql_page_size, int) or sql_page_size < 1:
+            raise ValueError(f"sql_page_size must be a positive integer, got {sql_page_size!r}")
+        self.sql, self.sql_conn_id, self.sql_parameters = sql, sql_conn_id, sql_parameters
+        self.sql_page_size = sql_page_size
+        self._spool: QuerySpool | None = None
         self.encoding = _check_input_options(encoding, allow_empty)
         self.allow_empty = allow_empty
         _check_file_format(input_path, input_format, "input_path")
@@ -302,12 +381,48 @@ class _PairInputOperator(ResumableOperator):
         self.shard_index = shard_index
         self.shard_count = shard_count
         self.chunk_size = chunk_size
+        if not dry_run:  # a dry run changes nothing: no asset event
+            inputs, outputs = self.lineage_uris(parsing=True)
+            declare(self, inlets=inputs, outlets=outputs)
+
+    def lineage_uris(self, parsing: bool = False) -> tuple[list[str], list[str]]:
+        """In: the pairs file (a query's tables are named by the SQL facet); out: the object pair's associations."""
+        pair = (self.portal, self.from_object_type, self.to_object_type)
+        path = self.input_path
+        inputs = [file_uri(path)] if path is not None and (not parsing or literal(path)) else []
+        return inputs, [associations_uri(*pair)] if not parsing or literal(*pair) else []
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """A query (``sql=``) is staged once in a spool file, read like an input file, and deleted after."""
+        columns = [c for c in (self.from_id_column, self.to_id_column, self.label_column) if c is not None]
+        with optional_spool(self.sql_conn_id, self.sql, parameters=self.sql_parameters, required=columns,
+                            page_size=self.sql_page_size) as spool:
+            self._spool = spool
+            if spool is not None:
+                self.log.info("Read %d row(s) from the query on %r", spool.rows, self.sql_conn_id)
+            try:
+                summary = self._run(context)
+            finally:
+                self._spool = None
+        if not self.is_dry_run:
+            record_events(self, context, summary, self.lineage_uris()[1])
+        return summary
+
+    @abstractmethod
+    def _run(self, context: Context) -> dict[str, Any]:
+        """The operator's work once its input is at hand."""
+
+    @property
+    def _input_path(self) -> str | None:
+        return self._spool.path if self._spool is not None else self.input_path
 
     def _source(self) -> PairSource:
+        spool = self._spool
         return PairSource(
-            pairs=self.pairs, path=self.input_path, fmt=self.input_format, from_column=self.from_id_column,
-            to_column=self.to_id_column, label_column=self.label_column,
+            pairs=self.pairs, path=self._input_path, fmt="jsonl" if spool else self.input_format,
+            from_column=self.from_id_column, to_column=self.to_id_column, label_column=self.label_column,
             shard_index=self.shard_index, shard_count=self.shard_count, encoding=self.encoding,
+            name=spool.name if spool else None,
         )
 
     def _common_labels(self) -> list[str | int]:
@@ -328,7 +443,7 @@ class _PairInputOperator(ResumableOperator):
         """This task run's checkpoint (none for a dry run, which writes nothing)."""
         if self.is_dry_run:
             return None
-        return self._open_checkpoint(context, path=self.input_path, items=self.pairs,
+        return self._open_checkpoint(context, path=self._input_path, items=self.pairs,
                                      options=self._fingerprint_options())
 
     def _check_inputs(self) -> tuple[PairSource, int, list[AssociationType]]:
@@ -346,7 +461,8 @@ class _PairInputOperator(ResumableOperator):
                     raise HubSpotInputError(f"{source.name} row {row}: field {self.label_column or 'labels'!r}: "
                                             f"{error.message}", field=self.label_column or "labels") from None
         except HubSpotInputError as error:
-            raise AirflowFailException(error.message) from None
+            values = self._spool.values_of(error.position) if self._spool is not None else ""
+            raise AirflowFailException(error.message + values) from None
         if not source.rows and not self.allow_empty and not getattr(self, "source_ids", None):
             raise _empty_input(f"{source.name} (no rows)" if source.path else "pairs")
         return source, total, resolved
@@ -363,7 +479,7 @@ class _PairWriteOperator(_PairInputOperator):
               chunk_callback: Callable[[int, int], None]) -> BatchResult:
         """The one hook call writing ``pairs`` (the pairs of ``source`` not done yet)."""
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def _run(self, context: Context) -> dict[str, Any]:
         checkpoint: Checkpoint | None = None
         summary: dict[str, Any] = {"operation": self.verb, "from_object_type": self.from_object_type,
                                    "to_object_type": self.to_object_type, "dry_run": self.is_dry_run,
@@ -484,16 +600,6 @@ class HubSpotArchiveAssociationsOperator(_PairWriteOperator):
         return self.hook.archive_associations(self.from_object_type, self.to_object_type, pairs, **kwargs)
 
 
-class _ListOrigin:
-    """Maps a hook input position back to the desired row it came from (for the failures file)."""
-
-    def __init__(self, pairs: list[SourcePair]) -> None:
-        self.pairs = pairs
-
-    def origin(self, position: int | None) -> SourcePair | None:
-        return self.pairs[position] if position is not None and 0 <= position < len(self.pairs) else None
-
-
 class HubSpotSyncAssociationsOperator(_PairInputOperator):
     """Reconcile: make HubSpot's associations of the given source records match a desired set (a warehouse table).
 
@@ -504,8 +610,10 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
     (HubSpot-defined types such as primary are never removed). The plan is logged with counts first;
     ``dry_run`` stops there. A second run with the same input writes nothing.
 
-    The desired set is held in memory (about 100 bytes a pair); reconcile shards with ``shard_count`` when
-    it runs to many millions of pairs.
+    Memory stays flat however many pairs are desired: they are sorted by from-id on disk and diffed against
+    the current associations a window of records at a time, and the planned changes are spilled to local files
+    (see :mod:`._reconcile`); the plan counts are exact. ``shard_count`` still spreads a large reconcile over
+    workers.
 
     :return: the plan counts and, unless ``dry_run``, the counts of each write.
     """
@@ -517,7 +625,7 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
         self.prune = prune
         self.source_ids = source_ids
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def _run(self, context: Context) -> dict[str, Any]:
         checkpoint: Checkpoint | None = None
         try:
             source, total, _resolved = self._check_inputs()
@@ -536,100 +644,82 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
 
     def _reconcile(self, context: Context, source: PairSource, checkpoint: Checkpoint | None) -> dict[str, Any]:
         """Plan from the current state, then write. A resumed run plans again (what an earlier attempt wrote
-        is no longer missing) and does not resend the changes whose failures the checkpoint holds."""
+        is no longer missing) and does not resend the changes whose failures the checkpoint holds. So a chunk
+        HubSpot applied must be counted by the attempt that sent it: on a budget stop the chunks still in flight
+        are drained and counted into the checkpoint; only a kill mid-chunk can leave such a chunk uncounted (its
+        pairs are then planned, and counted, as unchanged)."""
         f, t = self.from_object_type, self.to_object_type
         # every label was resolved by _check_inputs: these lookups (and the per-row ones below) hit the hook's cache
-        common = {self.hook.get_label(f, t, label).key for label in self._common_labels()}
+        common = frozenset(self.hook.get_label(f, t, label).key for label in self._common_labels())
         managed = bool(common) or self.label_column is not None
-        desired: dict[int, dict[int, tuple[SourcePair, set[tuple[str | None, int | None]]]]] = {}
-        for pair in source:
-            keys = common | {self.hook.get_label(f, t, ref).key for ref in pair.labels}
-            entry = desired.setdefault(pair.from_id, {}).get(pair.to_id)
-            desired[pair.from_id][pair.to_id] = (entry[0] if entry else pair, (entry[1] if entry else set()) | keys)
         try:
             extra_ids = parse_ids(self.source_ids, "source_ids") if self.source_ids is not None else []
         except HubSpotInputError as error:
             raise AirflowFailException(error.message) from None
         if self.shard_count:  # another shard owns the other records: never read or prune them here
             extra_ids = [i for i in extra_ids if shard_of(i, self.shard_count) == self.shard_index]
-        record_ids = sorted(set(desired) | set(extra_ids))
+        previous = checkpoint.failures if checkpoint is not None else []
+        with plan_directory() as directory:
+            planned = plan_reconcile(
+                lambda ids: self.hook.iter_read_associations(f, t, ids, chunk_size=self.chunk_size), source,
+                lambda pair: common | {self.hook.get_label(f, t, ref).key for ref in pair.labels},
+                extra_ids=extra_ids, prune=self.prune, managed=managed, directory=directory,
+                skip={(row["from_id"], row["to_id"], row["operation"]) for row in previous})
+            return self._apply(context, planned, checkpoint, previous)
 
-        to_create: list[SourcePair] = []
-        to_unlabel: list[SourcePair] = []
-        to_archive: list[SourcePair] = []
-        unchanged = 0
-        seen: set[tuple[int, int]] = set()
-        for row in self.hook.iter_read_associations(f, t, record_ids, chunk_size=self.chunk_size):
-            wanted = desired.get(row.from_id, {}).get(row.to_id)
-            current = {x.key for x in row.types}
-            if wanted is None:
-                if self.prune:
-                    to_archive.append(SourcePair(None, row.from_id, row.to_id, (), None))
-                continue
-            seen.add((row.from_id, row.to_id))
-            origin, keys = wanted
-            missing = [key[1] for key in keys - current if key[1] is not None]
-            extra = [x.type_id for x in row.types if managed and self.prune and x.category == "USER_DEFINED"
-                     and x.key not in keys and x.type_id is not None]
-            if missing:
-                to_create.append(SourcePair(origin.row, row.from_id, row.to_id, tuple(sorted(missing)), origin.source))
-            if extra:
-                to_unlabel.append(SourcePair(origin.row, row.from_id, row.to_id, tuple(extra), origin.source))
-            if not missing and not extra:
-                unchanged += 1
-        for from_id, targets in desired.items():
-            for to_id, (origin, keys) in targets.items():
-                if (from_id, to_id) not in seen:
-                    labels = tuple(sorted(key[1] for key in keys if key[1] is not None))
-                    to_create.append(SourcePair(origin.row, from_id, to_id, labels, origin.source))
-
-        plan = {"records": len(record_ids), "desired": sum(len(v) for v in desired.values()),
-                "create": len(to_create), "remove_labels": len(to_unlabel), "archive": len(to_archive),
-                "unchanged": unchanged}
+    def _apply(self, context: Context, planned: Plan, checkpoint: Checkpoint | None,
+               previous: list[dict[str, Any]]) -> dict[str, Any]:
+        f, t = self.from_object_type, self.to_object_type
+        plan = planned.counts()
         self.log.info("Plan for %s→%s: %s%s", f, t, plan, "; DRY RUN, nothing is written" if self.is_dry_run else
                       ("" if self.prune else " (prune=False: extra associations are kept)"))
         summary: dict[str, Any] = {"operation": "sync", "from_object_type": f, "to_object_type": t,
                                    "dry_run": self.is_dry_run, "prune": self.prune, "plan": plan}
         if self.is_dry_run:
             return summary
-        previous = checkpoint.failures if checkpoint is not None else []
-        failed_before = {(row["from_id"], row["to_id"], row["operation"]) for row in previous}
         report = FailureReport(self.hook, self.failures_path, max_failures=self.max_failures,
                                max_failure_ratio=self.max_failure_ratio, log=self.log, previous=previous)
-        writes = [
-            ("created", to_create, lambda pairs, cb: self.hook.create_associations(f, t, pairs, **cb)),
-            ("labels_removed", to_unlabel, lambda pairs, cb: self.hook.archive_association_labels(f, t, pairs, **cb)),
-            ("archived", to_archive, lambda pairs, cb: self.hook.archive_associations(f, t, pairs, **cb)),
-        ]
-        writes = [(name, [p for p in pairs if (p.from_id, p.to_id, name) not in failed_before], call)
-                  for name, pairs, call in writes]
+        calls = {
+            "created": lambda pairs, cb: self.hook.create_associations(f, t, pairs, **cb),
+            "labels_removed": lambda pairs, cb: self.hook.archive_association_labels(f, t, pairs, **cb),
+            "archived": lambda pairs, cb: self.hook.archive_associations(f, t, pairs, **cb),
+        }
+        writes = [(name, planned.phases[name], calls[name]) for name in PHASES]
         done = {name: 0 for name, _p, _c in writes}
         base = checkpoint.counts if checkpoint is not None else {}
         summary.update(created=0, labels_removed=0, archived=0, not_sent=0)
         with report:
-            for index, (name, pairs, call) in enumerate(writes):
-                if not pairs:
+            for index, (name, phase, call) in enumerate(writes):
+                if not phase.count:
                     continue
                 saver = self.chunk_saver(checkpoint, report, offset=0, base=add_counts(base, done),
                                          counts=lambda running, name=name: {name: running.succeeded})
+                stream = StreamOrigin(phase.pairs())
                 callbacks = {"on_failure": "collect", "chunk_size": self.chunk_size, "chunk_callback": saver,
-                             "failure_callback": report.callback(_ListOrigin(pairs), name)}
+                             "failure_callback": report.callback(stream, name)}
                 try:
-                    result = call([p.hook_input() for p in pairs], callbacks)
+                    result = call(SizedStream(stream, phase.count), callbacks)
                 except HubSpotDailyLimitError as error:
                     running = result_counts(self.hook.batch_result)
-                    done[name] = running["succeeded"]
+                    # Chunks still in flight when the budget ran out were applied past the finished prefix: a
+                    # resumed plan finds their pairs done and never counts them, so they are counted here.
+                    in_flight = result_counts(self.hook.batch_in_flight)
+                    done[name] = running["succeeded"] + in_flight["succeeded"]
+                    if checkpoint is not None and in_flight["total"]:
+                        report.flush()
+                        checkpoint.save(position=checkpoint.position, counts=add_counts(base, done),
+                                        failures=report.rows)
                     summary.update(add_counts(base, done), resumed=bool(checkpoint and checkpoint.resumed),
                                    **report.summary())
-                    summary["not_sent"] = (len(pairs) - running["total"]
-                                           + sum(len(later) for _n, later, _c in writes[index + 1:]))
+                    summary["not_sent"] = (phase.count - running["total"] - in_flight["total"]
+                                           + sum(later.count for _n, later, _c in writes[index + 1:]))
                     self.daily_budget_spent(context, error, summary, checkpoint)
                 except HubSpotCancelledError as error:
                     done[name] = error.result.succeeded
                     summary.update(add_counts(base, done))
                     # this phase's unsent inputs and every later phase: nothing of them was sent
-                    summary["not_sent"] = (len(pairs) - error.result.total
-                                           + sum(len(later) for _n, later, _c in writes[index + 1:]))
+                    summary["not_sent"] = (phase.count - error.result.total
+                                           + sum(later.count for _n, later, _c in writes[index + 1:]))
                     if not report.stopped_early:
                         raise AirflowException(f"cancelled during {name}: {error.message}; "
                                                f"{summary['not_sent']} change(s) not sent") from None
@@ -639,7 +729,7 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
                 if checkpoint is not None:
                     checkpoint.discard()  # every write phase ran to its end
         summary.update(add_counts(base, done), resumed=bool(checkpoint and checkpoint.resumed))
-        writes_total = len(to_create) + len(to_unlabel) + len(to_archive)
+        writes_total = plan["create"] + plan["remove_labels"] + plan["archive"]
         summary.update(report.summary())
         self.log.info("Sync done: created %s, labels removed on %s, archived %s; %d failed",
                       summary.get("created", 0), summary.get("labels_removed", 0), summary.get("archived", 0),

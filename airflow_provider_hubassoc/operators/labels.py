@@ -13,6 +13,7 @@ from airflow_provider_hubassoc.exceptions import HubSpotError, HubSpotInputError
 from airflow_provider_hubassoc.hooks._validation import label_length_problem, shown
 from airflow_provider_hubassoc.hooks.models import AssociationType
 from airflow_provider_hubassoc.operators._base import HubSpotBaseOperator
+from airflow_provider_hubassoc.operators._lineage import declare, labels_uri, record_events
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FIELDS = {"from_object_type", "to_object_type", "name", "label", "inverse_label", "type_id", "previous_labels"}
@@ -187,6 +188,16 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
         self.definitions = definitions
         self.prune = prune
         self.is_dry_run = dry_run  # BaseOperator.dry_run() is a method: the argument is stored under another name
+        if not dry_run and _literal(definitions, self.template_ext):  # a dry run changes nothing: no asset event
+            declare(self, outlets=self.lineage_uris()[1])
+
+    def lineage_uris(self) -> tuple[list[str], list[str]]:
+        """Out: the label definitions of each object pair managed (``hubspot://<portal>/labels/<from>/<to>``)."""
+        try:
+            pairs = dict.fromkeys(d.pair for d in parse_definitions(self.definitions))
+        except HubSpotInputError:
+            return [], []
+        return [], [labels_uri(self.portal, *pair) for pair in pairs]
 
     def _definitions(self, value: Any) -> list[LabelDefinition]:
         """Parsed definitions; none at all is an error unless ``allow_empty`` (the same rule as every operator)."""
@@ -303,6 +314,8 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
             ti.xcom_push(key="inverse_type_ids", value=inverse_ids)
             ti.xcom_push(key="plan", value=[s.describe() for s in steps])
         self.log.info("Labels in sync: %s", type_ids)
+        if not self.is_dry_run:
+            record_events(self, context, counts, self.lineage_uris()[1])
         return type_ids
 
 

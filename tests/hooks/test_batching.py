@@ -193,3 +193,49 @@ def test_stop_ends_dispatch_but_yields_every_dispatched_chunk(concurrency):
         yielded.append(result)
     assert sorted(ran) == yielded  # every chunk that ran was yielded, in order
     assert yielded[0] == 0 and len(yielded) < 10 and len(pulled) < 12
+
+
+def test_adaptive_concurrency_runs_only_as_many_chunks_as_the_limiter_asks():
+    """The in-flight target is asked before each dispatch: 2 while it says 2, up to the bound when it says more."""
+    lock = threading.Lock()
+    running, peaks = 0, {2: 0, 8: 0}
+    target = {"now": 2}
+
+    def work(chunk: Chunk[int]) -> int:
+        nonlocal running
+        with lock:
+            running += 1
+            peaks[target["now"]] = max(peaks[target["now"]], running)
+        time.sleep(0.005)
+        with lock:
+            running -= 1
+        if chunk.index == 19:
+            target["now"] = 8  # the limiter learnt a longer latency: more in flight needed from now on
+        return chunk.index
+
+    done = [r for _c, r in run_chunks(iter_chunks(range(60), 1), work, max_concurrency=6,
+                                      concurrency=lambda: target["now"])]
+    assert done == list(range(60))
+    assert peaks[2] == 2 and 2 < peaks[8] <= 6
+
+
+def test_chunks_running_when_an_earlier_one_fails_are_drained_and_handed_over():
+    """Chunk 1 fails only after chunk 2 (running beside it) finished: chunk 2 reached HubSpot, so its outcome
+    goes to ``on_drained`` before the error is raised; it is not yielded (the finished prefix ends at chunk 0)."""
+    second_done = threading.Event()
+
+    def work(chunk: Chunk[int]) -> int:
+        if chunk.index == 1:
+            assert second_done.wait(timeout=30)
+            raise RuntimeError("budget spent")
+        if chunk.index == 2:
+            second_done.set()
+        return chunk.index
+
+    yielded, drained = [], []
+    with pytest.raises(RuntimeError, match="budget spent"):
+        for _chunk, result in run_chunks(iter_chunks(range(10), 1), work, max_concurrency=2, max_in_flight=2,
+                                         on_drained=lambda chunk, result: drained.append((chunk.index, result))):
+            yielded.append(result)
+    assert yielded == [0]
+    assert drained == [(2, 2)]

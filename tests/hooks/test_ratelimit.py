@@ -30,9 +30,10 @@ def test_a_slot_counts_from_the_answer_of_its_request() -> None:
     limiter = RateLimiter(2, window=10.0, margin=0.0, clock=clock, sleep=clock.sleep)
     slow, _ = limiter.acquire_slot()
     fast, _ = limiter.acquire_slot()
-    limiter.settle(fast)  # answered at once
+    assert limiter.settle(fast) == 1000.0  # answered at once
     clock.now += 3.0
-    limiter.settle(slow)  # answered 3 s after it was sent
+    assert limiter.settle(slow) == 1003.0  # answered 3 s after it was sent
+    assert limiter.latency == pytest.approx(0.6)  # moving average of the 0 s and 3 s round trips
     clock.now = 1010.0
     assert limiter.acquire_slot() == (1010.0, 0.0)  # the fast request's slot is free again
     assert limiter.acquire_slot() == (1013.0, 3.0)  # the slow one's only a window after its answer
@@ -70,23 +71,88 @@ def test_budget_held_across_threads() -> None:
         assert len(in_window) <= budget
 
 
-def test_low_remaining_header_spreads_the_rest_of_the_window() -> None:
+def _window(maximum: int, remaining: int, interval_ms: int = 10000) -> dict[str, str]:
+    return {"X-HubSpot-RateLimit-Max": str(maximum), "X-HubSpot-RateLimit-Remaining": str(remaining),
+            "X-HubSpot-RateLimit-Interval-Milliseconds": str(interval_ms)}
+
+
+def _send(limiter: RateLimiter, count: int) -> list[float]:
+    stamps = []
+    for _ in range(count):
+        stamp, _ = limiter.acquire_slot()
+        limiter.settle(stamp)
+        stamps.append(stamp)
+    return stamps
+
+
+def test_alone_in_the_window_the_whole_budget_is_ours() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(100, window=10.0, clock=clock, sleep=clock.sleep)
-    limiter.acquire()
-    limiter.observe(
-        {
-            "X-HubSpot-RateLimit-Max": "100",
-            "X-HubSpot-RateLimit-Remaining": "4",
-            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
-        }
-    )
-    limiter.acquire()
-    assert clock.sleeps == [pytest.approx(0.1)]  # nearly spent: paced at 100 per 10 s
-    limiter.observe({"X-HubSpot-RateLimit-Max": "100", "X-HubSpot-RateLimit-Remaining": "80"})
-    before = len(clock.sleeps)
-    limiter.acquire()
-    assert len(clock.sleeps) == before  # healthy again: no spacing
+    limiter = RateLimiter(10, window=10.0, margin=0.0, clock=clock, sleep=clock.sleep)
+    for count, stamp in enumerate(_send(limiter, 10), 1):
+        limiter.observe(_window(10, 10 - count), stamp)  # HubSpot counted only our requests
+    assert clock.sleeps == []
+
+
+def test_others_in_the_window_leave_us_our_share_of_the_room() -> None:
+    """HubSpot counts 50 of 100 with 10 of them ours: we claim 10/50 of the free room (less a 5 % reserve)."""
+    clock = FakeClock()
+    limiter = RateLimiter(100, window=10.0, margin=0.0, clock=clock, sleep=clock.sleep)
+    stamps = _send(limiter, 10)
+    limiter.observe(_window(100, 50), stamps[-1])
+    clock.now += 1.0
+    _send(limiter, 9)  # int((100 - 5 - 50) * 10 / 50) = 9 more, no faster than the app's 100 per 10 s
+    assert clock.sleeps == [pytest.approx(0.1)] * 8
+    _send(limiter, 1)  # the next only when our own first ten age out of the window (the view expires with them)
+    assert clock.now == 1010.0
+
+
+def test_our_aged_out_slots_are_ours_to_reuse_while_others_fill_the_window() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, window=10.0, margin=0.0, clock=clock, sleep=clock.sleep)
+    first = _send(limiter, 5)
+    clock.now += 5.0
+    later = _send(limiter, 5)
+    limiter.observe(_window(100, 0), later[-1])  # the app's window is full: 90 of its 100 are others'
+    clock.now = first[0] + 10.0  # our first five age out: exactly five may replace them (at the app's pace)
+    _send(limiter, 5)
+    assert clock.sleeps == [pytest.approx(0.1)] * 4
+    limiter.observe(_window(100, 0), clock.now)
+    _send(limiter, 1)
+    assert clock.now == later[0] + 10.0  # the sixth waits for our next slot to age out
+
+
+def test_a_view_older_than_the_window_expires() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, window=10.0, margin=0.0, clock=clock, sleep=clock.sleep)
+    stamps = _send(limiter, 1)
+    limiter.observe(_window(100, 0), stamps[0])
+    clock.now += 10.0
+    _send(limiter, 20)  # all HubSpot had counted has aged out; nothing in flight, so no probing needed
+    assert clock.sleeps == []
+
+
+def test_late_answers_of_older_requests_do_not_replace_a_newer_view() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, window=10.0, margin=0.0, clock=clock, sleep=clock.sleep)
+    (old,) = _send(limiter, 1)
+    clock.now += 0.1
+    (new,) = _send(limiter, 1)
+    limiter.observe(_window(100, 0), new)
+    limiter.observe(_window(100, 98), old)
+    assert limiter._seen == (new, 2) and list(limiter._foreign) == [(new, 98)]  # 100 counted, 2 ours
+
+
+def test_interval_header_sets_the_window_and_in_flight_target_follows_latency() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, clock=clock, sleep=clock.sleep)
+    assert limiter.in_flight_target(8) == 8  # nothing measured yet: all the concurrency allowed
+    limiter.observe(_window(20, 19, interval_ms=2000))
+    assert limiter.window == 2.0 and limiter.effective_budget == 20
+    stamp, _ = limiter.acquire_slot()
+    clock.now += 0.1
+    limiter.settle(stamp)
+    assert limiter.in_flight_target(8) == 3  # 10 req/s over 0.1 s, twice over, plus one
+    assert limiter.in_flight_target(2) == 2
 
 
 def test_smaller_server_max_lowers_the_budget() -> None:
@@ -172,3 +238,46 @@ def test_registry_shares_one_limiter_per_account_and_credential() -> None:
     assert shared_limiter("https://api.hubapi.com", "token-b", 100) is not a
     assert shared_limiter("http://127.0.0.1:1", "token-a", 100) is not a
     reset_shared_limiters()
+
+
+def test_others_who_look_fewer_for_a_moment_keep_their_share_until_it_lasts() -> None:
+    """Right after HubSpot frees others' slots, before they reuse them, the window looks emptier than it is:
+    the count from before that moment still holds, until the smaller count has lasted a little."""
+    clock = FakeClock()
+    limiter = RateLimiter(100, window=10.0, margin=0.25, clock=clock, sleep=clock.sleep)
+    (stamp,) = _send(limiter, 1)
+    limiter.observe(_window(100, 10), stamp)  # others hold 89
+    clock.now += 10.0
+    (stamp,) = _send(limiter, 1)
+    limiter.observe(_window(100, 98), stamp)  # their slots freed, not yet reused: others seem to hold 1
+    assert limiter._others(clock.now) == 89
+    clock.now += 1.1  # the smaller count has lasted over twice the margin plus 5 % of the window
+    assert limiter._others(clock.now) == 1
+
+
+def test_a_fresh_process_waits_for_its_first_answer_before_sending_more() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, probe_first=True, clock=clock, sleep=clock.sleep)
+    first, _ = limiter.acquire_slot()
+    waiter = threading.Thread(target=limiter.acquire)
+    polls: list[float] = []
+    limiter._sleep = lambda seconds: (polls.append(seconds), limiter.settle(first))
+    waiter.start()
+    waiter.join(timeout=30)
+    assert polls == [pytest.approx(0.02)]  # one poll, then the first answer lets it through
+    limiter._sleep = clock.sleep
+    for _ in range(5):
+        limiter.acquire()  # answered once: no more probing, headers or not (a server without rate limits)
+    assert polls == [pytest.approx(0.02)]
+
+
+def test_in_flight_target_follows_our_share_while_others_use_the_window() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, window=10.0, margin=0.0, clock=clock, sleep=clock.sleep)
+    stamp, _ = limiter.acquire_slot()
+    clock.now += 0.5
+    answered = limiter.settle(stamp)
+    assert limiter.in_flight_target(16) == 11  # alone: 10 req/s over 0.5 s, twice over, plus one
+    limiter.observe(_window(100, 80), answered)  # others hold 19 of the window: our share is 1 + 1
+    limiter.acquire()
+    assert limiter.in_flight_target(16) == 1  # 2 per 10 s over 0.5 s: one in flight is plenty

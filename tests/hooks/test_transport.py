@@ -162,7 +162,7 @@ def test_ten_secondly_429_maps_policy_headers_and_window(hubspot_emulator) -> No
         HubSpotSettings(base_url=hubspot_emulator.base_url, access_token="pat-window-test", max_retries=0),
         limiter=RateLimiter(100),
     )
-    elsewhere.limiter.observe = lambda headers: None  # type: ignore[method-assign]
+    elsewhere.limiter.observe = lambda headers, stamp=None: None  # type: ignore[method-assign]
     elsewhere.request("GET", TYPES_PATH)
     with pytest.raises(HubSpotRateLimitError) as raised:
         elsewhere.request("GET", TYPES_PATH)
@@ -176,7 +176,7 @@ def test_daily_429_fails_fast(hubspot_emulator) -> None:
     hubspot_emulator.configure(daily_limit=1, requests_per_10_seconds=None)
     # a limiter blind to the headers: HubSpot's DAILY 429 itself must stop us, with no retry
     blind = RateLimiter(1_000)
-    blind.observe = lambda headers: None  # type: ignore[method-assign]
+    blind.observe = lambda headers, stamp=None: None  # type: ignore[method-assign]
     sleeps: list[float] = []
     transport = HubSpotTransport(
         HubSpotSettings(base_url=hubspot_emulator.base_url, access_token="test-token", max_retries=5),

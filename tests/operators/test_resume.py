@@ -12,6 +12,9 @@ import csv
 import gzip
 import json
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from unittest import mock
 import pytest
 
 from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS, AirflowFailException, DateTimeTrigger, TaskDeferred
+from airflow_provider_hubassoc.hooks import associations as hook_module
 from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset, reset_shared_limiters
 from airflow_provider_hubassoc.operators._checkpoint import CheckpointMismatchError, CheckpointStore
 from airflow_provider_hubassoc.operators._files import RowWriter
@@ -324,6 +328,43 @@ def test_unlink_resumes_after_the_daily_budget(emulator, tmp_path):
     assert linked(emulator) == set()
 
 
+@pytest.mark.parametrize("operation", ["link", "unlink"])
+def test_link_and_unlink_count_a_chunk_that_overtook_the_budget_stop_once(emulator, tmp_path, operation):
+    """Chunk 5 takes the day's last request while chunk 4 meets the spent budget: the checkpoint ends before
+    chunk 4, so the resumed run re-sends chunks 4-6 and counts chunk 5 there (replay-safe), once in all."""
+    pairs = backfill_pairs(300, bad_every=50 if operation == "link" else 10**9)
+    if operation == "unlink":
+        for from_id, to_id in pairs:
+            emulator.associate("contacts", from_id, "companies", to_id)
+    source = write_pairs(tmp_path / "pairs.csv", pairs)
+    ti = TaskInstance()
+
+    def run() -> Any:
+        if operation == "link":
+            return link(tmp_path, source)
+        return HubSpotArchiveAssociationsOperator(
+            task_id="unlink", from_object_type="contacts", to_object_type="companies", input_path=str(source),
+            chunk_size=50, max_failures=None, failures_path=str(tmp_path / "failures.csv"),
+            checkpoint_path=str(tmp_path / "checkpoints"), hook_params=FAST)
+
+    emulator.configure(daily_limit=4)  # 4 write chunks, 2 at a time
+    with chunk_overtaken(151, by=201):
+        stopped_by_budget(run(), ti)
+    assert store_of(tmp_path, ti).load()["position"] == 150
+    applied = {(201, 100_201), (151, 100_151)} & linked(emulator)
+    assert applied == ({(201, 100_201)} if operation == "link" else {(151, 100_151)})  # chunk 5 done, not 4
+    next_day(emulator)
+    summary = run().execute(ti.context())
+
+    assert summary["resumed_from"] == 150 and summary["total"] == 300
+    if operation == "link":
+        assert linked(emulator) == {p for p in pairs if p[1] != MISSING}
+        assert summary["succeeded"] == 294 and summary["failed"] == 6
+        assert failure_rows(tmp_path / "failures.csv") == list(range(50, 301, 50))  # each refused pair once
+    else:
+        assert linked(emulator) == set() and summary["succeeded"] == 300 and summary["failed"] == 0
+
+
 def test_export_resumes_its_output_file_after_the_daily_budget(emulator, tmp_path):
     for contact in range(1, 201):
         emulator.associate("contacts", contact, "companies", 100_000 + contact)
@@ -345,6 +386,27 @@ def test_export_resumes_its_output_file_after_the_daily_budget(emulator, tmp_pat
     assert not os.path.exists(f"{output}.partial") and store_of(tmp_path, ti).load() is None
 
 
+@contextmanager
+def chunk_overtaken(first_id: int, *, by: int) -> Iterator[None]:
+    """Hold the write chunk whose first pair is from ``first_id`` until the chunk starting at ``by`` (sent
+    concurrently, later in input order) has been answered: the order HubSpot sees them in under load."""
+    answered = threading.Event()
+    real = hook_module.write_batch
+
+    def write_batch(transport: Any, outcome: Any, method: str, path: str, pairs: list[Any], *args: Any,
+                    **kwargs: Any) -> None:
+        if pairs and pairs[0].from_id == first_id:
+            assert answered.wait(timeout=60), f"the chunk from {by} was never sent alongside the one from {first_id}"
+        try:
+            real(transport, outcome, method, path, pairs, *args, **kwargs)
+        finally:
+            if pairs and pairs[0].from_id == by:
+                answered.set()
+
+    with mock.patch.object(hook_module, "write_batch", write_batch):
+        yield
+
+
 def test_reconcile_resumes_its_writes_and_loses_no_failure(emulator, tmp_path):
     desired = backfill_pairs(300)
     for contact in range(1, 301):
@@ -357,10 +419,16 @@ def test_reconcile_resumes_its_writes_and_loses_no_failure(emulator, tmp_path):
             chunk_size=50, failures_path=str(tmp_path / "failures.csv"), max_failures=None,
             checkpoint_path=str(tmp_path / "checkpoints"), hook_params=FAST)
 
-    emulator.configure(daily_limit=10)  # the plan's reads (6), then part of the writes
-    stopped_by_budget(reconcile(), ti)
+    emulator.configure(daily_limit=10)  # the plan's reads, then 5 create chunks (2 at a time)
+    # The race forced: create chunk 4 (contacts 151-200) waits until chunk 5 (201-250) is answered, so chunk 5
+    # takes the day's last request and is applied, then chunk 4 meets the spent budget with chunk 5 in flight.
+    with chunk_overtaken(151, by=201):
+        stopped_by_budget(reconcile(), ti)
     first = store_of(tmp_path, ti).load()
-    assert first["counts"].get("created", 0) > 0 and len(first["failures"]) > 0
+    assert first["counts"]["created"] == 4 * 49  # chunks 1-3 and the overtaking 5: each less its refused pair
+    assert sorted(row["from_id"] for row in first["failures"]) == [50, 100, 150]  # 250's: found again on resume
+    assert ti.pushed["summary"]["created"] == 4 * 49
+    assert ti.pushed["summary"]["not_sent"] == 50 + 50 + 300  # chunks 4 and 6, and every archive
     next_day(emulator)
     summary = reconcile().execute(ti.context())
 

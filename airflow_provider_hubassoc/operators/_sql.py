@@ -1,0 +1,258 @@
+"""SQL tables as inputs and outputs of the operators, through Airflow's common-sql (the ``[sql]`` extra).
+
+Any connection whose hook is a common-sql ``DbApiHook`` works (Postgres, Snowflake, BigQuery, Redshift, MySQL,
+SQLite, DuckDB...). A query is read once, in pages (``fetchmany``; a server-side cursor where the driver has
+one), into a local JSON Lines spool file; the operators then read that file exactly as they read an input file:
+the validation pass and the write pass see the same rows, a checkpoint fingerprints them, and sharding works
+as for files. A table is written in pages, all in one transaction, so a failed load leaves it as it was.
+This module never talks to HubSpot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
+from itertools import islice
+from typing import Any
+
+from airflow_provider_hubassoc._compat import AirflowFailException, BaseHook
+from airflow_provider_hubassoc.exceptions import HubSpotInputError
+from airflow_provider_hubassoc.operators._files import iter_file_records
+from airflow_provider_hubassoc.hooks._validation import shown
+
+#: rows fetched from a cursor (and written to a table) at a time
+DEFAULT_PAGE_SIZE = 10_000
+#: ``if_exists`` modes of a table output
+TABLE_MODES = ("append", "replace", "upsert")
+
+
+def db_hook(conn_id: str) -> Any:
+    """The common-sql ``DbApiHook`` of an Airflow connection (its type's provider makes it); a clear error when
+    common-sql is not installed or the connection's hook is not one."""
+    try:
+        from airflow.providers.common.sql.hooks.sql import DbApiHook
+    except ImportError:
+        raise AirflowFailException(
+            "reading or writing SQL needs apache-airflow-providers-common-sql: "
+            "pip install 'airflow-provider-hubassoc[sql]' (and the provider of your database)") from None
+    connection = BaseHook.get_connection(conn_id)
+    hook = connection.get_hook()
+    if not isinstance(hook, DbApiHook):
+        raise AirflowFailException(
+            f"connection {conn_id!r} (type {connection.conn_type!r}) gives a {type(hook).__name__}, not a "
+            "common-sql DbApiHook: use a database connection (postgres, snowflake, sqlite, mysql, ...)")
+    return hook
+
+
+def _cursor(connection: Any) -> Any:
+    """A server-side (named) cursor where the driver has one (psycopg), so the server streams the rows; else the
+    driver's cursor (SQLite, Snowflake and BigQuery stream a plain cursor's result in pages themselves)."""
+    try:
+        return connection.cursor(name="hubassoc_source")
+    except TypeError:
+        return connection.cursor()
+
+
+def iter_query(hook: Any, sql: str, parameters: Any = None, *, page_size: int = DEFAULT_PAGE_SIZE,
+               ) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
+    """``(column names, page of rows)`` of a query, ``page_size`` rows at a time (never the whole result)."""
+    with closing(hook.get_conn()) as connection, closing(_cursor(connection)) as cursor:
+        if parameters is None:
+            cursor.execute(sql)
+        else:
+            cursor.execute(sql, parameters)
+        names: list[str] | None = None
+        while True:
+            page = cursor.fetchmany(page_size)
+            if names is None:  # a named cursor describes its columns after the first fetch
+                if cursor.description is None:
+                    raise HubSpotInputError("the query returned no result set (is it a SELECT?)", field="sql")
+                names = [str(column[0]) for column in cursor.description]
+            if not page:
+                yield names, []
+                return
+            yield names, list(page)
+
+
+def spool_query(hook: Any, sql: str, path: str, *, parameters: Any = None, required: Sequence[str] = (),
+                page_size: int = DEFAULT_PAGE_SIZE) -> int:
+    """Write a query's rows to a JSON Lines file (one object per row, keyed by column name; line ``n`` is query
+    row ``n``); returns the row count. ``required`` columns are checked before any row is written."""
+    count = 0
+    with open(path, "w", encoding="utf-8") as handle:
+        for names, page in iter_query(hook, sql, parameters, page_size=page_size):
+            if count == 0:
+                repeated = sorted({name for name in names if names.count(name) > 1})
+                if repeated:
+                    raise HubSpotInputError(f"the query returns column {repeated[0]!r} twice (columns: {names}); "
+                                            "alias one of them", field=repeated[0])
+                missing = [name for name in required if name not in names]
+                if missing:
+                    raise HubSpotInputError(f"the query has no column {missing[0]!r} (columns: {names}); alias "
+                                            "a column or set the *_column argument", field=missing[0])
+            for row in page:
+                handle.write(json.dumps(dict(zip(names, row)), separators=(",", ":"), default=str) + "\n")
+            count += len(page)
+    return count
+
+
+def spooled_row(path: str, position: int) -> Mapping[str, Any] | None:
+    """Row ``position`` (1-based) of a spool file, for naming a bad row's values."""
+    with open(path, encoding="utf-8") as handle:
+        line = next(islice(handle, position - 1, None), None)
+    return json.loads(line) if line else None
+
+
+class QuerySpool:
+    """A query's result staged once in a local JSON Lines file for the duration of a task run (then deleted).
+
+    The operators validate every row from it, then write from it: one query, so both passes see the same
+    rows however the table changes meanwhile, and the file's content fingerprints a checkpoint (a retry re-runs
+    the query: if its rows changed, the checkpoint is refused rather than resumed against other rows).
+    """
+
+    def __init__(self, conn_id: str, sql: str, *, parameters: Any = None, required: Sequence[str] = (),
+                 page_size: int = DEFAULT_PAGE_SIZE, directory: str | None = None) -> None:
+        self.conn_id, self.sql, self.parameters = conn_id, sql, parameters
+        self.required, self.page_size, self.directory = list(required), page_size, directory
+        self.path: str | None = None
+        self.rows = 0
+        self._dir: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"query on {self.conn_id!r}"
+
+    def __enter__(self) -> QuerySpool:
+        self._dir = tempfile.mkdtemp(prefix="hubassoc-query-", dir=self.directory)
+        self.path = os.path.join(self._dir, "rows.jsonl")
+        try:
+            self.rows = spool_query(db_hook(self.conn_id), self.sql, self.path, parameters=self.parameters,
+                                    required=self.required, page_size=self.page_size)
+        except HubSpotInputError as error:
+            self.__exit__(None, None, None)
+            raise AirflowFailException(f"{self.name}: {error.message}") from None
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def values_of(self, position: int | None) -> str:
+        """`` (row values: {...})`` of a bad row, for its error message; empty when unknown."""
+        if position is None or self.path is None or not os.path.exists(self.path):
+            return ""
+        row = spooled_row(self.path, position)
+        return f" (row values: {shown(row, limit=300)})" if row is not None else ""
+
+
+@contextmanager
+def optional_spool(conn_id: str | None, sql: str | None, **kwargs: Any) -> Iterator[QuerySpool | None]:
+    """A :class:`QuerySpool` when ``sql`` is set, else ``None``."""
+    if sql is None:
+        yield None
+        return
+    if not conn_id:
+        raise AirflowFailException("sql= needs sql_conn_id= (an Airflow connection to the database)")
+    with QuerySpool(conn_id, sql, **kwargs) as spool:
+        yield spool
+
+
+#: a table name: ``name``, ``schema.name`` or ``database.schema.name`` (plain or double-quoted parts)
+_TABLE_NAME = re.compile(r'^(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")(?:\.(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")){0,2}$')
+#: DDL of the exported columns where ``create_table=True`` creates the table (portable types)
+COLUMN_TYPES = {"from_object_type": "VARCHAR(100)", "from_id": "BIGINT", "to_object_type": "VARCHAR(100)",
+                "to_id": "BIGINT", "type_ids": "VARCHAR(4000)", "categories": "VARCHAR(4000)",
+                "labels": "VARCHAR(4000)"}
+#: the key of an exported row: one row per pair of records
+PAIR_KEY = ("from_object_type", "from_id", "to_object_type", "to_id")
+
+
+def check_table_options(table: Any, if_exists: Any, key_columns: Sequence[str], columns: Sequence[str]) -> None:
+    """Parse-time checks of a table output (a templated table name is checked when rendered)."""
+    if not isinstance(table, str) or ("{{" not in table and not _TABLE_NAME.match(table)):
+        raise ValueError(f"table must be a table name such as 'crm.contact_company', got {table!r}")
+    if if_exists not in TABLE_MODES:
+        raise ValueError(f"if_exists must be one of {TABLE_MODES}, got {if_exists!r}")
+    unknown = [c for c in key_columns if c not in columns]
+    if not key_columns or unknown:
+        raise ValueError(f"key_columns must be exported columns {list(columns)}, got {list(key_columns)!r}")
+
+
+def create_table_sql(table: str, columns: Sequence[str], key_columns: Sequence[str]) -> str:
+    cells = ", ".join(f"{name} {COLUMN_TYPES.get(name, 'VARCHAR(4000)')}" for name in columns)
+    return f"CREATE TABLE IF NOT EXISTS {table} ({cells}, PRIMARY KEY ({', '.join(key_columns)}))"
+
+
+def _cell(name: str, value: Any) -> Any:
+    """A row value as a table cell: ids as integers, lists joined with ``;`` (as in CSV output)."""
+    if isinstance(value, (list, tuple)):
+        return ";".join(map(str, value))
+    if name in ("from_id", "to_id") and value not in (None, ""):
+        return int(value)
+    return value
+
+
+def _pages(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    iterator = iter(rows)
+    while page := [tuple(_cell(c, row.get(c)) for c in columns) for row in islice(iterator, size)]:
+        yield page
+
+
+def load_table(hook: Any, table: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *,
+               if_exists: str = "append", key_columns: Sequence[str] = PAIR_KEY, create: bool = False,
+               page_size: int = DEFAULT_PAGE_SIZE) -> int:
+    """Write ``rows`` to ``table`` in pages of ``page_size`` (``executemany``, the driver's batch path), all in one
+    transaction: the table shows every row or, after a failure, none of them. ``replace`` deletes the table's
+    rows first (same transaction); ``upsert`` replaces rows whose ``key_columns`` match (the dialect's
+    ``ON CONFLICT``/``MERGE``/``REPLACE``, so the key must be the table's primary key or a unique index).
+    Returns the number of rows written."""
+    if not _TABLE_NAME.match(table):
+        raise AirflowFailException(f"table must be a table name such as 'crm.contact_company', got {table!r}")
+    written = 0
+    with closing(hook.get_conn()) as connection:
+        if hook.supports_autocommit:
+            hook.set_autocommit(connection, False)
+        try:
+            with closing(connection.cursor()) as cursor:
+                if create:
+                    cursor.execute(create_table_sql(table, columns, key_columns))
+                if if_exists == "replace":
+                    cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - table name checked above
+                statement = None
+                for page in _pages(rows, columns, page_size):
+                    if statement is None:
+                        statement = hook._generate_insert_sql(  # the statement insert_rows uses, per dialect
+                            table, page[0], list(columns), replace=if_exists == "upsert",
+                            replace_index=list(key_columns))
+                    cursor.executemany(statement, page)
+                    written += len(page)
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+    return written
+
+
+class TableOutput:
+    """Where an export's rows go in a database: ``table`` at ``conn_id``, loaded from the export's file once
+    every HubSpot read is done (so a failed export leaves the table untouched) by :func:`load_table`."""
+
+    def __init__(self, conn_id: str, table: str, *, if_exists: str, key_columns: Sequence[str], create: bool,
+                 page_size: int) -> None:
+        self.conn_id, self.table, self.if_exists = conn_id, table, if_exists
+        self.key_columns, self.create, self.page_size = list(key_columns), create, page_size
+
+    def load(self, path: str, fmt: str | None, columns: Sequence[str]) -> int:
+        rows = (record for _number, record in iter_file_records(path, fmt))
+        return load_table(db_hook(self.conn_id), self.table, columns, rows, if_exists=self.if_exists,
+                          key_columns=self.key_columns, create=self.create, page_size=self.page_size)

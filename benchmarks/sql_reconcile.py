@@ -1,0 +1,127 @@
+"""Reconcile's peak RSS against input size (from a file and from SQLite), and SQL-source link throughput.
+
+Run: ``.venv/bin/python benchmarks/sql_reconcile.py [--sizes 1000000 10000000] [--link-rows 100000]``.
+
+1. **Reconcile memory.** For each size, one child process per source runs ``HubSpotSyncAssociationsOperator``
+   with ``dry_run=True`` (validation, disk sort, windowed reads and the full plan; no writes) over that many
+   desired pairs, from a CSV file and from an SQLite table holding the same pairs, against the emulator in the
+   same process (records without associations, so the emulator's state stays flat). The child prints its peak
+   RSS (``ru_maxrss``); the parent prints each and the ratio largest/smallest per source. Issue 13's target:
+   at most 256 MB for 10M pairs, within 10% of the 1M run.
+2. **SQL-source link throughput.** ``HubSpotCreateAssociationsOperator`` links ``--link-rows`` pairs from a CSV
+   file and the same pairs from an SQLite query, alternating, twice each (emulator: no latency, no rate limit);
+   prints the best wall time of each and the ratio file time / SQL time (target: at least 0.95).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COMPANY = 10**9  # pairs (i, COMPANY + i): records without associations in a fresh emulator
+
+
+def write_inputs(work: Path, size: int) -> tuple[Path, Path]:
+    """The same ``size`` pairs as a CSV file and as an SQLite table ``desired(from_id, to_id)``."""
+    path, db = work / f"pairs-{size}.csv", work / f"pairs-{size}.db"
+    if not path.exists():
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["from_id", "to_id"])
+            writer.writerows((i, COMPANY + i) for i in range(1, size + 1))
+    if not db.exists():
+        with sqlite3.connect(db) as connection:
+            connection.execute("CREATE TABLE desired (from_id INTEGER, to_id INTEGER)")
+            connection.executemany("INSERT INTO desired VALUES (?, ?)",
+                                   ((i, COMPANY + i) for i in range(1, size + 1)))
+    return path, db
+
+
+def _environment(db: Path) -> None:
+    os.environ["AIRFLOW_CONN_WAREHOUSE"] = json.dumps({"conn_type": "sqlite", "host": str(db)})
+
+
+def one_reconcile(source: str, path: Path, db: Path) -> None:
+    """Child: one dry-run reconcile; prints its peak RSS in bytes."""
+    from airflow_provider_hubassoc.emulator import HubSpotEmulator
+
+    _environment(db)
+    with HubSpotEmulator(requests_per_10_seconds=None, daily_limit=None) as emulator:
+        os.environ.update(emulator.airflow_connection_env())
+        from airflow_provider_hubassoc.operators.associations import HubSpotSyncAssociationsOperator
+
+        given = ({"input_path": str(path)} if source == "file" else
+                 {"sql": "SELECT from_id, to_id FROM desired", "sql_conn_id": "warehouse"})
+        summary = HubSpotSyncAssociationsOperator(
+            task_id="reconcile", from_object_type="contacts", to_object_type="companies", dry_run=True,
+            prune=True, hook_params={"requests_per_10_seconds": 10**7}, **given).execute({})
+    print(json.dumps({"plan": summary["plan"], "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+
+
+def link_throughput(work: Path, rows: int) -> None:
+    from airflow_provider_hubassoc.emulator import HubSpotEmulator
+
+    path, db = write_inputs(work, rows)
+    _environment(db)
+    best = {"file": float("inf"), "sql": float("inf")}
+    with HubSpotEmulator(requests_per_10_seconds=None, daily_limit=None) as emulator:
+        os.environ.update(emulator.airflow_connection_env())
+        from airflow_provider_hubassoc.operators.associations import HubSpotCreateAssociationsOperator
+
+        for _round in range(2):
+            for source in ("file", "sql"):
+                emulator.reset()
+                given = ({"input_path": str(path)} if source == "file" else
+                         {"sql": "SELECT from_id, to_id FROM desired", "sql_conn_id": "warehouse"})
+                started = time.perf_counter()
+                summary = HubSpotCreateAssociationsOperator(
+                    task_id="link", from_object_type="contacts", to_object_type="companies",
+                    hook_params={"requests_per_10_seconds": 10**7}, **given).execute({})
+                seconds = time.perf_counter() - started
+                assert summary["succeeded"] == rows, summary
+                best[source] = min(best[source], seconds)
+                print(f"link {rows:,} pairs from {source:4s}: {seconds:6.1f} s", flush=True)
+    print(f"SQL-source link throughput / file-source: {best['file'] / best['sql']:.3f} "
+          f"(best of 2: file {best['file']:.1f} s, sql {best['sql']:.1f} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--link-rows", type=int, default=100_000)
+    parser.add_argument("--child", nargs=3, metavar=("SOURCE", "CSV", "DB"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        one_reconcile(args.child[0], Path(args.child[1]), Path(args.child[2]))
+        return
+    work = Path(tempfile.mkdtemp(prefix="hubassoc-bench-"))
+    os.environ.setdefault("AIRFLOW_HOME", str(work / "airflow-home"))
+    peaks: dict[str, list[int]] = {"file": [], "sql": []}
+    for size in args.sizes:
+        path, db = write_inputs(work, size)
+        for source in ("file", "sql"):
+            started = time.perf_counter()
+            out = subprocess.run([sys.executable, __file__, "--child", source, str(path), str(db)],
+                                 capture_output=True, text=True, check=True, env=os.environ).stdout
+            result = json.loads(out.strip().splitlines()[-1])
+            peaks[source].append(result["rss"])
+            print(f"reconcile {size:>11,} pairs from {source:4s}: peak RSS {result['rss'] / 2**20:7.1f} MiB "
+                  f"({time.perf_counter() - started:6.1f} s) plan {result['plan']}", flush=True)
+    for source, values in peaks.items():
+        print(f"reconcile from {source}: peak RSS largest/smallest ({args.sizes[-1]:,}/{args.sizes[0]:,} pairs): "
+              f"{values[-1] / values[0]:.3f}")
+    if args.link_rows:
+        link_throughput(work, args.link_rows)
+
+
+if __name__ == "__main__":
+    main()
