@@ -9,6 +9,7 @@ runs execute. Airflow 2 always gives runs a logical date; its line is covered by
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -60,6 +61,8 @@ def deployment(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
         AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
         HUBASSOC_EXAMPLE_DATA=str(tmp_path / "data"),
+        # the examples' warehouse: an embedded SQLite file, as in the demo and test_example_dags.py
+        AIRFLOW_CONN_WAREHOUSE=json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "warehouse.db")}),
     )
     with HubSpotEmulator(seed=0) as emulator:
         env.update(emulator.airflow_connection_env("hubspot_default"))
