@@ -73,8 +73,8 @@ with DAG(
         """What a downstream model sees: the rows in the warehouse table, and how many carry labels."""
         warehouse = BaseHook.get_connection(WAREHOUSE).get_hook()
         rows, labeled = warehouse.get_first(
-            f"SELECT COUNT(*), SUM(CASE WHEN labels <> '' THEN 1 ELSE 0 END) FROM {summary['table']}")
+            f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN labels <> '' THEN 1 ELSE 0 END), 0) FROM {summary['table']}")
         print(f"{rows:,} association rows ({labeled:,} with labels) in table {summary['table']}")
-        return {"rows": rows, "with_labels": labeled or 0, "table": summary["table"], "path": summary["output_path"]}
+        return {"rows": rows, "with_labels": labeled, "table": summary["table"], "path": summary["output_path"]}
 
     load(export.output)
