@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
-"""The README's two commands, on a fresh machine with only Python 3.11 and git.
+"""The README's commands, on a fresh machine with only Python 3.11 and git.
 
-    python3 dev.py demo   # create .venv, install, run the example DAGs (backfill first) against the bundled emulator
-    python3 dev.py test   # create .venv, install with test extras, run the whole test suite
+    python3 dev.py demo                  # create .venv, install, run the example DAGs against the bundled emulator
+    python3 dev.py test                  # create .venv (newest Airflow 3), install with test extras, run the suite
+    python3 dev.py test --airflow 2      # the same on the oldest supported Airflow 2 (2.10.5), in .venv-airflow2
+    python3 dev.py release-check         # build sdist + wheel, twine check, install the wheel in a clean venv, ...
+    python3 dev.py lint                  # ruff check, ruff format --check, mypy (the configuration in pyproject.toml)
 
-Both are idempotent: the virtual environment is reused while pyproject.toml is unchanged (a stamp file holds
-its hash), and reinstalled when it changes. Standard library only, so it runs before anything is installed.
+Arguments after the command go to pytest (``python3 dev.py test --airflow 2 tests/sensors -x``).
+
+Every command is idempotent: a virtual environment is reused while pyproject.toml (and, for Airflow 2, its
+constraints file) is unchanged (a stamp file holds their hash), and reinstalled when they change. Standard
+library only, so it runs before anything is installed.
 """
 
 from __future__ import annotations
@@ -18,9 +24,18 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = Path(os.environ.get("HUBASSOC_VENV", ROOT / ".venv"))
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+#: Airflow line -> (virtual environment, what pip installs next to the package, constraints file or None).
+#: Line 3 follows the newest Airflow 3 release; line 2 stays on the oldest supported 2.x. Airflow's own
+#: constraint files are on GitHub, out of reach here, so the 2.x line has ours (see the file's header).
+LINES: dict[str, tuple[Path, list[str], Path | None]] = {
+    "3": (Path(os.environ.get("HUBASSOC_VENV", ROOT / ".venv")), ["apache-airflow>=3,<4"], None),
+    "2": (
+        Path(os.environ.get("HUBASSOC_VENV_AIRFLOW2", ROOT / ".venv-airflow2")),
+        ["apache-airflow==2.10.5"],
+        ROOT / "constraints" / "airflow-2.10.5-python3.11.txt",
+    ),
+}
 
 
 def _say(message: str) -> None:
@@ -31,37 +46,84 @@ def _run(*args: str | os.PathLike[str], env: dict[str, str] | None = None) -> in
     return subprocess.call([str(a) for a in args], cwd=ROOT, env=env)
 
 
-def ensure_venv(extras: str) -> None:
-    """Create ``.venv`` and install the package (editable) with ``extras``, unless already current."""
-    stamp_text = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
-    stamp = VENV / f".hubassoc-installed-{extras or 'base'}"
-    if not PYTHON.exists():
-        _say(f"creating virtual environment in {VENV}")
-        venv.EnvBuilder(with_pip=True, clear=VENV.exists()).create(VENV)
+def python_of(line: str) -> Path:
+    venv_dir = LINES[line][0]
+    return venv_dir / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python")
+
+
+def ensure_venv(extras: str, line: str = "3") -> Path:
+    """Create the line's virtual environment and install the package (editable) with ``extras``, unless current."""
+    venv_dir, pins, constraints = LINES[line]
+    python = python_of(line)
+    inputs = (ROOT / "pyproject.toml").read_bytes() + extras.encode() + " ".join(pins).encode()
+    if constraints is not None:
+        inputs += constraints.read_bytes()
+    stamp_text = hashlib.sha256(inputs).hexdigest()
+    stamp = venv_dir / f".hubassoc-installed-{extras or 'base'}"
+    if not python.exists():
+        _say(f"creating virtual environment in {venv_dir}")
+        venv.EnvBuilder(with_pip=True, clear=venv_dir.exists()).create(venv_dir)
     if stamp.exists() and stamp.read_text() == stamp_text:
-        _say(f"virtual environment is up to date ({VENV})")
-        return
-    _say("installing the package and its dependencies (first run takes a few minutes)")
+        _say(f"virtual environment is up to date ({venv_dir})")
+        return python
+    _say(f"installing the package and Airflow {line}.x into {venv_dir} (first run takes a few minutes)")
     quiet = ["--quiet", "--disable-pip-version-check"]
-    if _run(PYTHON, "-m", "pip", "install", *quiet, "--upgrade", "pip") != 0:
+    if _run(python, "-m", "pip", "install", *quiet, "--upgrade", "pip") != 0:
         sys.exit("[dev.py] could not upgrade pip")
     target = f".[{extras}]" if extras else "."
-    if _run(PYTHON, "-m", "pip", "install", *quiet, "--editable", target) != 0:
+    constrain = ["--constraint", str(constraints)] if constraints is not None else []
+    if _run(python, "-m", "pip", "install", *quiet, *constrain, "--editable", target, *pins) != 0:
         sys.exit("[dev.py] installation failed")
     stamp.write_text(stamp_text)
+    return python
+
+
+def _airflow_line(args: list[str]) -> tuple[str, list[str]]:
+    """``--airflow 2`` / ``--airflow=3`` (default 3) and the remaining arguments."""
+    line, rest = "3", []
+    iterator = iter(args)
+    for arg in iterator:
+        if arg == "--airflow":
+            line = next(iterator, "")
+        elif arg.startswith("--airflow="):
+            line = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    if line not in LINES:
+        sys.exit(f"[dev.py] --airflow must be one of {', '.join(sorted(LINES))}, got {line!r}")
+    return line, rest
 
 
 def demo(args: list[str]) -> int:
-    ensure_venv("demo")  # the examples' warehouse is an embedded SQLite database (common-sql + sqlite provider)
-    return _run(PYTHON, ROOT / "scripts" / "demo.py", *args)
+    line, rest = _airflow_line(args)
+    # the examples' warehouse is an embedded SQLite database (common-sql + sqlite provider)
+    python = ensure_venv("demo", line)
+    return _run(python, ROOT / "scripts" / "demo.py", *rest)
 
 
 def test(args: list[str]) -> int:
-    ensure_venv("test")
-    return _run(PYTHON, "-m", "pytest", *(args or ["-q"]))
+    line, rest = _airflow_line(args)
+    python = ensure_venv("test", line)
+    return _run(python, "-m", "pytest", *(rest or ["-q"]))
 
 
-COMMANDS = {"demo": demo, "test": test}
+def release_check(args: list[str]) -> int:
+    line, rest = _airflow_line(args)
+    python = ensure_venv("test", line)
+    return _run(python, ROOT / "scripts" / "release_check.py", *rest)
+
+
+def lint(args: list[str]) -> int:
+    python = ensure_venv("lint", "3")
+    codes = [
+        _run(python, "-m", "ruff", "check", *args, "."),
+        _run(python, "-m", "ruff", "format", "--check", "."),
+        _run(python, "-m", "mypy"),
+    ]
+    return max(codes)
+
+
+COMMANDS = {"demo": demo, "test": test, "release-check": release_check, "lint": lint}
 
 
 def main(argv: list[str]) -> int:

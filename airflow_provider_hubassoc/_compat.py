@@ -16,11 +16,11 @@ try:  # packaging ships with Airflow on every supported version
 except ImportError:  # pragma: no cover - packaging is an Airflow dependency
     AIRFLOW_V_3_0_PLUS = int(AIRFLOW_VERSION.split(".")[0]) >= 3
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent  # same path on 2.x and 3.x
 
-if AIRFLOW_V_3_0_PLUS:
+if TYPE_CHECKING or AIRFLOW_V_3_0_PLUS:  # type checkers see the Airflow 3 names
     from airflow.sdk import (
         Asset,
         BaseHook,
@@ -45,9 +45,9 @@ if AIRFLOW_V_3_0_PLUS:
     except ImportError:  # pragma: no cover - Airflow 3.0
         from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
 else:  # pragma: no cover - exercised only on Airflow 2.x
-    from airflow.configuration import conf  # type: ignore[no-redef]
-    from airflow.datasets import Dataset as Asset  # type: ignore[no-redef]  # 2.10: assets were datasets
-    from airflow.exceptions import (  # type: ignore[no-redef]
+    from airflow.configuration import conf
+    from airflow.datasets import Dataset as Asset  # 2.10: assets were datasets
+    from airflow.exceptions import (
         AirflowException,
         AirflowFailException,
         AirflowNotFoundException,
@@ -55,13 +55,12 @@ else:  # pragma: no cover - exercised only on Airflow 2.x
         AirflowSkipException,
         TaskDeferred,
     )
-    from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
-    from airflow.io.path import ObjectStoragePath  # type: ignore[no-redef]
-    from airflow.models.baseoperator import BaseOperator  # type: ignore[no-redef]
-    from airflow.sensors.base import BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef]
-    from airflow.utils.context import Context  # type: ignore[no-redef]
-    from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
-
+    from airflow.hooks.base import BaseHook
+    from airflow.io.path import ObjectStoragePath
+    from airflow.models.baseoperator import BaseOperator
+    from airflow.sensors.base import BaseSensorOperator, PokeReturnValue
+    from airflow.utils.context import Context
+    from airflow.utils.log.secrets_masker import mask_secret
 
 try:  # Airflow 3: the standard provider (installed with apache-airflow); 2.x: core
     from airflow.providers.standard.triggers.temporal import DateTimeTrigger

@@ -18,7 +18,12 @@ from pathlib import Path
 
 import pendulum
 
-from airflow.sdk import DAG, BaseHook, task
+try:  # Airflow 3
+    from airflow.sdk import DAG, BaseHook, task
+except ImportError:  # Airflow 2.10 / 2.11
+    from airflow import DAG
+    from airflow.decorators import task
+    from airflow.hooks.base import BaseHook
 
 from airflow_provider_hubassoc.operators.associations import HubSpotCreateAssociationsOperator
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import pendulum
 
-from airflow.sdk import DAG
+try:  # Airflow 3
+    from airflow.sdk import DAG
+except ImportError:  # Airflow 2.10 / 2.11
+    from airflow import DAG
 
 from airflow_provider_hubassoc.operators.associations import HubSpotCreateAssociationsOperator
 from airflow_provider_hubassoc.operators.labels import HubSpotSyncLabelsOperator

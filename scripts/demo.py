@@ -60,11 +60,21 @@ def prepare_airflow_home() -> None:
 
 def run_dag(dag_id: str) -> tuple[Any, Callable[[str, int], Any]]:
     """Run one example with ``dag.test()``; returns the DagRun and an XCom reader for it."""
-    from airflow.dag_processing.dagbag import DagBag
-    from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    bag = DagBag(dag_folder=str(Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / f"{dag_id}.py"))
+    from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS
+
+    path = str(Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / f"{dag_id}.py")
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.dag_processing.dagbag import DagBag
+        from airflow.models.xcom import XComModel
+
+        bag = DagBag(dag_folder=path)
+    else:  # Airflow 2.x
+        from airflow.models.dagbag import DagBag
+        from airflow.models.xcom import BaseXCom as XComModel
+
+        bag = DagBag(dag_folder=path, include_examples=False)
     if bag.import_errors:
         raise SystemExit(f"[demo] {dag_id} does not import: {bag.import_errors}")
     print(f"\n[demo] running {dag_id} with dag.test()", flush=True)
@@ -81,6 +91,8 @@ def run_dag(dag_id: str) -> tuple[Any, Callable[[str, int], Any]]:
                 .one_or_none()
             )
             value = row.value if row is not None else None
+        if not AIRFLOW_V_3_0_PLUS:
+            return value  # Airflow 2 deserializes the value when the row loads
         return json.loads(value) if isinstance(value, (str, bytes)) else value
 
     return run, xcom

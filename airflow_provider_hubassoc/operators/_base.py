@@ -59,20 +59,13 @@ class HubSpotBaseOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.portal_id = str(portal_id) if portal_id is not None else None
-        secret = sorted(set(hook_params or {}) & SECRET_SETTINGS)
-        if secret:
-            raise ValueError(f"hook_params must not hold credentials ({', '.join(secret)}): task arguments are "
-                             "visible in the UI and serialized DAGs; keep them in the Airflow connection")
         self.hubspot_conn_id = hubspot_conn_id
         self.api_version = api_version
-        self.hook_params = hook_params or {}
+        self.hook_params = checked_hook_params(hook_params)
 
     @cached_property
     def hook(self) -> HubSpotAssociationsHook:
-        overrides = dict(self.hook_params)
-        if self.api_version is not None:
-            overrides["api_version"] = self.api_version
-        return HubSpotAssociationsHook(self.hubspot_conn_id, **overrides)
+        return HubSpotAssociationsHook(self.hubspot_conn_id, **hook_overrides(self.hook_params, self.api_version))
 
     @property
     def portal(self) -> str:
@@ -93,6 +86,23 @@ class HubSpotBaseOperator(BaseOperator):
         if "hook" in self.__dict__:
             self.log.warning("Task killed: stopping HubSpot work after the requests in flight")
             self.hook.cancel()
+
+
+def checked_hook_params(hook_params: dict[str, Any] | None) -> dict[str, Any]:
+    """``hook_params`` of an operator or the sensor, checked at DAG parse time: never credentials."""
+    secret = sorted(set(hook_params or {}) & SECRET_SETTINGS)
+    if secret:
+        raise ValueError(f"hook_params must not hold credentials ({', '.join(secret)}): task arguments are "
+                         "visible in the UI and serialized DAGs; keep them in the Airflow connection")
+    return dict(hook_params or {})
+
+
+def hook_overrides(hook_params: dict[str, Any], api_version: str | None) -> dict[str, Any]:
+    """Settings that override the connection's extras for one task (``api_version`` wins over hook_params)."""
+    overrides = dict(hook_params)
+    if api_version is not None:
+        overrides["api_version"] = api_version
+    return overrides
 
 
 def check_failure_policy(max_failures: int | None, max_failure_ratio: float | None) -> None:

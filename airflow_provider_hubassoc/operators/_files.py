@@ -104,7 +104,8 @@ def iter_lines(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[in
         binary: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if str(path).endswith(".gz") else raw
         try:
             # byte lines split on b"\n"; the text is re-split on "\n" so multi-byte encodings (UTF-16) work too
-            for line in binary:
+            # readline, not iteration: Airflow 2.10's file wrapper has no __iter__ (iterating it raises TypeError)
+            for line in iter(binary.readline, b""):
                 try:
                     pending += decoder.decode(line)
                 except UnicodeDecodeError as error:

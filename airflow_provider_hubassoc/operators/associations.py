@@ -373,7 +373,8 @@ class _PairInputOperator(ResumableOperator):
         self.to_id_column = to_id_column
         self.label_column = label_column
         self.labels = labels
-        self.dry_run = dry_run
+        # not ``self.dry_run``: that is BaseOperator.dry_run(), which ``airflow tasks test --dry-run`` calls
+        self.is_dry_run = dry_run
         self.failures_path = failures_path
         self.max_failures = max_failures
         self.max_failure_ratio = max_failure_ratio
@@ -403,7 +404,7 @@ class _PairInputOperator(ResumableOperator):
                 summary = self._run(context)
             finally:
                 self._spool = None
-        if not self.dry_run:
+        if not self.is_dry_run:
             record_events(self, context, summary, self.lineage_uris()[1])
         return summary
 
@@ -440,7 +441,7 @@ class _PairInputOperator(ResumableOperator):
 
     def _checkpoint_for(self, context: Context) -> Checkpoint | None:
         """This task run's checkpoint (none for a dry run, which writes nothing)."""
-        if self.dry_run:
+        if self.is_dry_run:
             return None
         return self._open_checkpoint(context, path=self._input_path, items=self.pairs,
                                      options=self._fingerprint_options())
@@ -481,7 +482,7 @@ class _PairWriteOperator(_PairInputOperator):
     def _run(self, context: Context) -> dict[str, Any]:
         checkpoint: Checkpoint | None = None
         summary: dict[str, Any] = {"operation": self.verb, "from_object_type": self.from_object_type,
-                                   "to_object_type": self.to_object_type, "dry_run": self.dry_run,
+                                   "to_object_type": self.to_object_type, "dry_run": self.is_dry_run,
                                    "shard_index": self.shard_index, "shard_count": self.shard_count}
         try:
             source, total, resolved = self._check_inputs()
@@ -507,8 +508,8 @@ class _PairWriteOperator(_PairInputOperator):
         label_text = ", ".join(repr(t.label or t.name or t.type_id) for t in resolved) or "none (default)"
         self.log.info("Plan: %s %d pair(s) %s→%s from %s%s; labels: %s%s", self.verb, total, self.from_object_type,
                       self.to_object_type, source.name, shard, label_text, "; DRY RUN, nothing is written"
-                      if self.dry_run else "")
-        if self.dry_run:
+                      if self.is_dry_run else "")
+        if self.is_dry_run:
             summary.update(total=total + source.duplicates, succeeded=0, failed=0, skipped=source.duplicates,
                            requests=0, not_sent=total, labels=[t.as_dict() for t in resolved])
             return summary
@@ -670,11 +671,11 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
                previous: list[dict[str, Any]]) -> dict[str, Any]:
         f, t = self.from_object_type, self.to_object_type
         plan = planned.counts()
-        self.log.info("Plan for %s→%s: %s%s", f, t, plan, "; DRY RUN, nothing is written" if self.dry_run else
+        self.log.info("Plan for %s→%s: %s%s", f, t, plan, "; DRY RUN, nothing is written" if self.is_dry_run else
                       ("" if self.prune else " (prune=False: extra associations are kept)"))
         summary: dict[str, Any] = {"operation": "sync", "from_object_type": f, "to_object_type": t,
-                                   "dry_run": self.dry_run, "prune": self.prune, "plan": plan}
-        if self.dry_run:
+                                   "dry_run": self.is_dry_run, "prune": self.prune, "plan": plan}
+        if self.is_dry_run:
             return summary
         report = FailureReport(self.hook, self.failures_path, max_failures=self.max_failures,
                                max_failure_ratio=self.max_failure_ratio, log=self.log, previous=previous)

@@ -187,7 +187,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
                 raise ValueError(error.message) from None
         self.definitions = definitions
         self.prune = prune
-        self.dry_run = dry_run
+        self.is_dry_run = dry_run  # BaseOperator.dry_run() is a method: the argument is stored under another name
         if not dry_run and _literal(definitions, self.template_ext):  # a dry run changes nothing: no asset event
             declare(self, outlets=self.lineage_uris()[1])
 
@@ -277,7 +277,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
         except HubSpotInputError as error:
             raise AirflowFailException(error.message) from None
         counts = {a: sum(1 for s in steps if s.action == a) for a in ("create", "update", "delete", "keep")}
-        self.log.info("Label plan: %s%s", counts, "; DRY RUN, nothing is written" if self.dry_run else "")
+        self.log.info("Label plan: %s%s", counts, "; DRY RUN, nothing is written" if self.is_dry_run else "")
         for step in steps:
             self.log.info("  %s", step.describe())
         type_ids: dict[str, int | None] = {}
@@ -286,7 +286,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
         for step in steps:
             d = step.definition
             try:
-                if self.dry_run or step.action == "keep":
+                if self.is_dry_run or step.action == "keep":
                     pass
                 elif step.action == "create" and d is not None:
                     created = self.hook.create_label(d.from_object_type, d.to_object_type, name=d.name,
@@ -314,7 +314,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
             ti.xcom_push(key="inverse_type_ids", value=inverse_ids)
             ti.xcom_push(key="plan", value=[s.describe() for s in steps])
         self.log.info("Labels in sync: %s", type_ids)
-        if not self.dry_run:
+        if not self.is_dry_run:
             record_events(self, context, counts, self.lineage_uris()[1])
         return type_ids
 

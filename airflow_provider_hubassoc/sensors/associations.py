@@ -19,6 +19,7 @@ from airflow_provider_hubassoc._compat import (
 )
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
+from airflow_provider_hubassoc.operators._base import checked_hook_params, hook_overrides
 from airflow_provider_hubassoc.operators._files import check_object_types, parse_ids
 from airflow_provider_hubassoc.triggers.associations import AssociationCheck, HubSpotAssociationTrigger
 
@@ -40,6 +41,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
     :param record_ids: one id, a list, ``"1,2"``, JSON text, or an XCom value (templated).
     :param allow_empty: with no record ids at all, succeed at once (``{"counts": {}, "ready": true}``) instead
         of failing (the rule of every operator of this provider).
+    :param hook_params: per-task overrides of connection extras, as for the operators (no credentials).
     """
 
     template_fields: Sequence[str] = (
@@ -58,6 +60,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         min_count: int = 1,
         hubspot_conn_id: str = HubSpotAssociationsHook.default_conn_name,
         api_version: str | None = None,
+        hook_params: dict[str, Any] | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         allow_empty: bool = False,
         **kwargs: Any,
@@ -85,6 +88,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         self.min_count = min_count
         self.hubspot_conn_id = hubspot_conn_id
         self.api_version = api_version
+        self.hook_params = checked_hook_params(hook_params)
         self.deferrable = deferrable
 
     def _check(self) -> AssociationCheck | None:
@@ -102,8 +106,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
                                 self.min_count)
 
     def _hook(self) -> HubSpotAssociationsHook:
-        overrides = {"api_version": self.api_version} if self.api_version else {}
-        return HubSpotAssociationsHook(self.hubspot_conn_id, **overrides)
+        return HubSpotAssociationsHook(self.hubspot_conn_id, **hook_overrides(self.hook_params, self.api_version))
 
     def poke(self, context: Context) -> PokeReturnValue:
         return self._poke(self._check())
@@ -142,7 +145,8 @@ class HubSpotAssociationSensor(BaseSensorOperator):
                 from_object_type=check.from_object_type, record_ids=list(check.record_ids),
                 to_object_type=check.to_object_type, label=check.label, min_count=check.min_count,
                 hubspot_conn_id=self.hubspot_conn_id, api_version=self.api_version,
-                poke_interval=float(self.poke_interval), deadline=time.time() + float(self.timeout),
+                hook_params=self.hook_params, poke_interval=float(self.poke_interval),
+                deadline=time.time() + float(self.timeout),
             ),
             method_name="execute_complete",
             # a backstop if the triggerer itself stalls; the trigger reports the deadline honestly before this

@@ -94,12 +94,14 @@ class HubSpotAssociationTrigger(BaseTrigger):
         api_version: str | None = None,
         poke_interval: float = 60.0,
         deadline: float | None = None,
+        hook_params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.check = AssociationCheck(from_object_type, tuple(int(i) for i in record_ids), to_object_type, label,
                                       min_count)
         self.hubspot_conn_id = hubspot_conn_id
         self.api_version = api_version
+        self.hook_params = dict(hook_params or {})
         self.poke_interval = poke_interval
         self.deadline = deadline
 
@@ -116,6 +118,7 @@ class HubSpotAssociationTrigger(BaseTrigger):
                 "api_version": self.api_version,
                 "poke_interval": self.poke_interval,
                 "deadline": self.deadline,
+                "hook_params": self.hook_params,
             },
         )
 
@@ -123,7 +126,7 @@ class HubSpotAssociationTrigger(BaseTrigger):
         hook: HubSpotAssociationsHook | None = None
         try:
             connection = await aget_connection(self.hubspot_conn_id)
-            overrides = {"api_version": self.api_version} if self.api_version else {}
+            overrides = {**self.hook_params, **({"api_version": self.api_version} if self.api_version else {})}
             hook = HubSpotAssociationsHook.from_connection(connection, **overrides)
             while True:
                 counts = await asyncio.to_thread(self.check.counts, hook)

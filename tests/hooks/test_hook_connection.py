@@ -125,4 +125,7 @@ def test_form_widgets_for_airflow_2_ui() -> None:
     pytest.importorskip("flask_appbuilder", reason="Airflow 2.x UI only (Airflow 3 reads declarative conn-fields)")
     widgets = HubSpotAssociationsHook.get_connection_form_widgets()
     assert {"client_id", "client_secret", "refresh_token", "api_version", "requests_per_10_seconds"} <= set(widgets)
-    assert type(widgets["client_secret"]).__name__ == "PasswordField"
+    # unbound WTForms fields (the form class binds them): the field class is what the UI renders
+    assert widgets["client_secret"].field_class.__name__ == "PasswordField"
+    assert widgets["refresh_token"].field_class.__name__ == "PasswordField"
+    assert widgets["requests_per_10_seconds"].field_class.__name__ == "IntegerField"

@@ -7,6 +7,9 @@ import sys
 
 import pytest
 
+from dag_support import dag_bag
+
+from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS
 from airflow_provider_hubassoc.assets import hubspot_associations_asset
 from airflow_provider_hubassoc.operators.labels import HubSpotSyncLabelsOperator
 from airflow_provider_hubassoc.operators.associations import (
@@ -49,14 +52,26 @@ def test_each_writing_operator_declares_the_pair_it_changes_and_the_export_its_o
 
 
 def test_asset_events_carry_the_counts_and_queue_the_downstream_dag(dag_runner, hubspot_emulator):
-    from airflow.models.asset import AssetDagRunQueue, AssetEvent, AssetModel
     from airflow.utils.session import create_session
 
-    run = dag_runner.run(
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.models.asset import AssetDagRunQueue, AssetEvent, AssetModel
+        asset_key = "asset_id"
+    else:  # Airflow 2.10 / 2.11: assets were datasets
+        from airflow.models.dataset import DatasetDagRunQueue as AssetDagRunQueue
+        from airflow.models.dataset import DatasetEvent as AssetEvent
+        from airflow.models.dataset import DatasetModel as AssetModel
+        asset_key = "dataset_id"
+
+    path = dag_runner.write(
         """
         import pendulum
-        from airflow.sdk import DAG
-        from airflow.providers.standard.operators.empty import EmptyOperator
+        try:  # Airflow 3
+            from airflow.sdk import DAG
+            from airflow.providers.standard.operators.empty import EmptyOperator
+        except ImportError:  # Airflow 2.10 / 2.11
+            from airflow import DAG
+            from airflow.operators.empty import EmptyOperator
         from airflow_provider_hubassoc.assets import hubspot_associations_asset
         from airflow_provider_hubassoc.operators.associations import HubSpotCreateAssociationsOperator
 
@@ -70,15 +85,18 @@ def test_asset_events_carry_the_counts_and_queue_the_downstream_dag(dag_runner, 
         """,
         "crm_links_producer",
     )
+    if not AIRFLOW_V_3_0_PLUS:  # Airflow 2's dag.test() does not register the file's DAGs and datasets
+        dag_bag(path).sync_to_db()
+    run = dag_runner.run(path, "crm_links_producer")
     assert dag_runner.states(run) == {"link": "success"}
     with create_session() as session:
         asset = session.query(AssetModel).filter_by(uri=PAIR_URI).one()
-        events = session.query(AssetEvent).filter_by(asset_id=asset.id, source_run_id=run.run_id).all()
+        events = session.query(AssetEvent).filter_by(**{asset_key: asset.id}, source_run_id=run.run_id).all()
         assert len(events) == 1
         extra = events[0].extra
         assert (extra["total"], extra["succeeded"], extra["failed"], extra["skipped"]) == (3, 2, 0, 1)
         assert extra["operation"] == "link"
-        queued = session.query(AssetDagRunQueue).filter_by(asset_id=asset.id).all()
+        queued = session.query(AssetDagRunQueue).filter_by(**{asset_key: asset.id}).all()
         assert [q.target_dag_id for q in queued] == ["crm_links_consumer"]
 
 

@@ -30,10 +30,15 @@ ROWS, CHUNK, CONCURRENCY = 20_000, 100, 4
 DAY = datetime(2026, 1, 2, tzinfo=timezone.utc)  # fixed logical date and run_after: the run id repeats
 RUN_SCRIPT = """
 import sys, pendulum
-from airflow.dag_processing.dagbag import DagBag
-dag = DagBag(dag_folder=sys.argv[1]).get_dag(sys.argv[2])
+from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS
 day = pendulum.datetime(2026, 1, 2, tz="UTC")
-run = dag.test(logical_date=day, run_after=day)
+if AIRFLOW_V_3_0_PLUS:
+    from airflow.dag_processing.dagbag import DagBag
+    run = DagBag(dag_folder=sys.argv[1]).get_dag(sys.argv[2]).test(logical_date=day, run_after=day)
+else:  # Airflow 2: execution_date, and the DagBag lives in airflow.models
+    import airflow.providers.fab.auth_manager.models  # the ab_user table that dag_run_note refers to
+    from airflow.models.dagbag import DagBag
+    run = DagBag(dag_folder=sys.argv[1], include_examples=False).get_dag(sys.argv[2]).test(execution_date=day)
 print("RUN", run.run_id, run.state, flush=True)
 """
 
@@ -42,7 +47,10 @@ def backfill_dag(dag_id: str, source: Path, work: Path, **operator_args: Any) ->
     path = DAGS_FOLDER / f"{dag_id}.py"
     path.write_text(textwrap.dedent(f"""
         import pendulum
-        from airflow.sdk import DAG
+        try:  # Airflow 3
+            from airflow.sdk import DAG
+        except ImportError:  # Airflow 2
+            from airflow import DAG
         from airflow_provider_hubassoc.operators.associations import HubSpotCreateAssociationsOperator
 
         with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):

@@ -91,7 +91,10 @@ def test_unlink_from_a_query_in_shards(hubspot_connection, hubspot_emulator, war
 
 def test_sql_from_a_template_file(hubspot_connection, hubspot_emulator, warehouse, tmp_path: Path):
     (tmp_path / "desired.sql").write_text("SELECT 7 AS from_id, {{ params.company }} AS to_id")
-    from airflow.sdk import DAG
+    try:  # Airflow 3
+        from airflow.sdk import DAG
+    except ImportError:  # Airflow 2.10 / 2.11
+        from airflow import DAG
 
     with DAG("sql_file", schedule=None, template_searchpath=[str(tmp_path)]):
         operator = HubSpotCreateAssociationsOperator(

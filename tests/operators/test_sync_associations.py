@@ -256,7 +256,10 @@ def test_in_a_dag_a_csv_is_reconciled_after_a_dry_run(dag_runner, hubspot_emulat
     run = dag_runner.run(
         f"""
         import pendulum
-        from airflow.sdk import DAG
+        try:  # Airflow 3
+            from airflow.sdk import DAG
+        except ImportError:  # Airflow 2
+            from airflow import DAG
         from airflow_provider_hubassoc.operators.associations import HubSpotSyncAssociationsOperator
 
         with DAG("reconcile_csv_run", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),

@@ -220,7 +220,11 @@ def test_in_a_dag_definitions_from_a_json_file_or_xcom_and_a_link_uses_the_retur
     run = dag_runner.run(
         f"""
         import pendulum
-        from airflow.sdk import DAG, task
+        try:  # Airflow 3
+            from airflow.sdk import DAG, task
+        except ImportError:  # Airflow 2
+            from airflow import DAG
+            from airflow.decorators import task
         from airflow_provider_hubassoc.operators.associations import HubSpotCreateAssociationsOperator
         from airflow_provider_hubassoc.operators.labels import HubSpotSyncLabelsOperator
 
