@@ -34,8 +34,22 @@ HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json
 
 def start_emulator() -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_hubassoc.emulator", "--port", "0", "--token", TOKEN,
-         "--requests-per-10-seconds", "0", "--daily-limit", "0"], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_hubassoc.emulator",
+            "--port",
+            "0",
+            "--token",
+            TOKEN,
+            "--requests-per-10-seconds",
+            "0",
+            "--daily-limit",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None
     line = process.stdout.readline().strip()
     return process, line.rsplit(" ", 1)[1]
@@ -54,8 +68,14 @@ def process_cpu_seconds(pid: int) -> float | None:
 def labeled_create(n: int) -> bytes:
     """2,000 new contacts, each to one of 50 companies, with the unlabeled type as a labeled write sends it."""
     first = 1 + n * 2000
-    inputs = [{"from": {"id": str(first + i)}, "to": {"id": str(n % 50 + 1)},
-               "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}]} for i in range(2000)]
+    inputs = [
+        {
+            "from": {"id": str(first + i)},
+            "to": {"id": str(n % 50 + 1)},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}],
+        }
+        for i in range(2000)
+    ]
     return json.dumps({"inputs": inputs}).encode()
 
 
@@ -65,8 +85,9 @@ def default_associate(n: int) -> bytes:
     return json.dumps({"inputs": inputs}).encode()
 
 
-def measure(base_url: str, pid: int, path: str, make_body: Callable[[int], bytes], rounds: int, per_round: int
-            ) -> tuple[list[float], float]:
+def measure(
+    base_url: str, pid: int, path: str, make_body: Callable[[int], bytes], rounds: int, per_round: int
+) -> tuple[list[float], float]:
     """CPU seconds per request of each round, and wall-clock requests/s over all rounds."""
     parts = urlsplit(base_url)
     bodies = [make_body(n) for n in range(rounds * per_round + 1)]
@@ -84,7 +105,7 @@ def measure(base_url: str, pid: int, path: str, make_body: Callable[[int], bytes
     began = time.perf_counter()
     for index in range(rounds):
         before = process_cpu_seconds(pid)
-        for body in bodies[index * per_round:(index + 1) * per_round]:
+        for body in bodies[index * per_round : (index + 1) * per_round]:
             send(body)
         after = process_cpu_seconds(pid)
         if before is not None and after is not None:
@@ -98,11 +119,15 @@ def report(name: str, cpu_per_request: list[float], wall_rate: float) -> None:
     ceiling = CEILING_REQUESTS_PER_SECOND
     if cpu_per_request:
         best, median = min(cpu_per_request), statistics.median(cpu_per_request)
-        print(f"{name}: server CPU {best * 1000:.1f} ms/request (median {median * 1000:.1f}) -> one core "
-              f"{1 / best:.0f} req/s = {1 / best / ceiling:.2f} x the 190/10 s ceiling "
-              f"(median {1 / median / ceiling:.2f} x)")
-    print(f"{name}: wall clock, one connection: {wall_rate:.1f} req/s = {wall_rate / ceiling:.2f} x the ceiling "
-          "(client on the same machine; noisy when it is shared)")
+        print(
+            f"{name}: server CPU {best * 1000:.1f} ms/request (median {median * 1000:.1f}) -> one core "
+            f"{1 / best:.0f} req/s = {1 / best / ceiling:.2f} x the 190/10 s ceiling "
+            f"(median {1 / median / ceiling:.2f} x)"
+        )
+    print(
+        f"{name}: wall clock, one connection: {wall_rate:.1f} req/s = {wall_rate / ceiling:.2f} x the ceiling "
+        "(client on the same machine; noisy when it is shared)"
+    )
 
 
 def main() -> int:
@@ -113,10 +138,16 @@ def main() -> int:
     process, base_url = start_emulator()
     try:
         cases = [
-            ("batch/create, 2,000 labeled inputs", "/crm/v4/associations/contacts/companies/batch/create",
-             labeled_create),
-            ("batch/associate/default, 1,000 inputs",
-             "/crm/v4/associations/contacts/companies/batch/associate/default", default_associate),
+            (
+                "batch/create, 2,000 labeled inputs",
+                "/crm/v4/associations/contacts/companies/batch/create",
+                labeled_create,
+            ),
+            (
+                "batch/associate/default, 1,000 inputs",
+                "/crm/v4/associations/contacts/companies/batch/associate/default",
+                default_associate,
+            ),
         ]
         for name, path, make_body in cases:
             cpu_per_request, wall_rate = measure(base_url, process.pid, path, make_body, args.rounds, args.per_round)

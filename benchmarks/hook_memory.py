@@ -59,8 +59,10 @@ def main() -> None:
                 peak, seconds = peak_memory(lambda: run(size))
                 peaks.append(peak)
                 print(f"{name:24s} inputs={size:>8d} peak={peak / 1e6:7.2f} MB  ({seconds:5.1f} s under tracemalloc)")
-            print(f"{name:24s} peak ratio largest/smallest = {peaks[-1] / peaks[0]:.2f} "
-                  f"for {args.sizes[-1] / args.sizes[0]:.0f}x the inputs")
+            print(
+                f"{name:24s} peak ratio largest/smallest = {peaks[-1] / peaks[0]:.2f} "
+                f"for {args.sizes[-1] / args.sizes[0]:.0f}x the inputs"
+            )
         hook.close()
 
 

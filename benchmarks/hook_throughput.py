@@ -27,8 +27,21 @@ import urllib.request
 
 def _start_emulator(budget: int, latency: float) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_hubassoc.emulator", "--port", "0", "--token", "bench-token",
-         "--requests-per-10-seconds", str(budget), "--daily-limit", "0", "--latency", str(latency)],
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_hubassoc.emulator",
+            "--port",
+            "0",
+            "--token",
+            "bench-token",
+            "--requests-per-10-seconds",
+            str(budget),
+            "--daily-limit",
+            "0",
+            "--latency",
+            str(latency),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -43,18 +43,30 @@ def main() -> None:
                 writer.writerow(["from_id", "to_id"])
                 writer.writerows((i, i + 1) for i in range(1, size + 1))
             archive = HubSpotArchiveAssociationsOperator(
-                task_id="archive", from_object_type="contacts", to_object_type="companies",
-                input_path=str(pairs), hook_params=params)
+                task_id="archive",
+                from_object_type="contacts",
+                to_object_type="companies",
+                input_path=str(pairs),
+                hook_params=params,
+            )
             read = HubSpotReadAssociationsOperator(
-                task_id="read", from_object_type="contacts", to_object_type="companies", input_path=str(pairs),
-                id_column="from_id", output_path=str(work / f"out-{size}.jsonl"), hook_params=params)
+                task_id="read",
+                from_object_type="contacts",
+                to_object_type="companies",
+                input_path=str(pairs),
+                id_column="from_id",
+                output_path=str(work / f"out-{size}.jsonl"),
+                hook_params=params,
+            )
             for name, op in (("archive", archive), ("read+export", read)):
                 peak, seconds = peak_memory(lambda: op.execute({}))
                 results[name].append(peak)
                 print(f"{name:12s} rows={size:>8d} peak={peak / 1e6:7.2f} MB  ({seconds:5.1f} s under tracemalloc)")
         for name, peaks in results.items():
-            print(f"{name:12s} peak ratio largest/smallest input ({args.sizes[-1]}/{args.sizes[0]} rows): "
-                  f"{peaks[-1] / peaks[0]:.2f}")
+            print(
+                f"{name:12s} peak ratio largest/smallest input ({args.sizes[-1]}/{args.sizes[0]} rows): "
+                f"{peaks[-1] / peaks[0]:.2f}"
+            )
 
 
 if __name__ == "__main__":

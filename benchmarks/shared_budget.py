@@ -56,16 +56,38 @@ def worker(base_url: str, budget: int, requests: int, chunk: int, concurrency: i
     time.sleep(max(0.0, start_at - time.time()))
     started = time.time()
     result = hook.create_associations("contacts", "companies", pairs, chunk_size=chunk)
-    print(json.dumps({"started": started, "finished": time.time(), "requests": result.requests,
-                      "sent": hook.transport.stats.requests_sent}), flush=True)
+    print(
+        json.dumps(
+            {
+                "started": started,
+                "finished": time.time(),
+                "requests": result.requests,
+                "sent": hook.transport.stats.requests_sent,
+            }
+        ),
+        flush=True,
+    )
     hook.close()
 
 
 def _run_shards(base_url: str, budget: int, sizes: list[int], chunk: int, concurrency: int) -> list[dict]:
     start_at = time.time() + 3.0  # every shard imported and connected, then all start together
     processes = [
-        subprocess.Popen([sys.executable, HERE, "--worker", base_url, str(budget), str(size), str(chunk),
-                          str(concurrency), str(start_at)], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [
+                sys.executable,
+                HERE,
+                "--worker",
+                base_url,
+                str(budget),
+                str(size),
+                str(chunk),
+                str(concurrency),
+                str(start_at),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for size in sizes
     ]
     reports = []
@@ -87,8 +109,10 @@ def one(args: argparse.Namespace) -> None:
         process.wait()
     took = report["finished"] - report["started"]
     ideal = _ideal_seconds(requests, budget, args.latency)
-    print(f"one process, {requests} requests at {budget}/10 s ({args.windows} windows), latency {args.latency} s: "
-          f"{took:.2f} s, ideal client {ideal:.2f} s: ideal/actual = {ideal / took:.3f}; 429s {refused}")
+    print(
+        f"one process, {requests} requests at {budget}/10 s ({args.windows} windows), latency {args.latency} s: "
+        f"{took:.2f} s, ideal client {ideal:.2f} s: ideal/actual = {ideal / took:.3f}; 429s {refused}"
+    )
 
 
 def shards(args: argparse.Namespace, budget: int, sizes: list[int], label: str) -> None:
@@ -105,10 +129,12 @@ def shards(args: argparse.Namespace, budget: int, sizes: list[int], label: str) 
     ideal = _ideal_seconds(requests, budget, args.latency)
     allowed = budget / 10.0
     spans = ", ".join(f"{r['finished'] - r['started']:.1f}" for r in reports)
-    print(f"{label}: {len(sizes)} shards {sizes} requests at {budget}/10 s, latency {args.latency} s: {requests} "
-          f"requests in {took:.2f} s (shards took {spans} s); ideal client {ideal:.2f} s: together/ceiling = "
-          f"{ideal / took:.3f}; {requests / took:.2f} req/s / allowed {allowed:.1f} = "
-          f"{requests / took / allowed:.3f}; 429s {refused} of {sent} sent = {100 * refused / max(sent, 1):.2f} %")
+    print(
+        f"{label}: {len(sizes)} shards {sizes} requests at {budget}/10 s, latency {args.latency} s: {requests} "
+        f"requests in {took:.2f} s (shards took {spans} s); ideal client {ideal:.2f} s: together/ceiling = "
+        f"{ideal / took:.3f}; {requests / took:.2f} req/s / allowed {allowed:.1f} = "
+        f"{requests / took / allowed:.3f}; 429s {refused} of {sent} sent = {100 * refused / max(sent, 1):.2f} %"
+    )
 
 
 def concurrency(args: argparse.Namespace) -> None:
@@ -132,8 +158,12 @@ def main() -> None:
         worker(base_url, int(budget), int(requests), int(chunk), int(level), float(start_at))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", nargs="+", default=["one", "shards4", "shards8", "concurrency"],
-                        choices=["one", "shards4", "shards8", "concurrency"])
+    parser.add_argument(
+        "--part",
+        nargs="+",
+        default=["one", "shards4", "shards8", "concurrency"],
+        choices=["one", "shards4", "shards8", "concurrency"],
+    )
     parser.add_argument("--windows", type=int, default=10, help="windows the one-process and shard runs span")
     parser.add_argument("--budget", type=int, default=100, help="requests per 10 s (HubSpot private app: 100)")
     parser.add_argument("--latency", type=float, default=0.1, help="emulated seconds per request")

@@ -41,8 +41,7 @@ def write_inputs(work: Path, size: int) -> tuple[Path, Path]:
     if not db.exists():
         with sqlite3.connect(db) as connection:
             connection.execute("CREATE TABLE desired (from_id INTEGER, to_id INTEGER)")
-            connection.executemany("INSERT INTO desired VALUES (?, ?)",
-                                   ((i, COMPANY + i) for i in range(1, size + 1)))
+            connection.executemany("INSERT INTO desired VALUES (?, ?)", ((i, COMPANY + i) for i in range(1, size + 1)))
     return path, db
 
 
@@ -59,11 +58,20 @@ def one_reconcile(source: str, path: Path, db: Path) -> None:
         os.environ.update(emulator.airflow_connection_env())
         from airflow_provider_hubassoc.operators.associations import HubSpotSyncAssociationsOperator
 
-        given = ({"input_path": str(path)} if source == "file" else
-                 {"sql": "SELECT from_id, to_id FROM desired", "sql_conn_id": "warehouse"})
+        given = (
+            {"input_path": str(path)}
+            if source == "file"
+            else {"sql": "SELECT from_id, to_id FROM desired", "sql_conn_id": "warehouse"}
+        )
         summary = HubSpotSyncAssociationsOperator(
-            task_id="reconcile", from_object_type="contacts", to_object_type="companies", dry_run=True,
-            prune=True, hook_params={"requests_per_10_seconds": 10**7}, **given).execute({})
+            task_id="reconcile",
+            from_object_type="contacts",
+            to_object_type="companies",
+            dry_run=True,
+            prune=True,
+            hook_params={"requests_per_10_seconds": 10**7},
+            **given,
+        ).execute({})
     print(json.dumps({"plan": summary["plan"], "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 
 
@@ -80,18 +88,27 @@ def link_throughput(work: Path, rows: int) -> None:
         for _round in range(2):
             for source in ("file", "sql"):
                 emulator.reset()
-                given = ({"input_path": str(path)} if source == "file" else
-                         {"sql": "SELECT from_id, to_id FROM desired", "sql_conn_id": "warehouse"})
+                given = (
+                    {"input_path": str(path)}
+                    if source == "file"
+                    else {"sql": "SELECT from_id, to_id FROM desired", "sql_conn_id": "warehouse"}
+                )
                 started = time.perf_counter()
                 summary = HubSpotCreateAssociationsOperator(
-                    task_id="link", from_object_type="contacts", to_object_type="companies",
-                    hook_params={"requests_per_10_seconds": 10**7}, **given).execute({})
+                    task_id="link",
+                    from_object_type="contacts",
+                    to_object_type="companies",
+                    hook_params={"requests_per_10_seconds": 10**7},
+                    **given,
+                ).execute({})
                 seconds = time.perf_counter() - started
                 assert summary["succeeded"] == rows, summary
                 best[source] = min(best[source], seconds)
                 print(f"link {rows:,} pairs from {source:4s}: {seconds:6.1f} s", flush=True)
-    print(f"SQL-source link throughput / file-source: {best['file'] / best['sql']:.3f} "
-          f"(best of 2: file {best['file']:.1f} s, sql {best['sql']:.1f} s)")
+    print(
+        f"SQL-source link throughput / file-source: {best['file'] / best['sql']:.3f} "
+        f"(best of 2: file {best['file']:.1f} s, sql {best['sql']:.1f} s)"
+    )
 
 
 def main() -> None:
@@ -110,15 +127,25 @@ def main() -> None:
         path, db = write_inputs(work, size)
         for source in ("file", "sql"):
             started = time.perf_counter()
-            out = subprocess.run([sys.executable, __file__, "--child", source, str(path), str(db)],
-                                 capture_output=True, text=True, check=True, env=os.environ).stdout
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", source, str(path), str(db)],
+                capture_output=True,
+                text=True,
+                check=True,
+                env=os.environ,
+            ).stdout
             result = json.loads(out.strip().splitlines()[-1])
             peaks[source].append(result["rss"])
-            print(f"reconcile {size:>11,} pairs from {source:4s}: peak RSS {result['rss'] / 2**20:7.1f} MiB "
-                  f"({time.perf_counter() - started:6.1f} s) plan {result['plan']}", flush=True)
+            print(
+                f"reconcile {size:>11,} pairs from {source:4s}: peak RSS {result['rss'] / 2**20:7.1f} MiB "
+                f"({time.perf_counter() - started:6.1f} s) plan {result['plan']}",
+                flush=True,
+            )
     for source, values in peaks.items():
-        print(f"reconcile from {source}: peak RSS largest/smallest ({args.sizes[-1]:,}/{args.sizes[0]:,} pairs): "
-              f"{values[-1] / values[0]:.3f}")
+        print(
+            f"reconcile from {source}: peak RSS largest/smallest ({args.sizes[-1]:,}/{args.sizes[0]:,} pairs): "
+            f"{values[-1] / values[0]:.3f}"
+        )
     if args.link_rows:
         link_throughput(work, args.link_rows)
 

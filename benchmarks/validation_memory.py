@@ -41,8 +41,10 @@ def main() -> None:
 
         peak, seconds = peak_memory(run)
         peaks.append(peak)
-        print(f"rows={size:>9d} duplicates={source.duplicates:>7d} peak={peak / 1e6:7.2f} MB "
-              f"({seconds:5.1f} s under tracemalloc)")
+        print(
+            f"rows={size:>9d} duplicates={source.duplicates:>7d} peak={peak / 1e6:7.2f} MB "
+            f"({seconds:5.1f} s under tracemalloc)"
+        )
     print(f"peak ratio largest/smallest input ({args.sizes[-1]}/{args.sizes[0]} rows): {peaks[-1] / peaks[0]:.2f}")
 
 

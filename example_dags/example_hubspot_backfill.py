@@ -47,11 +47,17 @@ with DAG(
         a company HubSpot does not have, to show how a refused row is reported."""
         rows = int((params or {}).get("rows", 20_000))
         warehouse = BaseHook.get_connection(WAREHOUSE).get_hook()
-        warehouse.run(["DROP TABLE IF EXISTS contact_company",
-                       "CREATE TABLE contact_company (contact_id BIGINT, company_id BIGINT)"], autocommit=True)
+        warehouse.run(
+            [
+                "DROP TABLE IF EXISTS contact_company",
+                "CREATE TABLE contact_company (contact_id BIGINT, company_id BIGINT)",
+            ],
+            autocommit=True,
+        )
         pairs = [(contact, 900_000 + contact % 250) for contact in range(1, rows)] + [(rows, 10**13)]
-        warehouse.insert_rows("contact_company", pairs, target_fields=["contact_id", "company_id"],
-                              commit_every=10_000, executemany=True)
+        warehouse.insert_rows(
+            "contact_company", pairs, target_fields=["contact_id", "company_id"], commit_every=10_000, executemany=True
+        )
         return rows
 
     table = extract()
@@ -65,8 +71,9 @@ with DAG(
         from_id_column="contact_id",
         to_id_column="company_id",
         shard_count=SHARDS,
-        failures_path=str(DATA_DIR / "backfill" / "{{ run_id | replace(':', '_') }}" / "failures"
-                          / "shard_{{ ti.map_index }}.csv"),
+        failures_path=str(
+            DATA_DIR / "backfill" / "{{ run_id | replace(':', '_') }}" / "failures" / "shard_{{ ti.map_index }}.csv"
+        ),
         max_failures=None,
         max_failure_ratio=0.01,  # a few refused rows are reported, not fatal; more than 1 % fails the shard
         pool="hubspot_api",
@@ -82,8 +89,10 @@ with DAG(
         total["shards"] = len(summaries)
         total["failures"] = [f for s in summaries for f in s["failures_sample"]][:10]
         total["failures_files"] = [s["failures_path"] for s in summaries if s["failed"]]
-        print(f"Backfill: linked {total['succeeded']:,} of {total['total']:,} pairs over {len(summaries)} shards "
-              f"in {total['requests']} requests; {total['failed']} refused")
+        print(
+            f"Backfill: linked {total['succeeded']:,} of {total['total']:,} pairs over {len(summaries)} shards "
+            f"in {total['requests']} requests; {total['failed']} refused"
+        )
         return total
 
     report(link.output)

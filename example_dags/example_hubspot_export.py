@@ -51,8 +51,9 @@ with DAG(
         with open(path, "w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["contact_id"])
-            writer.writerows([i] for i in range(int(params.get("first_contact", 1)),
-                                                int(params.get("last_contact", 5_000)) + 1))
+            writer.writerows(
+                [i] for i in range(int(params.get("first_contact", 1)), int(params.get("last_contact", 5_000)) + 1)
+            )
         return str(path)
 
     export = HubSpotReadAssociationsOperator(
@@ -73,7 +74,8 @@ with DAG(
         """What a downstream model sees: the rows in the warehouse table, and how many carry labels."""
         warehouse = BaseHook.get_connection(WAREHOUSE).get_hook()
         rows, labeled = warehouse.get_first(
-            f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN labels <> '' THEN 1 ELSE 0 END), 0) FROM {summary['table']}")
+            f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN labels <> '' THEN 1 ELSE 0 END), 0) FROM {summary['table']}"
+        )
         print(f"{rows:,} association rows ({labeled:,} with labels) in table {summary['table']}")
         return {"rows": rows, "with_labels": labeled, "table": summary["table"], "path": summary["output_path"]}
 

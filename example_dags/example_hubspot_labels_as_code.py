@@ -19,12 +19,26 @@ from airflow_provider_hubassoc.operators.associations import HubSpotCreateAssoci
 from airflow_provider_hubassoc.operators.labels import HubSpotSyncLabelsOperator
 
 LABELS = [
-    {"from_object_type": "contacts", "to_object_type": "companies", "name": "decision_maker",
-     "label": "Decision maker"},
-    {"from_object_type": "contacts", "to_object_type": "companies", "name": "billing_owner",
-     "label": "Billing owner", "previous_labels": ["Billing"]},
-    {"from_object_type": "deals", "to_object_type": "contacts", "name": "deal_champion",
-     "label": "Champion", "inverse_label": "Champion of deal"},
+    {
+        "from_object_type": "contacts",
+        "to_object_type": "companies",
+        "name": "decision_maker",
+        "label": "Decision maker",
+    },
+    {
+        "from_object_type": "contacts",
+        "to_object_type": "companies",
+        "name": "billing_owner",
+        "label": "Billing owner",
+        "previous_labels": ["Billing"],
+    },
+    {
+        "from_object_type": "deals",
+        "to_object_type": "contacts",
+        "name": "deal_champion",
+        "label": "Champion",
+        "inverse_label": "Champion of deal",
+    },
 ]
 
 with DAG(

@@ -50,11 +50,14 @@ with DAG(
         rows = [(deal, 900_000 + deal % 50, "") for deal in range(1, deals + 1)]
         rows += [(deal, 950_000 + deal, "Primary") for deal in range(1, second + 1)]
         warehouse = BaseHook.get_connection(WAREHOUSE).get_hook()
-        warehouse.run(["DROP TABLE IF EXISTS deal_company",
-                       "CREATE TABLE deal_company (deal_id BIGINT, company_id BIGINT, label VARCHAR(100))"],
-                      autocommit=True)
-        warehouse.insert_rows("deal_company", rows, target_fields=["deal_id", "company_id", "label"],
-                              executemany=True)
+        warehouse.run(
+            [
+                "DROP TABLE IF EXISTS deal_company",
+                "CREATE TABLE deal_company (deal_id BIGINT, company_id BIGINT, label VARCHAR(100))",
+            ],
+            autocommit=True,
+        )
+        warehouse.insert_rows("deal_company", rows, target_fields=["deal_id", "company_id", "label"], executemany=True)
         return len(rows)
 
     table = desired_links()

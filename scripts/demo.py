@@ -106,8 +106,10 @@ def backfill(emulator: Any) -> list[str]:
         f"{report['shards']} shards in {report['requests']} HubSpot requests; {report['failed']} refused.",
     ]
     for failure in report["failures"]:
-        lines.append(f"  refused row {failure['row']} ({failure['from_id']}→{failure['to_id']}): "
-                     f"{failure['category']} {failure['message']}")
+        lines.append(
+            f"  refused row {failure['row']} ({failure['from_id']}→{failure['to_id']}): "
+            f"{failure['category']} {failure['message']}"
+        )
     lines.append(f"  failures file: {', '.join(report['failures_files'])}")
     lines.append(f"  emulator: contact 7 → companies {json.dumps(emulator.associations('contacts', 7, 'companies'))}")
     return lines
@@ -135,11 +137,14 @@ def export(emulator: Any) -> list[str]:
     with sqlite3.connect(WAREHOUSE_DB) as warehouse:
         exported = set(warehouse.execute("SELECT from_id, to_id FROM crm_contact_company"))
         if warehouse.execute("SELECT 1 FROM sqlite_master WHERE name = 'contact_company'").fetchone():
-            source = set(warehouse.execute("SELECT contact_id, company_id FROM contact_company "
-                                           "WHERE contact_id <= 5000"))
-            lines.append(f"  round trip: table contact_company → HubSpot (backfill) → table crm_contact_company: "
-                         f"{len(source & exported):,} of {len(source):,} pairs came back"
-                         f"{'' if source == exported else ' (other pairs: ' + str(len(exported ^ source)) + ')'}")
+            source = set(
+                warehouse.execute("SELECT contact_id, company_id FROM contact_company WHERE contact_id <= 5000")
+            )
+            lines.append(
+                f"  round trip: table contact_company → HubSpot (backfill) → table crm_contact_company: "
+                f"{len(source & exported):,} of {len(source):,} pairs came back"
+                f"{'' if source == exported else ' (other pairs: ' + str(len(exported ^ source)) + ')'}"
+            )
     return lines
 
 
@@ -161,8 +166,10 @@ def sensor_gate(emulator: Any) -> list[str]:
     _run, xcom = run_dag("example_hubspot_sensor_gate")
     worker.join()
     ready = xcom("refresh_deal_revenue_model")
-    return [f"Sensor gate: deals 1001 and 1002 got their companies; the warehouse task ran after "
-            f"{time.monotonic() - started:.0f} s of deferred waiting: {json.dumps(ready)}"]
+    return [
+        f"Sensor gate: deals 1001 and 1002 got their companies; the warehouse task ran after "
+        f"{time.monotonic() - started:.0f} s of deferred waiting: {json.dumps(ready)}"
+    ]
 
 
 def reconcile(emulator: Any) -> list[str]:

@@ -72,8 +72,10 @@ def _postgres_connection(server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     socket_dir = parse_qs(uri.query)["host"][0]
     name = f"t_{uuid.uuid4().hex[:12]}"
     server.psql(f"CREATE DATABASE {name};")
-    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(
-        {"conn_type": "postgres", "host": socket_dir, "login": uri.username or "postgres", "schema": name}))
+    monkeypatch.setenv(
+        f"AIRFLOW_CONN_{CONN_ID.upper()}",
+        json.dumps({"conn_type": "postgres", "host": socket_dir, "login": uri.username or "postgres", "schema": name}),
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -82,6 +84,8 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytes
     if request.param == "postgres":
         _postgres_connection(request.getfixturevalue("_postgres_server"), monkeypatch)
     else:
-        monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}",
-                           json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "warehouse.db")}))
+        monkeypatch.setenv(
+            f"AIRFLOW_CONN_{CONN_ID.upper()}",
+            json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "warehouse.db")}),
+        )
     return Warehouse(request.param)

@@ -24,7 +24,10 @@ def test_demo_runs_every_example_and_prints_what_it_did(tmp_path) -> None:
     assert "now carries ['Primary', 'Decision maker']" in out
     assert "Export: 5,000 associations of 5,000 contacts written to" in out
     assert "loaded back: 5,000 rows" in out
-    assert "round trip: table contact_company → HubSpot (backfill) → table crm_contact_company: 5,000 of 5,000 pairs came back\n" in out
+    assert (
+        "round trip: table contact_company → HubSpot (backfill) → table crm_contact_company: 5,000 of 5,000 pairs came back\n"
+        in out
+    )
     assert "Sensor gate: deals 1001 and 1002 got their companies" in out
     assert '"create": 1100' in out and "second run:" in out and '"create": 0' in out and ", 0 writes" in out
     assert (tmp_path / "demo" / "airflow-home" / "airflow.db").exists()

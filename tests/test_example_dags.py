@@ -26,8 +26,9 @@ EXAMPLE_IDS = {
 def example_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HUBASSOC_EXAMPLE_DATA", str(tmp_path))
     # the examples' warehouse: an embedded SQLite file, as in the demo
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE",
-                       json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "warehouse.db")}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WAREHOUSE", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "warehouse.db")})
+    )
     return tmp_path
 
 
@@ -92,8 +93,9 @@ def test_labels_example_feeds_type_ids_downstream(dag_runner, hubspot_emulator, 
     assert hubspot_emulator.write_requests() - writes == 1
 
 
-def test_export_example_writes_every_association_to_a_file_and_a_table(dag_runner, hubspot_emulator,
-                                                                       example_data) -> None:
+def test_export_example_writes_every_association_to_a_file_and_a_table(
+    dag_runner, hubspot_emulator, example_data
+) -> None:
     for contact in range(1, 101):
         hubspot_emulator.associate("contacts", contact, "companies", 900_000 + contact)
     for company in range(1, 1_201):  # one contact with more associations than a page
@@ -135,8 +137,9 @@ def test_sensor_example_waits_for_the_deals_then_runs_the_warehouse_task(
     assert reads() >= 2  # the sensor's look, then the trigger's polls until deal 1002 had its company
 
 
-def test_sensor_example_against_a_fresh_emulator_skips_after_its_short_wait(dag_runner, hubspot_emulator,
-                                                                           example_data) -> None:
+def test_sensor_example_against_a_fresh_emulator_skips_after_its_short_wait(
+    dag_runner, hubspot_emulator, example_data
+) -> None:
     """Nothing links the deals: the gate waits its (short) timeout, then skips instead of failing the DAG."""
     run = _run(dag_runner, "example_hubspot_sensor_gate.py")
     assert dag_runner.states(run) == {"wait_for_deal_companies": "skipped", "refresh_deal_revenue_model": "skipped"}

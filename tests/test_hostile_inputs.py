@@ -60,8 +60,12 @@ def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
 
 
 def op_args(**kwargs: Any) -> dict[str, Any]:
-    return {"from_object_type": "contacts", "to_object_type": "companies",
-            "hook_params": {"requests_per_10_seconds": 1_000_000}, **kwargs}
+    return {
+        "from_object_type": "contacts",
+        "to_object_type": "companies",
+        "hook_params": {"requests_per_10_seconds": 1_000_000},
+        **kwargs,
+    }
 
 
 def link(**kwargs: Any) -> Any:
@@ -81,8 +85,9 @@ def read(**kwargs: Any) -> Any:
 
 
 def sensor(**kwargs: Any) -> Any:
-    task = HubSpotAssociationSensor(task_id="wait", from_object_type="contacts", to_object_type="companies",
-                                    poke_interval=0.1, timeout=30, **kwargs)
+    task = HubSpotAssociationSensor(
+        task_id="wait", from_object_type="contacts", to_object_type="companies", poke_interval=0.1, timeout=30, **kwargs
+    )
     return task.poke({})
 
 
@@ -146,8 +151,9 @@ def labeled_csv(cell: str, operator: Callable[..., Any] = link) -> Callable[[Pat
 
 
 def missing_label_column(operator: Callable[..., Any]) -> Callable[[Path], Any]:
-    return lambda tmp: operator(input_path=str(write_csv(tmp / "in.csv", ["from_id", "to_id"], [[1, 501]])),
-                                label_column="role")
+    return lambda tmp: operator(
+        input_path=str(write_csv(tmp / "in.csv", ["from_id", "to_id"], [[1, 501]])), label_column="role"
+    )
 
 
 def read_ids_file(cell: Any, **kwargs: Any) -> Callable[[Path], Any]:
@@ -155,14 +161,22 @@ def read_ids_file(cell: Any, **kwargs: Any) -> Callable[[Path], Any]:
 
 
 def definition(**overrides: Any) -> list[dict[str, Any]]:
-    return [{"from_object_type": "contacts", "to_object_type": "companies", "name": "billing", "label": "Billing",
-             **overrides}]
+    return [
+        {
+            "from_object_type": "contacts",
+            "to_object_type": "companies",
+            "name": "billing",
+            "label": "Billing",
+            **overrides,
+        }
+    ]
 
 
 # -- the catalogue -------------------------------------------------------------------------------------------
 
 ROW2_TO = (r"in\.csv row 2", r"field 'to_id'")
 JSONL2_TO = (r"in\.jsonl row 2", r"field 'to_id'")
+
 
 def bad_connection(extra: dict[str, Any] | None = None, **fields: Any) -> Callable[[Path], Any]:
     """Link one good pair through the connection ``hubspot_bad``: the emulator's connection with ``extra`` and
@@ -178,8 +192,7 @@ def bad_connection(extra: dict[str, Any] | None = None, **fields: Any) -> Callab
 
 
 def connection_case(id_: str, field: str, extra: dict[str, Any] | None = None, **fields: Any) -> Case:
-    return Case(id_, bad_connection(extra, **fields), ("connection 'hubspot_bad'", re.escape(field)),
-                HubSpotInputError)
+    return Case(id_, bad_connection(extra, **fields), ("connection 'hubspot_bad'", re.escape(field)), HubSpotInputError)
 
 
 CASES = [
@@ -210,60 +223,94 @@ CASES = [
     Case("jsonl-id-list", jsonl_to_id("[501]"), JSONL2_TO),
     Case("jsonl-id-2pow63", jsonl_to_id(TOO_BIG), JSONL2_TO),
     Case("jsonl-id-negative", jsonl_to_id("-5"), JSONL2_TO),
-    Case("jsonl-row-is-line-after-blank-lines",
-         link_jsonl(['{"from_id": 1, "to_id": 501}', "", "", '{"from_id": 2, "to_id": "x"}']),
-         (r"in\.jsonl row 4", r"field 'to_id'")),
-    Case("jsonl-line-not-an-object", link_jsonl(['{"from_id": 1, "to_id": 501}', "[2, 502]"]),
-         (r"in\.jsonl row 2", "expected a JSON object")),
-    Case("jsonl-line-not-json", link_jsonl(['{"from_id": 1, "to_id": 501}', '{"from_id": 2,']),
-         (r"in\.jsonl row 2", "not valid JSON")),
-    Case("jsonl-missing-to-id", link_jsonl(['{"from_id": 1, "to_id": 501}', '{"from_id": 2}']),
-         (r"in\.jsonl row 2", "missing field 'to_id'")),
-    Case("jsonl-missing-label-field", link_jsonl(['{"from_id": 1, "to_id": 501}'], label_column="role"),
-         (r"in\.jsonl row 1", "missing field 'role'")),
+    Case(
+        "jsonl-row-is-line-after-blank-lines",
+        link_jsonl(['{"from_id": 1, "to_id": 501}', "", "", '{"from_id": 2, "to_id": "x"}']),
+        (r"in\.jsonl row 4", r"field 'to_id'"),
+    ),
+    Case(
+        "jsonl-line-not-an-object",
+        link_jsonl(['{"from_id": 1, "to_id": 501}', "[2, 502]"]),
+        (r"in\.jsonl row 2", "expected a JSON object"),
+    ),
+    Case(
+        "jsonl-line-not-json",
+        link_jsonl(['{"from_id": 1, "to_id": 501}', '{"from_id": 2,']),
+        (r"in\.jsonl row 2", "not valid JSON"),
+    ),
+    Case(
+        "jsonl-missing-to-id",
+        link_jsonl(['{"from_id": 1, "to_id": 501}', '{"from_id": 2}']),
+        (r"in\.jsonl row 2", "missing field 'to_id'"),
+    ),
+    Case(
+        "jsonl-missing-label-field",
+        link_jsonl(['{"from_id": 1, "to_id": 501}'], label_column="role"),
+        (r"in\.jsonl row 1", "missing field 'role'"),
+    ),
     # files: encodings, sizes, compression, structure
-    Case("csv-latin1-byte", raw_file("in.csv", "from_id,to_id\n1,501\n2,502 caf\xe9\n".encode("latin-1")),
-         (r"in\.csv line 3", "not valid utf-8", "encoding=")),
-    Case("csv-utf16-without-encoding", raw_file("in.csv", "from_id,to_id\n1,501\n".encode("utf-16")),
-         (r"in\.csv line 1", "not valid utf-8")),
+    Case(
+        "csv-latin1-byte",
+        raw_file("in.csv", "from_id,to_id\n1,501\n2,502 caf\xe9\n".encode("latin-1")),
+        (r"in\.csv line 3", "not valid utf-8", "encoding="),
+    ),
+    Case(
+        "csv-utf16-without-encoding",
+        raw_file("in.csv", "from_id,to_id\n1,501\n".encode("utf-16")),
+        (r"in\.csv line 1", "not valid utf-8"),
+    ),
     Case("csv-huge-cell-200kb", huge_cell, (r"in\.csv row 2", r"column 'to_id'", "longer than")),
-    Case("gz-not-gzip", raw_file("in.csv.gz", b"from_id,to_id\n1,501\n"),
-         (r"in\.csv\.gz", "not a readable gzip file")),
+    Case("gz-not-gzip", raw_file("in.csv.gz", b"from_id,to_id\n1,501\n"), (r"in\.csv\.gz", "not a readable gzip file")),
     Case("gz-truncated", truncated_gzip, (r"in\.csv\.gz", "not a readable gzip file")),
     Case("csv-empty-file", raw_file("in.csv", b""), (r"in\.csv", "empty", "from_id")),
     Case("csv-header-only", raw_file("in.csv", b"from_id,to_id\n"), (r"in\.csv", "is empty", "allow_empty")),
-    Case("csv-missing-from-column", raw_file("in.csv", b"contact,to_id\n1,501\n"),
-         (r"in\.csv", "no column 'from_id'")),
-    Case("csv-row-unquoted-thousands", raw_file("in.csv", b"from_id,to_id\n1,501\n2,1,000\n"),
-         (r"in\.csv row 2", "3 cells but the header has 2 columns")),
-    Case("csv-header-repeats-a-column", raw_file("in.csv", b"from_id,to_id,to_id\n1,501,502\n"),
-         (r"in\.csv", "column 'to_id' appears twice")),
-    Case("csv-row-short-a-cell", raw_file("in.csv", b"from_id,to_id\n1,501\n2\n"),
-         (r"in\.csv row 2", "missing field 'to_id'")),
+    Case("csv-missing-from-column", raw_file("in.csv", b"contact,to_id\n1,501\n"), (r"in\.csv", "no column 'from_id'")),
+    Case(
+        "csv-row-unquoted-thousands",
+        raw_file("in.csv", b"from_id,to_id\n1,501\n2,1,000\n"),
+        (r"in\.csv row 2", "3 cells but the header has 2 columns"),
+    ),
+    Case(
+        "csv-header-repeats-a-column",
+        raw_file("in.csv", b"from_id,to_id,to_id\n1,501,502\n"),
+        (r"in\.csv", "column 'to_id' appears twice"),
+    ),
+    Case(
+        "csv-row-short-a-cell",
+        raw_file("in.csv", b"from_id,to_id\n1,501\n2\n"),
+        (r"in\.csv row 2", "missing field 'to_id'"),
+    ),
     # labels
     Case("csv-label-column-missing-link", missing_label_column(link), (r"in\.csv", "no column 'role'")),
     Case("csv-label-column-missing-unlink", missing_label_column(unlink), (r"in\.csv", "no column 'role'")),
     Case("csv-label-column-missing-reconcile", missing_label_column(reconcile), (r"in\.csv", "no column 'role'")),
-    Case("csv-unknown-label-names-its-row", labeled_csv("Nope"),
-         (r"in\.csv row 2", "field 'label'", "no association label 'Nope'")),
+    Case(
+        "csv-unknown-label-names-its-row",
+        labeled_csv("Nope"),
+        (r"in\.csv row 2", "field 'label'", "no association label 'Nope'"),
+    ),
     Case("csv-unknown-label-unlink", labeled_csv("Nope", unlink), (r"in\.csv row 2", "field 'label'", "'Nope'")),
-    Case("csv-label-text-too-long", labeled_csv(LONG_LABEL),
-         (r"in\.csv row 2", "field 'label'", "300 characters")),
+    Case("csv-label-text-too-long", labeled_csv(LONG_LABEL), (r"in\.csv row 2", "field 'label'", "300 characters")),
     # pairs given as a list / JSON text
     Case("pairs-float-id", lambda tmp: link(pairs=[[1, 501], [2, 2.5]]), ("pairs row 2", "field 'to_id'")),
     Case("pairs-bool-id", lambda tmp: link(pairs=[[True, 501]]), ("pairs row 1", "field 'from_id'")),
     Case("pairs-wrong-shape", lambda tmp: link(pairs=[[1, 501], [2]]), ("pairs row 2", r"expected \[from_id")),
     Case("pairs-json-text-broken", lambda tmp: link(pairs="[[1, 501],"), ("pairs must be a list or JSON text",)),
-    Case("pairs-label-not-a-label", lambda tmp: link(pairs=[[1, 501, {"x": 1}]]),
-         ("pairs row 1", "field 'labels'")),
-    Case("pairs-label-too-long", lambda tmp: link(pairs=[[1, 501, LONG_LABEL]]),
-         ("pairs row 1", "field 'labels'", "300 characters")),
+    Case("pairs-label-not-a-label", lambda tmp: link(pairs=[[1, 501, {"x": 1}]]), ("pairs row 1", "field 'labels'")),
+    Case(
+        "pairs-label-too-long",
+        lambda tmp: link(pairs=[[1, 501, LONG_LABEL]]),
+        ("pairs row 1", "field 'labels'", "300 characters"),
+    ),
     Case("pairs-empty-list", lambda tmp: link(pairs=[]), ("pairs is empty", "allow_empty")),
     Case("unlink-id-exponent", lambda tmp: unlink(pairs=[[1, "5e2"]]), ("pairs row 1", "field 'to_id'")),
     Case("unlink-empty-file", raw_file("in.csv", b"from_id,to_id\n", unlink), (r"in\.csv", "is empty")),
     Case("reconcile-id-2pow63", lambda tmp: reconcile(pairs=[[1, TOO_BIG]]), ("pairs row 1", "field 'to_id'")),
-    Case("reconcile-source-ids-exponent", lambda tmp: reconcile(pairs=[[1, 501]], source_ids="1e3"),
-         (r"source_ids\[0\]",)),
+    Case(
+        "reconcile-source-ids-exponent",
+        lambda tmp: reconcile(pairs=[[1, 501]], source_ids="1e3"),
+        (r"source_ids\[0\]",),
+    ),
     Case("reconcile-empty-input", lambda tmp: reconcile(pairs=[]), ("pairs is empty",)),
     # the read operator
     Case("read-record-ids-float", lambda tmp: read(record_ids=[1, 1.5]), (r"record_ids\[1\]",)),
@@ -271,44 +318,91 @@ CASES = [
     Case("read-record-ids-empty", lambda tmp: read(record_ids=[]), ("record_ids is empty", "allow_empty")),
     Case("read-file-id-decimal", read_ids_file("7.0"), (r"ids\.csv row 2", "field 'id'")),
     Case("read-file-missing-id-column", read_ids_file(2, id_column="record"), (r"ids\.csv", "no column 'record'")),
-    Case("read-file-cp1252-byte", raw_file("ids.csv", b"id\n1\n\x932\x94\n", read),
-         (r"ids\.csv line 3", "not valid utf-8")),
-    Case("read-unknown-encoding", lambda tmp: read(record_ids=[1], encoding="no-such-codec"),
-         ("unknown encoding 'no-such-codec'",), ValueError),
+    Case(
+        "read-file-cp1252-byte",
+        raw_file("ids.csv", b"id\n1\n\x932\x94\n", read),
+        (r"ids\.csv line 3", "not valid utf-8"),
+    ),
+    Case(
+        "read-unknown-encoding",
+        lambda tmp: read(record_ids=[1], encoding="no-such-codec"),
+        ("unknown encoding 'no-such-codec'",),
+        ValueError,
+    ),
     # the sensor
     Case("sensor-record-ids-exponent", lambda tmp: sensor(record_ids="1e3"), (r"record_ids\[0\]",)),
     Case("sensor-record-ids-2pow63", lambda tmp: sensor(record_ids=[1, int(TOO_BIG)]), (r"record_ids\[1\]",)),
     Case("sensor-record-ids-empty", lambda tmp: sensor(record_ids=[]), ("record_ids is empty",), ValueError),
     Case("sensor-record-ids-empty-json", lambda tmp: sensor(record_ids="[]"), ("record_ids is empty",)),
     # label definitions (labels as code)
-    Case("labels-name-too-long", lambda tmp: sync_labels(definition(name="n" * 101)),
-         (r"definitions\[0\]", "field 'name'", "101 characters"), ValueError),
-    Case("labels-text-too-long", lambda tmp: sync_labels(definition(label=LONG_LABEL)),
-         (r"definitions\[0\]", "field 'label'", "300 characters"), ValueError),
-    Case("labels-inverse-too-long", lambda tmp: sync_labels(definition(inverse_label=LONG_LABEL)),
-         (r"definitions\[0\]", "field 'inverse_label'"), ValueError),
-    Case("labels-rendered-text-too-long", lambda tmp: sync_labels(json.dumps(definition(label=LONG_LABEL)) + " "),
-         (r"definitions\[0\]", "field 'label'"), ValueError),
+    Case(
+        "labels-name-too-long",
+        lambda tmp: sync_labels(definition(name="n" * 101)),
+        (r"definitions\[0\]", "field 'name'", "101 characters"),
+        ValueError,
+    ),
+    Case(
+        "labels-text-too-long",
+        lambda tmp: sync_labels(definition(label=LONG_LABEL)),
+        (r"definitions\[0\]", "field 'label'", "300 characters"),
+        ValueError,
+    ),
+    Case(
+        "labels-inverse-too-long",
+        lambda tmp: sync_labels(definition(inverse_label=LONG_LABEL)),
+        (r"definitions\[0\]", "field 'inverse_label'"),
+        ValueError,
+    ),
+    Case(
+        "labels-rendered-text-too-long",
+        lambda tmp: sync_labels(json.dumps(definition(label=LONG_LABEL)) + " "),
+        (r"definitions\[0\]", "field 'label'"),
+        ValueError,
+    ),
     Case("labels-empty", lambda tmp: sync_labels([]), ("definitions is empty", "allow_empty"), ValueError),
     # the hook, called directly with a list
-    Case("hook-create-float-id", lambda tmp: hook().create_associations("contacts", "companies", [(1, 2), (3, 12.0)]),
-         ("input #1", "field 'to_id'"), HubSpotInputError),
-    Case("hook-create-exponent-text", lambda tmp: hook().create_associations("contacts", "companies", [("1e3", 2)]),
-         ("input #0", "field 'from_id'"), HubSpotInputError),
-    Case("hook-archive-2pow63", lambda tmp: hook().archive_associations("contacts", "companies", [(1, 2**63)]),
-         ("input #0", "field 'to_id'", r"2\^63 - 1"), HubSpotInputError),
-    Case("hook-read-5000-digits", lambda tmp: list(hook().iter_read_associations("contacts", "companies",
-                                                                                 [1, "8" * 5000])),
-         ("input #1", "field 'id'", "5000 digits"), HubSpotInputError),
-    Case("hook-label-in-input-too-long",
-         lambda tmp: hook().create_associations("contacts", "companies", [(1, 2, [LONG_LABEL])]),
-         ("input #0", "field 'labels'", "300 characters"), HubSpotInputError),
-    Case("hook-create-label-name-too-long",
-         lambda tmp: hook().create_label("contacts", "companies", name="n" * 101, label="N"),
-         ("field 'name'", "101 characters"), HubSpotInputError),
-    Case("hook-update-label-text-too-long",
-         lambda tmp: hook().update_label("contacts", "companies", type_id=1, label=LONG_LABEL),
-         ("field 'label'", "300 characters"), HubSpotInputError),
+    Case(
+        "hook-create-float-id",
+        lambda tmp: hook().create_associations("contacts", "companies", [(1, 2), (3, 12.0)]),
+        ("input #1", "field 'to_id'"),
+        HubSpotInputError,
+    ),
+    Case(
+        "hook-create-exponent-text",
+        lambda tmp: hook().create_associations("contacts", "companies", [("1e3", 2)]),
+        ("input #0", "field 'from_id'"),
+        HubSpotInputError,
+    ),
+    Case(
+        "hook-archive-2pow63",
+        lambda tmp: hook().archive_associations("contacts", "companies", [(1, 2**63)]),
+        ("input #0", "field 'to_id'", r"2\^63 - 1"),
+        HubSpotInputError,
+    ),
+    Case(
+        "hook-read-5000-digits",
+        lambda tmp: list(hook().iter_read_associations("contacts", "companies", [1, "8" * 5000])),
+        ("input #1", "field 'id'", "5000 digits"),
+        HubSpotInputError,
+    ),
+    Case(
+        "hook-label-in-input-too-long",
+        lambda tmp: hook().create_associations("contacts", "companies", [(1, 2, [LONG_LABEL])]),
+        ("input #0", "field 'labels'", "300 characters"),
+        HubSpotInputError,
+    ),
+    Case(
+        "hook-create-label-name-too-long",
+        lambda tmp: hook().create_label("contacts", "companies", name="n" * 101, label="N"),
+        ("field 'name'", "101 characters"),
+        HubSpotInputError,
+    ),
+    Case(
+        "hook-update-label-text-too-long",
+        lambda tmp: hook().update_label("contacts", "companies", type_id=1, label=LONG_LABEL),
+        ("field 'label'", "300 characters"),
+        HubSpotInputError,
+    ),
     # -- the connection: named by its id and field, before any request ----------------------------------------
     connection_case("connection-read-timeout-zero", "read_timeout", {"read_timeout": 0}),
     connection_case("connection-connect-timeout-negative", "connect_timeout", {"connect_timeout": -1}),

@@ -79,8 +79,9 @@ def test_read_operator_takes_the_encoding_option(hubspot_connection, hubspot_emu
     hubspot_emulator.associate("contacts", 7, "companies", 701)
     path = tmp_path / "ids.csv"
     path.write_bytes("note,id\ncaf\xe9,7\n".encode("latin-1"))
-    summary = HubSpotReadAssociationsOperator(task_id="read", input_path=str(path), encoding="latin-1",
-                                              **args()).execute({})
+    summary = HubSpotReadAssociationsOperator(
+        task_id="read", input_path=str(path), encoding="latin-1", **args()
+    ).execute({})
     assert summary["records"] == 1 and summary["rows"][0]["to_id"] == 701
 
 
@@ -110,22 +111,23 @@ def test_unlink_counts_a_repeat_in_a_file_once(hubspot_connection, hubspot_emula
         hubspot_emulator.associate("contacts", contact, "companies", 500 + contact)
     path = tmp_path / "gone.csv"
     path.write_text("from_id,to_id\n1,501\n2,502\n1,501\n")
-    summary = HubSpotArchiveAssociationsOperator(task_id="unlink", input_path=str(path), chunk_size=1,
-                                                 **args()).execute({})
+    summary = HubSpotArchiveAssociationsOperator(
+        task_id="unlink", input_path=str(path), chunk_size=1, **args()
+    ).execute({})
     assert (summary["total"], summary["succeeded"], summary["skipped"]) == (3, 2, 1)
 
 
 def test_read_operator_reads_a_repeated_id_once(hubspot_connection, hubspot_emulator, tmp_path):
     hubspot_emulator.associate("contacts", 7, "companies", 701)
     hubspot_emulator.associate("contacts", 8, "companies", 801)
-    listed = HubSpotReadAssociationsOperator(task_id="read", record_ids=[7, 8, "7"], chunk_size=1,
-                                             **args()).execute({})
+    listed = HubSpotReadAssociationsOperator(task_id="read", record_ids=[7, 8, "7"], chunk_size=1, **args()).execute({})
     assert (listed["records"], listed["skipped"], listed["associations"]) == (2, 1, 2)
     path = tmp_path / "ids.jsonl"
     path.write_text('{"id": 7}\n{"id": 8}\n{"id": 7}\n{"id": 8}\n')
     out = tmp_path / "out.csv"
-    from_file = HubSpotReadAssociationsOperator(task_id="read", input_path=str(path), chunk_size=1,
-                                                output_path=str(out), **args()).execute({})
+    from_file = HubSpotReadAssociationsOperator(
+        task_id="read", input_path=str(path), chunk_size=1, output_path=str(out), **args()
+    ).execute({})
     assert (from_file["records"], from_file["skipped"], from_file["associations"]) == (2, 2, 2)
     assert len(out.read_text().splitlines()) == 3  # header + one row per pair
 
@@ -168,8 +170,9 @@ def test_empty_input_succeeds_with_zero_counts_only_when_allowed(hubspot_connect
     assert sync["plan"]["desired"] == 0
     labels = HubSpotSyncLabelsOperator(task_id="labels", definitions=[], allow_empty=True).execute({})
     assert labels == {}
-    sensor = HubSpotAssociationSensor(task_id="wait", from_object_type="contacts", to_object_type="companies",
-                                      record_ids=[], allow_empty=True)
+    sensor = HubSpotAssociationSensor(
+        task_id="wait", from_object_type="contacts", to_object_type="companies", record_ids=[], allow_empty=True
+    )
     assert sensor.execute({}) == {"counts": {}, "ready": True}
     assert hubspot_emulator.write_requests() == 0
 
@@ -183,8 +186,9 @@ def test_an_empty_shard_of_a_non_empty_input_is_not_empty_input(hubspot_connecti
 
 def test_reconcile_with_no_pairs_but_source_ids_is_not_empty(hubspot_connection, hubspot_emulator):
     hubspot_emulator.associate("contacts", 1, "companies", 501)
-    summary = HubSpotSyncAssociationsOperator(task_id="sync", pairs=[], source_ids=[1], prune=True,
-                                              **args()).execute({})
+    summary = HubSpotSyncAssociationsOperator(task_id="sync", pairs=[], source_ids=[1], prune=True, **args()).execute(
+        {}
+    )
     assert summary["archived"] == 1 and companies_of(hubspot_emulator, 1) == set()
 
 
@@ -192,8 +196,9 @@ def test_reconcile_with_no_pairs_but_source_ids_is_not_empty(hubspot_connection,
 
 
 def sensor(**kwargs: Any) -> HubSpotAssociationSensor:
-    return HubSpotAssociationSensor(task_id="wait", from_object_type="contacts", to_object_type="companies",
-                                    poke_interval=0.05, **kwargs)
+    return HubSpotAssociationSensor(
+        task_id="wait", from_object_type="contacts", to_object_type="companies", poke_interval=0.05, **kwargs
+    )
 
 
 def test_sensor_fails_at_once_naming_a_record_that_does_not_exist(hubspot_connection, hubspot_emulator):
@@ -214,8 +219,9 @@ def test_deferred_sensor_check_fails_naming_a_record_that_does_not_exist(hubspot
     from airflow_provider_hubassoc.triggers.associations import HubSpotAssociationTrigger
 
     hubspot_emulator.configure(auto_records=False)
-    trigger = HubSpotAssociationTrigger(from_object_type="contacts", record_ids=[77], to_object_type="companies",
-                                        poke_interval=0.05, deadline=None)
+    trigger = HubSpotAssociationTrigger(
+        from_object_type="contacts", record_ids=[77], to_object_type="companies", poke_interval=0.05, deadline=None
+    )
 
     async def first_event() -> Any:
         async for event in trigger.run():
@@ -232,13 +238,18 @@ def test_poke_mode_timeout_names_the_records_still_short(hubspot_connection, hub
     hubspot_emulator.associate("contacts", 1, "companies", 501)
     task = sensor(record_ids=[1, 2], timeout=0.2, soft_fail=soft_fail)
     expected = AirflowSkipException if soft_fail else AirflowSensorTimeout
-    with pytest.raises(expected, match=r"Sensor has timed out.*Still short: 1 of 2 record\(s\) ready; waiting for "
-                                       r"contacts 2 \(0 < 1\)"):
+    with pytest.raises(
+        expected,
+        match=r"Sensor has timed out.*Still short: 1 of 2 record\(s\) ready; waiting for "
+        r"contacts 2 \(0 < 1\)",
+    ):
         task.execute({})
 
 
-@pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="the fake TI drives Airflow 3's reschedule start; Airflow 2 "
-                    "reads it from the metadata DB")
+@pytest.mark.skipif(
+    not AIRFLOW_V_3_0_PLUS,
+    reason="the fake TI drives Airflow 3's reschedule start; Airflow 2 reads it from the metadata DB",
+)
 def test_reschedule_mode_timeout_names_the_records_still_short(hubspot_connection, hubspot_emulator):
     from datetime import datetime, timedelta, timezone
 
@@ -257,28 +268,41 @@ def test_reschedule_mode_timeout_names_the_records_still_short(hubspot_connectio
 def test_emulator_refuses_label_names_and_texts_beyond_the_bounds(hubspot_emulator):
     base = f"{hubspot_emulator.base_url}/crm/v4/associations/contacts/companies/labels"
     headers = {"Authorization": f"Bearer {hubspot_emulator.token}"}
-    cases = [({"name": "n" * (MAX_LABEL_NAME_LENGTH + 1), "label": "N"}, "name"),
-             ({"name": "n", "label": "L" * (MAX_LABEL_TEXT_LENGTH + 1)}, "label"),
-             ({"name": "n", "label": "L", "inverseLabel": "I" * (MAX_LABEL_TEXT_LENGTH + 1)}, "inverseLabel")]
+    cases = [
+        ({"name": "n" * (MAX_LABEL_NAME_LENGTH + 1), "label": "N"}, "name"),
+        ({"name": "n", "label": "L" * (MAX_LABEL_TEXT_LENGTH + 1)}, "label"),
+        ({"name": "n", "label": "L", "inverseLabel": "I" * (MAX_LABEL_TEXT_LENGTH + 1)}, "inverseLabel"),
+    ]
     for body, field in cases:
         answer = requests.post(base, json=body, headers=headers, timeout=10)
         assert answer.status_code == 400, body
         assert answer.json()["category"] == "VALIDATION_ERROR" and field in answer.json()["context"]
-    created = requests.post(base, json={"name": "n" * MAX_LABEL_NAME_LENGTH, "label": "L" * MAX_LABEL_TEXT_LENGTH},
-                            headers=headers, timeout=10)
+    created = requests.post(
+        base,
+        json={"name": "n" * MAX_LABEL_NAME_LENGTH, "label": "L" * MAX_LABEL_TEXT_LENGTH},
+        headers=headers,
+        timeout=10,
+    )
     assert created.status_code == 200
     type_id = created.json()["results"][0]["typeId"]
-    update = requests.put(base, json={"associationTypeId": type_id, "label": "L" * (MAX_LABEL_TEXT_LENGTH + 1)},
-                          headers=headers, timeout=10)
+    update = requests.put(
+        base,
+        json={"associationTypeId": type_id, "label": "L" * (MAX_LABEL_TEXT_LENGTH + 1)},
+        headers=headers,
+        timeout=10,
+    )
     assert update.status_code == 400 and update.json()["category"] == "VALIDATION_ERROR"
 
 
 def test_emulator_batch_read_of_a_missing_record_is_an_error_not_an_empty_result(hubspot_emulator):
     hubspot_emulator.configure(auto_records=False)
     hubspot_emulator.create_records("contacts", [1])
-    answer = requests.post(f"{hubspot_emulator.base_url}/crm/v4/associations/contacts/companies/batch/read",
-                           json={"inputs": [{"id": "1"}, {"id": "9"}]},
-                           headers={"Authorization": f"Bearer {hubspot_emulator.token}"}, timeout=10)
+    answer = requests.post(
+        f"{hubspot_emulator.base_url}/crm/v4/associations/contacts/companies/batch/read",
+        json={"inputs": [{"id": "1"}, {"id": "9"}]},
+        headers={"Authorization": f"Bearer {hubspot_emulator.token}"},
+        timeout=10,
+    )
     assert answer.status_code == 207
     errors = {e.get("subCategory"): e for e in answer.json()["errors"]}
     assert set(errors) == {"crm.associations.NO_ASSOCIATIONS_FOUND", "crm.associations.INVALID_OBJECT_IDS"}

@@ -9,7 +9,9 @@ from airflow_provider_hubassoc import get_provider_info
 
 
 def test_entry_point_points_at_get_provider_info() -> None:
-    found = [ep for ep in entry_points(group="apache_airflow_provider") if ep.value.startswith("airflow_provider_hubassoc")]
+    found = [
+        ep for ep in entry_points(group="apache_airflow_provider") if ep.value.startswith("airflow_provider_hubassoc")
+    ]
     assert len(found) == 1
     assert found[0].load() is get_provider_info
 

@@ -67,14 +67,29 @@ def deployment(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
     with HubSpotEmulator(seed=0) as emulator:
         env.update(emulator.airflow_connection_env("hubspot_default"))
         subprocess.run([str(AIRFLOW), "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-        subprocess.run([str(AIRFLOW), "pools", "set", "hubspot_api", "4", "HubSpot API"], env=env, check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            [str(AIRFLOW), "pools", "set", "hubspot_api", "4", "HubSpot API"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         processes = []
         try:
             for command in (["api-server", "--port", str(port)], ["scheduler"], ["dag-processor"], ["triggerer"]):
                 log = open(tmp_path / f"{command[0]}.log", "wb")  # noqa: SIM115 (closed with the process below)
-                processes.append((subprocess.Popen([str(AIRFLOW), *command], env=env, stdout=log,
-                                                   stderr=subprocess.STDOUT, start_new_session=True), log))
+                processes.append(
+                    (
+                        subprocess.Popen(
+                            [str(AIRFLOW), *command],
+                            env=env,
+                            stdout=log,
+                            stderr=subprocess.STDOUT,
+                            start_new_session=True,
+                        ),
+                        log,
+                    )
+                )
             yield env, tmp_path / "home" / "airflow.db"
         finally:
             for process, _ in processes:
@@ -102,11 +117,17 @@ def wait_for(condition, what: str, started: float) -> None:  # noqa: ANN001
 def test_every_example_succeeds_when_triggered_from_the_cli(deployment: tuple[dict[str, str], Path]) -> None:
     env, db = deployment
     started = time.monotonic()
-    wait_for(lambda: {row[0] for row in query(db, "select dag_id from dag")} >= set(DAG_IDS), "the DAGs to parse",
-             started)
+    wait_for(
+        lambda: {row[0] for row in query(db, "select dag_id from dag")} >= set(DAG_IDS), "the DAGs to parse", started
+    )
     airflow = str(AIRFLOW)
-    subprocess.run([airflow, "dags", "unpause", "--treat-dag-id-as-regex", "--yes", "^example_hubspot_"], env=env,
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [airflow, "dags", "unpause", "--treat-dag-id-as-regex", "--yes", "^example_hubspot_"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     for dag_id in DAG_IDS:
         subprocess.run([airflow, "dags", "trigger", dag_id], env=env, check=True, capture_output=True, timeout=300)
 
@@ -114,8 +135,11 @@ def test_every_example_succeeds_when_triggered_from_the_cli(deployment: tuple[di
         rows = query(db, "select dag_id, run_type, state, logical_date from dag_run")
         return {dag_id: (run_type, state, logical_date) for dag_id, run_type, state, logical_date in rows}
 
-    wait_for(lambda: len(runs()) == len(DAG_IDS) and all(s in ("success", "failed") for _, s, _ in runs().values()),
-             "the triggered runs to finish", started)
+    wait_for(
+        lambda: len(runs()) == len(DAG_IDS) and all(s in ("success", "failed") for _, s, _ in runs().values()),
+        "the triggered runs to finish",
+        started,
+    )
     states = runs()
     assert states == {dag_id: ("manual", "success", None) for dag_id in DAG_IDS}, states
     # the sensor gate ran its deferred wait in the triggerer: nothing linked its deals, so it was skipped

@@ -27,7 +27,7 @@ _HELP = {
     "v3_page_size": "per-record page size of v3 batch read",
     "v3_create_status": "status of a successful v3 batch/create (200 observed since 2025-08, 201 per spec)",
     "oauth_token_lifetime": "lifetime of issued OAuth access tokens, seconds",
-    "custom_objects": "JSON map of fully qualified custom object names to ids, e.g. '{\"p1_cars\": \"2-1\"}'",
+    "custom_objects": 'JSON map of fully qualified custom object names to ids, e.g. \'{"p1_cars": "2-1"}\'',
     "latency": "fixed latency added to each API response, seconds",
     "jitter": "extra latency drawn from [0, jitter], seconds",
     "fault_500": "share of requests answered 500",
@@ -52,13 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m airflow_provider_hubassoc.emulator",
         description="Local HubSpot CRM Associations API emulator (v3, v4, dated versions, OAuth token endpoint). "
-                    "The admin API under /_emulator/ has no authentication: keep it on loopback.")
+        "The admin API under /_emulator/ has no authentication: keep it on loopback.",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8799, help="port (default 8799; 0 = any free port)")
     parser.add_argument("--token", default="test-token", help="private-app token accepted as Bearer token")
     parser.add_argument("--seed", type=int, default=None, help="seed for fault and jitter draws (replayable)")
-    parser.add_argument("--fixture", default=None,
-                        help="JSON file with records, labels, associations, oauthClients, tokens to load at start")
+    parser.add_argument(
+        "--fixture",
+        default=None,
+        help="JSON file with records, labels, associations, oauthClients, tokens to load at start",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     for f in dataclasses.fields(EmulatorConfig):
         flag = "--" + f.name.replace("_", "-")
@@ -84,15 +88,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    knobs = {f.name: getattr(args, f.name) for f in dataclasses.fields(EmulatorConfig)
-             if getattr(args, f.name) is not None}
+    knobs = {
+        f.name: getattr(args, f.name) for f in dataclasses.fields(EmulatorConfig) if getattr(args, f.name) is not None
+    }
     for name in ("requests_per_10_seconds", "daily_limit"):
         if knobs.get(name) == 0:
             knobs[name] = None
     try:
-        emulator = HubSpotEmulator(host=args.host, port=args.port, token=args.token, seed=args.seed,
-                                   fixture=args.fixture, verbose=args.verbose,
-                                   own_process=True, **knobs)
+        emulator = HubSpotEmulator(
+            host=args.host,
+            port=args.port,
+            token=args.token,
+            seed=args.seed,
+            fixture=args.fixture,
+            verbose=args.verbose,
+            own_process=True,
+            **knobs,
+        )
     except (ValueError, KeyError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -80,16 +80,34 @@ def version_codes(version: str | None) -> VersionCodes | None:
     date = (int(found.group(1)), int(found.group(2)))
     earlier = [d for d in _PUBLISHED_DATED if d <= date]
     return VERSIONS[f"{earlier[-1][0]:04d}-{earlier[-1][1]:02d}"] if earlier else None
-_AUTH_MESSAGE = ("Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find "
-                 "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
+
+
+_AUTH_MESSAGE = (
+    "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find "
+    "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
+)
 
 
 #: endpoint names (as in ``counters()``) whose requests change the account
-WRITE_ENDPOINTS = frozenset({
-    "batch.create", "batch.archive", "batch.labels_archive", "batch.associate_default",
-    "records.put", "records.delete", "records.default", "labels.create", "labels.update", "labels.delete",
-    "limits.create", "limits.update", "limits.purge", "v3.batch.create", "v3.batch.archive",
-})
+WRITE_ENDPOINTS = frozenset(
+    {
+        "batch.create",
+        "batch.archive",
+        "batch.labels_archive",
+        "batch.associate_default",
+        "records.put",
+        "records.delete",
+        "records.default",
+        "labels.create",
+        "labels.update",
+        "labels.delete",
+        "limits.create",
+        "limits.update",
+        "limits.purge",
+        "v3.batch.create",
+        "v3.batch.archive",
+    }
+)
 
 
 @dataclass
@@ -107,9 +125,18 @@ class Response:
     encoded, as the server sends it) instead, and ``body`` is then decoded from it only when read (observers).
     """
 
-    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None, drop: bool = False,
-                 delay: float = 0.0, endpoint: str = "unknown", content_type: str = "application/json;charset=utf-8",
-                 trickle: float = 0.0, payload: bytes | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        drop: bool = False,
+        delay: float = 0.0,
+        endpoint: str = "unknown",
+        content_type: str = "application/json;charset=utf-8",
+        trickle: float = 0.0,
+        payload: bytes | None = None,
+    ) -> None:
         self.status = status
         self._body = body
         self.payload = payload
@@ -170,8 +197,9 @@ def _now_iso() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
-def error_body(message: str, category: str, context: dict[str, list[str]] | None = None,
-               sub_category: str | None = None) -> dict[str, Any]:
+def error_body(
+    message: str, category: str, context: dict[str, list[str]] | None = None, sub_category: str | None = None
+) -> dict[str, Any]:
     """HubSpot's top-level error body (reference §11.1)."""
     body: dict[str, Any] = {"status": "error", "message": message, "correlationId": str(uuid.uuid4())}
     if sub_category:
@@ -184,10 +212,19 @@ def error_body(message: str, category: str, context: dict[str, list[str]] | None
 
 def rate_limit_body(policy: str) -> dict[str, Any]:
     """HubSpot's 429 body (reference §12.3); the ten-secondly message text is unconfirmed at HubSpot."""
-    message = ("You have reached your daily limit." if policy == "DAILY"
-               else "You have reached your ten_secondly_rolling limit.")
-    return {"status": "error", "message": message, "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
-            "policyName": policy, "requestId": str(uuid.uuid4())}
+    message = (
+        "You have reached your daily limit."
+        if policy == "DAILY"
+        else "You have reached your ten_secondly_rolling limit."
+    )
+    return {
+        "status": "error",
+        "message": message,
+        "errorType": "RATE_LIMIT",
+        "correlationId": str(uuid.uuid4()),
+        "policyName": policy,
+        "requestId": str(uuid.uuid4()),
+    }
 
 
 def validation_error(message: str, context: dict[str, list[str]] | None = None) -> ApiError:
@@ -202,8 +239,10 @@ def _state_error(exc: StateError) -> ApiError:
 
 def _item_error(exc: StateError) -> dict[str, Any]:
     """One ``errors[]`` entry of a 207 batch response (``StandardError``: the SDK requires every field)."""
-    item: dict[str, Any] = {"status": "error",
-                            "category": "OBJECT_NOT_FOUND" if exc.kind == "not_found" else "VALIDATION_ERROR"}
+    item: dict[str, Any] = {
+        "status": "error",
+        "category": "OBJECT_NOT_FOUND" if exc.kind == "not_found" else "VALIDATION_ERROR",
+    }
     if exc.sub_category:
         item["subCategory"] = exc.sub_category
     item["message"] = exc.message
@@ -223,7 +262,9 @@ def _encoded_envelope(results: list[str], started: str, errors: list[dict[str, A
     parts = ['{"status":"COMPLETE","results":[', ",".join(results), "]"]
     if errors:
         parts.append(f',"numErrors":{len(errors)},"errors":{_compact(errors)}')
-    parts.append(f',"startedAt":{_compact(started)},"completedAt":{_compact(_now_iso())},"requestedAt":null,"links":{{}}}}')
+    parts.append(
+        f',"startedAt":{_compact(started)},"completedAt":{_compact(_now_iso())},"requestedAt":null,"links":{{}}}}'
+    )
     return "".join(parts).encode()
 
 
@@ -408,15 +449,26 @@ class EmulatorApp:
             for object_type, ids in (data.get("records") or {}).items():
                 self.state.create_records(self._object_type(object_type), [int(i) for i in ids])
             for label in data.get("labels") or []:
-                self.state.create_label(self._object_type(label["fromObjectType"]),
-                                        self._object_type(label["toObjectType"]), label["name"], label["label"],
-                                        label.get("inverseLabel"))
+                self.state.create_label(
+                    self._object_type(label["fromObjectType"]),
+                    self._object_type(label["toObjectType"]),
+                    label["name"],
+                    label["label"],
+                    label.get("inverseLabel"),
+                )
             for item in data.get("associations") or []:
-                specs = [(t.get("associationCategory", HUBSPOT_DEFINED), int(t["associationTypeId"]))
-                         for t in item.get("types") or []]
-                self.state.apply_types(self._object_type(item["fromObjectType"]), int(item["fromObjectId"]),
-                                       self._object_type(item["toObjectType"]), int(item["toObjectId"]), specs,
-                                       replace=False)
+                specs = [
+                    (t.get("associationCategory", HUBSPOT_DEFINED), int(t["associationTypeId"]))
+                    for t in item.get("types") or []
+                ]
+                self.state.apply_types(
+                    self._object_type(item["fromObjectType"]),
+                    int(item["fromObjectId"]),
+                    self._object_type(item["toObjectType"]),
+                    int(item["toObjectId"]),
+                    specs,
+                    replace=False,
+                )
         for client in data.get("oauthClients") or []:
             self.add_oauth_client(client["clientId"], client["clientSecret"], client["refreshToken"])
         for token in data.get("tokens") or []:
@@ -433,8 +485,9 @@ class EmulatorApp:
                 error = _state_error(exc)
                 response = Response(error.status, error.body, endpoint="admin")
             except (ValueError, KeyError, TypeError) as exc:
-                response = Response(400, error_body(f"Invalid admin request: {exc}", "VALIDATION_ERROR"),
-                                    endpoint="admin")
+                response = Response(
+                    400, error_body(f"Invalid admin request: {exc}", "VALIDATION_ERROR"), endpoint="admin"
+                )
             return response
         route, params = self._match(request)
         name = route.name if route else "unknown"
@@ -461,13 +514,15 @@ class EmulatorApp:
             return True
         return any(p == name or re.search(p, path) for p in config.fault_endpoints)
 
-    def _handle_api(self, request: Request, route: _Route | None, params: dict[str, str], draw: float,
-                    config: EmulatorConfig) -> Response:
+    def _handle_api(
+        self, request: Request, route: _Route | None, params: dict[str, str], draw: float, config: EmulatorConfig
+    ) -> Response:
         headers: dict[str, str] = {}
         try:
             if route is None:
-                raise ApiError(404, error_body(f"Unable to find a route for {request.method} {request.path}",
-                                               "OBJECT_NOT_FOUND"))
+                raise ApiError(
+                    404, error_body(f"Unable to find a route for {request.method} {request.path}", "OBJECT_NOT_FOUND")
+                )
             is_token_endpoint = route.name.startswith("oauth.")
             auth_key, oauth = ("", False) if is_token_endpoint else self._authenticate(request)
             fault = self._draw_fault(draw, config) if self._fault_applies(route.name, request.path, config) else None
@@ -483,14 +538,19 @@ class EmulatorApp:
                 return Response(0, drop=True)
             if fault in ("500", "502", "503"):
                 messages = {"500": "internal error", "502": "Bad Gateway", "503": "Service Unavailable"}
-                return Response(int(fault), error_body(messages[fault], "INTERNAL_ERROR" if fault == "500"
-                                                       else "SERVICE_UNAVAILABLE"), dict(headers))
+                return Response(
+                    int(fault),
+                    error_body(messages[fault], "INTERNAL_ERROR" if fault == "500" else "SERVICE_UNAVAILABLE"),
+                    dict(headers),
+                )
             if fault == "429":
                 return Response(429, rate_limit_body("TEN_SECONDLY_ROLLING"), {**headers, **self._retry_after(config)})
             if fault in ("slow", "slow_after"):
                 extra_delay = config.slow_seconds
             if fault == "redirect":
-                return Response(config.redirect_status, None, {**headers, "Location": _redirect_location(request, config)})
+                return Response(
+                    config.redirect_status, None, {**headers, "Location": _redirect_location(request, config)}
+                )
             trickle = config.trickle_interval if fault == "trickle" else 0.0
             if is_token_endpoint:  # not authenticated by a bearer token, not rate limited
                 response = route.handler(request, **params)
@@ -546,8 +606,12 @@ class EmulatorApp:
             if now < expiry:
                 return f"app:{client_id}", True
             ago = int(now - expiry)
-            raise ApiError(401, error_body(f"The OAuth token used to make this call expired {ago} second(s) ago.",
-                                           "EXPIRED_AUTHENTICATION"))
+            raise ApiError(
+                401,
+                error_body(
+                    f"The OAuth token used to make this call expired {ago} second(s) ago.", "EXPIRED_AUTHENTICATION"
+                ),
+            )
         raise ApiError(401, error_body(_AUTH_MESSAGE, "INVALID_AUTHENTICATION"))
 
     @staticmethod
@@ -565,8 +629,10 @@ class EmulatorApp:
     def _build_routes(self) -> list[_Route]:
         obj = r"(?P<from_type>[^/]+)/(?P<to_type>[^/]+)"
         assoc = r"^/crm/(?:v4/associations|associations/(?P<version>v4|\d{4}-\d{2}(?:-beta)?))/"
-        objects = (r"^/crm/(?:v4/objects|objects/(?P<version>\d{4}-\d{2}(?:-beta)?))/"
-                   r"(?P<from_type>[^/]+)/(?P<from_id>[^/]+)/associations/")
+        objects = (
+            r"^/crm/(?:v4/objects|objects/(?P<version>\d{4}-\d{2}(?:-beta)?))/"
+            r"(?P<from_type>[^/]+)/(?P<from_id>[^/]+)/associations/"
+        )
         v3 = r"^/crm/v3/associations/" + obj
         table: list[tuple[str, str, str, Callable[..., Response]]] = [
             ("oauth.token", "POST", r"^/oauth/v[13]/token/?$", self._oauth_token),
@@ -576,12 +642,24 @@ class EmulatorApp:
             ("v3.batch.read", "POST", v3 + r"/batch/read/?$", self._v3_read),
             ("v3.batch.archive", "POST", v3 + r"/batch/archive/?$", self._v3_archive),
             ("limits.all", "GET", assoc + r"definitions/configurations/all/?$", self._limits_all),
-            ("limits.create", "POST", assoc + r"definitions/configurations/" + obj + r"/batch/create/?$",
-             self._limits_create),
-            ("limits.update", "POST", assoc + r"definitions/configurations/" + obj + r"/batch/update/?$",
-             self._limits_update),
-            ("limits.purge", "POST", assoc + r"definitions/configurations/" + obj + r"/batch/purge/?$",
-             self._limits_purge),
+            (
+                "limits.create",
+                "POST",
+                assoc + r"definitions/configurations/" + obj + r"/batch/create/?$",
+                self._limits_create,
+            ),
+            (
+                "limits.update",
+                "POST",
+                assoc + r"definitions/configurations/" + obj + r"/batch/update/?$",
+                self._limits_update,
+            ),
+            (
+                "limits.purge",
+                "POST",
+                assoc + r"definitions/configurations/" + obj + r"/batch/purge/?$",
+                self._limits_purge,
+            ),
             ("limits.list", "GET", assoc + r"definitions/configurations/" + obj + r"/?$", self._limits_list),
             ("usage.report", "POST", assoc + r"usage/high-usage-report/(?P<user_id>[^/]+)/?$", self._usage_report),
             ("labels.list", "GET", assoc + obj + r"/labels/?$", self._labels_list),
@@ -593,8 +671,12 @@ class EmulatorApp:
             ("batch.archive", "POST", assoc + obj + r"/batch/archive/?$", self._batch_archive),
             ("batch.labels_archive", "POST", assoc + obj + r"/batch/labels/archive/?$", self._batch_labels_archive),
             ("batch.associate_default", "POST", assoc + obj + r"/batch/associate/default/?$", self._batch_default),
-            ("records.default", "PUT", objects + r"default/(?P<to_type>[^/]+)/(?P<to_id>[^/]+)/?$",
-             self._record_default),
+            (
+                "records.default",
+                "PUT",
+                objects + r"default/(?P<to_type>[^/]+)/(?P<to_id>[^/]+)/?$",
+                self._record_default,
+            ),
             ("records.put", "PUT", objects + r"(?P<to_type>[^/]+)/(?P<to_id>[^/]+)/?$", self._record_put),
             ("records.delete", "DELETE", objects + r"(?P<to_type>[^/]+)/(?P<to_id>[^/]+)/?$", self._record_delete),
             ("records.list", "GET", objects + r"(?P<to_type>[^/]+)/?$", self._record_list),
@@ -619,23 +701,30 @@ class EmulatorApp:
         return None, {}
 
     def _method_not_allowed(self, request: Request, body: Any) -> Response:
-        raise ApiError(405, error_body(f"Method {request.method} is not allowed for {request.path}",
-                                       "VALIDATION_ERROR"))
+        raise ApiError(
+            405, error_body(f"Method {request.method} is not allowed for {request.path}", "VALIDATION_ERROR")
+        )
 
     # ------------------------------------------------------------------ helpers
     def _object_type(self, value: str) -> str:
         try:
             return object_type_id(value, self.config.custom_objects)
         except UnknownObjectType:
-            raise ApiError(400, {"status": "error", "message": f"Unable to infer object type from: {value}",
-                                 "correlationId": str(uuid.uuid4()), "category": "VALIDATION_ERROR"}) from None
+            raise ApiError(
+                400,
+                {
+                    "status": "error",
+                    "message": f"Unable to infer object type from: {value}",
+                    "correlationId": str(uuid.uuid4()),
+                    "category": "VALIDATION_ERROR",
+                },
+            ) from None
 
     @staticmethod
     def _codes(version: str | None) -> VersionCodes:
         return version_codes(version) or VERSIONS["v4"]  # routing let only served versions through
 
-    def _batch_inputs(self, body: Any, from_type: str, to_type: str, maximum: int
-                      ) -> tuple[str, str, str, list[Any]]:
+    def _batch_inputs(self, body: Any, from_type: str, to_type: str, maximum: int) -> tuple[str, str, str, list[Any]]:
         """The prologue every batch endpoint shares: ``(startedAt, from type id, to type id, inputs)``."""
         started = _now_iso()
         return started, self._object_type(from_type), self._object_type(to_type), self._inputs(body, maximum)
@@ -648,8 +737,10 @@ class EmulatorApp:
             raise validation_error("Invalid input JSON on line 1, column 1: expected an object with an 'inputs' array")
         inputs = body["inputs"]
         if len(inputs) > maximum:
-            raise validation_error(f"Too many inputs: {len(inputs)}. The maximum number of inputs per request is "
-                                   f"{maximum}.", {"inputs": [str(len(inputs))], "maxInputs": [str(maximum)]})
+            raise validation_error(
+                f"Too many inputs: {len(inputs)}. The maximum number of inputs per request is {maximum}.",
+                {"inputs": [str(len(inputs))], "maxInputs": [str(maximum)]},
+            )
         return inputs
 
     @staticmethod
@@ -666,8 +757,9 @@ class EmulatorApp:
     def _ref_id(self, ref: Any) -> int | None:
         return self._object_id(ref.get("id")) if isinstance(ref, dict) else None
 
-    def _require_ids(self, item: dict[str, Any], ftype: str, from_id: int | None, ttype: str,
-                     to_id: int | None) -> None:
+    def _require_ids(
+        self, item: dict[str, Any], ftype: str, from_id: int | None, ttype: str, to_id: int | None
+    ) -> None:
         """Reject an input whose ``from``/``to`` id cannot be a record id, as HubSpot reports invalid ids."""
         if from_id is None:
             raise self._invalid_object(ftype, (item.get("from") or {}).get("id"))
@@ -677,10 +769,12 @@ class EmulatorApp:
     @staticmethod
     def _invalid_object(object_type: str, value: Any) -> StateError:
         text = f"{object_name(object_type).upper()}={value} is not valid"
-        return StateError("invalid_object", "One or more associations are invalid",
-                          {"INVALID_OBJECT_IDS": [text], "objectId": [str(value)],
-                           "objectType": [object_name(object_type).upper()]},
-                          sub_category="crm.associations.INVALID_OBJECT_IDS")
+        return StateError(
+            "invalid_object",
+            "One or more associations are invalid",
+            {"INVALID_OBJECT_IDS": [text], "objectId": [str(value)], "objectType": [object_name(object_type).upper()]},
+            sub_category="crm.associations.INVALID_OBJECT_IDS",
+        )
 
     def _specs(self, raw: Any, *, field_name: str = "types") -> list[tuple[str, int]]:
         if not isinstance(raw, list):
@@ -691,8 +785,9 @@ class EmulatorApp:
                 raise validation_error(f"Invalid input JSON: '{field_name}' items must be objects")
             category, type_id = item.get("associationCategory"), item.get("associationTypeId")
             if category not in CATEGORIES:
-                raise validation_error(f"Invalid associationCategory: {category}",
-                                       {"associationCategory": [str(category)]})
+                raise validation_error(
+                    f"Invalid associationCategory: {category}", {"associationCategory": [str(category)]}
+                )
             if isinstance(type_id, bool) or not isinstance(type_id, int):
                 raise validation_error(f"Invalid associationTypeId: {type_id}", {"associationTypeId": [str(type_id)]})
             specs.append((category, type_id))
@@ -725,8 +820,9 @@ class EmulatorApp:
         ordered = sorted(specs, key=lambda s: (s[0] != HUBSPOT_DEFINED, s[1]))
         return [pair[s].as_label() for s in ordered if s in pair]
 
-    def _page(self, from_type: str, from_id: int, to_type: str, after: Any, size: int
-              ) -> tuple[list[tuple[int, set[tuple[str, int]]]], str | None]:
+    def _page(
+        self, from_type: str, from_id: int, to_type: str, after: Any, size: int
+    ) -> tuple[list[tuple[int, set[tuple[str, int]]]], str | None]:
         targets = self.state.targets(from_type, from_id, to_type)
         ids = sorted(targets)
         if after not in (None, ""):
@@ -737,12 +833,15 @@ class EmulatorApp:
         return [(i, targets[i]) for i in page], cursor
 
     def _link(self, request: Request, from_type: str, from_id: int, to_type: str, cursor: str, version: str) -> str:
-        return (f"{request.base_url}/crm/{version}/objects/{from_type}/{from_id}/associations/{to_type}"
-                f"?after={quote(cursor)}")
+        return (
+            f"{request.base_url}/crm/{version}/objects/{from_type}/{from_id}/associations/{to_type}"
+            f"?after={quote(cursor)}"
+        )
 
     # ------------------------------------------------------------------ v4 / dated batch endpoints
-    def _batch_create(self, request: Request, body: Any, from_type: str, to_type: str,
-                      version: str | None = None) -> Response:
+    def _batch_create(
+        self, request: Request, body: Any, from_type: str, to_type: str, version: str | None = None
+    ) -> Response:
         started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_CREATE)
         # one validation and one writer per distinct ``types`` list: batches repeat one or two of them
         writers: dict[tuple[Spec, ...], Callable[[int, int], frozenset[Spec]]] = {}
@@ -797,8 +896,9 @@ class EmulatorApp:
         status = self._batch_status(version, self._codes(version).create, errors)
         return Response(status, payload=_encoded_envelope(results, started, errors))
 
-    def _batch_read(self, request: Request, body: Any, from_type: str, to_type: str,
-                    version: str | None = None) -> Response:
+    def _batch_read(
+        self, request: Request, body: Any, from_type: str, to_type: str, version: str | None = None
+    ) -> Response:
         started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_READ)
         size = self.config.batch_read_page_size
         results, errors = [], []
@@ -814,8 +914,9 @@ class EmulatorApp:
             if not page:
                 errors.append(self._no_associations(ftype, ttype, raw_id))
                 continue
-            to = [{"toObjectId": to_id, "associationTypes": self._types_of(ftype, ttype, specs)}
-                  for to_id, specs in page]
+            to = [
+                {"toObjectId": to_id, "associationTypes": self._types_of(ftype, ttype, specs)} for to_id, specs in page
+            ]
             result: dict[str, Any] = {"from": {"id": str(from_id)}, "to": to}
             if cursor is not None:
                 link = self._link(request, ftype, from_id, ttype, cursor, version or "v4")  # type: ignore[arg-type]
@@ -825,20 +926,28 @@ class EmulatorApp:
 
     @staticmethod
     def _no_associations(ftype: str, ttype: str, raw_id: Any) -> dict[str, Any]:
-        return {"status": "error", "category": "OBJECT_NOT_FOUND",
-                "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
-                "message": f"No {object_name(ttype)} is associated with {object_name(ftype)} {raw_id}.",
-                "context": {"fromObjectId": [str(raw_id)], "fromObjectType": [object_name(ftype)],
-                            "toObjectType": [object_name(ttype)]},
-                "errors": [], "links": {}}
+        return {
+            "status": "error",
+            "category": "OBJECT_NOT_FOUND",
+            "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+            "message": f"No {object_name(ttype)} is associated with {object_name(ftype)} {raw_id}.",
+            "context": {
+                "fromObjectId": [str(raw_id)],
+                "fromObjectType": [object_name(ftype)],
+                "toObjectType": [object_name(ttype)],
+            },
+            "errors": [],
+            "links": {},
+        }
 
     def _archive_response(self, version: str | None, started: str) -> Response:
         if self._codes(version).archive == 200:  # dated versions answer 200 with a body (reference §10)
             return Response(200, self._envelope([], started))
         return Response(204)
 
-    def _batch_archive(self, request: Request, body: Any, from_type: str, to_type: str,
-                       version: str | None = None) -> Response:
+    def _batch_archive(
+        self, request: Request, body: Any, from_type: str, to_type: str, version: str | None = None
+    ) -> Response:
         started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_OTHER)
         for item in inputs:
             if not isinstance(item, dict) or not isinstance(item.get("to"), list):
@@ -850,8 +959,9 @@ class EmulatorApp:
                     self.state.remove_pair(ftype, from_id, ttype, to_id)
         return self._archive_response(version, started)
 
-    def _batch_labels_archive(self, request: Request, body: Any, from_type: str, to_type: str,
-                              version: str | None = None) -> Response:
+    def _batch_labels_archive(
+        self, request: Request, body: Any, from_type: str, to_type: str, version: str | None = None
+    ) -> Response:
         started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_OTHER)
         parsed = []
         for item in inputs:
@@ -870,14 +980,21 @@ class EmulatorApp:
         self.state.apply_types(ftype, from_id, ttype, to_id, [], replace=False)
         forward = self.state.unlabeled_definition(ftype, ttype)
         return [
-            {"from": {"id": str(from_id)}, "to": {"id": str(to_id)},
-             "associationSpec": {"associationCategory": forward.category, "associationTypeId": forward.type_id}},
-            {"from": {"id": str(to_id)}, "to": {"id": str(from_id)},
-             "associationSpec": {"associationCategory": forward.category, "associationTypeId": forward.inverse_id}},
+            {
+                "from": {"id": str(from_id)},
+                "to": {"id": str(to_id)},
+                "associationSpec": {"associationCategory": forward.category, "associationTypeId": forward.type_id},
+            },
+            {
+                "from": {"id": str(to_id)},
+                "to": {"id": str(from_id)},
+                "associationSpec": {"associationCategory": forward.category, "associationTypeId": forward.inverse_id},
+            },
         ]
 
-    def _batch_default(self, request: Request, body: Any, from_type: str, to_type: str,
-                       version: str | None = None) -> Response:
+    def _batch_default(
+        self, request: Request, body: Any, from_type: str, to_type: str, version: str | None = None
+    ) -> Response:
         started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_OTHER)
         for item in inputs:
             if not isinstance(item, dict):
@@ -899,13 +1016,16 @@ class EmulatorApp:
             except StateError as exc:
                 errors.append(_item_error(exc))
                 continue
-            results.append(f'{{"from":{{"id":"{from_id}"}},"to":{{"id":"{to_id}"}},{forward_spec},'
-                           f'{{"from":{{"id":"{to_id}"}},"to":{{"id":"{from_id}"}},{inverse_spec}')
+            results.append(
+                f'{{"from":{{"id":"{from_id}"}},"to":{{"id":"{to_id}"}},{forward_spec},'
+                f'{{"from":{{"id":"{to_id}"}},"to":{{"id":"{from_id}"}},{inverse_spec}'
+            )
         return Response(self._batch_status(version, 200, errors), payload=_encoded_envelope(results, started, errors))
 
     # ------------------------------------------------------------------ v4 / dated record endpoints
-    def _record_ids(self, from_type: str, from_id: str, to_type: str, to_id: str | None = None
-                    ) -> tuple[str, int, str, int]:
+    def _record_ids(
+        self, from_type: str, from_id: str, to_type: str, to_id: str | None = None
+    ) -> tuple[str, int, str, int]:
         ftype, ttype = self._object_type(from_type), self._object_type(to_type)
         fid = self._object_id(from_id)
         if fid is None:
@@ -918,38 +1038,71 @@ class EmulatorApp:
             tid = parsed
         return ftype, fid, ttype, tid
 
-    def _record_put(self, request: Request, body: Any, from_type: str, from_id: str, to_type: str, to_id: str,
-                    version: str | None = None) -> Response:
+    def _record_put(
+        self,
+        request: Request,
+        body: Any,
+        from_type: str,
+        from_id: str,
+        to_type: str,
+        to_id: str,
+        version: str | None = None,
+    ) -> Response:
         ftype, fid, ttype, tid = self._record_ids(from_type, from_id, to_type, to_id)
         if body is None:
             raise validation_error("Invalid JSON input: a request body was expected, but none found")
         if not isinstance(body, list):
-            raise validation_error("Invalid input JSON on line 1, column 1: Cannot deserialize value of type "
-                                   "java.util.HashSet<AssociationSpec> from Object value")
+            raise validation_error(
+                "Invalid input JSON on line 1, column 1: Cannot deserialize value of type "
+                "java.util.HashSet<AssociationSpec> from Object value"
+            )
         specs = self._specs(body, field_name="body")
         if specs:
-            self.state.apply_types(ftype, fid, ttype, tid, specs,
-                                   replace=self.config.label_write_semantics == "replace")
-        body_out = {"fromObjectTypeId": ftype, "fromObjectId": fid, "toObjectTypeId": ttype, "toObjectId": tid,
-                    "labels": self.state.labels_between(ftype, fid, ttype, tid)}
+            self.state.apply_types(
+                ftype, fid, ttype, tid, specs, replace=self.config.label_write_semantics == "replace"
+            )
+        body_out = {
+            "fromObjectTypeId": ftype,
+            "fromObjectId": fid,
+            "toObjectTypeId": ttype,
+            "toObjectId": tid,
+            "labels": self.state.labels_between(ftype, fid, ttype, tid),
+        }
         prefix = f"/crm/objects/{version}" if version not in (None, "v4") else "/crm/v4/objects"
         location = f"{request.base_url}{prefix}/{ftype}/{fid}/associations/{ttype}/{tid}"
         return Response(201, body_out, {"Location": location})
 
-    def _record_delete(self, request: Request, body: Any, from_type: str, from_id: str, to_type: str, to_id: str,
-                       version: str | None = None) -> Response:
+    def _record_delete(
+        self,
+        request: Request,
+        body: Any,
+        from_type: str,
+        from_id: str,
+        to_type: str,
+        to_id: str,
+        version: str | None = None,
+    ) -> Response:
         ftype, fid, ttype, tid = self._record_ids(from_type, from_id, to_type, to_id)
         self.state.remove_pair(ftype, fid, ttype, tid)
         return Response(204)
 
-    def _record_default(self, request: Request, body: Any, from_type: str, from_id: str, to_type: str, to_id: str,
-                        version: str | None = None) -> Response:
+    def _record_default(
+        self,
+        request: Request,
+        body: Any,
+        from_type: str,
+        from_id: str,
+        to_type: str,
+        to_id: str,
+        version: str | None = None,
+    ) -> Response:
         started = _now_iso()
         ftype, fid, ttype, tid = self._record_ids(from_type, from_id, to_type, to_id)
         return Response(200, self._envelope(self._default_pair(ftype, fid, ttype, tid), started))
 
-    def _record_list(self, request: Request, body: Any, from_type: str, from_id: str, to_type: str,
-                     version: str | None = None) -> Response:
+    def _record_list(
+        self, request: Request, body: Any, from_type: str, from_id: str, to_type: str, version: str | None = None
+    ) -> Response:
         ftype, fid, ttype, _ = self._record_ids(from_type, from_id, to_type)
         query = parse_qs(request.query)
         raw_limit = (query.get("limit") or ["500"])[0]
@@ -961,21 +1114,25 @@ class EmulatorApp:
             raise validation_error(f"Invalid limit: {raw_limit}", {"limit": [raw_limit]})
         limit = min(limit, MAX_LIST_LIMIT)
         page, cursor = self._page(ftype, fid, ttype, (query.get("after") or [None])[0], limit)
-        out: dict[str, Any] = {"results": [{"toObjectId": to_id, "associationTypes": self._types_of(ftype, ttype, s)}
-                                           for to_id, s in page]}
+        out: dict[str, Any] = {
+            "results": [{"toObjectId": to_id, "associationTypes": self._types_of(ftype, ttype, s)} for to_id, s in page]
+        }
         if cursor is not None:
-            out["paging"] = {"next": {"after": cursor,
-                                      "link": self._link(request, ftype, fid, ttype, cursor, version or "v4")}}
+            out["paging"] = {
+                "next": {"after": cursor, "link": self._link(request, ftype, fid, ttype, cursor, version or "v4")}
+            }
         return Response(200, out)
 
     # ------------------------------------------------------------------ labels (definitions)
-    def _labels_list(self, request: Request, body: Any, from_type: str, to_type: str,
-                     version: str | None = None) -> Response:
+    def _labels_list(
+        self, request: Request, body: Any, from_type: str, to_type: str, version: str | None = None
+    ) -> Response:
         ftype, ttype = self._object_type(from_type), self._object_type(to_type)
         return Response(200, {"results": [d.as_label() for d in self.state.pair_definitions(ftype, ttype)]})
 
-    def _labels_create(self, request: Request, body: Any, from_type: str, to_type: str,
-                       version: str | None = None) -> Response:
+    def _labels_create(
+        self, request: Request, body: Any, from_type: str, to_type: str, version: str | None = None
+    ) -> Response:
         ftype, ttype = self._object_type(from_type), self._object_type(to_type)
         if not isinstance(body, dict):
             raise validation_error("Invalid JSON input: a request body was expected, but none found")
@@ -988,8 +1145,9 @@ class EmulatorApp:
         created = self.state.create_label(ftype, ttype, body["name"], body["label"], inverse or None)
         return Response(200, {"results": [d.as_label() for d in created]})
 
-    def _labels_update(self, request: Request, body: Any, from_type: str, to_type: str,
-                       version: str | None = None) -> Response:
+    def _labels_update(
+        self, request: Request, body: Any, from_type: str, to_type: str, version: str | None = None
+    ) -> Response:
         ftype, ttype = self._object_type(from_type), self._object_type(to_type)
         if not isinstance(body, dict):
             raise validation_error("Invalid JSON input: a request body was expected, but none found")
@@ -1002,8 +1160,9 @@ class EmulatorApp:
         self.state.update_label(ftype, ttype, type_id, label, body.get("inverseLabel"))
         return Response(204)
 
-    def _labels_delete(self, request: Request, body: Any, from_type: str, to_type: str, type_id: str,
-                       version: str | None = None) -> Response:
+    def _labels_delete(
+        self, request: Request, body: Any, from_type: str, to_type: str, type_id: str, version: str | None = None
+    ) -> Response:
         ftype, ttype = self._object_type(from_type), self._object_type(to_type)
         if not type_id.isdigit():
             raise validation_error(f"Invalid associationTypeId: {type_id}", {"associationTypeId": [type_id]})
@@ -1029,13 +1188,13 @@ class EmulatorApp:
     def _limits_all(self, request: Request, body: Any, version: str | None = None) -> Response:
         return Response(200, {"results": self._limit_rows()})
 
-    def _limits_list(self, request: Request, body: Any, from_type: str, to_type: str,
-                     version: str | None = None) -> Response:
+    def _limits_list(
+        self, request: Request, body: Any, from_type: str, to_type: str, version: str | None = None
+    ) -> Response:
         ftype, ttype = self._object_type(from_type), self._object_type(to_type)
         return Response(200, {"results": self._limit_rows((ftype, ttype))})
 
-    def _limits_write(self, body: Any, from_type: str, to_type: str, version: str | None, *, create: bool
-                      ) -> Response:
+    def _limits_write(self, body: Any, from_type: str, to_type: str, version: str | None, *, create: bool) -> Response:
         started = _now_iso()
         ftype, ttype = self._object_type(from_type), self._object_type(to_type)
         results, errors = [], []
@@ -1055,20 +1214,24 @@ class EmulatorApp:
         status = codes.limits_partial if errors else codes.limits_create if create else 200
         return Response(status, self._envelope(results, started, errors))
 
-    def _limits_create(self, request: Request, body: Any, from_type: str, to_type: str,
-                       version: str | None = None) -> Response:
+    def _limits_create(
+        self, request: Request, body: Any, from_type: str, to_type: str, version: str | None = None
+    ) -> Response:
         return self._limits_write(body, from_type, to_type, version, create=True)
 
-    def _limits_update(self, request: Request, body: Any, from_type: str, to_type: str,
-                       version: str | None = None) -> Response:
+    def _limits_update(
+        self, request: Request, body: Any, from_type: str, to_type: str, version: str | None = None
+    ) -> Response:
         return self._limits_write(body, from_type, to_type, version, create=False)
 
-    def _limits_purge(self, request: Request, body: Any, from_type: str, to_type: str,
-                      version: str | None = None) -> Response:
+    def _limits_purge(
+        self, request: Request, body: Any, from_type: str, to_type: str, version: str | None = None
+    ) -> Response:
         started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_OTHER)
         for item in inputs:
-            valid = (isinstance(item, dict) and item.get("category") in CATEGORIES
-                     and isinstance(item.get("typeId"), int))
+            valid = (
+                isinstance(item, dict) and item.get("category") in CATEGORIES and isinstance(item.get("typeId"), int)
+            )
             if not valid:
                 raise validation_error("Invalid input JSON: inputs need category and typeId")
             self.state.purge_limit(ftype, ttype, (item["category"], item["typeId"]))
@@ -1077,26 +1240,38 @@ class EmulatorApp:
     def _usage_report(self, request: Request, body: Any, user_id: str, version: str | None = None) -> Response:
         if not user_id.isdigit():
             raise validation_error(f"Invalid userId: {user_id}", {"userId": [user_id]})
-        return Response(200, {"enqueueTime": {"value": int(time.time() * 1000), "dateOnly": False, "timeZoneShift": 0},
-                              "userEmail": f"user{user_id}@example.com", "userId": int(user_id)})
+        return Response(
+            200,
+            {
+                "enqueueTime": {"value": int(time.time() * 1000), "dateOnly": False, "timeZoneShift": 0},
+                "userEmail": f"user{user_id}@example.com",
+                "userId": int(user_id),
+            },
+        )
 
     # ------------------------------------------------------------------ v3
     def _v3_types(self, request: Request, body: Any, from_type: str, to_type: str) -> Response:
         ftype, ttype = self._object_type(from_type), self._object_type(to_type)
-        return Response(200, {"results": [{"id": str(d.type_id), "name": d.name}
-                                          for d in self.state.pair_definitions(ftype, ttype)]})
+        return Response(
+            200,
+            {"results": [{"id": str(d.type_id), "name": d.name} for d in self.state.pair_definitions(ftype, ttype)]},
+        )
 
     def _v3_definition(self, ftype: str, ttype: str, name: Any) -> Definition:
         definition = self.state.definition_by_name(ftype, ttype, name) if isinstance(name, str) else None
         if definition is None:
-            raise validation_error(f"{name} is not a valid association type between {object_name(ftype)} and "
-                                   f"{object_name(ttype)}", {"type": [str(name)]})
+            raise validation_error(
+                f"{name} is not a valid association type between {object_name(ftype)} and {object_name(ttype)}",
+                {"type": [str(name)]},
+            )
         return definition
 
     def _v3_create(self, request: Request, body: Any, from_type: str, to_type: str) -> Response:
         started, ftype, ttype, inputs = self._batch_inputs(body, from_type, to_type, MAX_CREATE)
-        parsed = [(item, self._v3_definition(ftype, ttype, item.get("type") if isinstance(item, dict) else None))
-                  for item in inputs]
+        parsed = [
+            (item, self._v3_definition(ftype, ttype, item.get("type") if isinstance(item, dict) else None))
+            for item in inputs
+        ]
         results, errors = [], []
         for item, definition in parsed:
             from_id, to_id = self._ref_id(item.get("from")), self._ref_id(item.get("to"))
@@ -1126,8 +1301,9 @@ class EmulatorApp:
                 entries: list[tuple[int, set[tuple[str, int]]]] = []
             elif primary_only:
                 primary = self.state.primary_company(ftype, from_id)
-                entries = [] if primary is None else [
-                    (primary, self.state.types_between(ftype, from_id, ttype, primary))]
+                entries = (
+                    [] if primary is None else [(primary, self.state.types_between(ftype, from_id, ttype, primary))]
+                )
             else:
                 targets = self.state.targets(ftype, from_id, ttype)
                 entries = [(i, targets[i]) for i in sorted(targets)]
@@ -1139,8 +1315,7 @@ class EmulatorApp:
             result: dict[str, Any] = {"from": {"id": str(from_id)}, "to": to}
             if len(entries) > size:
                 cursor = self._encode_cursor(ttype, page[-1][0])
-                link = (f"{request.base_url}/crm/v3/objects/{ftype}/{from_id}/associations/{ttype}"
-                        f"?after={quote(cursor)}")
+                link = f"{request.base_url}/crm/v3/objects/{ftype}/{from_id}/associations/{ttype}?after={quote(cursor)}"
                 result["paging"] = {"next": {"after": cursor, "link": link}}
             results.append(result)
         status = 207 if errors else 200
@@ -1161,8 +1336,10 @@ class EmulatorApp:
     def _v3_archive(self, request: Request, body: Any, from_type: str, to_type: str) -> Response:
         ftype, ttype = self._object_type(from_type), self._object_type(to_type)
         inputs = self._inputs(body, MAX_OTHER)
-        parsed = [(item, self._v3_definition(ftype, ttype, item.get("type") if isinstance(item, dict) else None))
-                  for item in inputs]
+        parsed = [
+            (item, self._v3_definition(ftype, ttype, item.get("type") if isinstance(item, dict) else None))
+            for item in inputs
+        ]
         for item, definition in parsed:
             from_id, to_id = self._ref_id(item.get("from")), self._ref_id(item.get("to"))
             if from_id is not None and to_id is not None:
@@ -1187,27 +1364,51 @@ class EmulatorApp:
                 form.setdefault(key, values[0])
         grant = form.get("grant_type")
         if grant != "refresh_token":
-            return Response(400, {"status": "BAD_GRANT_TYPE", "message": f"grant_type {grant} is not supported here",
-                                  "correlationId": str(uuid.uuid4()), "error": "unsupported_grant_type",
-                                  "error_description": "only the refresh_token grant is emulated"})
+            return Response(
+                400,
+                {
+                    "status": "BAD_GRANT_TYPE",
+                    "message": f"grant_type {grant} is not supported here",
+                    "correlationId": str(uuid.uuid4()),
+                    "error": "unsupported_grant_type",
+                    "error_description": "only the refresh_token grant is emulated",
+                },
+            )
         client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
         refresh = form.get("refresh_token", "")
         with self.meta_lock:
             client = self.oauth_clients.get(client_id)
             if client is None or not secrets.compare_digest(client[0], secret):
-                return Response(400, {"status": "BAD_CLIENT_ID", "message": "missing or unknown client id",
-                                      "correlationId": str(uuid.uuid4()), "error": "invalid_client",
-                                      "error_description": "missing or unknown client id"})
+                return Response(
+                    400,
+                    {
+                        "status": "BAD_CLIENT_ID",
+                        "message": "missing or unknown client id",
+                        "correlationId": str(uuid.uuid4()),
+                        "error": "invalid_client",
+                        "error_description": "missing or unknown client id",
+                    },
+                )
             if refresh not in client[1]:
-                return Response(400, {"status": "BAD_REFRESH_TOKEN",
-                                      "message": "refresh token is invalid, expired or revoked",
-                                      "correlationId": str(uuid.uuid4()), "error": "invalid_grant",
-                                      "error_description": "refresh token is invalid, expired or revoked"})
+                return Response(
+                    400,
+                    {
+                        "status": "BAD_REFRESH_TOKEN",
+                        "message": "refresh token is invalid, expired or revoked",
+                        "correlationId": str(uuid.uuid4()),
+                        "error": "invalid_grant",
+                        "error_description": "refresh token is invalid, expired or revoked",
+                    },
+                )
             access = "emu-" + secrets.token_urlsafe(32)
             lifetime = self.config.oauth_token_lifetime
             self.access_tokens[access] = (client_id, time.time() + lifetime)
-        body: dict[str, Any] = {"token_type": "bearer", "refresh_token": refresh, "access_token": access,
-                                "expires_in": lifetime}
+        body: dict[str, Any] = {
+            "token_type": "bearer",
+            "refresh_token": refresh,
+            "access_token": access,
+            "expires_in": lifetime,
+        }
         if request.path.startswith("/oauth/v3/"):
             body.update({"hub_id": 1, "scopes": ["crm.objects.contacts.read", "crm.objects.contacts.write"]})
         return Response(200, body)
@@ -1247,9 +1448,13 @@ class EmulatorApp:
             return Response(200, {"status": "deleted"}, endpoint="admin")
         if path == "/_emulator/labels" and method == "POST":
             with self.state.lock:
-                created = self.state.create_label(self._object_type(data["fromObjectType"]),
-                                                  self._object_type(data["toObjectType"]), data["name"],
-                                                  data["label"], data.get("inverseLabel"))
+                created = self.state.create_label(
+                    self._object_type(data["fromObjectType"]),
+                    self._object_type(data["toObjectType"]),
+                    data["name"],
+                    data["label"],
+                    data.get("inverseLabel"),
+                )
             return Response(200, {"results": [d.as_label() for d in created]}, endpoint="admin")
         if path == "/_emulator/associations" and method == "POST":
             self.load_fixture({"associations": data.get("associations", [data])})

@@ -7,8 +7,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_SHARES = ("fault_500", "fault_502", "fault_503", "fault_429", "fault_drop", "fault_slow",
-           "fault_redirect", "fault_trickle", "fault_drop_after", "fault_slow_after")
+_SHARES = (
+    "fault_500",
+    "fault_502",
+    "fault_503",
+    "fault_429",
+    "fault_drop",
+    "fault_slow",
+    "fault_redirect",
+    "fault_trickle",
+    "fault_drop_after",
+    "fault_slow_after",
+)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
@@ -129,4 +139,4 @@ class EmulatorConfig:
         return [f.name for f in dataclasses.fields(cls)]
 
     def fault_shares(self) -> list[tuple[str, float]]:
-        return [(name[len("fault_"):], getattr(self, name)) for name in _SHARES]
+        return [(name[len("fault_") :], getattr(self, name)) for name in _SHARES]

@@ -44,8 +44,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = self.rfile.read(int(length)) if length else b""
         path, query = split_target(self.path)
         host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
-        request = Request(self.command, path, query, {k.lower(): v for k, v in self.headers.items()}, body,
-                          base_url=f"http://{host}")
+        request = Request(
+            self.command, path, query, {k.lower(): v for k, v in self.headers.items()}, body, base_url=f"http://{host}"
+        )
         response = self.server.app.handle(request)
         if response.delay > 0:
             time.sleep(response.delay)
@@ -100,7 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Fault ``trickle``: one byte every ``interval`` seconds, until done or the client hangs up."""
         for index in range(len(payload)):
             try:
-                self.wfile.write(payload[index:index + 1])
+                self.wfile.write(payload[index : index + 1])
                 self.wfile.flush()
             except OSError:
                 self.close_connection = True
@@ -125,8 +126,9 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], app: EmulatorApp, verbose: bool = False,
-                 own_process: bool = False) -> None:
+    def __init__(
+        self, address: tuple[str, int], app: EmulatorApp, verbose: bool = False, own_process: bool = False
+    ) -> None:
         super().__init__(address, _Handler)
         self.app = app
         self.verbose = verbose
@@ -173,9 +175,18 @@ class HubSpotEmulator:
         garbage collector for its long-lived state (``gc.freeze`` after each request). Leave it off in-process.
     """
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, token: str = "test-token", seed: int | None = None,
-                 fixture: str | os.PathLike[str] | dict[str, Any] | None = None, verbose: bool = False,
-                 own_process: bool = False, **knobs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str = "test-token",
+        seed: int | None = None,
+        fixture: str | os.PathLike[str] | dict[str, Any] | None = None,
+        verbose: bool = False,
+        own_process: bool = False,
+        **knobs: Any,
+    ) -> None:
         self.app = EmulatorApp(token=token, seed=seed, **knobs)
         if fixture is not None:
             if isinstance(fixture, dict):
@@ -196,8 +207,9 @@ class HubSpotEmulator:
         if self._server is not None:
             return self
         self._server = _Server((self._host, self._port), self.app, self._verbose, self._own_process)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="hubspot-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="hubspot-emulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -225,8 +237,9 @@ class HubSpotEmulator:
     def __enter__(self) -> HubSpotEmulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     # ------------------------------------------------------------------ addresses
@@ -282,19 +295,23 @@ class HubSpotEmulator:
         with self.app.state.lock:
             return self.app.state.view(self._type(from_type), int(from_id), self._type(to_type))
 
-    def associate(self, from_type: str, from_id: int, to_type: str, to_id: int,
-                  types: list[tuple[str, int]] | None = None) -> None:
+    def associate(
+        self, from_type: str, from_id: int, to_type: str, to_id: int, types: list[tuple[str, int]] | None = None
+    ) -> None:
         """Seed an association (adds ``types`` plus the unlabeled type, like a merge write)."""
         with self.app.state.lock:
-            self.app.state.apply_types(self._type(from_type), int(from_id), self._type(to_type), int(to_id),
-                                       list(types or []), replace=False)
+            self.app.state.apply_types(
+                self._type(from_type), int(from_id), self._type(to_type), int(to_id), list(types or []), replace=False
+            )
 
-    def create_label(self, from_type: str, to_type: str, name: str, label: str,
-                     inverse_label: str | None = None) -> list[dict[str, Any]]:
+    def create_label(
+        self, from_type: str, to_type: str, name: str, label: str, inverse_label: str | None = None
+    ) -> list[dict[str, Any]]:
         """Create a user-defined label; returns its definitions (``category``, ``typeId``, ``label``)."""
         with self.app.state.lock:
-            created = self.app.state.create_label(self._type(from_type), self._type(to_type), name, label,
-                                                  inverse_label)
+            created = self.app.state.create_label(
+                self._type(from_type), self._type(to_type), name, label, inverse_label
+            )
             return [d.as_label() for d in created]
 
     def labels(self, from_type: str, to_type: str) -> list[dict[str, Any]]:
@@ -319,8 +336,13 @@ class HubSpotEmulator:
         For idempotency checks: a second run of a sync that has nothing to do should add zero.
         """
         counts = self.app.counters()
-        return sum(n for name, by_status in counts.items() if name in WRITE_ENDPOINTS
-                   for status, n in by_status.items() if status.startswith("2"))
+        return sum(
+            n
+            for name, by_status in counts.items()
+            if name in WRITE_ENDPOINTS
+            for status, n in by_status.items()
+            if status.startswith("2")
+        )
 
     def reset(self, seed: int | None = None) -> None:
         self.app.reset(seed=seed)

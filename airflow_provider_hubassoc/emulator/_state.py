@@ -49,8 +49,9 @@ class StateError(Exception):
     :param kind: ``invalid_type``, ``invalid_object``, ``limit``, ``not_found``, ``conflict``, ``validation``.
     """
 
-    def __init__(self, kind: str, message: str, context: dict[str, list[str]] | None = None,
-                 sub_category: str | None = None) -> None:
+    def __init__(
+        self, kind: str, message: str, context: dict[str, list[str]] | None = None, sub_category: str | None = None
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
@@ -113,24 +114,58 @@ class AccountState:
         self.next_lazy_type_id = _LAZY_TYPE_ID_START
         self.hubspot_ids = {p.type_id for p in DEFINED_PAIRS} | {p.inverse_id for p in DEFINED_PAIRS}
         for pair in DEFINED_PAIRS:
-            self._define_hubspot_pair(pair.from_type, pair.to_type, pair.type_id, pair.inverse_id, pair.label,
-                                      pair.inverse_label, pair.primary, pair.name, pair.inverse_name)
+            self._define_hubspot_pair(
+                pair.from_type,
+                pair.to_type,
+                pair.type_id,
+                pair.inverse_id,
+                pair.label,
+                pair.inverse_label,
+                pair.primary,
+                pair.name,
+                pair.inverse_name,
+            )
 
-    def _define_hubspot_pair(self, from_type: str, to_type: str, type_id: int, inverse_id: int,
-                             label: str | None, inverse_label: str | None, primary: bool,
-                             name: str | None, inverse_name: str | None) -> None:
+    def _define_hubspot_pair(
+        self,
+        from_type: str,
+        to_type: str,
+        type_id: int,
+        inverse_id: int,
+        label: str | None,
+        inverse_label: str | None,
+        primary: bool,
+        name: str | None,
+        inverse_name: str | None,
+    ) -> None:
         unlabeled = label is None
-        fwd = Definition(HUBSPOT_DEFINED, type_id, from_type, to_type, label,
-                         name or f"{object_name(from_type)}_to_{object_name(to_type)}", inverse_id,
-                         unlabeled=unlabeled, primary=primary)
+        fwd = Definition(
+            HUBSPOT_DEFINED,
+            type_id,
+            from_type,
+            to_type,
+            label,
+            name or f"{object_name(from_type)}_to_{object_name(to_type)}",
+            inverse_id,
+            unlabeled=unlabeled,
+            primary=primary,
+        )
         self.defs.setdefault((from_type, to_type), {})[fwd.spec] = fwd
         if unlabeled:
             self.unlabeled[(from_type, to_type)] = fwd
         if (from_type, to_type) == (to_type, from_type) and type_id == inverse_id:
             return
-        inv = Definition(HUBSPOT_DEFINED, inverse_id, to_type, from_type, inverse_label,
-                         inverse_name or f"{object_name(to_type)}_to_{object_name(from_type)}", type_id,
-                         unlabeled=unlabeled, primary_inverse=primary)
+        inv = Definition(
+            HUBSPOT_DEFINED,
+            inverse_id,
+            to_type,
+            from_type,
+            inverse_label,
+            inverse_name or f"{object_name(to_type)}_to_{object_name(from_type)}",
+            type_id,
+            unlabeled=unlabeled,
+            primary_inverse=primary,
+        )
         self.defs.setdefault((to_type, from_type), {})[inv.spec] = inv
         if unlabeled:
             self.unlabeled[(to_type, from_type)] = inv
@@ -175,9 +210,14 @@ class AccountState:
         found = self.defs.get((from_type, to_type), {}).get(spec)
         if found is None:
             text = f"{spec[0]}={spec[1]}"
-            raise StateError("invalid_type", "One or more associations are invalid",
-                             {"associationSpec": [text],
-                              "INVALID_ASSOCIATION_TYPE_ID": [f"{text} is not a valid association definition id"]})
+            raise StateError(
+                "invalid_type",
+                "One or more associations are invalid",
+                {
+                    "associationSpec": [text],
+                    "INVALID_ASSOCIATION_TYPE_ID": [f"{text} is not a valid association definition id"],
+                },
+            )
         return found
 
     def definition_by_name(self, from_type: str, to_type: str, name: str) -> Definition | None:
@@ -186,26 +226,38 @@ class AccountState:
                 return definition
         return None
 
-    def create_label(self, from_type: str, to_type: str, name: str, label: str,
-                     inverse_label: str | None = None) -> list[Definition]:
+    def create_label(
+        self, from_type: str, to_type: str, name: str, label: str, inverse_label: str | None = None
+    ) -> list[Definition]:
         """Create a user-defined label; a paired label (``inverse_label``) gets a second id for the inverse."""
         _check_lengths(name=name, label=label, inverseLabel=inverse_label)
         if not name or not _LABEL_NAME.match(name):
-            raise StateError("validation", f"Invalid label name '{name}': a name may contain letters, digits and "
-                             "underscores and cannot start with a digit.", {"name": [name]})
+            raise StateError(
+                "validation",
+                f"Invalid label name '{name}': a name may contain letters, digits and "
+                "underscores and cannot start with a digit.",
+                {"name": [name]},
+            )
         if not label:
             raise StateError("validation", "label is required", {"label": [""]})
         unsupported = [t for t in (from_type, to_type) if t not in LABEL_OBJECT_TYPES and not t.startswith("2-")]
         if unsupported:
-            raise StateError("validation", f"Association labels are not supported between {object_name(from_type)} "
-                             f"and {object_name(to_type)}: labels are supported between contacts, companies, deals, "
-                             "tickets and custom objects.", {"objectType": [object_name(t) for t in unsupported]})
+            raise StateError(
+                "validation",
+                f"Association labels are not supported between {object_name(from_type)} "
+                f"and {object_name(to_type)}: labels are supported between contacts, companies, deals, "
+                "tickets and custom objects.",
+                {"objectType": [object_name(t) for t in unsupported]},
+            )
         existing = [d for d in self.defs.get((from_type, to_type), {}).values() if d.category == USER_DEFINED]
         if any(d.user_name == name for d in existing):
             raise StateError("conflict", f"An association label with name {name} already exists.", {"name": [name]})
         if len(existing) >= MAX_LABELS_PER_PAIR:
-            raise StateError("validation", f"You can have at most {MAX_LABELS_PER_PAIR} association labels between "
-                             f"{object_name(from_type)} and {object_name(to_type)}.")
+            raise StateError(
+                "validation",
+                f"You can have at most {MAX_LABELS_PER_PAIR} association labels between "
+                f"{object_name(from_type)} and {object_name(to_type)}.",
+            )
         self.unlabeled_definition(from_type, to_type)
         self.unlabeled_definition(to_type, from_type)
         fwd_id = self._allocate_user_id()
@@ -236,15 +288,22 @@ class AccountState:
         if found is None:
             hubspot = self.defs.get((from_type, to_type), {}).get((HUBSPOT_DEFINED, type_id))
             if hubspot is not None:
-                raise StateError("validation", f"Association type {type_id} is defined by HubSpot and cannot be "
-                                 "changed or deleted.", {"associationTypeId": [str(type_id)]})
-            raise StateError("not_found", f"No association label with id {type_id} exists between "
-                             f"{object_name(from_type)} and {object_name(to_type)}.",
-                             {"associationTypeId": [str(type_id)]})
+                raise StateError(
+                    "validation",
+                    f"Association type {type_id} is defined by HubSpot and cannot be changed or deleted.",
+                    {"associationTypeId": [str(type_id)]},
+                )
+            raise StateError(
+                "not_found",
+                f"No association label with id {type_id} exists between "
+                f"{object_name(from_type)} and {object_name(to_type)}.",
+                {"associationTypeId": [str(type_id)]},
+            )
         return found
 
-    def update_label(self, from_type: str, to_type: str, type_id: int, label: str,
-                     inverse_label: str | None = None) -> None:
+    def update_label(
+        self, from_type: str, to_type: str, type_id: int, label: str, inverse_label: str | None = None
+    ) -> None:
         definition = self._user_definition(from_type, to_type, type_id)
         if not label:
             raise StateError("validation", "label is required", {"label": [""]})
@@ -261,8 +320,11 @@ class AccountState:
         definition = self._user_definition(from_type, to_type, type_id)
         for key, targets in self.edges.items():
             if key[0] == from_type and key[2] == to_type and any(definition.spec in s for s in targets.values()):
-                raise StateError("validation", f"Association label {type_id} is in use; remove it from all records "
-                                 "before deleting it.", {"associationTypeId": [str(type_id)]})
+                raise StateError(
+                    "validation",
+                    f"Association label {type_id} is in use; remove it from all records before deleting it.",
+                    {"associationTypeId": [str(type_id)]},
+                )
         del self.defs[(from_type, to_type)][definition.spec]
         inverse = self.defs.get((to_type, from_type), {}).get((USER_DEFINED, definition.inverse_id))
         if inverse is not None and (to_type, from_type, inverse.type_id) != (from_type, to_type, type_id):
@@ -279,10 +341,16 @@ class AccountState:
         bad = [(t, i) for t, i in ((from_type, from_id), (to_type, to_id)) if not self.record_exists(t, i)]
         if bad:
             texts = [f"{object_name(t).upper()}={i} is not valid" for t, i in bad]
-            raise StateError("invalid_object", "One or more associations are invalid",
-                             {"INVALID_OBJECT_IDS": texts, "objectId": [str(i) for _, i in bad],
-                              "objectType": [object_name(t).upper() for t, _ in bad]},
-                             sub_category="crm.associations.INVALID_OBJECT_IDS")
+            raise StateError(
+                "invalid_object",
+                "One or more associations are invalid",
+                {
+                    "INVALID_OBJECT_IDS": texts,
+                    "objectId": [str(i) for _, i in bad],
+                    "objectType": [object_name(t).upper() for t, _ in bad],
+                },
+                sub_category="crm.associations.INVALID_OBJECT_IDS",
+            )
 
     def labels_between(self, from_type: str, from_id: int, to_type: str, to_id: int) -> list[str]:
         """Non-null label texts of the pair (what ``LabelsBetweenObjectPair.labels`` reports)."""
@@ -293,8 +361,9 @@ class AccountState:
         pair = self.defs.get((from_type, to_type), {})
         return [pair[s].label for s in sorted(specs) if s in pair and pair[s].label is not None]
 
-    def apply_types(self, from_type: str, from_id: int, to_type: str, to_id: int, specs: Iterable[Spec],
-                    *, replace: bool) -> None:
+    def apply_types(
+        self, from_type: str, from_id: int, to_type: str, to_id: int, specs: Iterable[Spec], *, replace: bool
+    ) -> None:
         """Set (``replace``) or add types on a pair, with inverses, primary moves and limits.
 
         Validates everything first so a rejected call changes nothing.
@@ -317,8 +386,9 @@ class AccountState:
         if is_new:
             self._auto_primary(from_type, from_id, to_type, to_id)
 
-    def pair_writer(self, from_type: str, to_type: str, specs: list[Spec], *, replace: bool
-                    ) -> Callable[[int, int], frozenset[Spec]]:
+    def pair_writer(
+        self, from_type: str, to_type: str, specs: list[Spec], *, replace: bool
+    ) -> Callable[[int, int], frozenset[Spec]]:
         """``apply_types`` for many pairs of one direction with the same specs; returns the pair's types after.
 
         Batches write thousands of pairs with one spec list: the definitions, targets and inverses are looked
@@ -351,7 +421,8 @@ class AccountState:
             targets = edges.get(key)
             current = targets.get(to_id) if targets is not None else None
             exist = ((auto and 1 <= from_id <= highest) or from_id in from_records) and (
-                (auto and 1 <= to_id <= highest) or to_id in to_records)
+                (auto and 1 <= to_id <= highest) or to_id in to_records
+            )
             if direct and exist:
                 if not current:
                     if targets is None:
@@ -367,8 +438,11 @@ class AccountState:
                     else:
                         back.update(inverse_target)
                     if primary_id is not None:
-                        owner = (from_type, from_id, COMPANY, primary_id) if owner_is_from else (
-                            to_type, to_id, COMPANY, primary_id)
+                        owner = (
+                            (from_type, from_id, COMPANY, primary_id)
+                            if owner_is_from
+                            else (to_type, to_id, COMPANY, primary_id)
+                        )
                         if owner not in primary_of:
                             primary_of[owner] = to_id if owner_is_from else from_id
                             current.add(forward_extra)
@@ -400,7 +474,8 @@ class AccountState:
                     f"{object_name(d.from_type).upper()}={record} has reached the association limit of {limit} "
                     f"for association type {d.category}={d.type_id}.",
                     {"fromObjectId": [str(record)], "associationTypeId": [str(d.type_id)], "limit": [str(limit)]},
-                    sub_category="crm.associations.ASSOCIATION_LIMIT_EXCEEDED")
+                    sub_category="crm.associations.ASSOCIATION_LIMIT_EXCEEDED",
+                )
 
     def _add_type(self, from_type: str, from_id: int, to_type: str, to_id: int, definition: Definition) -> None:
         inverse = self.defs[(to_type, from_type)][(definition.category, definition.inverse_id)]
@@ -437,8 +512,10 @@ class AccountState:
         """First company of a contact/deal/ticket becomes its primary (either side may be the company)."""
         if COMPANY not in (from_type, to_type):
             return
-        for record_type, record_id, other_type, other_id in ((from_type, from_id, to_type, to_id),
-                                                            (to_type, to_id, from_type, from_id)):
+        for record_type, record_id, other_type, other_id in (
+            (from_type, from_id, to_type, to_id),
+            (to_type, to_id, from_type, from_id),
+        ):
             primary_id = PRIMARY_COMPANY_TYPES.get(record_type)
             if other_type != COMPANY or primary_id is None:
                 continue
@@ -482,8 +559,9 @@ class AccountState:
         pair = self.defs.get((from_type, to_type), {})
         out: dict[int, list[dict[str, Any]]] = {}
         for to_id in sorted(self.targets(from_type, from_id, to_type)):
-            specs = sorted(self.targets(from_type, from_id, to_type)[to_id],
-                           key=lambda s: (s[0] != HUBSPOT_DEFINED, s[1]))
+            specs = sorted(
+                self.targets(from_type, from_id, to_type)[to_id], key=lambda s: (s[0] != HUBSPOT_DEFINED, s[1])
+            )
             out[to_id] = [pair[s].as_label() for s in specs]
         return out
 
@@ -492,14 +570,23 @@ class AccountState:
         definition = self.definition(from_type, to_type, spec)
         key = (from_type, to_type, spec[0], spec[1])
         if create and key in self.limits:
-            raise StateError("conflict", f"A limit is already configured for {spec[0]}={spec[1]}; use batch/update.",
-                             {"typeId": [str(spec[1])]})
+            raise StateError(
+                "conflict",
+                f"A limit is already configured for {spec[0]}={spec[1]}; use batch/update.",
+                {"typeId": [str(spec[1])]},
+            )
         if not create and key not in self.limits:
-            raise StateError("not_found", f"No limit is configured for {spec[0]}={spec[1]}; use batch/create.",
-                             {"typeId": [str(spec[1])]})
+            raise StateError(
+                "not_found",
+                f"No limit is configured for {spec[0]}={spec[1]}; use batch/create.",
+                {"typeId": [str(spec[1])]},
+            )
         if not 1 <= maximum <= 10_000:
-            raise StateError("validation", f"Invalid maxToObjectIds {maximum}: the valid range is 1-10000.",
-                             {"maxToObjectIds": [str(maximum)]})
+            raise StateError(
+                "validation",
+                f"Invalid maxToObjectIds {maximum}: the valid range is 1-10000.",
+                {"maxToObjectIds": [str(maximum)]},
+            )
         self.limits[key] = maximum
         return definition
 
@@ -510,23 +597,40 @@ class AccountState:
     # ------------------------------------------------------------------ dump
     def dump(self) -> dict[str, Any]:
         labels = [
-            {"fromObjectTypeId": d.from_type, "toObjectTypeId": d.to_type, "category": d.category,
-             "typeId": d.type_id, "label": d.label, "name": d.name, "inverseTypeId": d.inverse_id}
-            for (_, _), defs in sorted(self.defs.items()) for d in defs.values() if d.category == USER_DEFINED
+            {
+                "fromObjectTypeId": d.from_type,
+                "toObjectTypeId": d.to_type,
+                "category": d.category,
+                "typeId": d.type_id,
+                "label": d.label,
+                "name": d.name,
+                "inverseTypeId": d.inverse_id,
+            }
+            for (_, _), defs in sorted(self.defs.items())
+            for d in defs.values()
+            if d.category == USER_DEFINED
         ]
         associations = []
         for (from_type, from_id, to_type), targets in sorted(self.edges.items()):
             for to_id, specs in sorted(targets.items()):
-                associations.append({"fromObjectTypeId": from_type, "fromObjectId": from_id,
-                                     "toObjectTypeId": to_type, "toObjectId": to_id,
-                                     "types": [{"category": c, "typeId": t} for c, t in sorted(specs)]})
+                associations.append(
+                    {
+                        "fromObjectTypeId": from_type,
+                        "fromObjectId": from_id,
+                        "toObjectTypeId": to_type,
+                        "toObjectId": to_id,
+                        "types": [{"category": c, "typeId": t} for c, t in sorted(specs)],
+                    }
+                )
         return {
             "records": {t: sorted(ids) for t, ids in sorted(self.records.items())},
             "autoRecords": {"enabled": self.auto_records, "max": self.auto_record_max},
             "labels": labels,
             "associations": associations,
-            "limits": [{"fromObjectTypeId": f, "toObjectTypeId": t, "category": c, "typeId": i, "max": m}
-                       for (f, t, c, i), m in sorted(self.limits.items())],
+            "limits": [
+                {"fromObjectTypeId": f, "toObjectTypeId": t, "category": c, "typeId": i, "max": m}
+                for (f, t, c, i), m in sorted(self.limits.items())
+            ],
         }
 
 
@@ -535,5 +639,8 @@ def _check_lengths(**fields: str | None) -> None:
     for name, value in fields.items():
         bound = MAX_LABEL_NAME_LENGTH if name == "name" else MAX_LABEL_TEXT_LENGTH
         if isinstance(value, str) and len(value) > bound:
-            raise StateError("validation", f"Invalid {name}: {len(value)} characters; the maximum is {bound}.",
-                             {name: [f"{value[:40]}..."], "maxLength": [str(bound)]})
+            raise StateError(
+                "validation",
+                f"Invalid {name}: {len(value)} characters; the maximum is {bound}.",
+                {name: [f"{value[:40]}..."], "maxLength": [str(bound)]},
+            )

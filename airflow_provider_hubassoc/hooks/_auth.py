@@ -123,7 +123,10 @@ class OAuthRefreshAuth:
         body = _json_or_empty(response)
         if response.status_code >= 500:
             raise HubSpotServerError(
-                str(body.get("message") or "token endpoint failed"), status=response.status_code, method="POST", path=TOKEN_PATH
+                str(body.get("message") or "token endpoint failed"),
+                status=response.status_code,
+                method="POST",
+                path=TOKEN_PATH,
             )
         if not 200 <= response.status_code < 300 or not body.get("access_token"):
             # HubSpot: {"error": "invalid_grant", "error_description": ..., "status": "BAD_REFRESH_TOKEN", "message": ...}

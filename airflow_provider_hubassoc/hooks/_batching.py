@@ -117,10 +117,7 @@ class ProgressLogger:
             percent = 100.0 * self.done / self.total
             remaining = max(self.total - self.done, 0)
             eta = f"{remaining / rate:.0f} s" if rate > 0 else "unknown"
-            return (
-                f"{self.operation}: {self.done}/{self.total} inputs ({percent:.1f}%), "
-                f"{rate:.0f} inputs/s, ETA {eta}"
-            )
+            return f"{self.operation}: {self.done}/{self.total} inputs ({percent:.1f}%), {rate:.0f} inputs/s, ETA {eta}"
         return f"{self.operation}: {self.done} inputs done, {rate:.0f} inputs/s"
 
 

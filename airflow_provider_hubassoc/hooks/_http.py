@@ -194,8 +194,9 @@ def proxies_for(base_url: str) -> dict[str, str]:
     return requests.utils.get_environ_proxies(base_url)
 
 
-def send(session: requests.Session, settings: HubSpotSettings, method: str, path: str, **kwargs: Any
-         ) -> requests.Response:
+def send(
+    session: requests.Session, settings: HubSpotSettings, method: str, path: str, **kwargs: Any
+) -> requests.Response:
     """Send ``method`` ``{base_url}{path}``: never redirected, TLS from the connection, within the deadline.
 
     :raises HubSpotRedirectError: any 3xx answer (nothing is sent to its ``Location``).
@@ -207,8 +208,12 @@ def send(session: requests.Session, settings: HubSpotSettings, method: str, path
     with _Deadline(total) as deadline:
         try:
             response = session.request(
-                method, f"{settings.base_url}{path}", allow_redirects=False, verify=settings.verify,
-                timeout=timeout, **kwargs,
+                method,
+                f"{settings.base_url}{path}",
+                allow_redirects=False,
+                verify=settings.verify,
+                timeout=timeout,
+                **kwargs,
             )
         except requests.TooManyRedirects as error:  # max_redirects = 0: raised on a 3xx before following it
             response = error.response
@@ -216,13 +221,15 @@ def send(session: requests.Session, settings: HubSpotSettings, method: str, path
             if deadline.fired:
                 raise HubSpotDeadlineError(
                     f"no complete answer within request_timeout={total:g}s: the connection was shut at the deadline",
-                    method=method, path=path,
+                    method=method,
+                    path=path,
                 ) from None
             raise
         if deadline.fired:  # the deadline passed as the body ended: it may be cut short, do not trust it
             response.close()
-            raise HubSpotDeadlineError(f"no complete answer within request_timeout={total:g}s",
-                                       method=method, path=path)
+            raise HubSpotDeadlineError(
+                f"no complete answer within request_timeout={total:g}s", method=method, path=path
+            )
     if 300 <= response.status_code < 400:
         raise redirect_error(method, path, response)
     return response
@@ -234,7 +241,9 @@ def redirect_error(method: str, path: str, response: requests.Response) -> HubSp
         f"redirect refused (Location: {(location or '')[:500]!r}): requests are never redirected, so nothing was "
         "sent there and this request was not applied; check the connection's host (it must be HubSpot's API URL "
         "itself, not a URL that redirects)",
-        status=response.status_code, method=method, path=path.split("?", 1)[0],
+        status=response.status_code,
+        method=method,
+        path=path.split("?", 1)[0],
     )
     error.location = location
     return error

@@ -289,8 +289,10 @@ class RateLimiter:
         # requests of ours sent after it may have overtaken it: only a count beyond all of ours is foreign
         others = max(0, counted - (len(self._sent) - first))
         # ours to keep: every slot our own log still holds then, HubSpot's window or not (we reuse them)
-        ours = max(1, bisect.bisect_right(self._sent, stamp) - bisect.bisect_right(self._sent, stamp - self.window
-                                                                                   - self.margin))
+        ours = max(
+            1,
+            bisect.bisect_right(self._sent, stamp) - bisect.bisect_right(self._sent, stamp - self.window - self.margin),
+        )
         if others:
             self._foreign_seen_at = self._clock()
         self._seen = (stamp, ours)

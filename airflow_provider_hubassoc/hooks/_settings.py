@@ -89,8 +89,9 @@ def _check_base_url(base_url: str, allow_insecure_http: bool) -> None:
     except ValueError:
         raise HubSpotInputError(f"has a bad port: {base_url!r}", field="base_url") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise HubSpotInputError(f"must be an https:// URL such as {DEFAULT_BASE_URL}, got {base_url!r}",
-                                field="base_url")
+        raise HubSpotInputError(
+            f"must be an https:// URL such as {DEFAULT_BASE_URL}, got {base_url!r}", field="base_url"
+        )
     if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
         raise HubSpotInputError(
             f"must use https:// ({base_url!r} would send the token in clear text): plain http:// is allowed only "
@@ -143,8 +144,10 @@ class HubSpotSettings:
         try:
             ZoneInfo(self.account_time_zone)
         except (ValueError, ZoneInfoNotFoundError):
-            raise HubSpotInputError(f"must be an IANA time zone such as 'America/New_York', "
-                                    f"got {self.account_time_zone!r}", field="account_time_zone") from None
+            raise HubSpotInputError(
+                f"must be an IANA time zone such as 'America/New_York', got {self.account_time_zone!r}",
+                field="account_time_zone",
+            ) from None
 
     @property
     def auth_mode(self) -> str:
@@ -217,20 +220,26 @@ class HubSpotSettings:
         if extra("ca_bundle"):
             values["verify"] = str(extra("ca_bundle"))
             if not os.path.exists(values["verify"]):
-                raise HubSpotInputError(f"must be an existing file or directory, got {values['verify']!r}",
-                                        field="ca_bundle")
+                raise HubSpotInputError(
+                    f"must be an existing file or directory, got {values['verify']!r}", field="ca_bundle"
+                )
         elif extra("verify_ssl") is not None:
             values["verify"] = _as_bool(extra("verify_ssl"), "verify_ssl")
         if extra("allow_insecure_http") is not None:
             values["allow_insecure_http"] = _as_bool(extra("allow_insecure_http"), "allow_insecure_http")
 
         if overrides.get("allow_insecure_http") is not None:
-            raise HubSpotInputError("is refused: plain http:// off loopback is the connection's decision (its "
-                                    "extra allow_insecure_http), not a task's", field="allow_insecure_http")
+            raise HubSpotInputError(
+                "is refused: plain http:// off loopback is the connection's decision (its "
+                "extra allow_insecure_http), not a task's",
+                field="allow_insecure_http",
+            )
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(overrides) - known)
         if unknown:
-            raise HubSpotInputError(f"unknown hook setting(s) {unknown}; known: {sorted(known)}", field="hook arguments")
+            raise HubSpotInputError(
+                f"unknown hook setting(s) {unknown}; known: {sorted(known)}", field="hook arguments"
+            )
         values.update({k: v for k, v in overrides.items() if v is not None})
         for name, (kind, minimum) in numeric.items():
             if name in overrides and overrides[name] is not None:

@@ -132,7 +132,8 @@ class HubSpotTransport:
         what = f"{method} {path}"
         retries = self.settings.max_retries if max_retries is None else min(max_retries, self.settings.max_retries)
         retrying = self.retrying(
-            what, max_retries=retries,
+            what,
+            max_retries=retries,
             retry_on=is_retryable if retry_ambiguous else (lambda e: is_retryable(e) and not is_ambiguous(e)),
         )
         try:
@@ -141,13 +142,22 @@ class HubSpotTransport:
                     return self._send_once(method, path, json, params)
         except HubSpotError as error:
             if not retry_ambiguous and is_ambiguous(error):
-                raise HubSpotAnswerLostError(f"answer lost after the request was sent ({retry_reason(error)})",
-                                             cause=error, status=error.status, method=method, path=path) from None
+                raise HubSpotAnswerLostError(
+                    f"answer lost after the request was sent ({retry_reason(error)})",
+                    cause=error,
+                    status=error.status,
+                    method=method,
+                    path=path,
+                ) from None
             raise
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as error:
             if not retry_ambiguous and is_ambiguous(error):
-                raise HubSpotAnswerLostError(f"answer lost after the request was sent ({type(error).__name__})",
-                                             cause=error, method=method, path=path) from None
+                raise HubSpotAnswerLostError(
+                    f"answer lost after the request was sent ({type(error).__name__})",
+                    cause=error,
+                    method=method,
+                    path=path,
+                ) from None
             attempts = retrying.statistics.get("attempt_number", 1)
             if isinstance(error, requests.exceptions.SSLError):
                 raise HubSpotServerError(
@@ -198,9 +208,7 @@ class HubSpotTransport:
         if isinstance(error, HubSpotError) and error.status == 429:
             self.limiter.pause(delay)
 
-    def _send_once(
-        self, method: str, path: str, body: Any, params: Mapping[str, Any] | None
-    ) -> requests.Response:
+    def _send_once(self, method: str, path: str, body: Any, params: Mapping[str, Any] | None) -> requests.Response:
         response = self._send_authenticated(method, path, body, params)
         if response.status_code == 401:
             token = response.request.headers.get("Authorization", "")[len("Bearer ") :]
@@ -221,8 +229,15 @@ class HubSpotTransport:
             self.stats.requests_sent += 1
             self.stats.throttled_seconds += waited
         try:
-            response = send(self.session, self.settings, method, path, json=body, params=params,
-                            headers={"Authorization": f"Bearer {token}"})
+            response = send(
+                self.session,
+                self.settings,
+                method,
+                path,
+                json=body,
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+            )
         except HubSpotRedirectError as error:  # an answer all the same: counted, never retried
             with self.stats._lock:
                 self.stats.responses_by_status[error.status] += 1
@@ -252,9 +267,12 @@ class HubSpotTransport:
                 context["policyName"] = policy
             if policy == "DAILY":
                 cls = HubSpotDailyLimitError
-                body = {**body, "message": f"{body.get('message') or 'daily limit reached'} The account's daily "
-                        "request budget is spent; it resets at midnight in the account's time zone, so retrying "
-                        "now is pointless."}
+                body = {
+                    **body,
+                    "message": f"{body.get('message') or 'daily limit reached'} The account's daily "
+                    "request budget is spent; it resets at midnight in the account's time zone, so retrying "
+                    "now is pointless.",
+                }
             elif retry_after is None:
                 interval = response.headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
                 retry_after = int(interval) / 1000 if interval and interval.isdigit() else DEFAULT_WINDOW_SECONDS

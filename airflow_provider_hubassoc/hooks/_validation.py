@@ -46,11 +46,14 @@ def record_id_problem(value: Any) -> tuple[int | None, str | None]:
     elif isinstance(value, str):
         text = value.strip()
         if not _ASCII_DIGITS.fullmatch(text):
-            return None, ("expected a positive integer id written with the digits 0-9 only (no sign, decimal "
-                          "point, exponent, separator or space)")
+            return None, (
+                "expected a positive integer id written with the digits 0-9 only (no sign, decimal "
+                "point, exponent, separator or space)"
+            )
         if len(text.lstrip("0")) > _MAX_ID_DIGITS:  # before int(): Python refuses to parse > 4,300 digits
-            return None, (f"expected a positive integer id within HubSpot's id range (1 to 2^63 - 1), not "
-                          f"{len(text)} digits")
+            return None, (
+                f"expected a positive integer id within HubSpot's id range (1 to 2^63 - 1), not {len(text)} digits"
+            )
         number = int(text)
     elif isinstance(value, float):
         return None, "expected a positive integer id, not a float (write 12, not 12.0 or 1e3)"

@@ -87,8 +87,15 @@ class _Outcome:
 # -- sending ------------------------------------------------------------------------------------------------
 
 
-def send(transport: HubSpotTransport, method: str, path: str, *, json: Any = None, params: Any = None,
-         retry_ambiguous: bool = True) -> tuple[int, Any]:
+def send(
+    transport: HubSpotTransport,
+    method: str,
+    path: str,
+    *,
+    json: Any = None,
+    params: Any = None,
+    retry_ambiguous: bool = True,
+) -> tuple[int, Any]:
     """One request; returns ``(status, parsed body or None)``. Any 2xx is success (reference §16)."""
     response = transport.request(method, path, json=json, params=params, retry_ambiguous=retry_ambiguous)
     if not response.content:
@@ -108,8 +115,9 @@ def send_rederived(
     Bounded like every retry (the connection's ``max_retries``, ``max_retry_seconds``, back-off); when the
     budget is spent the last :class:`HubSpotAnswerLostError` is raised.
     """
-    retrying = transport.retrying(f"{method} {path} (re-derived)",
-                                  retry_on=lambda error: isinstance(error, HubSpotAnswerLostError))
+    retrying = transport.retrying(
+        f"{method} {path} (re-derived)", retry_on=lambda error: isinstance(error, HubSpotAnswerLostError)
+    )
     for attempt in retrying:
         with attempt:
             if attempt.retry_state.attempt_number > 1:
@@ -145,8 +153,14 @@ def write_batch(
     def build() -> Any:
         if current is None:
             return payload(remaining)
-        return payload([_Pair(p.position, p.from_id, p.to_id, p.labels,
-                              union_types(state.get((p.from_id, p.to_id), ()), p.types)) for p in remaining])
+        return payload(
+            [
+                _Pair(
+                    p.position, p.from_id, p.to_id, p.labels, union_types(state.get((p.from_id, p.to_id), ()), p.types)
+                )
+                for p in remaining
+            ]
+        )
 
     if current is not None and remaining:
         refresh()
@@ -169,8 +183,12 @@ def _fail_refused(
     outcome: _Outcome, error: HubSpotValidationError, remaining: list[_Pair], f: str | None, t: str | None
 ) -> list[_Pair]:
     """A 400 for the whole batch: fail the inputs it names (all when it names none); return the rest to re-send."""
-    body_error = {"category": error.category, "subCategory": error.sub_category,
-                  "message": error.message, "context": error.context}
+    body_error = {
+        "category": error.category,
+        "subCategory": error.sub_category,
+        "message": error.message,
+        "context": error.context,
+    }
     matched = match_error(body_error, [(p.position, p.from_id, p.to_id) for p in remaining], f, t)
     if not matched or len(matched) == len(remaining):
         matched = [(p.position, p.from_id, p.to_id) for p in remaining]
@@ -204,14 +222,18 @@ def _map_answer(
     if unmatched:
         # Errors naming no input: the inputs missing from ``results`` are the failed ones.
         done = result_pairs(body)
-        missing = [p for p in remaining if p.position not in failed_here and done is not None
-                   and (p.from_id, p.to_id) not in done]
+        missing = [
+            p
+            for p in remaining
+            if p.position not in failed_here and done is not None and (p.from_id, p.to_id) not in done
+        ]
         if missing and (len(unmatched) == 1 or len(unmatched) == len(missing)):
             for index, pair in enumerate(missing):
                 error = unmatched[0] if len(unmatched) == 1 else unmatched[index]
                 failed_here.add(pair.position)
                 outcome.failures.append(
-                    failure(pair.position, {"from_id": pair.from_id, "to_id": pair.to_id}, status, error))
+                    failure(pair.position, {"from_id": pair.from_id, "to_id": pair.to_id}, status, error)
+                )
         else:
             outcome.failures.extend(failure(None, None, status, error) for error in unmatched)
     outcome.failed_positions |= failed_here
@@ -250,8 +272,13 @@ def collapse(pairs: list[_Pair]) -> tuple[list[_Pair], int]:
         if first is None:
             unique[key] = pair
         else:
-            unique[key] = _Pair(first.position, first.from_id, first.to_id, first.labels + pair.labels,
-                                union_types(first.types, pair.types))
+            unique[key] = _Pair(
+                first.position,
+                first.from_id,
+                first.to_id,
+                first.labels + pair.labels,
+                union_types(first.types, pair.types),
+            )
     return list(unique.values()), len(pairs) - len(unique)
 
 
@@ -332,7 +359,9 @@ def _error_ids(
 
 
 def match_error(
-    error: Mapping[str, Any], candidates: list[tuple[int, int, int | None]], f: str | None = None,
+    error: Mapping[str, Any],
+    candidates: list[tuple[int, int, int | None]],
+    f: str | None = None,
     t: str | None = None,
 ) -> list[tuple[int, int, int | None]]:
     """The inputs ``(position, from_id, to_id)`` an error is about; empty when it names none of them.

@@ -322,15 +322,15 @@ class HubSpotAssociationsHook(BaseHook):
         if inverse_label is not None:
             body["inverseLabel"] = inverse_label
         try:
-            _status, response = self._send("POST", association_path(version, f"associations/{f}/{t}/labels"),
-                                           json=body)
+            _status, response = self._send("POST", association_path(version, f"associations/{f}/{t}/labels"), json=body)
             created = [AssociationType.from_api(item, name=name) for item in (response or {}).get("results", [])]
         except HubSpotValidationError as error:
             created = self._existing_label(version, f, t, name, label, inverse_label) if error.status == 409 else []
             if not created:
                 raise
-            self.log.info("Label %r (%s) already exists, adopted: type id(s) %s", name, label,
-                          [x.type_id for x in created])
+            self.log.info(
+                "Label %r (%s) already exists, adopted: type id(s) %s", name, label, [x.type_id for x in created]
+            )
         with self._label_lock:
             names = self._label_names.setdefault((version, f, t), {})
             names.update({x.type_id: name for x in created if x.type_id is not None})
@@ -355,8 +355,9 @@ class HubSpotAssociationsHook(BaseHook):
             return []
         if inverse_label is None:
             return [forward]
-        inverse = only(self.list_labels(t, f, api_version=version), inverse_label,
-                       exclude=forward.type_id if f == t else None)
+        inverse = only(
+            self.list_labels(t, f, api_version=version), inverse_label, exclude=forward.type_id if f == t else None
+        )
         return [forward, inverse] if inverse is not None else []
 
     def update_label(
@@ -391,8 +392,9 @@ class HubSpotAssociationsHook(BaseHook):
         except HubSpotNotFoundError:
             if any(x.type_id == type_id for x in self.list_labels(f, t, api_version=version)):
                 raise
-            self.log.info("Label %s from %s to %s is already gone: nothing to delete", type_id, plural_name(f),
-                          plural_name(t))
+            self.log.info(
+                "Label %s from %s to %s is already gone: nothing to delete", type_id, plural_name(f), plural_name(t)
+            )
         self._forget_labels(version, f, t)
 
     def _resolve_labels(
@@ -673,8 +675,7 @@ class HubSpotAssociationsHook(BaseHook):
             for part in split(plain, DEFAULT_LIMIT):
                 write_batch(self.transport, outcome, "POST", default_path, part, default_payload, f, t)
             for part in split(labeled, CREATE_LIMIT):
-                write_batch(self.transport, outcome, "POST", labeled_path, part, create_payload, f, t,
-                            current=current)
+                write_batch(self.transport, outcome, "POST", labeled_path, part, create_payload, f, t, current=current)
             return outcome
 
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
@@ -732,8 +733,9 @@ class HubSpotAssociationsHook(BaseHook):
         def parse(item: Any, position: int) -> _Pair:
             pair = parse_labeled(item, position)
             if not pair.types:
-                raise HubSpotInputError("no label to remove: pass labels= or give the input labels",
-                                        position=position, field="labels")
+                raise HubSpotInputError(
+                    "no label to remove: pass labels= or give the input labels", position=position, field="labels"
+                )
             return pair
 
         items = _validated(pairs, parse)
@@ -805,15 +807,24 @@ class HubSpotAssociationsHook(BaseHook):
             except (TypeError, ValueError):
                 raise HubSpotInputError("expected (label, max)", position=position) from None
             found = self._resolve_labels(version, f, t, (label,), position)[0]
-            inputs.append({"category": found.category, "typeId": found.type_id,
-                           "maxToObjectIds": _positive_int(maximum, position, "max")})
+            inputs.append(
+                {
+                    "category": found.category,
+                    "typeId": found.type_id,
+                    "maxToObjectIds": _positive_int(maximum, position, "max"),
+                }
+            )
         path = association_path(version, f"associations/definitions/configurations/{f}/{t}/batch/{action}")
         status, body = self._send("POST", path, json={"inputs": inputs})
         errors = (body or {}).get("errors") or []
         if errors:
             first = errors[0]
-            raise HubSpotValidationError(str(first.get("message") or "limit refused"), status=status,
-                                         category=first.get("category"), errors=errors)
+            raise HubSpotValidationError(
+                str(first.get("message") or "limit refused"),
+                status=status,
+                category=first.get("category"),
+                errors=errors,
+            )
         return [AssociationLimit.from_api(item) for item in (body or {}).get("results", [])]
 
     def request_high_usage_report(self, user_id: int | str, *, api_version: str | None = None) -> dict[str, Any]:
@@ -851,8 +862,18 @@ class HubSpotAssociationsHook(BaseHook):
         :param association_type: the v3 type name (see :meth:`v3_list_types`); by default the unlabeled type
             (``contact_to_company_unlabeled`` where a primary type exists, else ``deal_to_contact``-style).
         """
-        return self._v3_write("create", from_type, to_type, pairs, association_type, on_failure,
-                              failure_callback, chunk_callback, chunk_size, CREATE_LIMIT)
+        return self._v3_write(
+            "create",
+            from_type,
+            to_type,
+            pairs,
+            association_type,
+            on_failure,
+            failure_callback,
+            chunk_callback,
+            chunk_size,
+            CREATE_LIMIT,
+        )
 
     def v3_archive_associations(
         self,
@@ -867,12 +888,31 @@ class HubSpotAssociationsHook(BaseHook):
         chunk_size: int | None = None,
     ) -> BatchResult:
         """v3 batch archive (``POST /crm/v3/.../batch/archive``, 1,000 a request, 204)."""
-        return self._v3_write("archive", from_type, to_type, pairs, association_type, on_failure,
-                              failure_callback, chunk_callback, chunk_size, DEFAULT_LIMIT)
+        return self._v3_write(
+            "archive",
+            from_type,
+            to_type,
+            pairs,
+            association_type,
+            on_failure,
+            failure_callback,
+            chunk_callback,
+            chunk_size,
+            DEFAULT_LIMIT,
+        )
 
     def _v3_write(
-        self, action: str, from_type: str, to_type: str, pairs: Iterable[Any], association_type: str | None,
-        on_failure: str, failure_callback: Any, chunk_callback: Any, chunk_size: int | None, limit: int,
+        self,
+        action: str,
+        from_type: str,
+        to_type: str,
+        pairs: Iterable[Any],
+        association_type: str | None,
+        on_failure: str,
+        failure_callback: Any,
+        chunk_callback: Any,
+        chunk_size: int | None,
+        limit: int,
     ) -> BatchResult:
         _v, f, t = self._object_pair(from_type, to_type, "v3", allow_v3=True)
         _check_on_failure(on_failure)
@@ -883,8 +923,11 @@ class HubSpotAssociationsHook(BaseHook):
         path = association_path("v3", f"associations/{f}/{t}/batch/{action}")
 
         def payload(part: list[_Pair]) -> dict[str, Any]:
-            return {"inputs": [{"from": {"id": str(p.from_id)}, "to": {"id": str(p.to_id)}, "type": type_name}
-                               for p in part]}
+            return {
+                "inputs": [
+                    {"from": {"id": str(p.from_id)}, "to": {"id": str(p.to_id)}, "type": type_name} for p in part
+                ]
+            }
 
         work = self._one_request_per_chunk(path, payload, f, t)
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
@@ -909,8 +952,10 @@ class HubSpotAssociationsHook(BaseHook):
         _v, f, t = self._object_pair(from_type, to_type, "v3", allow_v3=True)
         _check_on_failure(on_failure)
         if t == "0-2":
-            self.log.warning("v3 reads towards companies return only each record's primary company; "
-                             "use iter_read_associations (v4) to get every company")
+            self.log.warning(
+                "v3 reads towards companies return only each record's primary company; "
+                "use iter_read_associations (v4) to get every company"
+            )
         size = chunk_size_for(READ_LIMIT, chunk_size)
         path = association_path("v3", f"associations/{f}/{t}/batch/read")
         result = BatchResult(f"v3 read {plural_name(f)}->{plural_name(t)} associations")
@@ -934,8 +979,12 @@ class HubSpotAssociationsHook(BaseHook):
                 for to_id, types in grouped.items():
                     outcome.rows.append(AssociationRow(f, from_id or 0, t, to_id, tuple(types)))
                 if _next_after(item):
-                    self.log.warning("v3 read of %s %s has more associations than one page; v3 cannot page "
-                                     "batch reads, use iter_read_associations (v4)", plural_name(f), from_id)
+                    self.log.warning(
+                        "v3 read of %s %s has more associations than one page; v3 cannot page "
+                        "batch reads, use iter_read_associations (v4)",
+                        plural_name(f),
+                        from_id,
+                    )
             for error in body.get("errors") or []:
                 if sub_category(error) == NO_ASSOCIATIONS_FOUND:
                     continue
@@ -962,20 +1011,33 @@ class HubSpotAssociationsHook(BaseHook):
         return work
 
     def _run_reads(
-        self, result: BatchResult, raw: Iterable[Any], items: Iterable[_ReadInput], size: int,
-        work: Callable[[Chunk[_ReadInput]], _Outcome], on_failure: str,
-        failure_callback: Callable[[InputFailure], None] | None, chunk_callback: Callable[[int, int], None] | None,
+        self,
+        result: BatchResult,
+        raw: Iterable[Any],
+        items: Iterable[_ReadInput],
+        size: int,
+        work: Callable[[Chunk[_ReadInput]], _Outcome],
+        on_failure: str,
+        failure_callback: Callable[[InputFailure], None] | None,
+        chunk_callback: Callable[[int, int], None] | None,
     ) -> Iterator[AssociationRow]:
         """Yield each read chunk's rows in input order; in raise mode, stop dispatching at the first failure,
         drain what is in flight, then raise."""
         error: HubSpotBatchError | None = None
         for chunk, outcome in self._run_chunks(
-            result, items, size, work, total=known_length(raw), keys=None, chunk_callback=chunk_callback,
+            result,
+            items,
+            size,
+            work,
+            total=known_length(raw),
+            keys=None,
+            chunk_callback=chunk_callback,
             stop=lambda: error is not None or self.cancelled,
         ):
             yield from outcome.rows
-            found = self._account(result, outcome, on_failure, failure_callback, rows_only=True,
-                                  inputs=len(chunk.items))
+            found = self._account(
+                result, outcome, on_failure, failure_callback, rows_only=True, inputs=len(chunk.items)
+            )
             error = error or found
             if chunk_callback is not None:
                 chunk_callback(chunk.start, chunk.end)
@@ -984,8 +1046,14 @@ class HubSpotAssociationsHook(BaseHook):
         self._raise_if_cancelled(result)
 
     def _run_chunks(
-        self, result: BatchResult, items: Iterable[Any], size: int, work: Callable[[Chunk[Any]], _Outcome],
-        *, total: int | None, keys: Callable[[Chunk[Any]], Iterable[Any]] | None,
+        self,
+        result: BatchResult,
+        items: Iterable[Any],
+        size: int,
+        work: Callable[[Chunk[Any]], _Outcome],
+        *,
+        total: int | None,
+        keys: Callable[[Chunk[Any]], Iterable[Any]] | None,
         chunk_callback: Callable[[int, int], None] | None = None,
         stop: Callable[[], bool] | None = None,
         on_drained: Callable[[Chunk[Any], _Outcome], None] | None = None,
@@ -998,14 +1066,26 @@ class HubSpotAssociationsHook(BaseHook):
         # With one, no finished chunk waits behind a slower one: a killed run redoes at most max_concurrency.
         concurrency, limiter = self.settings.max_concurrency, self.transport.limiter
         return run_chunks(
-            iter_chunks(items, size), work, max_concurrency=concurrency, keys=keys, progress=progress,
-            max_in_flight=concurrency if chunk_callback else None, stop=stop, on_drained=on_drained,
+            iter_chunks(items, size),
+            work,
+            max_concurrency=concurrency,
+            keys=keys,
+            progress=progress,
+            max_in_flight=concurrency if chunk_callback else None,
+            stop=stop,
+            on_drained=on_drained,
             concurrency=lambda: limiter.in_flight_target(concurrency),
         )
 
     def _account(
-        self, result: BatchResult, outcome: _Outcome, on_failure: str,
-        failure_callback: Callable[[InputFailure], None] | None, *, rows_only: bool = False, inputs: int = 0,
+        self,
+        result: BatchResult,
+        outcome: _Outcome,
+        on_failure: str,
+        failure_callback: Callable[[InputFailure], None] | None,
+        *,
+        rows_only: bool = False,
+        inputs: int = 0,
     ) -> HubSpotBatchError | None:
         """Add one chunk's outcome to the call's result; return the error to raise when asked to and it failed
         (the caller stops dispatching, lets chunks already sent finish and be counted, then raises)."""
@@ -1030,15 +1110,22 @@ class HubSpotAssociationsHook(BaseHook):
         return None
 
     def _run_writes(
-        self, result: BatchResult, raw: Iterable[Any], items: Iterable[_Pair], size: int,
-        work: Callable[[Chunk[_Pair]], _Outcome], on_failure: str,
-        failure_callback: Callable[[InputFailure], None] | None, chunk_callback: Callable[[int, int], None] | None,
+        self,
+        result: BatchResult,
+        raw: Iterable[Any],
+        items: Iterable[_Pair],
+        size: int,
+        work: Callable[[Chunk[_Pair]], _Outcome],
+        on_failure: str,
+        failure_callback: Callable[[InputFailure], None] | None,
+        chunk_callback: Callable[[int, int], None] | None,
     ) -> BatchResult:
         def keys(chunk: Chunk[_Pair]) -> Iterable[tuple[int, int]]:
             return {(p.from_id, p.to_id) for p in chunk.items}
 
-        def count(chunk: Chunk[_Pair], outcome: _Outcome, into: BatchResult,
-                  report: Callable[[InputFailure], None] | None) -> HubSpotBatchError | None:
+        def count(
+            chunk: Chunk[_Pair], outcome: _Outcome, into: BatchResult, report: Callable[[InputFailure], None] | None
+        ) -> HubSpotBatchError | None:
             into.total += len(chunk.items)
             into.succeeded += outcome.succeeded
             return self._account(into, outcome, on_failure, report)
@@ -1050,7 +1137,13 @@ class HubSpotAssociationsHook(BaseHook):
         in_flight = self.batch_in_flight = BatchResult(result.operation)
         error: HubSpotBatchError | None = None
         for chunk, outcome in self._run_chunks(
-            result, items, size, work, total=known_length(raw), keys=keys, chunk_callback=chunk_callback,
+            result,
+            items,
+            size,
+            work,
+            total=known_length(raw),
+            keys=keys,
+            chunk_callback=chunk_callback,
             stop=lambda: error is not None or self.cancelled,
             on_drained=lambda chunk, outcome: count(chunk, outcome, in_flight, None),
         ):
@@ -1131,8 +1224,9 @@ def _label_tuple(labels: Any, position: int | None) -> tuple[str | int, ...]:
     try:
         values = tuple(labels)
     except TypeError:
-        raise HubSpotInputError(f"labels must be a label, a type id or a list of them, got {labels!r}",
-                                position=position, field="labels") from None
+        raise HubSpotInputError(
+            f"labels must be a label, a type id or a list of them, got {labels!r}", position=position, field="labels"
+        ) from None
     for value in values:
         blank = isinstance(value, str) and not value.strip()
         if isinstance(value, bool) or not isinstance(value, (str, int)) or blank:
@@ -1150,8 +1244,11 @@ def _parse_pair(item: Any, position: int) -> _Pair:
     elif isinstance(item, Mapping):
         unknown = set(item) - {"from_id", "to_id", "labels"}
         if unknown:
-            raise HubSpotInputError(f"unknown field(s) {sorted(unknown)}; expected from_id, to_id, labels",
-                                    position=position, field=sorted(unknown)[0])
+            raise HubSpotInputError(
+                f"unknown field(s) {sorted(unknown)}; expected from_id, to_id, labels",
+                position=position,
+                field=sorted(unknown)[0],
+            )
         if "from_id" not in item or "to_id" not in item:
             missing = "from_id" if "from_id" not in item else "to_id"
             raise HubSpotInputError("missing", position=position, field=missing)
@@ -1213,7 +1310,10 @@ def _find_label(types: list[AssociationType], label: str | int, f: str, t: str) 
 def _row_from_multi(f: str, from_id: int, t: str, item: Mapping[str, Any]) -> AssociationRow:
     """``MultiAssociatedObjectWithLabel`` -> :class:`AssociationRow` (ids as numbers or strings)."""
     return AssociationRow(
-        f, from_id, t, int(item.get("toObjectId")),
+        f,
+        from_id,
+        t,
+        int(item.get("toObjectId")),
         tuple(AssociationType.from_api(x) for x in item.get("associationTypes") or []),
     )
 
@@ -1229,7 +1329,9 @@ def _default_v3_type(f: str, t: str) -> str:
     name, else ``deal_to_contact``."""
     from_name, to_name = singular_name(f), singular_name(t)
     if from_name is None or to_name is None:
-        raise HubSpotInputError("v3 type names of custom objects are account-specific: pass association_type "
-                                "(see v3_list_types)", field="association_type")
+        raise HubSpotInputError(
+            "v3 type names of custom objects are account-specific: pass association_type (see v3_list_types)",
+            field="association_type",
+        )
     base = f"{from_name}_to_{to_name}"
     return f"{base}_unlabeled" if "primary" in HUBSPOT_DEFINED_TYPES.get((f, t), {}) else base

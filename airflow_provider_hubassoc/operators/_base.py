@@ -92,8 +92,10 @@ def checked_hook_params(hook_params: dict[str, Any] | None) -> dict[str, Any]:
     """``hook_params`` of an operator or the sensor, checked at DAG parse time: never credentials."""
     secret = sorted(set(hook_params or {}) & SECRET_SETTINGS)
     if secret:
-        raise ValueError(f"hook_params must not hold credentials ({', '.join(secret)}): task arguments are "
-                         "visible in the UI and serialized DAGs; keep them in the Airflow connection")
+        raise ValueError(
+            f"hook_params must not hold credentials ({', '.join(secret)}): task arguments are "
+            "visible in the UI and serialized DAGs; keep them in the Airflow connection"
+        )
     return dict(hook_params or {})
 
 
@@ -107,12 +109,15 @@ def hook_overrides(hook_params: dict[str, Any], api_version: str | None) -> dict
 
 def check_failure_policy(max_failures: int | None, max_failure_ratio: float | None) -> None:
     """Argument checks at DAG parse time."""
-    if max_failures is not None and (isinstance(max_failures, bool) or not isinstance(max_failures, int)
-                                     or max_failures < 0):
+    if max_failures is not None and (
+        isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 0
+    ):
         raise ValueError(f"max_failures must be None or an integer >= 0, got {max_failures!r}")
-    if max_failure_ratio is not None and (isinstance(max_failure_ratio, bool)
-                                          or not isinstance(max_failure_ratio, (int, float))
-                                          or not 0 <= max_failure_ratio <= 1):
+    if max_failure_ratio is not None and (
+        isinstance(max_failure_ratio, bool)
+        or not isinstance(max_failure_ratio, (int, float))
+        or not 0 <= max_failure_ratio <= 1
+    ):
         raise ValueError(f"max_failure_ratio must be None or a number from 0 to 1, got {max_failure_ratio!r}")
 
 
@@ -192,8 +197,11 @@ class FailureReport:
             self._writer.write(row)
         if self.max_failures is not None and self.count > self.max_failures and not self.stopped_early:
             self.stopped_early = True
-            self.log.error("%d failed input(s) exceed max_failures=%d: stopping after the requests in flight",
-                           self.count, self.max_failures)
+            self.log.error(
+                "%d failed input(s) exceed max_failures=%d: stopping after the requests in flight",
+                self.count,
+                self.max_failures,
+            )
             self.hook.cancel()
 
     def summary(self) -> dict[str, Any]:
@@ -214,8 +222,14 @@ class FailureReport:
             ti.xcom_push(key="summary", value=summary)
         where = f"; failed rows and reasons in {self.path}" if self.path else " (set failures_path to keep them all)"
         first = self.sample[0] if self.sample else None
-        first_text = (f"; first: row {first['row']} {first['from_id']}->{first['to_id']}: "
-                      f"{first['category']} {first['message']}") if first else ""
+        first_text = (
+            (
+                f"; first: row {first['row']} {first['from_id']}->{first['to_id']}: "
+                f"{first['category']} {first['message']}"
+            )
+            if first
+            else ""
+        )
         raise AirflowFailException(f"{'; '.join(reasons)}{first_text}{where}. Done: {summary_line(summary)}")
 
 
@@ -227,8 +241,13 @@ def summary_line(summary: dict[str, Any]) -> str:
 def result_counts(result: BatchResult | None) -> dict[str, int]:
     if result is None:  # no chunk was sent
         return {"total": 0, "succeeded": 0, "failed": 0, "skipped": 0, "requests": 0}
-    return {"total": result.total, "succeeded": result.succeeded, "failed": result.failed,
-            "skipped": result.skipped, "requests": result.requests}
+    return {
+        "total": result.total,
+        "succeeded": result.succeeded,
+        "failed": result.failed,
+        "skipped": result.skipped,
+        "requests": result.requests,
+    }
 
 
 class ResumableOperator(HubSpotBaseOperator):
@@ -257,21 +276,28 @@ class ResumableOperator(HubSpotBaseOperator):
         self.wait_for_daily_reset = wait_for_daily_reset
         self._after_reset = False
 
-    def _open_checkpoint(self, context: Context, *, path: str | None, items: Any,
-                         options: dict[str, Any]) -> Checkpoint | None:
+    def _open_checkpoint(
+        self, context: Context, *, path: str | None, items: Any, options: dict[str, Any]
+    ) -> Checkpoint | None:
         """This task run's checkpoint (resumed, or fresh); ``None`` when run outside a task instance."""
         if not context or context.get("ti") is None:
             self.log.info("No task instance in the context: running without a checkpoint")
             return None
         store = CheckpointStore.for_context(self.checkpoint_path or default_checkpoint_base(), context)
-        fingerprint = input_fingerprint(path=path, items=items, options={"operator": type(self).__name__,
-                                                                         **options})
+        fingerprint = input_fingerprint(path=path, items=items, options={"operator": type(self).__name__, **options})
         return Checkpoint(store, fingerprint, resume=self.resume or self._after_reset, log=self.log)
 
-    def chunk_saver(self, checkpoint: Checkpoint | None, report: FailureReport, *, offset: int,
-                    base: dict[str, int], counts: Callable[[BatchResult], dict[str, int]] = result_counts,
-                    source: PairSource | None = None, output: RowWriter | None = None,
-                    ) -> Callable[[int, int], None]:
+    def chunk_saver(
+        self,
+        checkpoint: Checkpoint | None,
+        report: FailureReport,
+        *,
+        offset: int,
+        base: dict[str, int],
+        counts: Callable[[BatchResult], dict[str, int]] = result_counts,
+        source: PairSource | None = None,
+        output: RowWriter | None = None,
+    ) -> Callable[[int, int], None]:
         """A ``chunk_callback`` that saves the checkpoint once a chunk and its failures are accounted: the
         failures file (and output file) flushed first, so each agrees with what the checkpoint records.
         Positions are the hook call's plus ``offset``; counts are ``base`` plus ``counts(running result)``."""
@@ -286,13 +312,18 @@ class ResumableOperator(HubSpotBaseOperator):
             if output is not None:
                 output.flush()
                 written = {"output_rows": output.count}
-            checkpoint.save(position=offset + end, counts=add_counts(base, counts(self.hook.batch_result)),
-                            failures=report.rows, **written)
+            checkpoint.save(
+                position=offset + end,
+                counts=add_counts(base, counts(self.hook.batch_result)),
+                failures=report.rows,
+                **written,
+            )
 
         return done
 
-    def daily_budget_spent(self, context: Context, error: HubSpotDailyLimitError, summary: dict[str, Any],
-                           checkpoint: Checkpoint | None) -> NoReturn:
+    def daily_budget_spent(
+        self, context: Context, error: HubSpotDailyLimitError, summary: dict[str, Any], checkpoint: Checkpoint | None
+    ) -> NoReturn:
         """Stop cleanly: the checkpoint is saved (per chunk), the summary goes to XCom and the log; then defer
         until HubSpot's daily reset (``wait_for_daily_reset``) or fail saying when it resets and how to resume."""
         zone = self.hook.settings.account_time_zone
@@ -302,16 +333,25 @@ class ResumableOperator(HubSpotBaseOperator):
         ti = context.get("ti") if context else None
         if ti is not None:
             ti.xcom_push(key="summary", value=summary)
-        self.log.warning("HubSpot's daily request budget is spent: %s. Done so far: %s. It resets at %s "
-                         "(midnight %s)", reason, summary_line(summary), reset_at.isoformat(), zone)
+        self.log.warning(
+            "HubSpot's daily request budget is spent: %s. Done so far: %s. It resets at %s (midnight %s)",
+            reason,
+            summary_line(summary),
+            reset_at.isoformat(),
+            zone,
+        )
         if self.wait_for_daily_reset and checkpoint is not None:
-            self.log.info("Deferring until %s, then resuming from checkpoint %s", reset_at.isoformat(),
-                          checkpoint.store)
+            self.log.info(
+                "Deferring until %s, then resuming from checkpoint %s", reset_at.isoformat(), checkpoint.store
+            )
             self.defer(trigger=DateTimeTrigger(moment=reset_at), method_name="execute_after_daily_reset")
-        where = (f"Progress is saved in the checkpoint {checkpoint.store}: clear or re-run this task after the "
-                 f"reset and it resumes where it stopped (resume=True), or set wait_for_daily_reset=True to "
-                 f"wait for the reset without holding a worker slot." if checkpoint is not None else
-                 "No checkpoint was kept (an export to XCom, or no task instance): a re-run starts over.")
+        where = (
+            f"Progress is saved in the checkpoint {checkpoint.store}: clear or re-run this task after the "
+            f"reset and it resumes where it stopped (resume=True), or set wait_for_daily_reset=True to "
+            f"wait for the reset without holding a worker slot."
+            if checkpoint is not None
+            else "No checkpoint was kept (an export to XCom, or no task instance): a re-run starts over."
+        )
         raise AirflowFailException(
             f"HubSpot's daily request budget is spent ({reason}). Done so far: {summary_line(summary)}. "
             f"HubSpot resets the budget at midnight in the account's time zone {zone} ({reset_at.isoformat()}; "

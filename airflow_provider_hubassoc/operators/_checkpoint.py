@@ -66,14 +66,20 @@ class CheckpointStore:
 
     def __init__(self, base: str, *, dag_id: str, task_id: str, run_id: str, map_index: int | None) -> None:
         index = -1 if map_index is None else map_index
-        self.location = (ObjectStoragePath(base) / _part(dag_id) / _part(task_id) / _part(run_id)
-                         / f"map_index={index}.json")
+        self.location = (
+            ObjectStoragePath(base) / _part(dag_id) / _part(task_id) / _part(run_id) / f"map_index={index}.json"
+        )
 
     @classmethod
     def for_context(cls, base: str, context: Mapping[str, Any]) -> CheckpointStore:
         ti = context["ti"]
-        return cls(base, dag_id=ti.dag_id, task_id=ti.task_id, run_id=context.get("run_id") or ti.run_id,
-                   map_index=getattr(ti, "map_index", -1))
+        return cls(
+            base,
+            dag_id=ti.dag_id,
+            task_id=ti.task_id,
+            run_id=context.get("run_id") or ti.run_id,
+            map_index=getattr(ti, "map_index", -1),
+        )
 
     def __str__(self) -> str:
         return str(self.location)
@@ -133,12 +139,23 @@ class Checkpoint:
                 f"(or delete the checkpoint)."
             )
         self.resumed = state is not None
-        self.state: dict[str, Any] = state or {"version": VERSION, "fingerprint": fingerprint, "position": 0,
-                                               "counts": {}, "failures": [], "extra": {}, "attempts": 0}
+        self.state: dict[str, Any] = state or {
+            "version": VERSION,
+            "fingerprint": fingerprint,
+            "position": 0,
+            "counts": {},
+            "failures": [],
+            "extra": {},
+            "attempts": 0,
+        }
         self.state["attempts"] += 1
         if self.resumed:
-            log.info("Resuming from checkpoint %s: input position %d done, %s", store, self.position,
-                     self.counts or "no counts yet")
+            log.info(
+                "Resuming from checkpoint %s: input position %d done, %s",
+                store,
+                self.position,
+                self.counts or "no counts yet",
+            )
 
     @property
     def position(self) -> int:
@@ -156,8 +173,7 @@ class Checkpoint:
     def extra(self) -> dict[str, Any]:
         return self.state["extra"]
 
-    def save(self, *, position: int, counts: Mapping[str, int], failures: list[dict[str, Any]],
-             **extra: Any) -> None:
+    def save(self, *, position: int, counts: Mapping[str, int], failures: list[dict[str, Any]], **extra: Any) -> None:
         self.state.update(position=position, counts=dict(counts), failures=failures)
         self.state["extra"].update(extra)
         self.store.save(self.state)

@@ -86,8 +86,9 @@ def check_encoding(encoding: Any) -> str:
     try:
         return codecs.lookup(encoding).name if isinstance(encoding, str) else codecs.lookup("").name
     except LookupError:
-        raise HubSpotInputError(f"unknown encoding {encoding!r}; use a Python codec name such as 'utf-8' or "
-                                "'cp1252'", field="encoding") from None
+        raise HubSpotInputError(
+            f"unknown encoding {encoding!r}; use a Python codec name such as 'utf-8' or 'cp1252'", field="encoding"
+        ) from None
 
 
 def iter_lines(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[int, str]]:
@@ -111,18 +112,23 @@ def iter_lines(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[in
                 except UnicodeDecodeError as error:
                     raise named_error(
                         f"{path} line {number + 1}: not valid {encoding} (byte "
-                        f"{line[error.start:error.start + 1]!r} at column {error.start + 1}); pass encoding= with "
-                        "the file's encoding, e.g. 'cp1252'", position=number + 1, field="encoding") from None
+                        f"{line[error.start : error.start + 1]!r} at column {error.start + 1}); pass encoding= with "
+                        "the file's encoding, e.g. 'cp1252'",
+                        position=number + 1,
+                        field="encoding",
+                    ) from None
                 while (end := pending.find("\n")) >= 0:
                     number += 1
-                    yield number, pending[:end + 1]
-                    pending = pending[end + 1:]
+                    yield number, pending[: end + 1]
+                    pending = pending[end + 1 :]
             pending += decoder.decode(b"", final=True)
             if pending:
                 yield number + 1, pending
         except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-            raise HubSpotInputError(f"{path}: not a readable gzip file after line {number} ({error}); a .gz name "
-                                    "must hold gzip data", field="input_path") from None
+            raise HubSpotInputError(
+                f"{path}: not a readable gzip file after line {number} ({error}); a .gz name must hold gzip data",
+                field="input_path",
+            ) from None
         finally:
             if binary is not raw:
                 binary.close()
@@ -158,7 +164,11 @@ def _cell_lengths(text: str) -> list[int]:
 
 
 def iter_file_records(
-    path: str, fmt: str | None = None, *, required: Sequence[str] = (), encoding: str = DEFAULT_ENCODING,
+    path: str,
+    fmt: str | None = None,
+    *,
+    required: Sequence[str] = (),
+    encoding: str = DEFAULT_ENCODING,
 ) -> Iterator[tuple[int, Mapping[str, Any]]]:
     """``(row number, record)`` of each data row. CSV rows are numbered from 1 after the header line; JSON Lines
     rows are the file's line numbers (blank lines are skipped but counted). ``required``: CSV header columns
@@ -174,8 +184,9 @@ def iter_file_records(
             except ValueError as error:
                 raise HubSpotInputError(f"{path} row {number}: not valid JSON ({error})", position=number) from None
             if not isinstance(record, Mapping):
-                raise HubSpotInputError(f"{path} row {number}: expected a JSON object, got {shown(record)}",
-                                        position=number)
+                raise HubSpotInputError(
+                    f"{path} row {number}: expected a JSON object, got {shown(record)}", position=number
+                )
             yield number, record
         return
     tap = _LineTap(lines)
@@ -195,30 +206,37 @@ def iter_file_records(
             wide = [i for i, n in enumerate(_cell_lengths(text)) if n > limit]
             if wide and header is not None:
                 column = header[wide[0]] if wide[0] < len(header) else f"#{wide[0] + 1}"
-                raise HubSpotInputError(f"{where}: column {column!r}: cell longer than {limit} characters",
-                                        position=row + 1, field=column) from None
+                raise HubSpotInputError(
+                    f"{where}: column {column!r}: cell longer than {limit} characters", position=row + 1, field=column
+                ) from None
             raise HubSpotInputError(f"{where}: not valid CSV ({error})", position=row + 1) from None
         if header is None:
             header = [name.strip() for name in cells]
             repeated = sorted({name for name in header if header.count(name) > 1})
             if repeated:
-                raise named_error(f"{path}: column {repeated[0]!r} appears twice in the header (columns: {header})",
-                                  field=repeated[0])
+                raise named_error(
+                    f"{path}: column {repeated[0]!r} appears twice in the header (columns: {header})", field=repeated[0]
+                )
             missing = [name for name in required if name not in header]
             if missing:
-                raise named_error(f"{path}: no column {missing[0]!r} in the header (columns: {header})",
-                                  field=missing[0])
+                raise named_error(
+                    f"{path}: no column {missing[0]!r} in the header (columns: {header})", field=missing[0]
+                )
             continue
         if not cells:  # a blank line
             continue
         row += 1
         if len(cells) > len(header):  # e.g. an unquoted "1,000": never silently drop a cell
-            raise named_error(f"{path} row {row} (line {tap.last_line}): {len(cells)} cells but the header has "
-                              f"{len(header)} columns {header}; quote cells that contain commas", position=row)
+            raise named_error(
+                f"{path} row {row} (line {tap.last_line}): {len(cells)} cells but the header has "
+                f"{len(header)} columns {header}; quote cells that contain commas",
+                position=row,
+            )
         yield row, dict(zip(header, cells))
     if header is None and required:
-        raise HubSpotInputError(f"{path}: the file is empty (no header line with columns {list(required)})",
-                                field=required[0])
+        raise HubSpotInputError(
+            f"{path}: the file is empty (no header line with columns {list(required)})", field=required[0]
+        )
 
 
 def shard_of(from_id: int, shard_count: int) -> int:
@@ -240,8 +258,9 @@ def check_shard(shard_index: int | None, shard_count: int | None) -> None:
     if isinstance(shard_count, bool) or not isinstance(shard_count, int) or shard_count < 1:
         raise ValueError(f"shard_count must be a positive integer, got {shard_count!r}")
     if isinstance(shard_index, bool) or not isinstance(shard_index, int) or not 0 <= shard_index < shard_count:
-        raise ValueError(f"shard_index must be an integer from 0 to shard_count - 1 ({shard_count - 1}), "
-                         f"got {shard_index!r}")
+        raise ValueError(
+            f"shard_index must be an integer from 0 to shard_count - 1 ({shard_count - 1}), got {shard_index!r}"
+        )
 
 
 def parse_id(value: Any, where: str, field_name: str) -> int:
@@ -270,8 +289,9 @@ def parse_labels(value: Any, where: str, field_name: str) -> tuple[str | int, ..
         for item in value:
             labels.extend(parse_labels(item, where, field_name))
         return tuple(labels)
-    raise HubSpotInputError(f"{where}: field {field_name!r}: expected a label, a type id or a list, got "
-                            f"{shown(value)}", field=field_name)
+    raise HubSpotInputError(
+        f"{where}: field {field_name!r}: expected a label, a type id or a list, got {shown(value)}", field=field_name
+    )
 
 
 @dataclass(frozen=True)
@@ -331,7 +351,7 @@ class DuplicateFinder:
             self._spool.seek(offset + done * size)
             block = self._spool.read(min(count - done, per_run) * size)
             for start in range(0, len(block), size):
-                yield block[start:start + size]
+                yield block[start : start + size]
             done += len(block) // size
 
     def _merged(self) -> Iterator[bytes]:
@@ -406,8 +426,9 @@ class PairSource:
         name: str | None = None,
     ) -> None:
         if (pairs is None) == (path is None):
-            raise HubSpotInputError("give the pairs either as a list (pairs=) or as a file (input_path=)",
-                                    field="pairs")
+            raise HubSpotInputError(
+                "give the pairs either as a list (pairs=) or as a file (input_path=)", field="pairs"
+            )
         self.pairs = parse_json_list(pairs, "pairs") if pairs is not None else None
         self.path = path
         self.fmt = file_format(path, fmt) if path is not None else None
@@ -441,17 +462,26 @@ class PairSource:
         if isinstance(record, Mapping):
             for column in (from_column, to_column, label_column):
                 if column is not None and column not in record:
-                    raise HubSpotInputError(f"{where}: missing field {column!r} (fields: {sorted(record)})",
-                                            field=column)
+                    raise HubSpotInputError(
+                        f"{where}: missing field {column!r} (fields: {sorted(record)})", field=column
+                    )
             labels = parse_labels(record.get(label_column), where, label_column) if label_column else ()
-            return SourcePair(row, parse_id(record[from_column], where, from_column),
-                              parse_id(record[to_column], where, to_column), labels, record)
+            return SourcePair(
+                row,
+                parse_id(record[from_column], where, from_column),
+                parse_id(record[to_column], where, to_column),
+                labels,
+                record,
+            )
         if isinstance(record, (list, tuple)) and len(record) in (2, 3):
             labels = parse_labels(record[2], where, "labels") if len(record) == 3 else ()
-            return SourcePair(row, parse_id(record[0], where, "from_id"), parse_id(record[1], where, "to_id"),
-                              labels, list(record))
-        raise HubSpotInputError(f"{where}: expected [from_id, to_id(, labels)] or an object with fields "
-                                f"{from_column!r} and {to_column!r}, got {shown(record)}")
+            return SourcePair(
+                row, parse_id(record[0], where, "from_id"), parse_id(record[1], where, "to_id"), labels, list(record)
+            )
+        raise HubSpotInputError(
+            f"{where}: expected [from_id, to_id(, labels)] or an object with fields "
+            f"{from_column!r} and {to_column!r}, got {shown(record)}"
+        )
 
     def _shard_pairs(self) -> Iterator[SourcePair]:
         for row, record in self._records():
@@ -532,8 +562,9 @@ def parse_json_list(value: Any, field_name: str) -> list[Any]:
         try:
             value = json.loads(value)
         except ValueError:
-            raise HubSpotInputError(f"{field_name} must be a list or JSON text of one, got {value[:80]!r}",
-                                    field=field_name) from None
+            raise HubSpotInputError(
+                f"{field_name} must be a list or JSON text of one, got {value[:80]!r}", field=field_name
+            ) from None
     if isinstance(value, Mapping) or not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
         raise HubSpotInputError(f"{field_name} must be a list, got {type(value).__name__}", field=field_name)
     return list(value)
@@ -552,17 +583,20 @@ def parse_ids(value: Any, field_name: str) -> list[int]:
     return [parse_id(item, f"{field_name}[{position}]", field_name) for position, item in enumerate(items)]
 
 
-def iter_ids_from_file(path: str, column: str, fmt: str | None = None, *,
-                       encoding: str = DEFAULT_ENCODING) -> Iterator[int]:
+def iter_ids_from_file(
+    path: str, column: str, fmt: str | None = None, *, encoding: str = DEFAULT_ENCODING
+) -> Iterator[int]:
     for row, record in iter_file_records(path, fmt, required=[column], encoding=encoding):
         if column not in record:
-            raise HubSpotInputError(f"{path} row {row}: missing field {column!r} (fields: {sorted(record)})",
-                                    field=column)
+            raise HubSpotInputError(
+                f"{path} row {row}: missing field {column!r} (fields: {sorted(record)})", field=column
+            )
         yield parse_id(record[column], f"{path} row {row}", column)
 
 
-def distinct_ids_from_file(path: str, column: str, fmt: str | None = None, *,
-                           encoding: str = DEFAULT_ENCODING) -> tuple[SizedStream, int]:
+def distinct_ids_from_file(
+    path: str, column: str, fmt: str | None = None, *, encoding: str = DEFAULT_ENCODING
+) -> tuple[SizedStream, int]:
     """Validate every id of a file (one pass) and stream each distinct id once, in file order, with flat
     memory; returns ``(stream, repeated ids left out)``."""
     finder = DuplicateFinder()
@@ -642,8 +676,9 @@ class RowWriter:
     def write(self, row: Mapping[str, Any]) -> None:
         assert self._handle is not None
         if self._csv is not None:
-            self._csv.writerow({k: LABEL_SEPARATOR.join(map(str, v)) if isinstance(v, (list, tuple)) else v
-                                for k, v in row.items()})
+            self._csv.writerow(
+                {k: LABEL_SEPARATOR.join(map(str, v)) if isinstance(v, (list, tuple)) else v for k, v in row.items()}
+            )
         else:
             self._handle.write(json.dumps(row, separators=(",", ":"), default=str) + "\n")
         self.count += 1

@@ -41,8 +41,7 @@ def labels_uri(portal: str, from_object_type: str, to_object_type: str) -> str:
     return f"hubspot://{portal}/labels/{_object(from_object_type)}/{_object(to_object_type)}"
 
 
-def hubspot_associations_asset(from_object_type: str, to_object_type: str, *,
-                               portal: str = "hubspot_default") -> Asset:
+def hubspot_associations_asset(from_object_type: str, to_object_type: str, *, portal: str = "hubspot_default") -> Asset:
     """The asset a writing operator updates, for ``schedule=[...]`` of a downstream DAG."""
     return Asset(associations_uri(portal, from_object_type, to_object_type))
 
@@ -80,8 +79,7 @@ def declare(operator: Any, *, inlets: Iterable[str] = (), outlets: Iterable[str]
 
 def event_extra(summary: Mapping[str, Any]) -> dict[str, Any]:
     """The counts of a summary (and a reconcile's plan), for the extra data of the asset event."""
-    extra = {key: value for key, value in summary.items()
-             if isinstance(value, int) and not isinstance(value, bool)}
+    extra = {key: value for key, value in summary.items() if isinstance(value, int) and not isinstance(value, bool)}
     if isinstance(summary.get("plan"), Mapping):
         extra["plan"] = dict(summary["plan"])
     for key in ("operation", "from_object_type", "to_object_type", "table", "if_exists"):
@@ -120,5 +118,6 @@ def openlineage_facets(inputs: Iterable[str], outputs: Iterable[str], *, sql: st
         from openlineage.client.facet_v2 import sql_job
 
         job_facets["sql"] = sql_job.SQLJobFacet(query=sql)
-    return OperatorLineage(inputs=[_dataset(u) for u in inputs], outputs=[_dataset(u) for u in outputs],
-                           job_facets=job_facets)
+    return OperatorLineage(
+        inputs=[_dataset(u) for u in inputs], outputs=[_dataset(u) for u in outputs], job_facets=job_facets
+    )

@@ -52,9 +52,14 @@ class Plan:
     phases: dict[str, Phase] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        return {"records": self.records, "desired": self.desired, "create": self.phases["created"].planned,
-                "remove_labels": self.phases["labels_removed"].planned,
-                "archive": self.phases["archived"].planned, "unchanged": self.unchanged}
+        return {
+            "records": self.records,
+            "desired": self.desired,
+            "create": self.phases["created"].planned,
+            "remove_labels": self.phases["labels_removed"].planned,
+            "archive": self.phases["archived"].planned,
+            "unchanged": self.unchanged,
+        }
 
 
 class StreamOrigin:
@@ -76,8 +81,11 @@ class StreamOrigin:
         return self._seen.get(position) if position is not None else None
 
 
-def _desired_by_record(source: PairSource, keys_of: Callable[[SourcePair], frozenset[Key]], sort_run: int,
-                       ) -> Iterator[tuple[int, dict[int, tuple[int | None, frozenset[Key]]]]]:
+def _desired_by_record(
+    source: PairSource,
+    keys_of: Callable[[SourcePair], frozenset[Key]],
+    sort_run: int,
+) -> Iterator[tuple[int, dict[int, tuple[int | None, frozenset[Key]]]]]:
     """``(from_id, {to_id: (first row, label keys)})`` of every source record, by ascending from-id; a pair on
     several rows is one pair with the union of their labels."""
     sets: dict[frozenset[Key], int] = {}
@@ -98,8 +106,10 @@ def _desired_by_record(source: PairSource, keys_of: Callable[[SourcePair], froze
         yield from_id, targets
 
 
-def _records(desired: Iterator[tuple[int, dict[int, Any]]], extra_ids: Iterable[int],
-             ) -> Iterator[tuple[int, dict[int, Any]]]:
+def _records(
+    desired: Iterator[tuple[int, dict[int, Any]]],
+    extra_ids: Iterable[int],
+) -> Iterator[tuple[int, dict[int, Any]]]:
     """The desired records merged with ``extra_ids`` (records whose associations should all go), by id."""
     extra = iter(sorted(set(extra_ids)))
     pending = next(extra, None)
@@ -115,16 +125,27 @@ def _records(desired: Iterator[tuple[int, dict[int, Any]]], extra_ids: Iterable[
         pending = next(extra, None)
 
 
-def plan_reconcile(read: Callable[[list[int]], Iterable[Any]], source: PairSource,
-                   keys_of: Callable[[SourcePair], frozenset[Key]], *, extra_ids: Iterable[int], prune: bool,
-                   managed: bool, skip: set[tuple[int, int, str]], directory: str,
-                   window: int = DEFAULT_WINDOW, sort_run: int = 50_000) -> Plan:
+def plan_reconcile(
+    read: Callable[[list[int]], Iterable[Any]],
+    source: PairSource,
+    keys_of: Callable[[SourcePair], frozenset[Key]],
+    *,
+    extra_ids: Iterable[int],
+    prune: bool,
+    managed: bool,
+    skip: set[tuple[int, int, str]],
+    directory: str,
+    window: int = DEFAULT_WINDOW,
+    sort_run: int = 50_000,
+) -> Plan:
     """Plan the changes that make HubSpot match ``source``; ``read(ids)`` streams the current associations of
     those records. ``skip``: ``(from_id, to_id, phase)`` changes whose failure an earlier attempt recorded;
     ``window``: records diffed at a time; ``sort_run``: pairs sorted in memory before a run is spilled."""
     plan = Plan(phases={name: Phase(name, os.path.join(directory, f"{name}.jsonl")) for name in PHASES})
-    handles = {name: open(phase.path, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-               for name, phase in plan.phases.items()}
+    handles = {
+        name: open(phase.path, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        for name, phase in plan.phases.items()
+    }
 
     def add(name: str, row: int | None, from_id: int, to_id: int, labels: Iterable[Any]) -> None:
         phase = plan.phases[name]
@@ -150,8 +171,15 @@ def plan_reconcile(read: Callable[[list[int]], Iterable[Any]], source: PairSourc
                 origin, keys = target
                 current = {x.key for x in row.types}
                 missing = sorted(key[1] for key in keys - current if key[1] is not None)
-                extra = [x.type_id for x in row.types if managed and prune and x.category == "USER_DEFINED"
-                         and x.key not in keys and x.type_id is not None]
+                extra = [
+                    x.type_id
+                    for x in row.types
+                    if managed
+                    and prune
+                    and x.category == "USER_DEFINED"
+                    and x.key not in keys
+                    and x.type_id is not None
+                ]
                 if missing:
                     add("created", origin, row.from_id, row.to_id, missing)
                 if extra:

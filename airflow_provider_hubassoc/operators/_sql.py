@@ -39,13 +39,15 @@ def db_hook(conn_id: str) -> Any:
     except ImportError:
         raise AirflowFailException(
             "reading or writing SQL needs apache-airflow-providers-common-sql: "
-            "pip install 'airflow-provider-hubassoc[sql]' (and the provider of your database)") from None
+            "pip install 'airflow-provider-hubassoc[sql]' (and the provider of your database)"
+        ) from None
     connection = BaseHook.get_connection(conn_id)
     hook = connection.get_hook()
     if not isinstance(hook, DbApiHook):
         raise AirflowFailException(
             f"connection {conn_id!r} (type {connection.conn_type!r}) gives a {type(hook).__name__}, not a "
-            "common-sql DbApiHook: use a database connection (postgres, snowflake, sqlite, mysql, ...)")
+            "common-sql DbApiHook: use a database connection (postgres, snowflake, sqlite, mysql, ...)"
+        )
     return hook
 
 
@@ -58,8 +60,13 @@ def _cursor(connection: Any) -> Any:
         return connection.cursor()
 
 
-def iter_query(hook: Any, sql: str, parameters: Any = None, *, page_size: int = DEFAULT_PAGE_SIZE,
-               ) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
+def iter_query(
+    hook: Any,
+    sql: str,
+    parameters: Any = None,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
     """``(column names, page of rows)`` of a query, ``page_size`` rows at a time (never the whole result)."""
     with closing(hook.get_conn()) as connection, closing(_cursor(connection)) as cursor:
         if parameters is None:
@@ -79,8 +86,15 @@ def iter_query(hook: Any, sql: str, parameters: Any = None, *, page_size: int = 
             yield names, list(page)
 
 
-def spool_query(hook: Any, sql: str, path: str, *, parameters: Any = None, required: Sequence[str] = (),
-                page_size: int = DEFAULT_PAGE_SIZE) -> int:
+def spool_query(
+    hook: Any,
+    sql: str,
+    path: str,
+    *,
+    parameters: Any = None,
+    required: Sequence[str] = (),
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> int:
     """Write a query's rows to a JSON Lines file (one object per row, keyed by column name; line ``n`` is query
     row ``n``); returns the row count. ``required`` columns are checked before any row is written."""
     count = 0
@@ -89,12 +103,17 @@ def spool_query(hook: Any, sql: str, path: str, *, parameters: Any = None, requi
             if count == 0:
                 repeated = sorted({name for name in names if names.count(name) > 1})
                 if repeated:
-                    raise HubSpotInputError(f"the query returns column {repeated[0]!r} twice (columns: {names}); "
-                                            "alias one of them", field=repeated[0])
+                    raise HubSpotInputError(
+                        f"the query returns column {repeated[0]!r} twice (columns: {names}); alias one of them",
+                        field=repeated[0],
+                    )
                 missing = [name for name in required if name not in names]
                 if missing:
-                    raise HubSpotInputError(f"the query has no column {missing[0]!r} (columns: {names}); alias "
-                                            "a column or set the *_column argument", field=missing[0])
+                    raise HubSpotInputError(
+                        f"the query has no column {missing[0]!r} (columns: {names}); alias "
+                        "a column or set the *_column argument",
+                        field=missing[0],
+                    )
             for row in page:
                 handle.write(json.dumps(dict(zip(names, row)), separators=(",", ":"), default=str) + "\n")
             count += len(page)
@@ -116,8 +135,16 @@ class QuerySpool:
     the query: if its rows changed, the checkpoint is refused rather than resumed against other rows).
     """
 
-    def __init__(self, conn_id: str, sql: str, *, parameters: Any = None, required: Sequence[str] = (),
-                 page_size: int = DEFAULT_PAGE_SIZE, directory: str | None = None) -> None:
+    def __init__(
+        self,
+        conn_id: str,
+        sql: str,
+        *,
+        parameters: Any = None,
+        required: Sequence[str] = (),
+        page_size: int = DEFAULT_PAGE_SIZE,
+        directory: str | None = None,
+    ) -> None:
         self.conn_id, self.sql, self.parameters = conn_id, sql, parameters
         self.required, self.page_size, self.directory = list(required), page_size, directory
         self.path: str | None = None
@@ -132,8 +159,14 @@ class QuerySpool:
         self._dir = tempfile.mkdtemp(prefix="hubassoc-query-", dir=self.directory)
         self.path = os.path.join(self._dir, "rows.jsonl")
         try:
-            self.rows = spool_query(db_hook(self.conn_id), self.sql, self.path, parameters=self.parameters,
-                                    required=self.required, page_size=self.page_size)
+            self.rows = spool_query(
+                db_hook(self.conn_id),
+                self.sql,
+                self.path,
+                parameters=self.parameters,
+                required=self.required,
+                page_size=self.page_size,
+            )
         except HubSpotInputError as error:
             self.__exit__(None, None, None)
             raise AirflowFailException(f"{self.name}: {error.message}") from None
@@ -170,9 +203,15 @@ def optional_spool(conn_id: str | None, sql: str | None, **kwargs: Any) -> Itera
 #: a table name: ``name``, ``schema.name`` or ``database.schema.name`` (plain or double-quoted parts)
 _TABLE_NAME = re.compile(r'^(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")(?:\.(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")){0,2}$')
 #: DDL of the exported columns where ``create_table=True`` creates the table (portable types)
-COLUMN_TYPES = {"from_object_type": "VARCHAR(100)", "from_id": "BIGINT", "to_object_type": "VARCHAR(100)",
-                "to_id": "BIGINT", "type_ids": "VARCHAR(4000)", "categories": "VARCHAR(4000)",
-                "labels": "VARCHAR(4000)"}
+COLUMN_TYPES = {
+    "from_object_type": "VARCHAR(100)",
+    "from_id": "BIGINT",
+    "to_object_type": "VARCHAR(100)",
+    "to_id": "BIGINT",
+    "type_ids": "VARCHAR(4000)",
+    "categories": "VARCHAR(4000)",
+    "labels": "VARCHAR(4000)",
+}
 #: the key of an exported row: one row per pair of records
 PAIR_KEY = ("from_object_type", "from_id", "to_object_type", "to_id")
 
@@ -208,9 +247,17 @@ def _pages(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], size: int)
         yield page
 
 
-def load_table(hook: Any, table: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *,
-               if_exists: str = "append", key_columns: Sequence[str] = PAIR_KEY, create: bool = False,
-               page_size: int = DEFAULT_PAGE_SIZE) -> int:
+def load_table(
+    hook: Any,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    if_exists: str = "append",
+    key_columns: Sequence[str] = PAIR_KEY,
+    create: bool = False,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> int:
     """Write ``rows`` to ``table`` in pages of ``page_size`` (``executemany``, the driver's batch path), all in one
     transaction: the table shows every row or, after a failure, none of them. ``replace`` deletes the table's
     rows first (same transaction); ``upsert`` replaces rows whose ``key_columns`` match (the dialect's
@@ -232,8 +279,12 @@ def load_table(hook: Any, table: str, columns: Sequence[str], rows: Iterable[Map
                 for page in _pages(rows, columns, page_size):
                     if statement is None:
                         statement = hook._generate_insert_sql(  # the statement insert_rows uses, per dialect
-                            table, page[0], list(columns), replace=if_exists == "upsert",
-                            replace_index=list(key_columns))
+                            table,
+                            page[0],
+                            list(columns),
+                            replace=if_exists == "upsert",
+                            replace_index=list(key_columns),
+                        )
                     cursor.executemany(statement, page)
                     written += len(page)
             connection.commit()
@@ -247,12 +298,21 @@ class TableOutput:
     """Where an export's rows go in a database: ``table`` at ``conn_id``, loaded from the export's file once
     every HubSpot read is done (so a failed export leaves the table untouched) by :func:`load_table`."""
 
-    def __init__(self, conn_id: str, table: str, *, if_exists: str, key_columns: Sequence[str], create: bool,
-                 page_size: int) -> None:
+    def __init__(
+        self, conn_id: str, table: str, *, if_exists: str, key_columns: Sequence[str], create: bool, page_size: int
+    ) -> None:
         self.conn_id, self.table, self.if_exists = conn_id, table, if_exists
         self.key_columns, self.create, self.page_size = list(key_columns), create, page_size
 
     def load(self, path: str, fmt: str | None, columns: Sequence[str]) -> int:
         rows = (record for _number, record in iter_file_records(path, fmt))
-        return load_table(db_hook(self.conn_id), self.table, columns, rows, if_exists=self.if_exists,
-                          key_columns=self.key_columns, create=self.create, page_size=self.page_size)
+        return load_table(
+            db_hook(self.conn_id),
+            self.table,
+            columns,
+            rows,
+            if_exists=self.if_exists,
+            key_columns=self.key_columns,
+            create=self.create,
+            page_size=self.page_size,
+        )

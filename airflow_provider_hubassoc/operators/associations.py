@@ -91,9 +91,11 @@ def _check_input_options(encoding: Any, allow_empty: Any) -> str:
 
 
 def _empty_input(what: str) -> AirflowFailException:
-    return AirflowFailException(f"{what} is empty: nothing to do. An empty input fails the task so a broken "
-                                "upstream export is noticed; pass allow_empty=True to accept it as a success "
-                                "with zero counts")
+    return AirflowFailException(
+        f"{what} is empty: nothing to do. An empty input fails the task so a broken "
+        "upstream export is noticed; pass allow_empty=True to accept it as a success "
+        "with zero counts"
+    )
 
 
 def _check_file_format(path: str | None, fmt: str | None, field_name: str) -> None:
@@ -127,8 +129,15 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
     """
 
     template_fields: Sequence[str] = (
-        "from_object_type", "to_object_type", "record_ids", "input_path", "output_path", "hubspot_conn_id",
-        "checkpoint_path", "table", "sql_conn_id",
+        "from_object_type",
+        "to_object_type",
+        "record_ids",
+        "input_path",
+        "output_path",
+        "hubspot_conn_id",
+        "checkpoint_path",
+        "table",
+        "sql_conn_id",
     )
     template_fields_renderers = {"record_ids": "json"}
 
@@ -191,8 +200,12 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
     def lineage_uris(self, parsing: bool = False) -> tuple[list[str], list[str]]:
         """In: the object pair (and the ids file); out: the file and/or table written. At parse time only the
         URIs whose parts are literal (a templated path has none until the run)."""
-        pair, ids, path, table = ((self.portal, self.from_object_type, self.to_object_type), self.input_path,
-                                  self.output_path, self.table)
+        pair, ids, path, table = (
+            (self.portal, self.from_object_type, self.to_object_type),
+            self.input_path,
+            self.output_path,
+            self.table,
+        )
         inputs = [associations_uri(*pair)] if not parsing or literal(*pair) else []
         if ids is not None and (not parsing or literal(ids)):
             inputs.append(file_uri(ids))
@@ -210,8 +223,9 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
                 ids: Any = list(dict.fromkeys(given))
                 count, repeats = len(ids), len(given) - len(ids)
             else:
-                ids, repeats = distinct_ids_from_file(self.input_path, self.id_column, self.input_format,
-                                                      encoding=self.encoding)
+                ids, repeats = distinct_ids_from_file(
+                    self.input_path, self.id_column, self.input_format, encoding=self.encoding
+                )
                 count = len(ids)
         except HubSpotInputError as error:
             raise AirflowFailException(error.message) from None
@@ -220,65 +234,112 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         return ids, count, repeats
 
     def execute(self, context: Context) -> dict[str, Any]:
-        summary = self._export_to_table(context) if self.table is not None else self._export(context,
-                                                                                            self.output_path)
+        summary = self._export_to_table(context) if self.table is not None else self._export(context, self.output_path)
         record_events(self, context, summary, self.lineage_uris()[1])
         return summary
 
     def _export_to_table(self, context: Context) -> dict[str, Any]:
-        output = TableOutput(self.sql_conn_id, self.table, if_exists=self.if_exists,  # type: ignore[arg-type]
-                             key_columns=self.key_columns, create=self.create_table, page_size=self.sql_page_size)
+        output = TableOutput(
+            self.sql_conn_id,
+            self.table,
+            if_exists=self.if_exists,  # type: ignore[arg-type]
+            key_columns=self.key_columns,
+            create=self.create_table,
+            page_size=self.sql_page_size,
+        )
         with tempfile.TemporaryDirectory(prefix="hubassoc-export-") as spool:
             path = self.output_path or os.path.join(spool, "rows.jsonl")  # without output_path: a local spool
             summary = self._export(context, path)
-            summary.update(output_path=self.output_path, table=self.table, if_exists=self.if_exists,
-                           table_rows=output.load(path, self.output_format, ROW_COLUMNS))
+            summary.update(
+                output_path=self.output_path,
+                table=self.table,
+                if_exists=self.if_exists,
+                table_rows=output.load(path, self.output_format, ROW_COLUMNS),
+            )
         self.log.info("Wrote %d row(s) to table %s (%s)", summary["table_rows"], self.table, self.if_exists)
         return summary
 
     def _export(self, context: Context, output_path: str | None) -> dict[str, Any]:
         ids, count, repeats = self._ids()
         f, t = self.from_object_type, self.to_object_type
-        self.log.info("Reading %s→%s associations of %d record(s) into %s", f, t, count,
-                      output_path or f"XCom (at most {self.max_xcom_rows} rows)")
-        summary: dict[str, Any] = {"from_object_type": f, "to_object_type": t, "records": count,
-                                   "skipped": repeats}
+        self.log.info(
+            "Reading %s→%s associations of %d record(s) into %s",
+            f,
+            t,
+            count,
+            output_path or f"XCom (at most {self.max_xcom_rows} rows)",
+        )
+        summary: dict[str, Any] = {"from_object_type": f, "to_object_type": t, "records": count, "skipped": repeats}
         # only a file export resumes (an XCom result is small and held in memory)
-        checkpoint = self._open_checkpoint(
-            context, path=self.input_path, items=self.record_ids, options={
-                "from": f, "to": t, "id_column": self.id_column, "format": self.input_format,
-                "encoding": self.encoding,
-                "output": [self.output_path, self.output_format, self.table], "chunk_size": self.chunk_size},
-        ) if output_path is not None else None
+        checkpoint = (
+            self._open_checkpoint(
+                context,
+                path=self.input_path,
+                items=self.record_ids,
+                options={
+                    "from": f,
+                    "to": t,
+                    "id_column": self.id_column,
+                    "format": self.input_format,
+                    "encoding": self.encoding,
+                    "output": [self.output_path, self.output_format, self.table],
+                    "chunk_size": self.chunk_size,
+                },
+            )
+            if output_path is not None
+            else None
+        )
         writer: RowWriter | None = None
         if output_path is not None:
             keep = int(checkpoint.extra.get("output_rows", 0)) if checkpoint is not None else 0
             writer = RowWriter(output_path, ROW_COLUMNS, self.output_format, keep=keep)
             if keep and writer.set_aside() < keep:
-                self.log.warning("The exported rows of the earlier attempt are not all in %s.partial (a store that "
-                                 "keeps no half-written files): exporting from the start", output_path)
+                self.log.warning(
+                    "The exported rows of the earlier attempt are not all in %s.partial (a store that "
+                    "keeps no half-written files): exporting from the start",
+                    output_path,
+                )
                 writer.keep = 0
                 checkpoint.state.update(position=0, counts={}, failures=[], extra={})  # type: ignore[union-attr]
         start = checkpoint.position if checkpoint is not None else 0
-        report = FailureReport(self.hook, self.failures_path, max_failures=self.max_failures,
-                               max_failure_ratio=None, log=self.log,
-                               previous=checkpoint.failures if checkpoint is not None else None)
+        report = FailureReport(
+            self.hook,
+            self.failures_path,
+            max_failures=self.max_failures,
+            max_failure_ratio=None,
+            log=self.log,
+            previous=checkpoint.failures if checkpoint is not None else None,
+        )
         try:
             with report:
                 if writer is None:
                     rows = self.hook.iter_read_associations(
-                        f, t, ids, on_failure="collect", failure_callback=report.callback(None, "read"),
-                        chunk_size=self.chunk_size)
+                        f,
+                        t,
+                        ids,
+                        on_failure="collect",
+                        failure_callback=report.callback(None, "read"),
+                        chunk_size=self.chunk_size,
+                    )
                     kept = self._rows_for_xcom(rows)
                     summary.update(associations=len(kept), output_path=None, rows=kept)
                 else:
                     with writer:
                         rows = self.hook.iter_read_associations(
-                            f, t, islice(ids, start, None), on_failure="collect",
-                            failure_callback=report.callback(None, "read"), chunk_size=self.chunk_size,
+                            f,
+                            t,
+                            islice(ids, start, None),
+                            on_failure="collect",
+                            failure_callback=report.callback(None, "read"),
+                            chunk_size=self.chunk_size,
                             chunk_callback=self.chunk_saver(
-                                checkpoint, report, offset=start, output=writer,
-                                base=checkpoint.counts if checkpoint is not None else {}))
+                                checkpoint,
+                                report,
+                                offset=start,
+                                output=writer,
+                                base=checkpoint.counts if checkpoint is not None else {},
+                            ),
+                        )
                         for row in rows:
                             writer.write(association_row(row))
                     summary.update(associations=writer.count, output_path=output_path, resumed_from=start)
@@ -286,15 +347,20 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
             raise AirflowException(f"stopped: {error.message}") from None
         except HubSpotDailyLimitError as error:
             saved = checkpoint.extra if checkpoint is not None else {}
-            summary.update(associations=int(saved.get("output_rows", 0)), read=checkpoint.position
-                           if checkpoint is not None else 0, resumed_from=start, **report.summary())
+            summary.update(
+                associations=int(saved.get("output_rows", 0)),
+                read=checkpoint.position if checkpoint is not None else 0,
+                resumed_from=start,
+                **report.summary(),
+            )
             self.daily_budget_spent(context, error, summary, checkpoint)
         if checkpoint is not None:
             checkpoint.discard()
         summary.update(report.summary())
         report.enforce(count, context, summary)
-        self.log.info("Read %d association(s) of %d record(s); %d record(s) failed",
-                      summary["associations"], count, report.count)
+        self.log.info(
+            "Read %d association(s) of %d record(s); %d record(s) failed", summary["associations"], count, report.count
+        )
         return summary
 
     def _rows_for_xcom(self, rows: Iterator[AssociationRow]) -> list[dict[str, Any]]:
@@ -316,8 +382,17 @@ class _PairInputOperator(ResumableOperator):
     label resolved before anything is written; failures file and policy arguments."""
 
     template_fields: Sequence[str] = (
-        "from_object_type", "to_object_type", "pairs", "input_path", "labels", "failures_path", "hubspot_conn_id",
-        "checkpoint_path", "sql", "sql_conn_id", "sql_parameters",
+        "from_object_type",
+        "to_object_type",
+        "pairs",
+        "input_path",
+        "labels",
+        "failures_path",
+        "hubspot_conn_id",
+        "checkpoint_path",
+        "sql",
+        "sql_conn_id",
+        "sql_parameters",
     )
     template_ext: Sequence[str] = (".sql",)
     template_fields_renderers = {"pairs": "json", "sql": "sql"}
@@ -395,8 +470,9 @@ class _PairInputOperator(ResumableOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         """A query (``sql=``) is staged once in a spool file, read like an input file, and deleted after."""
         columns = [c for c in (self.from_id_column, self.to_id_column, self.label_column) if c is not None]
-        with optional_spool(self.sql_conn_id, self.sql, parameters=self.sql_parameters, required=columns,
-                            page_size=self.sql_page_size) as spool:
+        with optional_spool(
+            self.sql_conn_id, self.sql, parameters=self.sql_parameters, required=columns, page_size=self.sql_page_size
+        ) as spool:
             self._spool = spool
             if spool is not None:
                 self.log.info("Read %d row(s) from the query on %r", spool.rows, self.sql_conn_id)
@@ -419,9 +495,15 @@ class _PairInputOperator(ResumableOperator):
     def _source(self) -> PairSource:
         spool = self._spool
         return PairSource(
-            pairs=self.pairs, path=self._input_path, fmt="jsonl" if spool else self.input_format,
-            from_column=self.from_id_column, to_column=self.to_id_column, label_column=self.label_column,
-            shard_index=self.shard_index, shard_count=self.shard_count, encoding=self.encoding,
+            pairs=self.pairs,
+            path=self._input_path,
+            fmt="jsonl" if spool else self.input_format,
+            from_column=self.from_id_column,
+            to_column=self.to_id_column,
+            label_column=self.label_column,
+            shard_index=self.shard_index,
+            shard_count=self.shard_count,
+            encoding=self.encoding,
             name=spool.name if spool else None,
         )
 
@@ -434,17 +516,24 @@ class _PairInputOperator(ResumableOperator):
 
     def _fingerprint_options(self) -> dict[str, Any]:
         """What changes the writes besides the input's content: a checkpoint of other options is refused."""
-        return {"from": self.from_object_type, "to": self.to_object_type, "labels": self._common_labels(),
-                "columns": [self.from_id_column, self.to_id_column, self.label_column],
-                "format": self.input_format, "encoding": self.encoding,
-                "shard": [self.shard_index, self.shard_count], "chunk_size": self.chunk_size}
+        return {
+            "from": self.from_object_type,
+            "to": self.to_object_type,
+            "labels": self._common_labels(),
+            "columns": [self.from_id_column, self.to_id_column, self.label_column],
+            "format": self.input_format,
+            "encoding": self.encoding,
+            "shard": [self.shard_index, self.shard_count],
+            "chunk_size": self.chunk_size,
+        }
 
     def _checkpoint_for(self, context: Context) -> Checkpoint | None:
         """This task run's checkpoint (none for a dry run, which writes nothing)."""
         if self.is_dry_run:
             return None
-        return self._open_checkpoint(context, path=self._input_path, items=self.pairs,
-                                     options=self._fingerprint_options())
+        return self._open_checkpoint(
+            context, path=self._input_path, items=self.pairs, options=self._fingerprint_options()
+        )
 
     def _check_inputs(self) -> tuple[PairSource, int, list[AssociationType]]:
         """Every row and every label checked before the first write (reads only); errors name the row.
@@ -452,14 +541,18 @@ class _PairInputOperator(ResumableOperator):
         try:
             source = self._source()
             total, row_labels = source.validate()
-            resolved = [self.hook.get_label(self.from_object_type, self.to_object_type, label)
-                        for label in self._common_labels()]
+            resolved = [
+                self.hook.get_label(self.from_object_type, self.to_object_type, label)
+                for label in self._common_labels()
+            ]
             for label, row in sorted(row_labels.items(), key=lambda item: item[1]):
                 try:
                     resolved.append(self.hook.get_label(self.from_object_type, self.to_object_type, label))
                 except HubSpotInputError as error:
-                    raise HubSpotInputError(f"{source.name} row {row}: field {self.label_column or 'labels'!r}: "
-                                            f"{error.message}", field=self.label_column or "labels") from None
+                    raise HubSpotInputError(
+                        f"{source.name} row {row}: field {self.label_column or 'labels'!r}: {error.message}",
+                        field=self.label_column or "labels",
+                    ) from None
         except HubSpotInputError as error:
             values = self._spool.values_of(error.position) if self._spool is not None else ""
             raise AirflowFailException(error.message + values) from None
@@ -468,22 +561,27 @@ class _PairInputOperator(ResumableOperator):
         return source, total, resolved
 
 
-
 class _PairWriteOperator(_PairInputOperator):
     """Bulk link and unlink: the validated pairs go to one hook call (:meth:`_call`), failures out."""
 
     verb = "write"
 
     @abstractmethod
-    def _call(self, pairs: SizedStream, source: PairSource, report: FailureReport,
-              chunk_callback: Callable[[int, int], None]) -> BatchResult:
+    def _call(
+        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: Callable[[int, int], None]
+    ) -> BatchResult:
         """The one hook call writing ``pairs`` (the pairs of ``source`` not done yet)."""
 
     def _run(self, context: Context) -> dict[str, Any]:
         checkpoint: Checkpoint | None = None
-        summary: dict[str, Any] = {"operation": self.verb, "from_object_type": self.from_object_type,
-                                   "to_object_type": self.to_object_type, "dry_run": self.is_dry_run,
-                                   "shard_index": self.shard_index, "shard_count": self.shard_count}
+        summary: dict[str, Any] = {
+            "operation": self.verb,
+            "from_object_type": self.from_object_type,
+            "to_object_type": self.to_object_type,
+            "dry_run": self.is_dry_run,
+            "shard_index": self.shard_index,
+            "shard_count": self.shard_count,
+        }
         try:
             source, total, resolved = self._check_inputs()
             checkpoint = self._checkpoint_for(context)
@@ -495,29 +593,62 @@ class _PairWriteOperator(_PairInputOperator):
             self.daily_budget_spent(context, error, summary, checkpoint)
 
     @staticmethod
-    def _count(summary: dict[str, Any], counts: dict[str, int], total: int, source: PairSource, start: int,
-               report: FailureReport) -> None:
+    def _count(
+        summary: dict[str, Any],
+        counts: dict[str, int],
+        total: int,
+        source: PairSource,
+        start: int,
+        report: FailureReport,
+    ) -> None:
         """The summary over every attempt; pairs repeating an earlier row were never sent: counted once, as
         skipped (``total`` and checkpoints count the pairs sent)."""
         summary.update(counts, not_sent=total - counts["total"], resumed_from=start, **report.summary())
         summary.update(total=counts["total"] + source.duplicates, skipped=counts["skipped"] + source.duplicates)
 
-    def _write_all(self, context: Context, source: PairSource, total: int, resolved: list[AssociationType],
-                   checkpoint: Checkpoint | None, summary: dict[str, Any]) -> dict[str, Any]:
+    def _write_all(
+        self,
+        context: Context,
+        source: PairSource,
+        total: int,
+        resolved: list[AssociationType],
+        checkpoint: Checkpoint | None,
+        summary: dict[str, Any],
+    ) -> dict[str, Any]:
         shard = f" (shard {self.shard_index} of {self.shard_count})" if self.shard_count else ""
         label_text = ", ".join(repr(t.label or t.name or t.type_id) for t in resolved) or "none (default)"
-        self.log.info("Plan: %s %d pair(s) %s→%s from %s%s; labels: %s%s", self.verb, total, self.from_object_type,
-                      self.to_object_type, source.name, shard, label_text, "; DRY RUN, nothing is written"
-                      if self.is_dry_run else "")
+        self.log.info(
+            "Plan: %s %d pair(s) %s→%s from %s%s; labels: %s%s",
+            self.verb,
+            total,
+            self.from_object_type,
+            self.to_object_type,
+            source.name,
+            shard,
+            label_text,
+            "; DRY RUN, nothing is written" if self.is_dry_run else "",
+        )
         if self.is_dry_run:
-            summary.update(total=total + source.duplicates, succeeded=0, failed=0, skipped=source.duplicates,
-                           requests=0, not_sent=total, labels=[t.as_dict() for t in resolved])
+            summary.update(
+                total=total + source.duplicates,
+                succeeded=0,
+                failed=0,
+                skipped=source.duplicates,
+                requests=0,
+                not_sent=total,
+                labels=[t.as_dict() for t in resolved],
+            )
             return summary
         start = checkpoint.position if checkpoint is not None else 0
         base = checkpoint.counts if checkpoint is not None else {}
-        report = FailureReport(self.hook, self.failures_path, max_failures=self.max_failures,
-                               max_failure_ratio=self.max_failure_ratio, log=self.log,
-                               previous=checkpoint.failures if checkpoint is not None else None)
+        report = FailureReport(
+            self.hook,
+            self.failures_path,
+            max_failures=self.max_failures,
+            max_failure_ratio=self.max_failure_ratio,
+            log=self.log,
+            previous=checkpoint.failures if checkpoint is not None else None,
+        )
         cancelled = False
         with report:
             saver = self.chunk_saver(checkpoint, report, offset=start, base=base, source=source)
@@ -526,8 +657,9 @@ class _PairWriteOperator(_PairInputOperator):
             except HubSpotCancelledError as error:
                 result, cancelled = error.result, True
             except HubSpotDailyLimitError as error:
-                self._count(summary, add_counts(base, result_counts(self.hook.batch_result)), total, source, start,
-                            report)
+                self._count(
+                    summary, add_counts(base, result_counts(self.hook.batch_result)), total, source, start, report
+                )
                 self.daily_budget_spent(context, error, summary, checkpoint)
         self._count(summary, add_counts(base, result_counts(result)), total, source, start, report)
         self.log.info("Done: %s", summary_line(summary))
@@ -566,11 +698,17 @@ class HubSpotCreateAssociationsOperator(_PairWriteOperator):
 
     verb = "link"
 
-    def _call(self, pairs: SizedStream, source: PairSource, report: FailureReport,
-              chunk_callback: Callable[[int, int], None]) -> BatchResult:
+    def _call(
+        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: Callable[[int, int], None]
+    ) -> BatchResult:
         return self.hook.create_associations(
-            self.from_object_type, self.to_object_type, pairs, labels=self._common_labels() or None,
-            on_failure="collect", failure_callback=report.callback(source, "create"), chunk_callback=chunk_callback,
+            self.from_object_type,
+            self.to_object_type,
+            pairs,
+            labels=self._common_labels() or None,
+            on_failure="collect",
+            failure_callback=report.callback(source, "create"),
+            chunk_callback=chunk_callback,
             chunk_size=self.chunk_size,
         )
 
@@ -586,12 +724,15 @@ class HubSpotArchiveAssociationsOperator(_PairWriteOperator):
 
     verb = "unlink"
 
-    def _call(self, pairs: SizedStream, source: PairSource, report: FailureReport,
-              chunk_callback: Callable[[int, int], None]) -> BatchResult:
+    def _call(
+        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: Callable[[int, int], None]
+    ) -> BatchResult:
         common = self._common_labels()
         kwargs: dict[str, Any] = dict(
-            on_failure="collect", failure_callback=report.callback(source, "archive"),
-            chunk_callback=chunk_callback, chunk_size=self.chunk_size,
+            on_failure="collect",
+            failure_callback=report.callback(source, "archive"),
+            chunk_callback=chunk_callback,
+            chunk_size=self.chunk_size,
         )
         if common or self.label_column:
             return self.hook.archive_association_labels(
@@ -633,8 +774,11 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
             return self._reconcile(context, source, checkpoint)
         except HubSpotDailyLimitError as error:  # before the writes (label look-ups, reads of the plan)
             checkpoint = checkpoint or self._checkpoint_for(context)
-            summary = {"operation": "sync", "from_object_type": self.from_object_type,
-                       "to_object_type": self.to_object_type}
+            summary = {
+                "operation": "sync",
+                "from_object_type": self.from_object_type,
+                "to_object_type": self.to_object_type,
+            }
             if checkpoint is not None:
                 summary.update(checkpoint.counts, failed=len(checkpoint.failures))
             self.daily_budget_spent(context, error, summary, checkpoint)
@@ -661,24 +805,49 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
         previous = checkpoint.failures if checkpoint is not None else []
         with plan_directory() as directory:
             planned = plan_reconcile(
-                lambda ids: self.hook.iter_read_associations(f, t, ids, chunk_size=self.chunk_size), source,
+                lambda ids: self.hook.iter_read_associations(f, t, ids, chunk_size=self.chunk_size),
+                source,
                 lambda pair: common | {self.hook.get_label(f, t, ref).key for ref in pair.labels},
-                extra_ids=extra_ids, prune=self.prune, managed=managed, directory=directory,
-                skip={(row["from_id"], row["to_id"], row["operation"]) for row in previous})
+                extra_ids=extra_ids,
+                prune=self.prune,
+                managed=managed,
+                directory=directory,
+                skip={(row["from_id"], row["to_id"], row["operation"]) for row in previous},
+            )
             return self._apply(context, planned, checkpoint, previous)
 
-    def _apply(self, context: Context, planned: Plan, checkpoint: Checkpoint | None,
-               previous: list[dict[str, Any]]) -> dict[str, Any]:
+    def _apply(
+        self, context: Context, planned: Plan, checkpoint: Checkpoint | None, previous: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         f, t = self.from_object_type, self.to_object_type
         plan = planned.counts()
-        self.log.info("Plan for %s→%s: %s%s", f, t, plan, "; DRY RUN, nothing is written" if self.is_dry_run else
-                      ("" if self.prune else " (prune=False: extra associations are kept)"))
-        summary: dict[str, Any] = {"operation": "sync", "from_object_type": f, "to_object_type": t,
-                                   "dry_run": self.is_dry_run, "prune": self.prune, "plan": plan}
+        self.log.info(
+            "Plan for %s→%s: %s%s",
+            f,
+            t,
+            plan,
+            "; DRY RUN, nothing is written"
+            if self.is_dry_run
+            else ("" if self.prune else " (prune=False: extra associations are kept)"),
+        )
+        summary: dict[str, Any] = {
+            "operation": "sync",
+            "from_object_type": f,
+            "to_object_type": t,
+            "dry_run": self.is_dry_run,
+            "prune": self.prune,
+            "plan": plan,
+        }
         if self.is_dry_run:
             return summary
-        report = FailureReport(self.hook, self.failures_path, max_failures=self.max_failures,
-                               max_failure_ratio=self.max_failure_ratio, log=self.log, previous=previous)
+        report = FailureReport(
+            self.hook,
+            self.failures_path,
+            max_failures=self.max_failures,
+            max_failure_ratio=self.max_failure_ratio,
+            log=self.log,
+            previous=previous,
+        )
         calls = {
             "created": lambda pairs, cb: self.hook.create_associations(f, t, pairs, **cb),
             "labels_removed": lambda pairs, cb: self.hook.archive_association_labels(f, t, pairs, **cb),
@@ -692,11 +861,20 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
             for index, (name, phase, call) in enumerate(writes):
                 if not phase.count:
                     continue
-                saver = self.chunk_saver(checkpoint, report, offset=0, base=add_counts(base, done),
-                                         counts=lambda running, name=name: {name: running.succeeded})
+                saver = self.chunk_saver(
+                    checkpoint,
+                    report,
+                    offset=0,
+                    base=add_counts(base, done),
+                    counts=lambda running, name=name: {name: running.succeeded},
+                )
                 stream = StreamOrigin(phase.pairs())
-                callbacks = {"on_failure": "collect", "chunk_size": self.chunk_size, "chunk_callback": saver,
-                             "failure_callback": report.callback(stream, name)}
+                callbacks = {
+                    "on_failure": "collect",
+                    "chunk_size": self.chunk_size,
+                    "chunk_callback": saver,
+                    "failure_callback": report.callback(stream, name),
+                }
                 try:
                     result = call(SizedStream(stream, phase.count), callbacks)
                 except HubSpotDailyLimitError as error:
@@ -707,22 +885,30 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
                     done[name] = running["succeeded"] + in_flight["succeeded"]
                     if checkpoint is not None and in_flight["total"]:
                         report.flush()
-                        checkpoint.save(position=checkpoint.position, counts=add_counts(base, done),
-                                        failures=report.rows)
-                    summary.update(add_counts(base, done), resumed=bool(checkpoint and checkpoint.resumed),
-                                   **report.summary())
-                    summary["not_sent"] = (phase.count - running["total"] - in_flight["total"]
-                                           + sum(later.count for _n, later, _c in writes[index + 1:]))
+                        checkpoint.save(
+                            position=checkpoint.position, counts=add_counts(base, done), failures=report.rows
+                        )
+                    summary.update(
+                        add_counts(base, done), resumed=bool(checkpoint and checkpoint.resumed), **report.summary()
+                    )
+                    summary["not_sent"] = (
+                        phase.count
+                        - running["total"]
+                        - in_flight["total"]
+                        + sum(later.count for _n, later, _c in writes[index + 1 :])
+                    )
                     self.daily_budget_spent(context, error, summary, checkpoint)
                 except HubSpotCancelledError as error:
                     done[name] = error.result.succeeded
                     summary.update(add_counts(base, done))
                     # this phase's unsent inputs and every later phase: nothing of them was sent
-                    summary["not_sent"] = (phase.count - error.result.total
-                                           + sum(later.count for _n, later, _c in writes[index + 1:]))
+                    summary["not_sent"] = (
+                        phase.count - error.result.total + sum(later.count for _n, later, _c in writes[index + 1 :])
+                    )
                     if not report.stopped_early:
-                        raise AirflowException(f"cancelled during {name}: {error.message}; "
-                                               f"{summary['not_sent']} change(s) not sent") from None
+                        raise AirflowException(
+                            f"cancelled during {name}: {error.message}; {summary['not_sent']} change(s) not sent"
+                        ) from None
                     break
                 done[name] = result.succeeded
             else:
@@ -731,8 +917,12 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
         summary.update(add_counts(base, done), resumed=bool(checkpoint and checkpoint.resumed))
         writes_total = plan["create"] + plan["remove_labels"] + plan["archive"]
         summary.update(report.summary())
-        self.log.info("Sync done: created %s, labels removed on %s, archived %s; %d failed",
-                      summary.get("created", 0), summary.get("labels_removed", 0), summary.get("archived", 0),
-                      report.count)
+        self.log.info(
+            "Sync done: created %s, labels removed on %s, archived %s; %d failed",
+            summary.get("created", 0),
+            summary.get("labels_removed", 0),
+            summary.get("archived", 0),
+            report.count,
+        )
         report.enforce(writes_total, context, summary)
         return summary

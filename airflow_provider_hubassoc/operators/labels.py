@@ -67,35 +67,55 @@ def parse_definitions(value: Any) -> list[LabelDefinition]:
             raise HubSpotInputError(f"{where}: expected an object, got {item!r}", field="definitions")
         unknown = set(item) - _FIELDS
         if unknown:
-            raise HubSpotInputError(f"{where}: unknown field(s) {sorted(unknown)}; known: {sorted(_FIELDS)}",
-                                    field=sorted(unknown)[0])
+            raise HubSpotInputError(
+                f"{where}: unknown field(s) {sorted(unknown)}; known: {sorted(_FIELDS)}", field=sorted(unknown)[0]
+            )
         for key in ("from_object_type", "to_object_type", "name", "label"):
             if not isinstance(item.get(key), str) or not item[key].strip():
                 raise HubSpotInputError(f"{where}: field {key!r} must be a non-empty string", field=key)
         for key in ("name", "label", "inverse_label"):
-            too_long = label_length_problem(item[key], what=key if key == "name" else "label") \
-                if isinstance(item.get(key), str) else None
+            too_long = (
+                label_length_problem(item[key], what=key if key == "name" else "label")
+                if isinstance(item.get(key), str)
+                else None
+            )
             if too_long:
                 raise HubSpotInputError(f"{where}: field {key!r}: {too_long}: {shown(item[key])}", field=key)
         if not _NAME.fullmatch(item["name"]):
-            raise HubSpotInputError(f"{where}: name {item['name']!r} must be letters, digits and underscores, "
-                                    "not starting with a digit (HubSpot's rule)", field="name")
+            raise HubSpotInputError(
+                f"{where}: name {item['name']!r} must be letters, digits and underscores, "
+                "not starting with a digit (HubSpot's rule)",
+                field="name",
+            )
         if item["name"] in RESERVED_NAMES:
-            raise HubSpotInputError(f"{where}: name {item['name']!r} is one of the operator's own XCom keys "
-                                    f"{sorted(RESERVED_NAMES)}; choose another name", field="name")
+            raise HubSpotInputError(
+                f"{where}: name {item['name']!r} is one of the operator's own XCom keys "
+                f"{sorted(RESERVED_NAMES)}; choose another name",
+                field="name",
+            )
         inverse = item.get("inverse_label")
         if inverse is not None and (not isinstance(inverse, str) or not inverse.strip()):
-            raise HubSpotInputError(f"{where}: inverse_label must be a non-empty string or absent",
-                                    field="inverse_label")
+            raise HubSpotInputError(
+                f"{where}: inverse_label must be a non-empty string or absent", field="inverse_label"
+            )
         type_id = item.get("type_id")
         if type_id is not None and (isinstance(type_id, bool) or not isinstance(type_id, int) or type_id < 1):
             raise HubSpotInputError(f"{where}: type_id must be a positive integer", field="type_id")
         previous = item.get("previous_labels") or ()
         if not isinstance(previous, (list, tuple)) or not all(isinstance(p, str) and p.strip() for p in previous):
-            raise HubSpotInputError(f"{where}: previous_labels must be a list of label texts",
-                                    field="previous_labels")
-        parsed.append(LabelDefinition(index, item["from_object_type"].strip(), item["to_object_type"].strip(),
-                                      item["name"], item["label"], inverse, type_id, tuple(previous)))
+            raise HubSpotInputError(f"{where}: previous_labels must be a list of label texts", field="previous_labels")
+        parsed.append(
+            LabelDefinition(
+                index,
+                item["from_object_type"].strip(),
+                item["to_object_type"].strip(),
+                item["name"],
+                item["label"],
+                inverse,
+                type_id,
+                tuple(previous),
+            )
+        )
     names: dict[str, int] = {}
     per_pair: dict[tuple[str, str], list[LabelDefinition]] = {}
     for definition in parsed:
@@ -110,14 +130,20 @@ def parse_definitions(value: Any) -> list[LabelDefinition]:
     for pair, group in per_pair.items():
         if len(group) > MAX_LABELS_PER_PAIR:
             extra = group[MAX_LABELS_PER_PAIR]
-            raise HubSpotInputError(f"definitions[{extra.index}]: {len(group)} labels from {pair[0]} to {pair[1]}: "
-                                    f"HubSpot allows {MAX_LABELS_PER_PAIR} per object pair", field="definitions")
+            raise HubSpotInputError(
+                f"definitions[{extra.index}]: {len(group)} labels from {pair[0]} to {pair[1]}: "
+                f"HubSpot allows {MAX_LABELS_PER_PAIR} per object pair",
+                field="definitions",
+            )
         texts: dict[str, int] = {}
         for d in group:
             first = texts.setdefault(d.label.casefold(), d.index)
             if first != d.index:
-                raise HubSpotInputError(f"definitions[{d.index}]: field 'label' {d.label!r} from {pair[0]} to "
-                                        f"{pair[1]} is already used by definitions[{first}]", field="label")
+                raise HubSpotInputError(
+                    f"definitions[{d.index}]: field 'label' {d.label!r} from {pair[0]} to "
+                    f"{pair[1]} is already used by definitions[{first}]",
+                    field="label",
+                )
     return parsed
 
 
@@ -137,8 +163,9 @@ class _Step:
     def describe(self) -> str:
         if self.definition is None:
             where = f"{self.pair[0]}→{self.pair[1]}" if self.pair else ""
-            return (f"delete {where} label {self.current!r} (type id {self.type_id}): not in the definitions "
-                    "(prune=True)")
+            return (
+                f"delete {where} label {self.current!r} (type id {self.type_id}): not in the definitions (prune=True)"
+            )
         d = self.definition
         pair = f"{d.from_object_type}→{d.to_object_type}"
         texts = repr(d.label) + (f" / inverse {d.inverse_label!r}" if d.inverse_label else "")
@@ -172,8 +199,9 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
     template_ext: Sequence[str] = (".json",)
     template_fields_renderers = {"definitions": "json"}
 
-    def __init__(self, *, definitions: Any, prune: bool = False, dry_run: bool = False, allow_empty: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, definitions: Any, prune: bool = False, dry_run: bool = False, allow_empty: bool = False, **kwargs: Any
+    ) -> None:
         # each name's type id is also its own XCom, so ``task.output["name"]`` feeds a downstream task
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
@@ -203,9 +231,11 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
         """Parsed definitions; none at all is an error unless ``allow_empty`` (the same rule as every operator)."""
         definitions = parse_definitions(value)
         if not definitions and not self.allow_empty:
-            raise HubSpotInputError("definitions is empty: nothing to do. An empty input fails the task so a broken "
-                                    "upstream is noticed; pass allow_empty=True to accept it as a success",
-                                    field="definitions")
+            raise HubSpotInputError(
+                "definitions is empty: nothing to do. An empty input fails the task so a broken "
+                "upstream is noticed; pass allow_empty=True to accept it as a success",
+                field="definitions",
+            )
         return definitions
 
     def plan(self, definitions: list[LabelDefinition]) -> list[_Step]:
@@ -231,8 +261,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
             changed = found.label != d.label
             if d.inverse_label is not None:
                 reverse = user_types(d.to_object_type, d.from_object_type)
-                inverse = next((x for x in reverse if x.type_id != found.type_id and x.label == d.inverse_label),
-                               None)
+                inverse = next((x for x in reverse if x.type_id != found.type_id and x.label == d.inverse_label), None)
                 if inverse is None:
                     changed = True
                 else:
@@ -251,12 +280,18 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
         if d.type_id is not None:
             found = next((x for x in current if x.type_id == d.type_id), None)
             if found is None:
-                raise HubSpotInputError(f"definitions[{d.index}] ({d.name}): no user-defined label with type id "
-                                        f"{d.type_id} from {d.from_object_type} to {d.to_object_type}",
-                                        field="type_id")
+                raise HubSpotInputError(
+                    f"definitions[{d.index}] ({d.name}): no user-defined label with type id "
+                    f"{d.type_id} from {d.from_object_type} to {d.to_object_type}",
+                    field="type_id",
+                )
             return found
-        for test in (lambda x: x.name == d.name, lambda x: x.label == d.label, lambda x: _same(x.label, d.label),
-                     lambda x: any(_same(x.label, p) for p in d.previous_labels)):
+        for test in (
+            lambda x: x.name == d.name,
+            lambda x: x.label == d.label,
+            lambda x: _same(x.label, d.label),
+            lambda x: any(_same(x.label, p) for p in d.previous_labels),
+        ):
             found = next((x for x in current if test(x)), None)
             if found is not None:
                 return found
@@ -267,8 +302,17 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
         the old text): the other direction's label that now has the new text."""
         taken = {s.inverse_id for s in steps if s is not step and s.inverse_id is not None}
         reverse = self.hook.list_labels(d.to_object_type, d.from_object_type)
-        return next((x.type_id for x in reverse if x.category == "USER_DEFINED" and x.type_id != step.type_id
-                     and x.type_id not in taken and x.label == d.inverse_label), None)
+        return next(
+            (
+                x.type_id
+                for x in reverse
+                if x.category == "USER_DEFINED"
+                and x.type_id != step.type_id
+                and x.type_id not in taken
+                and x.label == d.inverse_label
+            ),
+            None,
+        )
 
     def execute(self, context: Context) -> dict[str, int | None]:
         try:
@@ -289,12 +333,18 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
                 if self.is_dry_run or step.action == "keep":
                     pass
                 elif step.action == "create" and d is not None:
-                    created = self.hook.create_label(d.from_object_type, d.to_object_type, name=d.name,
-                                                     label=d.label, inverse_label=d.inverse_label)
+                    created = self.hook.create_label(
+                        d.from_object_type, d.to_object_type, name=d.name, label=d.label, inverse_label=d.inverse_label
+                    )
                     step.type_id, step.inverse_id = _created_ids(created, d)
                 elif step.action == "update" and d is not None:
-                    self.hook.update_label(d.from_object_type, d.to_object_type, type_id=step.type_id,  # type: ignore[arg-type]
-                                           label=d.label, inverse_label=d.inverse_label)
+                    self.hook.update_label(
+                        d.from_object_type,
+                        d.to_object_type,
+                        type_id=step.type_id,  # type: ignore[arg-type]
+                        label=d.label,
+                        inverse_label=d.inverse_label,
+                    )
                     if d.inverse_label is not None and step.inverse_id is None:
                         step.inverse_id = self._inverse_id(d, step, steps)
                 elif step.action == "delete" and step.pair is not None:
@@ -307,8 +357,9 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
                 if d.inverse_label is not None:
                     inverse_ids[d.name] = step.inverse_id
         if errors:
-            raise AirflowFailException(f"{len(errors)} label change(s) failed (the others were applied): "
-                                       + "; ".join(errors))
+            raise AirflowFailException(
+                f"{len(errors)} label change(s) failed (the others were applied): " + "; ".join(errors)
+            )
         ti = context.get("ti") if context else None
         if ti is not None:
             ti.xcom_push(key="inverse_type_ids", value=inverse_ids)

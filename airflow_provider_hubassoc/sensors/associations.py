@@ -45,7 +45,11 @@ class HubSpotAssociationSensor(BaseSensorOperator):
     """
 
     template_fields: Sequence[str] = (
-        "from_object_type", "record_ids", "to_object_type", "association_label", "hubspot_conn_id",
+        "from_object_type",
+        "record_ids",
+        "to_object_type",
+        "association_label",
+        "hubspot_conn_id",
     )
     ui_color = "#ff7a59"
 
@@ -76,8 +80,10 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         if record_ids is None:
             raise ValueError("record_ids is required (pass allow_empty=True to accept an empty list)")
         if not allow_empty and (record_ids == [] or record_ids == ""):
-            raise ValueError("record_ids is empty: nothing to wait for. Pass allow_empty=True to accept an empty "
-                             "input as an immediate success")
+            raise ValueError(
+                "record_ids is empty: nothing to wait for. Pass allow_empty=True to accept an empty "
+                "input as an immediate success"
+            )
         self.allow_empty = allow_empty
         #: what the last check found (logged, and named in a timeout error)
         self._last_state: str | None = None
@@ -100,10 +106,13 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         if not ids:
             if self.allow_empty:
                 return None
-            raise AirflowFailException("record_ids is empty: nothing to wait for. Pass allow_empty=True to accept "
-                                       "an empty input as an immediate success")
-        return AssociationCheck(self.from_object_type, tuple(ids), self.to_object_type, self.association_label,
-                                self.min_count)
+            raise AirflowFailException(
+                "record_ids is empty: nothing to wait for. Pass allow_empty=True to accept "
+                "an empty input as an immediate success"
+            )
+        return AssociationCheck(
+            self.from_object_type, tuple(ids), self.to_object_type, self.association_label, self.min_count
+        )
 
     def _hook(self) -> HubSpotAssociationsHook:
         return HubSpotAssociationsHook(self.hubspot_conn_id, **hook_overrides(self.hook_params, self.api_version))
@@ -142,10 +151,15 @@ class HubSpotAssociationSensor(BaseSensorOperator):
             return result.xcom_value
         self.defer(
             trigger=HubSpotAssociationTrigger(
-                from_object_type=check.from_object_type, record_ids=list(check.record_ids),
-                to_object_type=check.to_object_type, label=check.label, min_count=check.min_count,
-                hubspot_conn_id=self.hubspot_conn_id, api_version=self.api_version,
-                hook_params=self.hook_params, poke_interval=float(self.poke_interval),
+                from_object_type=check.from_object_type,
+                record_ids=list(check.record_ids),
+                to_object_type=check.to_object_type,
+                label=check.label,
+                min_count=check.min_count,
+                hubspot_conn_id=self.hubspot_conn_id,
+                api_version=self.api_version,
+                hook_params=self.hook_params,
+                poke_interval=float(self.poke_interval),
                 deadline=time.time() + float(self.timeout),
             ),
             method_name="execute_complete",

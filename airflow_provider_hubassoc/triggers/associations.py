@@ -35,18 +35,27 @@ class AssociationCheck:
             wanted = hook.get_label(self.from_object_type, self.to_object_type, self.label).key
         counts = {str(record): 0 for record in self.record_ids}
         refused: list[Any] = []
-        rows = hook.iter_read_associations(self.from_object_type, self.to_object_type, self.record_ids,
-                                           on_failure="collect", failure_callback=refused.append)
+        rows = hook.iter_read_associations(
+            self.from_object_type,
+            self.to_object_type,
+            self.record_ids,
+            on_failure="collect",
+            failure_callback=refused.append,
+        )
         for row in rows:
             if wanted is None or any(t.key == wanted for t in row.types):
                 counts[str(row.from_id)] += 1
         if refused:
             named = ", ".join(
                 f"{f.input.get('id') if isinstance(f.input, dict) else '?'} ({f.category}: {f.message})"
-                for f in refused[:10])
+                for f in refused[:10]
+            )
             more = f" and {len(refused) - 10} more" if len(refused) > 10 else ""
-            raise HubSpotInputError(f"HubSpot cannot read {len(refused)} {self.from_object_type} record(s), so "
-                                    f"waiting cannot succeed: {named}{more}", field="record_ids")
+            raise HubSpotInputError(
+                f"HubSpot cannot read {len(refused)} {self.from_object_type} record(s), so "
+                f"waiting cannot succeed: {named}{more}",
+                field="record_ids",
+            )
         return counts
 
     def short(self, counts: dict[str, int]) -> dict[str, int]:
@@ -97,8 +106,9 @@ class HubSpotAssociationTrigger(BaseTrigger):
         hook_params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        self.check = AssociationCheck(from_object_type, tuple(int(i) for i in record_ids), to_object_type, label,
-                                      min_count)
+        self.check = AssociationCheck(
+            from_object_type, tuple(int(i) for i in record_ids), to_object_type, label, min_count
+        )
         self.hubspot_conn_id = hubspot_conn_id
         self.api_version = api_version
         self.hook_params = dict(hook_params or {})

@@ -48,23 +48,39 @@ FAULTS: dict[str, dict[str, Any]] = {
     "slow_after": {"fault_slow_after": 0.25},
     "rejected": {},
 }
-ALL_FAULTS = {"fault_429": 0.04, "fault_500": 0.02, "fault_502": 0.02, "fault_503": 0.02, "fault_drop": 0.04,
-              "fault_drop_after": 0.08, "fault_slow_after": 0.01}
+ALL_FAULTS = {
+    "fault_429": 0.04,
+    "fault_500": 0.02,
+    "fault_502": 0.02,
+    "fault_503": 0.02,
+    "fault_drop": 0.04,
+    "fault_drop_after": 0.08,
+    "fault_slow_after": 0.01,
+}
 #: for drills with tens of write requests, not hundreds: more of the applied writes lose their answer
 WRITE_FAULTS = {**ALL_FAULTS, "fault_drop_after": 0.25, "fault_slow_after": 0.05}
 #: a few label writes only: higher shares so that each run meets faults
 LABEL_FAULTS = {"fault_429": 0.1, "fault_503": 0.1, "fault_drop": 0.1, "fault_drop_after": 0.2, "fault_slow_after": 0.2}
 #: what each fault looks like in the emulator's counters (status, or "dropped")
-SEEN = {"any": ("429", "500", "502", "503", "dropped", "late"), "429": ("429",), "5xx": ("500", "502", "503"), "drop_before": ("dropped",), "drop_after": ("dropped after",),
-        "slow_after": ("late",), "lost": ("dropped after", "late"), "rejected": ("207",)}
+SEEN = {
+    "any": ("429", "500", "502", "503", "dropped", "late"),
+    "429": ("429",),
+    "5xx": ("500", "502", "503"),
+    "drop_before": ("dropped",),
+    "drop_after": ("dropped after",),
+    "slow_after": ("late",),
+    "lost": ("dropped after", "late"),
+    "rejected": ("207",),
+}
 
 
 @pytest.fixture
 def emu(hubspot_emulator, hubspot_connection, monkeypatch):
     """The emulator without latency or rate limits; back-off waits of hundredths of a second."""
     monkeypatch.setattr("airflow_provider_hubassoc.hooks._retry.BACKOFF_BASE_SECONDS", 0.01)
-    hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=None, retry_after=0.01,
-                               slow_seconds=1.1, auto_record_max=RECORD_MAX)
+    hubspot_emulator.configure(
+        requests_per_10_seconds=None, daily_limit=None, retry_after=0.01, slow_seconds=1.1, auto_record_max=RECORD_MAX
+    )
     return hubspot_emulator
 
 
@@ -78,9 +94,11 @@ def calm(emu) -> None:
 
 def contact_companies(emu) -> dict[tuple[int, int], set[int]]:
     """Every contact -> company pair in the account with its type ids (the state dump, one direction)."""
-    return {(a["fromObjectId"], a["toObjectId"]): {t["typeId"] for t in a["types"]}
-            for a in emu.dump()["associations"]
-            if a["fromObjectTypeId"] == CONTACTS and a["toObjectTypeId"] == COMPANIES}
+    return {
+        (a["fromObjectId"], a["toObjectId"]): {t["typeId"] for t in a["types"]}
+        for a in emu.dump()["associations"]
+        if a["fromObjectTypeId"] == CONTACTS and a["toObjectTypeId"] == COMPANIES
+    }
 
 
 def failed_rows(path: Path) -> set[tuple[int, int, int]]:
@@ -106,8 +124,9 @@ def seed_link_state(emu, n: int, other: int) -> tuple[dict[tuple[int, int], set[
     return contact_companies(emu), elsewhere
 
 
-def link_drill(emu, tmp_path: Path, *, n: int, chunk: int, semantics: str, knobs: dict[str, Any],
-               seed: int) -> dict[str, Any]:
+def link_drill(
+    emu, tmp_path: Path, *, n: int, chunk: int, semantics: str, knobs: dict[str, Any], seed: int
+) -> dict[str, Any]:
     emu.configure(label_write_semantics=semantics)
     billing = emu.create_label("contacts", "companies", "billing", "Billing")[0]["typeId"]
     other = emu.create_label("contacts", "companies", "other", "Other")[0]["typeId"]
@@ -116,8 +135,15 @@ def link_drill(emu, tmp_path: Path, *, n: int, chunk: int, semantics: str, knobs
     pairs = [[i, MISSING + i if i in rejected else COMPANY + i] for i in range(1, n + 1)]
     emu.configure(seed=seed, **knobs)
     summary = HubSpotCreateAssociationsOperator(
-        task_id="link", from_object_type="contacts", to_object_type="companies", pairs=pairs, labels="Billing",
-        chunk_size=chunk, failures_path=str(tmp_path / "failures.csv"), max_failures=None, hook_params=HOOK,
+        task_id="link",
+        from_object_type="contacts",
+        to_object_type="companies",
+        pairs=pairs,
+        labels="Billing",
+        chunk_size=chunk,
+        failures_path=str(tmp_path / "failures.csv"),
+        max_failures=None,
+        hook_params=HOOK,
     ).execute({})
     calm(emu)
 
@@ -131,7 +157,12 @@ def link_drill(emu, tmp_path: Path, *, n: int, chunk: int, semantics: str, knobs
     assert contact_companies(emu) == desired
     assert failed_rows(tmp_path / "failures.csv") == {(i, i, MISSING + i) for i in rejected}  # row = 1-based
     assert (summary["total"], summary["succeeded"], summary["failed"], summary["skipped"], summary["not_sent"]) == (
-        n, n - len(rejected), len(rejected), 0, 0)
+        n,
+        n - len(rejected),
+        len(rejected),
+        0,
+        0,
+    )
     return summary
 
 
@@ -141,8 +172,15 @@ def link_drill(emu, tmp_path: Path, *, n: int, chunk: int, semantics: str, knobs
 @pytest.mark.parametrize("semantics", ["replace", "merge"])
 @pytest.mark.parametrize("chunk", [100, 2000])
 def test_link_20k_labeled_pairs_under_all_faults(emu, tmp_path, chunk, semantics):
-    link_drill(emu, tmp_path, n=20_000, chunk=chunk, semantics=semantics,
-               knobs=ALL_FAULTS if chunk == 100 else WRITE_FAULTS, seed=11)
+    link_drill(
+        emu,
+        tmp_path,
+        n=20_000,
+        chunk=chunk,
+        semantics=semantics,
+        knobs=ALL_FAULTS if chunk == 100 else WRITE_FAULTS,
+        seed=11,
+    )
     for kind in ("429", "5xx", "drop_before", "lost"):  # each lost-answer kind alone: the single-fault runs
         check_faults_happened(emu, kind)
 
@@ -155,8 +193,7 @@ def test_link_labeled_pairs_under_one_fault(emu, tmp_path, kind, chunk, semantic
         knobs = {**knobs, "fault_endpoints": ["batch.create"]}
     if kind == "slow_after" and chunk == 100:  # 200 creates: ~10 late answers (each costs a 1 s read timeout)
         knobs = {**knobs, "fault_slow_after": 0.05}
-    link_drill(emu, tmp_path, n=20_000, chunk=chunk, semantics=semantics, knobs=knobs,
-               seed=3)
+    link_drill(emu, tmp_path, n=20_000, chunk=chunk, semantics=semantics, knobs=knobs, seed=3)
     check_faults_happened(emu, kind)
 
 
@@ -171,8 +208,9 @@ def test_v3_create_under_all_faults_with_200_or_201(emu, make_v3_hook, status):
     emu.configure(seed=9, **WRITE_FAULTS)
     result = make_v3_hook().v3_create_associations("contacts", "companies", pairs, on_failure="collect")
     calm(emu)
-    assert contact_companies(emu) == {(i, COMPANY + i): {PRIMARY, UNLABELED} for i in range(1, n + 1)
-                                      if i not in rejected}
+    assert contact_companies(emu) == {
+        (i, COMPANY + i): {PRIMARY, UNLABELED} for i in range(1, n + 1) if i not in rejected
+    }
     assert {(f.position, f.input["to_id"]) for f in result.failures} == {(i - 1, MISSING + i) for i in rejected}
     assert (result.total, result.succeeded, result.failed) == (n, n - len(rejected), len(rejected))
     assert emu.counters()["v3.batch.create"].get(str(status), 0) >= 1
@@ -211,9 +249,15 @@ def test_unlink_under_all_faults(emu, tmp_path, chunk, only_label):
     gone = [[i, COMPANY + i] for i in range(2, n + 1, 2)] + [[i, MISSING + i] for i in range(77, n + 1, 100)]
     emu.configure(seed=7, **WRITE_FAULTS)
     summary = HubSpotArchiveAssociationsOperator(
-        task_id="unlink", from_object_type="contacts", to_object_type="companies", pairs=gone,
-        labels="Billing" if only_label else None, chunk_size=chunk, failures_path=str(tmp_path / "failures.csv"),
-        max_failures=None, hook_params=HOOK,
+        task_id="unlink",
+        from_object_type="contacts",
+        to_object_type="companies",
+        pairs=gone,
+        labels="Billing" if only_label else None,
+        chunk_size=chunk,
+        failures_path=str(tmp_path / "failures.csv"),
+        max_failures=None,
+        hook_params=HOOK,
     ).execute({})
     calm(emu)
     full = {PRIMARY, UNLABELED, billing}
@@ -223,7 +267,11 @@ def test_unlink_under_all_faults(emu, tmp_path, chunk, only_label):
     assert contact_companies(emu) == desired
     assert failed_rows(tmp_path / "failures.csv") == set()
     assert (summary["total"], summary["succeeded"], summary["failed"], summary["not_sent"]) == (
-        len(gone), len(gone), 0, 0)
+        len(gone),
+        len(gone),
+        0,
+        0,
+    )
     check_faults_happened(emu, "lost" if chunk == 100 else "any")  # 1,000: a few writes only
 
 
@@ -249,25 +297,44 @@ def test_reconcile_under_all_faults(emu, tmp_path, chunk, semantics):
         elif group == 1:
             emu.associate("contacts", i, "companies", COMPANY + i)
         elif group == 2:
-            emu.associate("contacts", i, "companies", COMPANY + i,
-                          types=[("USER_DEFINED", billing), ("USER_DEFINED", other)])
+            emu.associate(
+                "contacts", i, "companies", COMPANY + i, types=[("USER_DEFINED", billing), ("USER_DEFINED", other)]
+            )
     rejected = set(range(79, n + 1, 100))  # group 3: not linked yet, and the company does not exist
     desired_rows = [[i, MISSING + i if i in rejected else COMPANY + i] for i in range(1, n + 1)]
     emu.configure(seed=13, **WRITE_FAULTS)
     summary = HubSpotSyncAssociationsOperator(
-        task_id="sync", from_object_type="contacts", to_object_type="companies", pairs=desired_rows,
-        labels="Billing", prune=True, chunk_size=chunk, failures_path=str(tmp_path / "failures.csv"),
-        max_failures=None, hook_params=HOOK,
+        task_id="sync",
+        from_object_type="contacts",
+        to_object_type="companies",
+        pairs=desired_rows,
+        labels="Billing",
+        prune=True,
+        chunk_size=chunk,
+        failures_path=str(tmp_path / "failures.csv"),
+        max_failures=None,
+        hook_params=HOOK,
     ).execute({})
     calm(emu)
-    assert contact_companies(emu) == {(i, COMPANY + i): {PRIMARY, UNLABELED, billing} for i in range(1, n + 1)
-                                      if i not in rejected}
+    assert contact_companies(emu) == {
+        (i, COMPANY + i): {PRIMARY, UNLABELED, billing} for i in range(1, n + 1) if i not in rejected
+    }
     assert failed_rows(tmp_path / "failures.csv") == {(i, i, MISSING + i) for i in rejected}
     quarter = n // 4
-    assert summary["plan"] == {"records": n, "desired": n, "create": 2 * quarter, "remove_labels": quarter,
-                               "archive": quarter, "unchanged": quarter}
+    assert summary["plan"] == {
+        "records": n,
+        "desired": n,
+        "create": 2 * quarter,
+        "remove_labels": quarter,
+        "archive": quarter,
+        "unchanged": quarter,
+    }
     assert (summary["created"], summary["labels_removed"], summary["archived"], summary["not_sent"]) == (
-        2 * quarter - len(rejected), quarter, quarter, 0)
+        2 * quarter - len(rejected),
+        quarter,
+        quarter,
+        0,
+    )
     check_faults_happened(emu, "lost" if chunk == 100 else "any")  # 1,000: a few writes only
 
 
@@ -282,26 +349,43 @@ def test_label_sync_returns_the_right_type_ids_after_lost_answers(emu, kind):
     emu.create_label("contacts", "companies", "renamed", "Old text")
     definitions = [
         {"from_object_type": "contacts", "to_object_type": "companies", "name": "billing", "label": "Billing"},
-        {"from_object_type": "contacts", "to_object_type": "companies", "name": "manager", "label": "Manager",
-         "inverse_label": "Employee"},
+        {
+            "from_object_type": "contacts",
+            "to_object_type": "companies",
+            "name": "manager",
+            "label": "Manager",
+            "inverse_label": "Employee",
+        },
         {"from_object_type": "deals", "to_object_type": "contacts", "name": "decider", "label": "Decider"},
-        {"from_object_type": "contacts", "to_object_type": "companies", "name": "renamed", "label": "New text",
-         "previous_labels": ["Old text"]},
+        {
+            "from_object_type": "contacts",
+            "to_object_type": "companies",
+            "name": "renamed",
+            "label": "New text",
+            "previous_labels": ["Old text"],
+        },
     ]
     knobs = LABEL_FAULTS if kind == "all" else {f"fault_{kind}": 0.6}
     emu.configure(seed=17, fault_endpoints=["labels.create", "labels.update", "labels.delete"], **knobs)
     ti = FakeTI()
-    ids = HubSpotSyncLabelsOperator(task_id="labels", definitions=definitions, prune=True,
-                                    hook_params=HOOK).execute({"ti": ti})
+    ids = HubSpotSyncLabelsOperator(task_id="labels", definitions=definitions, prune=True, hook_params=HOOK).execute(
+        {"ti": ti}
+    )
     calm(emu)
 
     def user(f: str, t: str) -> dict[str, int]:
         return {x["label"]: x["typeId"] for x in emu.labels(f, t) if x["category"] == "USER_DEFINED"}
 
-    assert user("contacts", "companies") == {"Billing": ids["billing"], "Manager": ids["manager"],
-                                             "New text": ids["renamed"]}
-    assert user("companies", "contacts") == {"Billing": ids["billing"], "Employee": ti.pushed["inverse_type_ids"][
-        "manager"], "New text": ids["renamed"]}
+    assert user("contacts", "companies") == {
+        "Billing": ids["billing"],
+        "Manager": ids["manager"],
+        "New text": ids["renamed"],
+    }
+    assert user("companies", "contacts") == {
+        "Billing": ids["billing"],
+        "Employee": ti.pushed["inverse_type_ids"]["manager"],
+        "New text": ids["renamed"],
+    }
     assert user("deals", "contacts") == {"Decider": ids["decider"]}
     check_faults_happened(emu, "lost")
 

@@ -25,8 +25,10 @@ def shape_checker() -> ShapeChecker:
 
 
 @pytest.fixture
-def hubspot_emulator(_plugin_emulator: HubSpotEmulator,  # noqa: F811
-                     shape_checker: ShapeChecker) -> Iterator[HubSpotEmulator]:
+def hubspot_emulator(
+    _plugin_emulator: HubSpotEmulator,  # noqa: F811
+    shape_checker: ShapeChecker,
+) -> Iterator[HubSpotEmulator]:
     """The plugin's emulator, with every response of the test checked against the JSON Schemas."""
     checker = shape_checker
     _plugin_emulator.app.observers.append(checker)

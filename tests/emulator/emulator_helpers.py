@@ -42,5 +42,7 @@ def pair(from_id: int | str, to_id: int | str, *types: dict[str, Any]) -> dict[s
 
 
 def type_ids(emulator: HubSpotEmulator, from_type: str, from_id: int, to_type: str) -> dict[int, set[int]]:
-    return {to_id: {t["typeId"] for t in types}
-            for to_id, types in emulator.associations(from_type, from_id, to_type).items()}
+    return {
+        to_id: {t["typeId"] for t in types}
+        for to_id, types in emulator.associations(from_type, from_id, to_type).items()
+    }

@@ -23,10 +23,14 @@ def _validator(name: str) -> jsonschema.Draft202012Validator:
     """One validator per ``$defs`` entry (``jsonschema.validate`` re-checks the whole schema on every call)."""
     return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{name}", "$defs": _SCHEMA["$defs"]})
 
+
 #: endpoint name -> {status: schema $def} for 2xx answers; None = no body allowed
 SUCCESS_SCHEMAS: dict[str, dict[int, str | None]] = {
-    "batch.create": {201: "batchLabelsBetweenObjectPair", 200: "batchLabelsBetweenObjectPair",
-                     207: "batchLabelsBetweenObjectPairWithErrors"},
+    "batch.create": {
+        201: "batchLabelsBetweenObjectPair",
+        200: "batchLabelsBetweenObjectPair",
+        207: "batchLabelsBetweenObjectPairWithErrors",
+    },
     "batch.read": {200: "batchMultiWithLabel", 207: "batchMultiWithLabelWithErrors"},
     "batch.archive": {204: None, 200: "batchEmpty"},
     "batch.labels_archive": {204: None, 200: "batchEmpty"},
@@ -53,11 +57,13 @@ SUCCESS_SCHEMAS: dict[str, dict[int, str | None]] = {
     "oauth.revoke": {204: None},
 }
 #: 2026-09 and later (and 2025-09 for limit configurations) answer 200 where v4 answered 207 (reference §10)
-_DATED_200_WITH_ERRORS = {"batch.create": "batchLabelsBetweenObjectPairWithErrors",
-                          "batch.read": "batchMultiWithLabelWithErrors",
-                          "batch.associate_default": "batchDefaultAssociationWithErrors",
-                          "limits.create": "batchLimitConfigWithErrors",
-                          "limits.update": "batchLimitUpdateResultWithErrors"}
+_DATED_200_WITH_ERRORS = {
+    "batch.create": "batchLabelsBetweenObjectPairWithErrors",
+    "batch.read": "batchMultiWithLabelWithErrors",
+    "batch.associate_default": "batchDefaultAssociationWithErrors",
+    "limits.create": "batchLimitConfigWithErrors",
+    "limits.update": "batchLimitUpdateResultWithErrors",
+}
 
 
 def expected_schema(response: Response) -> str | None:

@@ -26,8 +26,9 @@ def client(hubspot_emulator: HubSpotEmulator) -> Client:
 def test_missing_or_wrong_token_is_401_invalid_authentication(hubspot_emulator: HubSpotEmulator) -> None:
     """401 body as widely captured: INVALID_AUTHENTICATION, "Authentication credentials not found..." (§11.2)."""
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
-        response = requests.get(f"{hubspot_emulator.base_url}{V4}/contacts/companies/labels", headers=headers,
-                                timeout=10)
+        response = requests.get(
+            f"{hubspot_emulator.base_url}{V4}/contacts/companies/labels", headers=headers, timeout=10
+        )
         assert response.status_code == 401
         body = response.json()
         assert body["category"] == "INVALID_AUTHENTICATION"
@@ -41,8 +42,12 @@ def test_oauth_refresh_grant_issues_short_lived_tokens(hubspot_emulator: HubSpot
     access_token, expires_in; invalid refresh tokens get invalid_grant / BAD_REFRESH_TOKEN (§13)."""
     hubspot_emulator.oauth_client("client-1", "secret-1", "refresh-1")
     hubspot_emulator.configure(oauth_token_lifetime=120)
-    form = {"grant_type": "refresh_token", "client_id": "client-1", "client_secret": "secret-1",
-            "refresh_token": "refresh-1"}
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": "client-1",
+        "client_secret": "secret-1",
+        "refresh_token": "refresh-1",
+    }
     issued = requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", data=form, timeout=10)
     assert issued.status_code == 200
     token = issued.json()
@@ -63,9 +68,16 @@ def test_expired_oauth_token_is_401(hubspot_emulator: HubSpotEmulator) -> None:
     """Access tokens expire after their lifetime (30 min at HubSpot; a knob here) and are then refused."""
     hubspot_emulator.oauth_client("client-1", "secret-1", "refresh-1")
     hubspot_emulator.configure(oauth_token_lifetime=0)
-    token = requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", timeout=10,
-                          data={"grant_type": "refresh_token", "client_id": "client-1",
-                                "client_secret": "secret-1", "refresh_token": "refresh-1"}).json()
+    token = requests.post(
+        f"{hubspot_emulator.base_url}/oauth/v1/token",
+        timeout=10,
+        data={
+            "grant_type": "refresh_token",
+            "client_id": "client-1",
+            "client_secret": "secret-1",
+            "refresh_token": "refresh-1",
+        },
+    ).json()
     response = Client(hubspot_emulator, token=token["access_token"]).get(f"{V4}/contacts/companies/labels")
     assert response.status_code == 401
     assert response.json()["category"] == "EXPIRED_AUTHENTICATION"
@@ -75,8 +87,9 @@ def test_expired_oauth_token_is_401(hubspot_emulator: HubSpotEmulator) -> None:
 def test_ten_second_window_headers_and_429_body(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
     """X-HubSpot-RateLimit-* headers on responses; 429 body names TEN_SECONDLY_ROLLING (§12.3)."""
     hubspot_emulator.configure(requests_per_10_seconds=3, retry_after=2)
-    remaining = [client.get(f"{V4}/contacts/companies/labels").headers["X-HubSpot-RateLimit-Remaining"]
-                 for _ in range(3)]
+    remaining = [
+        client.get(f"{V4}/contacts/companies/labels").headers["X-HubSpot-RateLimit-Remaining"] for _ in range(3)
+    ]
     assert remaining == ["2", "1", "0"]
     refused = client.get(f"{V4}/contacts/companies/labels")
     assert refused.status_code == 429
@@ -89,7 +102,7 @@ def test_ten_second_window_headers_and_429_body(client: Client, hubspot_emulator
 
 
 def test_windows_are_per_token(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
-    """"The burst limit is per app; the daily limit is shared by all apps in the account" (§12.2)."""
+    """ "The burst limit is per app; the daily limit is shared by all apps in the account" (§12.2)."""
     hubspot_emulator.configure(requests_per_10_seconds=1, daily_limit=3)
     hubspot_emulator.add_token("second-token")
     other = Client(hubspot_emulator, token="second-token")
@@ -125,8 +138,14 @@ def _statuses(client: Client, count: int) -> list[int | str]:
 
 def test_faults_are_deterministic_with_a_seed(hubspot_emulator: HubSpotEmulator) -> None:
     """Same seed, same request order -> same faults, so a failing test can be replayed."""
-    knobs = {"fault_500": 0.1, "fault_502": 0.1, "fault_503": 0.1, "fault_429": 0.1, "fault_drop": 0.1,
-             "requests_per_10_seconds": None}
+    knobs = {
+        "fault_500": 0.1,
+        "fault_502": 0.1,
+        "fault_503": 0.1,
+        "fault_429": 0.1,
+        "fault_drop": 0.1,
+        "requests_per_10_seconds": None,
+    }
     runs = []
     for _ in range(2):
         hubspot_emulator.reset(seed=42)
@@ -179,8 +198,7 @@ def test_applied_then_answer_lost_faults(client: Client, hubspot_emulator: HubSp
     assert hubspot_emulator.counters()["batch.create"] == {"dropped after 201": 1}
     hubspot_emulator.configure(fault_drop_after=0.0, fault_slow_after=1.0, slow_seconds=1.0)
     with pytest.raises(requests.ReadTimeout):
-        client.session.put(f"{client.base}/crm/v4/objects/contacts/3/associations/deals/4", json=[spec(4)],
-                           timeout=0.2)
+        client.session.put(f"{client.base}/crm/v4/objects/contacts/3/associations/deals/4", json=[spec(4)], timeout=0.2)
     assert 4 in hubspot_emulator.associations("contacts", 3, "deals")
     with pytest.raises(ValueError, match="must not exceed 1"):
         hubspot_emulator.configure(fault_slow_after=0.6, fault_drop_after=0.6)
@@ -197,8 +215,16 @@ def test_invalid_knobs_are_refused(hubspot_emulator: HubSpotEmulator) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- prefixes
-@pytest.mark.parametrize("prefix", ["/crm/v4/associations", "/crm/associations/v4", "/crm/associations/2026-03",
-                                    "/crm/associations/2026-09", "/crm/associations/2027-03"])
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "/crm/v4/associations",
+        "/crm/associations/v4",
+        "/crm/associations/2026-03",
+        "/crm/associations/2026-09",
+        "/crm/associations/2027-03",
+    ],
+)
 def test_association_prefixes(client: Client, prefix: str) -> None:
     """Every prefix HubSpot serves: v4, the spec's /crm/associations/v4 alias, dated versions >= 2026-03 (§6, §10)."""
     created = client.post(f"{prefix}/contacts/companies/labels", {"name": "billing", "label": "Billing"})
@@ -208,11 +234,13 @@ def test_association_prefixes(client: Client, prefix: str) -> None:
 
 
 def test_dated_archive_returns_200_with_body(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
-    """"In the dated specs batch/archive, batch/labels/archive and configurations purge return 200 with a
+    """ "In the dated specs batch/archive, batch/labels/archive and configurations purge return 200 with a
     BatchResponse body instead of 204" (§10)."""
     hubspot_emulator.associate("contacts", 1, "companies", 2)
-    response = client.post("/crm/associations/2026-03/contacts/companies/batch/archive",
-                           {"inputs": [{"from": {"id": "1"}, "to": [{"id": "2"}]}]})
+    response = client.post(
+        "/crm/associations/2026-03/contacts/companies/batch/archive",
+        {"inputs": [{"from": {"id": "1"}, "to": [{"id": "2"}]}]},
+    )
     assert response.status_code == 200
     assert response.json()["status"] == "COMPLETE"
     assert hubspot_emulator.associations("contacts", 1, "companies") == {}
@@ -221,13 +249,25 @@ def test_dated_archive_returns_200_with_body(client: Client, hubspot_emulator: H
 
 
 def test_dated_2026_09_create_answers_200(client: Client) -> None:
-    """"In the 2026-09 spec batch/create and batch/read list only 200 (no 207)" (§10)."""
-    assert client.post("/crm/associations/2026-09/contacts/companies/batch/create",
-                       {"inputs": [pair(1, 2, spec(279))]}).status_code == 200
-    assert client.post("/crm/associations/2026-09/contacts/companies/batch/read",
-                       {"inputs": [{"id": "1"}, {"id": "5"}]}).status_code == 200
-    assert client.post("/crm/associations/2026-03/contacts/companies/batch/read",
-                       {"inputs": [{"id": "1"}, {"id": "5"}]}).status_code == 207
+    """ "In the 2026-09 spec batch/create and batch/read list only 200 (no 207)" (§10)."""
+    assert (
+        client.post(
+            "/crm/associations/2026-09/contacts/companies/batch/create", {"inputs": [pair(1, 2, spec(279))]}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/crm/associations/2026-09/contacts/companies/batch/read", {"inputs": [{"id": "1"}, {"id": "5"}]}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/crm/associations/2026-03/contacts/companies/batch/read", {"inputs": [{"id": "1"}, {"id": "5"}]}
+        ).status_code
+        == 207
+    )
 
 
 def test_dated_record_endpoints(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
@@ -237,9 +277,14 @@ def test_dated_record_endpoints(client: Client, hubspot_emulator: HubSpotEmulato
     assert ids == {("7791176460", 20), ("14795354663", 19)}
 
 
-@pytest.mark.parametrize("path", ["/crm/associations/2025-03/contacts/companies/labels",
-                                  "/crm/associations/2026-13/contacts/companies/labels",
-                                  "/crm/v5/associations/contacts/companies/labels"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/crm/associations/2025-03/contacts/companies/labels",
+        "/crm/associations/2026-13/contacts/companies/labels",
+        "/crm/v5/associations/contacts/companies/labels",
+    ],
+)
 def test_unknown_versions_are_404(client: Client, path: str) -> None:
     assert client.get(path).status_code == 404
 
@@ -251,12 +296,23 @@ def test_admin_api(hubspot_emulator: HubSpotEmulator) -> None:
     assert requests.post(f"{base}/config", json={"auto_records": False}, timeout=10).json()["auto_records"] is False
     assert requests.post(f"{base}/records", json={"objectType": "contacts", "ids": [5]}, timeout=10).ok
     assert requests.post(f"{base}/records", json={"objectType": "companies", "ids": [6]}, timeout=10).ok
-    label = requests.post(f"{base}/labels", timeout=10, json={"fromObjectType": "contacts", "toObjectType": "companies",
-                                                              "name": "owner", "label": "Owner"}).json()
+    label = requests.post(
+        f"{base}/labels",
+        timeout=10,
+        json={"fromObjectType": "contacts", "toObjectType": "companies", "name": "owner", "label": "Owner"},
+    ).json()
     type_id = label["results"][0]["typeId"]
-    assert requests.post(f"{base}/associations", timeout=10, json={
-        "fromObjectType": "contacts", "fromObjectId": 5, "toObjectType": "companies", "toObjectId": 6,
-        "types": [{"associationCategory": "USER_DEFINED", "associationTypeId": type_id}]}).ok
+    assert requests.post(
+        f"{base}/associations",
+        timeout=10,
+        json={
+            "fromObjectType": "contacts",
+            "fromObjectId": 5,
+            "toObjectType": "companies",
+            "toObjectId": 6,
+            "types": [{"associationCategory": "USER_DEFINED", "associationTypeId": type_id}],
+        },
+    ).ok
     Client(hubspot_emulator).get(f"{V4}/contacts/companies/labels")
     state = requests.get(f"{base}/state", timeout=10).json()
     assert state["records"] == {"0-1": [5], "0-2": [6]}
@@ -269,17 +325,34 @@ def test_admin_api(hubspot_emulator: HubSpotEmulator) -> None:
 
 
 def test_fixture_file_seeds_state(hubspot_emulator: HubSpotEmulator) -> None:
-    hubspot_emulator.load_fixture({
-        "records": {"deals": [1]},
-        "labels": [{"fromObjectType": "deals", "toObjectType": "contacts", "name": "buyer", "label": "Buyer",
-                    "inverseLabel": "Bought"}],
-        "associations": [{"fromObjectType": "deals", "fromObjectId": 1, "toObjectType": "contacts", "toObjectId": 2,
-                          "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}]}],
-        "oauthClients": [{"clientId": "c", "clientSecret": "s", "refreshToken": "r"}],
-        "tokens": ["another"],
-    })
-    assert hubspot_emulator.associations("deals", 1, "contacts") == {2: [{"category": "HUBSPOT_DEFINED", "typeId": 3,
-                                                                         "label": None}]}
+    hubspot_emulator.load_fixture(
+        {
+            "records": {"deals": [1]},
+            "labels": [
+                {
+                    "fromObjectType": "deals",
+                    "toObjectType": "contacts",
+                    "name": "buyer",
+                    "label": "Buyer",
+                    "inverseLabel": "Bought",
+                }
+            ],
+            "associations": [
+                {
+                    "fromObjectType": "deals",
+                    "fromObjectId": 1,
+                    "toObjectType": "contacts",
+                    "toObjectId": 2,
+                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}],
+                }
+            ],
+            "oauthClients": [{"clientId": "c", "clientSecret": "s", "refreshToken": "r"}],
+            "tokens": ["another"],
+        }
+    )
+    assert hubspot_emulator.associations("deals", 1, "contacts") == {
+        2: [{"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}]
+    }
     assert Client(hubspot_emulator, token="another").get(f"{V4}/deals/contacts/labels").status_code == 200
 
 
@@ -290,8 +363,9 @@ def test_repr_hides_token() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- fixtures, CLI
-def test_connection_fixture_points_airflow_at_emulator(hubspot_connection: str,
-                                                       hubspot_emulator: HubSpotEmulator) -> None:
+def test_connection_fixture_points_airflow_at_emulator(
+    hubspot_connection: str, hubspot_emulator: HubSpotEmulator
+) -> None:
     from airflow.models.connection import Connection
 
     connection = Connection.get_connection_from_secrets(hubspot_connection)
@@ -335,9 +409,23 @@ def test_cli_serves_and_prints_url(tmp_path: pytest.TempPathFactory) -> None:
     fixture = tmp_path / "fixture.json"  # type: ignore[operator]
     fixture.write_text(json.dumps({"records": {"contacts": [1]}}))
     process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_hubassoc.emulator", "--port", "0", "--token", "cli-token",
-         "--no-auto-records", "--fixture", str(fixture), "--requests-per-10-seconds", "0"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_hubassoc.emulator",
+            "--port",
+            "0",
+            "--token",
+            "cli-token",
+            "--no-auto-records",
+            "--fixture",
+            str(fixture),
+            "--requests-per-10-seconds",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         first = process.stdout.readline().strip()
@@ -345,11 +433,13 @@ def test_cli_serves_and_prints_url(tmp_path: pytest.TempPathFactory) -> None:
         base = first.rsplit(" ", 1)[1]
         assert process.stdout.readline().strip() == "token: cli-token"
         headers = {"Authorization": "Bearer cli-token"}
-        ok = requests.put(f"{base}/crm/v4/objects/contacts/1/associations/contacts/1",
-                          json=[spec(449)], headers=headers, timeout=10)
+        ok = requests.put(
+            f"{base}/crm/v4/objects/contacts/1/associations/contacts/1", json=[spec(449)], headers=headers, timeout=10
+        )
         assert ok.status_code == 201
-        missing = requests.put(f"{base}/crm/v4/objects/contacts/1/associations/contacts/2",
-                               json=[spec(449)], headers=headers, timeout=10)
+        missing = requests.put(
+            f"{base}/crm/v4/objects/contacts/1/associations/contacts/2", json=[spec(449)], headers=headers, timeout=10
+        )
         assert missing.status_code == 400
         config = requests.get(f"{base}/_emulator/config", timeout=10).json()
         assert config["requests_per_10_seconds"] is None and config["auto_records"] is False
@@ -361,16 +451,22 @@ def test_cli_serves_and_prints_url(tmp_path: pytest.TempPathFactory) -> None:
 def test_cli_help_lists_every_knob() -> None:
     from airflow_provider_hubassoc.emulator import EmulatorConfig
 
-    text = subprocess.run([sys.executable, "-m", "airflow_provider_hubassoc.emulator", "--help"],
-                          capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_hubassoc.emulator", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     for name in EmulatorConfig.knob_names():
         assert "--" + name.replace("_", "-") in text
 
 
 def test_emulator_does_not_import_airflow_or_the_hook() -> None:
-    code = ("import sys, airflow_provider_hubassoc.emulator.__main__; "
-            "bad = [m for m in sys.modules if m == 'airflow' or m.startswith('airflow.') "
-            "or m.startswith('airflow_provider_hubassoc.hooks')]; print(bad)")
+    code = (
+        "import sys, airflow_provider_hubassoc.emulator.__main__; "
+        "bad = [m for m in sys.modules if m == 'airflow' or m.startswith('airflow.') "
+        "or m.startswith('airflow_provider_hubassoc.hooks')]; print(bad)"
+    )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"
 
@@ -379,8 +475,11 @@ def test_verbose_log_leaves_out_query_strings(capsys: pytest.CaptureFixture[str]
     """Secrets never reach logs: OAuth v1 took ``refresh_token``/``client_secret`` as query parameters."""
     with HubSpotEmulator(verbose=True) as emulator:
         emulator.oauth_client("c", "very-secret", "refresh-secret")
-        requests.post(f"{emulator.base_url}/oauth/v1/token?grant_type=refresh_token&client_id=c"
-                      "&client_secret=very-secret&refresh_token=refresh-secret", timeout=10)
+        requests.post(
+            f"{emulator.base_url}/oauth/v1/token?grant_type=refresh_token&client_id=c"
+            "&client_secret=very-secret&refresh_token=refresh-secret",
+            timeout=10,
+        )
     logged = capsys.readouterr().err
     assert "/oauth/v1/token" in logged
     assert "very-secret" not in logged and "refresh-secret" not in logged
@@ -391,8 +490,11 @@ def test_reset_forgets_oauth_installs_and_extra_tokens(hubspot_emulator: HubSpot
     hubspot_emulator.oauth_client("c", "s", "r")
     hubspot_emulator.reset()
     assert Client(hubspot_emulator, token="extra").get(f"{V4}/contacts/companies/labels").status_code == 401
-    refused = requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", timeout=10, data={
-        "grant_type": "refresh_token", "client_id": "c", "client_secret": "s", "refresh_token": "r"})
+    refused = requests.post(
+        f"{hubspot_emulator.base_url}/oauth/v1/token",
+        timeout=10,
+        data={"grant_type": "refresh_token", "client_id": "c", "client_secret": "s", "refresh_token": "r"},
+    )
     assert refused.status_code == 400
     assert Client(hubspot_emulator).get(f"{V4}/contacts/companies/labels").status_code == 200
 
@@ -433,8 +535,15 @@ def test_revoked_refresh_token_gets_invalid_grant(hubspot_emulator: HubSpotEmula
 
 def test_fixture_argument_and_seed_property(tmp_path: pytest.TempPathFactory) -> None:
     path = tmp_path / "state.json"  # type: ignore[operator]
-    path.write_text(json.dumps({"associations": [{"fromObjectType": "tickets", "fromObjectId": 1,
-                                                  "toObjectType": "companies", "toObjectId": 2}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "associations": [
+                    {"fromObjectType": "tickets", "fromObjectId": 1, "toObjectType": "companies", "toObjectId": 2}
+                ]
+            }
+        )
+    )
     with HubSpotEmulator(fixture=str(path), seed=5) as emulator:
         assert emulator.seed == 5
         # the first company of a ticket became its primary (26), next to the unlabeled type (339)

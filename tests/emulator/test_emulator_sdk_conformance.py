@@ -27,8 +27,9 @@ from airflow_provider_hubassoc.emulator import HubSpotEmulator  # noqa: E402
 @pytest.fixture
 def sdk(hubspot_emulator: HubSpotEmulator) -> Iterator[hubspot.HubSpot]:
     """The SDK pointed at the emulator through its documented ``host`` configuration."""
-    client = hubspot.HubSpot(access_token=hubspot_emulator.token, host=hubspot_emulator.base_url,
-                             client_side_validation=True)
+    client = hubspot.HubSpot(
+        access_token=hubspot_emulator.token, host=hubspot_emulator.base_url, client_side_validation=True
+    )
     yield client
 
 
@@ -45,8 +46,11 @@ def test_v4_basic_api(sdk: hubspot.HubSpot, hubspot_emulator: HubSpotEmulator) -
     api = sdk.crm.associations.v4.basic_api
     created = api.create("contacts", 1, "companies", 2, [_spec(279)])
     assert isinstance(created, v4_models.LabelsBetweenObjectPair)
-    assert (created.from_object_type_id, created.from_object_id, created.to_object_id) == ("0-1", "1", "2") or \
-        (created.from_object_type_id, int(created.from_object_id), int(created.to_object_id)) == ("0-1", 1, 2)
+    assert (created.from_object_type_id, created.from_object_id, created.to_object_id) == ("0-1", "1", "2") or (
+        created.from_object_type_id,
+        int(created.from_object_id),
+        int(created.to_object_id),
+    ) == ("0-1", 1, 2)
     default = api.create_default("deals", 3, "line_items", 4)
     assert isinstance(default, v4_models.BatchResponsePublicDefaultAssociation)
     assert {r.association_spec.association_type_id for r in default.results} == {19, 20}
@@ -65,36 +69,78 @@ def test_v4_basic_api(sdk: hubspot.HubSpot, hubspot_emulator: HubSpotEmulator) -
 def test_v4_batch_api(sdk: hubspot.HubSpot, hubspot_emulator: HubSpotEmulator) -> None:
     api = sdk.crm.associations.v4.batch_api
     label = hubspot_emulator.create_label("contacts", "deals", "champion", "Champion")[0]["typeId"]
-    inputs = [v4_models.PublicAssociationMultiPost(
-        _from=v4_models.PublicObjectId(id=str(n)), to=v4_models.PublicObjectId(id=str(n + 100)),
-        types=[_spec(4), _spec(label, "USER_DEFINED")]) for n in range(1, 4)]
+    inputs = [
+        v4_models.PublicAssociationMultiPost(
+            _from=v4_models.PublicObjectId(id=str(n)),
+            to=v4_models.PublicObjectId(id=str(n + 100)),
+            types=[_spec(4), _spec(label, "USER_DEFINED")],
+        )
+        for n in range(1, 4)
+    ]
     created = api.create("contacts", "deals", v4_models.BatchInputPublicAssociationMultiPost(inputs=inputs))
     assert isinstance(created, v4_models.BatchResponseLabelsBetweenObjectPair)
     assert created.status == "COMPLETE" and [r.labels for r in created.results] == [["Champion"]] * 3
 
-    defaults = api.create_default("contacts", "companies", v4_models.BatchInputPublicDefaultAssociationMultiPost(
-        inputs=[v4_models.PublicDefaultAssociationMultiPost(_from=v4_models.PublicObjectId(id="1"),
-                                                            to=v4_models.PublicObjectId(id="50"))]))
+    defaults = api.create_default(
+        "contacts",
+        "companies",
+        v4_models.BatchInputPublicDefaultAssociationMultiPost(
+            inputs=[
+                v4_models.PublicDefaultAssociationMultiPost(
+                    _from=v4_models.PublicObjectId(id="1"), to=v4_models.PublicObjectId(id="50")
+                )
+            ]
+        ),
+    )
     assert isinstance(defaults, v4_models.BatchResponsePublicDefaultAssociation)
 
-    read = api.get_page("contacts", "deals", v4_models.BatchInputPublicFetchAssociationsBatchRequest(
-        inputs=[v4_models.PublicFetchAssociationsBatchRequest(id="1"),
-                v4_models.PublicFetchAssociationsBatchRequest(id="999")]))
+    read = api.get_page(
+        "contacts",
+        "deals",
+        v4_models.BatchInputPublicFetchAssociationsBatchRequest(
+            inputs=[
+                v4_models.PublicFetchAssociationsBatchRequest(id="1"),
+                v4_models.PublicFetchAssociationsBatchRequest(id="999"),
+            ]
+        ),
+    )
     assert isinstance(read, v4_models.BatchResponsePublicAssociationMultiWithLabelWithErrors)
     assert read.num_errors == 1 and read.errors[0].sub_category == "crm.associations.NO_ASSOCIATIONS_FOUND"
     assert isinstance(read.results[0], v4_models.PublicAssociationMultiWithLabel)
-    only_ok = api.get_page("contacts", "deals", v4_models.BatchInputPublicFetchAssociationsBatchRequest(
-        inputs=[v4_models.PublicFetchAssociationsBatchRequest(id="2")]))
+    only_ok = api.get_page(
+        "contacts",
+        "deals",
+        v4_models.BatchInputPublicFetchAssociationsBatchRequest(
+            inputs=[v4_models.PublicFetchAssociationsBatchRequest(id="2")]
+        ),
+    )
     assert isinstance(only_ok, v4_models.BatchResponsePublicAssociationMultiWithLabel)
 
-    api.archive_labels("contacts", "deals", v4_models.BatchInputPublicAssociationMultiPost(inputs=[
-        v4_models.PublicAssociationMultiPost(_from=v4_models.PublicObjectId(id="1"),
-                                             to=v4_models.PublicObjectId(id="101"),
-                                             types=[_spec(label, "USER_DEFINED")])]))
+    api.archive_labels(
+        "contacts",
+        "deals",
+        v4_models.BatchInputPublicAssociationMultiPost(
+            inputs=[
+                v4_models.PublicAssociationMultiPost(
+                    _from=v4_models.PublicObjectId(id="1"),
+                    to=v4_models.PublicObjectId(id="101"),
+                    types=[_spec(label, "USER_DEFINED")],
+                )
+            ]
+        ),
+    )
     assert {t["typeId"] for t in hubspot_emulator.associations("contacts", 1, "deals")[101]} == {4}
-    api.archive("contacts", "deals", v4_models.BatchInputPublicAssociationMultiArchive(inputs=[
-        v4_models.PublicAssociationMultiArchive(_from=v4_models.PublicObjectId(id="2"),
-                                                to=[v4_models.PublicObjectId(id="102")])]))
+    api.archive(
+        "contacts",
+        "deals",
+        v4_models.BatchInputPublicAssociationMultiArchive(
+            inputs=[
+                v4_models.PublicAssociationMultiArchive(
+                    _from=v4_models.PublicObjectId(id="2"), to=[v4_models.PublicObjectId(id="102")]
+                )
+            ]
+        ),
+    )
     assert hubspot_emulator.associations("contacts", 2, "deals") == {}
 
 
@@ -102,11 +148,15 @@ def test_v4_batch_create_partial_failure_is_207_model(sdk: hubspot.HubSpot, hubs
     hubspot_emulator.configure(auto_records=False)
     hubspot_emulator.create_records("contacts", [1])
     hubspot_emulator.create_records("deals", [2])
-    inputs = [v4_models.PublicAssociationMultiPost(_from=v4_models.PublicObjectId(id=f),
-                                                   to=v4_models.PublicObjectId(id="2"), types=[_spec(4)])
-              for f in ("1", "7")]
+    inputs = [
+        v4_models.PublicAssociationMultiPost(
+            _from=v4_models.PublicObjectId(id=f), to=v4_models.PublicObjectId(id="2"), types=[_spec(4)]
+        )
+        for f in ("1", "7")
+    ]
     result = sdk.crm.associations.v4.batch_api.create(
-        "contacts", "deals", v4_models.BatchInputPublicAssociationMultiPost(inputs=inputs))
+        "contacts", "deals", v4_models.BatchInputPublicAssociationMultiPost(inputs=inputs)
+    )
     assert isinstance(result, v4_models.BatchResponseLabelsBetweenObjectPairWithErrors)
     assert result.num_errors == 1 and len(result.results) == 1
 
@@ -129,15 +179,25 @@ def test_v4_report_api(sdk: hubspot.HubSpot) -> None:
 
 def test_v4_definitions_api(sdk: hubspot.HubSpot) -> None:
     api = sdk.crm.associations.v4.schema.definitions_api
-    created = api.create("contacts", "companies", v4_schema_models.PublicAssociationDefinitionCreateRequest(
-        name="manager_employee", label="Manager", inverse_label="Employee"))
+    created = api.create(
+        "contacts",
+        "companies",
+        v4_schema_models.PublicAssociationDefinitionCreateRequest(
+            name="manager_employee", label="Manager", inverse_label="Employee"
+        ),
+    )
     assert isinstance(created, v4_schema_models.CollectionResponseAssociationSpecWithLabelNoPaging)
     by_label = {r.label: r.type_id for r in created.results}
     listed = api.get_all("contacts", "companies")
     assert isinstance(listed, v4_schema_models.CollectionResponseAssociationSpecWithLabelNoPaging)
     assert {1, 279, by_label["Manager"]} <= {r.type_id for r in listed.results}
-    api.update("contacts", "companies", v4_schema_models.PublicAssociationDefinitionUpdateRequest(
-        association_type_id=by_label["Manager"], label="Boss", inverse_label="Report"))
+    api.update(
+        "contacts",
+        "companies",
+        v4_schema_models.PublicAssociationDefinitionUpdateRequest(
+            association_type_id=by_label["Manager"], label="Boss", inverse_label="Report"
+        ),
+    )
     assert "Report" in {r.label for r in api.get_all("companies", "contacts").results}
     api.remove("contacts", "companies", by_label["Manager"])
     assert by_label["Manager"] not in {r.type_id for r in api.get_all("contacts", "companies").results}
@@ -148,28 +208,54 @@ def test_v4_definitions_api(sdk: hubspot.HubSpot) -> None:
 
 def test_v4_definition_configurations_api(sdk: hubspot.HubSpot) -> None:
     api = sdk.crm.associations.v4.schema.definition_configurations_api
-    created = api.batch_create("contacts", "companies",
-                               v4_schema_models.BatchInputPublicAssociationDefinitionConfigurationCreateRequest(inputs=[
-                                   v4_schema_models.PublicAssociationDefinitionConfigurationCreateRequest(
-                                       category="HUBSPOT_DEFINED", type_id=279, max_to_object_ids=5)]))
+    created = api.batch_create(
+        "contacts",
+        "companies",
+        v4_schema_models.BatchInputPublicAssociationDefinitionConfigurationCreateRequest(
+            inputs=[
+                v4_schema_models.PublicAssociationDefinitionConfigurationCreateRequest(
+                    category="HUBSPOT_DEFINED", type_id=279, max_to_object_ids=5
+                )
+            ]
+        ),
+    )
     assert isinstance(created, v4_schema_models.BatchResponsePublicAssociationDefinitionUserConfiguration)
     assert created.results[0].user_enforced_max_to_object_ids == 5
-    updated = api.batch_update("contacts", "companies",
-                               v4_schema_models.BatchInputPublicAssociationDefinitionConfigurationUpdateRequest(inputs=[
-                                   v4_schema_models.PublicAssociationDefinitionConfigurationUpdateRequest(
-                                       category="HUBSPOT_DEFINED", type_id=279, max_to_object_ids=7)]))
+    updated = api.batch_update(
+        "contacts",
+        "companies",
+        v4_schema_models.BatchInputPublicAssociationDefinitionConfigurationUpdateRequest(
+            inputs=[
+                v4_schema_models.PublicAssociationDefinitionConfigurationUpdateRequest(
+                    category="HUBSPOT_DEFINED", type_id=279, max_to_object_ids=7
+                )
+            ]
+        ),
+    )
     assert isinstance(updated, v4_schema_models.BatchResponsePublicAssociationDefinitionConfigurationUpdateResult)
     everything = api.get_all()
     between = api.get_all_between_two_object_types("contacts", "companies")
     for listed in (everything, between):
         assert [(r.type_id, r.user_enforced_max_to_object_ids) for r in listed.results] == [(279, 7)]
-    bad = api.batch_update("contacts", "companies",
-                           v4_schema_models.BatchInputPublicAssociationDefinitionConfigurationUpdateRequest(inputs=[
-                               v4_schema_models.PublicAssociationDefinitionConfigurationUpdateRequest(
-                                   category="HUBSPOT_DEFINED", type_id=1, max_to_object_ids=7)]))
+    bad = api.batch_update(
+        "contacts",
+        "companies",
+        v4_schema_models.BatchInputPublicAssociationDefinitionConfigurationUpdateRequest(
+            inputs=[
+                v4_schema_models.PublicAssociationDefinitionConfigurationUpdateRequest(
+                    category="HUBSPOT_DEFINED", type_id=1, max_to_object_ids=7
+                )
+            ]
+        ),
+    )
     assert isinstance(bad, v4_schema_models.BatchResponsePublicAssociationDefinitionConfigurationUpdateResultWithErrors)
-    api.batch_remove("contacts", "companies", v4_schema_models.BatchInputPublicAssociationSpec(inputs=[
-        v4_schema_models.PublicAssociationSpec(category="HUBSPOT_DEFINED", type_id=279)]))
+    api.batch_remove(
+        "contacts",
+        "companies",
+        v4_schema_models.BatchInputPublicAssociationSpec(
+            inputs=[v4_schema_models.PublicAssociationSpec(category="HUBSPOT_DEFINED", type_id=279)]
+        ),
+    )
     assert api.get_all().results == []
 
 
@@ -184,8 +270,13 @@ def test_v3_batch_api(sdk: hubspot.HubSpot, hubspot_emulator: HubSpotEmulator) -
     """With ``v3_create_status=201`` (the spec) the SDK parses the create; with HubSpot's observed 200 (the
     emulator's default) this SDK version returns ``None`` although the associations exist (§16)."""
     api = sdk.crm.associations.batch_api
-    body = v3_models.BatchInputPublicAssociation(inputs=[v3_models.PublicAssociation(
-        _from=v3_models.PublicObjectId(id="1"), to=v3_models.PublicObjectId(id="2"), type="contact_to_deal")])
+    body = v3_models.BatchInputPublicAssociation(
+        inputs=[
+            v3_models.PublicAssociation(
+                _from=v3_models.PublicObjectId(id="1"), to=v3_models.PublicObjectId(id="2"), type="contact_to_deal"
+            )
+        ]
+    )
     assert api.create("contacts", "deals", body) is None
     assert 2 in hubspot_emulator.associations("contacts", 1, "deals")
     hubspot_emulator.configure(v3_create_status=201)
@@ -195,8 +286,11 @@ def test_v3_batch_api(sdk: hubspot.HubSpot, hubspot_emulator: HubSpotEmulator) -
     read = api.read("contacts", "deals", v3_models.BatchInputPublicObjectId(inputs=[v3_models.PublicObjectId(id="1")]))
     assert isinstance(read, v3_models.BatchResponsePublicAssociationMulti)
     assert [(a.id, a.type) for a in read.results[0].to] == [("2", "contact_to_deal")]
-    missing = api.read("contacts", "deals", v3_models.BatchInputPublicObjectId(inputs=[
-        v3_models.PublicObjectId(id="1"), v3_models.PublicObjectId(id="5")]))
+    missing = api.read(
+        "contacts",
+        "deals",
+        v3_models.BatchInputPublicObjectId(inputs=[v3_models.PublicObjectId(id="1"), v3_models.PublicObjectId(id="5")]),
+    )
     assert isinstance(missing, v3_models.BatchResponsePublicAssociationMultiWithErrors)
     api.archive("contacts", "deals", body)
     assert hubspot_emulator.associations("contacts", 1, "deals") == {}

@@ -19,9 +19,10 @@ def client(hubspot_emulator: HubSpotEmulator) -> Client:
     return Client(hubspot_emulator)
 
 
-def test_association_visible_from_both_sides_with_inverse_type(client: Client,
-                                                               hubspot_emulator: HubSpotEmulator) -> None:
-    """"Use the typeId of the correct direction (contact→company primary is 1, company→contact is 2)"
+def test_association_visible_from_both_sides_with_inverse_type(
+    client: Client, hubspot_emulator: HubSpotEmulator
+) -> None:
+    """ "Use the typeId of the correct direction (contact→company primary is 1, company→contact is 2)"
     and associations are bidirectional (§4, §15.2): contact 1 -> company 2 with 279 shows 280 from the company."""
     response = client.post(f"{V4}/contacts/companies/batch/create", {"inputs": [pair(1, 2, spec(279))]})
     assert response.status_code == 201
@@ -32,13 +33,14 @@ def test_association_visible_from_both_sides_with_inverse_type(client: Client,
 
 
 def test_unlabeled_type_always_reported_alongside_labels(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
-    """"Unlabeled: an association type added when any contact, company, deal, or ticket record is associated.
+    """ "Unlabeled: an association type added when any contact, company, deal, or ticket record is associated.
     This type denotes that an association exists, and will always returned in responses with a label value of
     null. When a record has a primary association or a custom association type, those types will be listed
     alongside the unlabeled association type." (v4 guide, seeds/002)"""
     label = hubspot_emulator.create_label("deals", "contacts", "decision_maker", "Decision maker")[0]
-    client.put("/crm/v4/objects/deals/10/associations/contacts/20",
-               [spec(label["typeId"], "USER_DEFINED")]).raise_for_status()
+    client.put(
+        "/crm/v4/objects/deals/10/associations/contacts/20", [spec(label["typeId"], "USER_DEFINED")]
+    ).raise_for_status()
     listed = client.get("/crm/v4/objects/deals/10/associations/contacts").json()["results"]
     types = listed[0]["associationTypes"]
     assert {"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None} in types
@@ -58,14 +60,15 @@ def test_several_labels_on_one_pair(client: Client, hubspot_emulator: HubSpotEmu
 
 @pytest.mark.parametrize("semantics", ["replace", "merge"])
 def test_label_write_semantics(client: Client, hubspot_emulator: HubSpotEmulator, semantics: str) -> None:
-    """"PUT (and batch create) with an existing labeled pair *replaces* the label set with what you send;
+    """ "PUT (and batch create) with an existing labeled pair *replaces* the label set with what you send;
     to append, send old + new labels" (§4 [DOC-v4]); the "merge" knob makes writes additive instead."""
     hubspot_emulator.configure(label_write_semantics=semantics)
     a = hubspot_emulator.create_label("contacts", "deals", "champion", "Champion")[0]["typeId"]
     b = hubspot_emulator.create_label("contacts", "deals", "approver", "Approver")[0]["typeId"]
     client.put("/crm/v4/objects/contacts/1/associations/deals/2", [spec(a, "USER_DEFINED")]).raise_for_status()
-    client.post(f"{V4}/contacts/deals/batch/create",
-                {"inputs": [pair(1, 2, spec(b, "USER_DEFINED"))]}).raise_for_status()
+    client.post(
+        f"{V4}/contacts/deals/batch/create", {"inputs": [pair(1, 2, spec(b, "USER_DEFINED"))]}
+    ).raise_for_status()
     expected = {4, b} if semantics == "replace" else {4, a, b}
     assert type_ids(hubspot_emulator, "contacts", 1, "deals") == {2: expected}
     # the inverse side follows
@@ -75,38 +78,44 @@ def test_label_write_semantics(client: Client, hubspot_emulator: HubSpotEmulator
 def test_paired_labels_get_two_ids_and_show_their_inverse(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
     """Paired labels: "POST body (paired): {label: Manager, inverseLabel: Employee}" returns two entries, one
     typeId per direction (§6 [DOC-SCHEMA]); ids are account-unique."""
-    created = client.post(f"{V4}/contacts/companies/labels",
-                          {"name": "manager_employee", "label": "Manager", "inverseLabel": "Employee"}).json()
+    created = client.post(
+        f"{V4}/contacts/companies/labels", {"name": "manager_employee", "label": "Manager", "inverseLabel": "Employee"}
+    ).json()
     by_label = {r["label"]: r["typeId"] for r in created["results"]}
     assert set(by_label) == {"Manager", "Employee"} and by_label["Manager"] != by_label["Employee"]
     other = client.post(f"{V4}/deals/tickets/labels", {"name": "escalation", "label": "Escalation"}).json()
     assert other["results"][0]["typeId"] not in by_label.values()
-    client.put("/crm/v4/objects/contacts/5/associations/companies/6",
-               [spec(by_label["Manager"], "USER_DEFINED")]).raise_for_status()
+    client.put(
+        "/crm/v4/objects/contacts/5/associations/companies/6", [spec(by_label["Manager"], "USER_DEFINED")]
+    ).raise_for_status()
     back = client.get("/crm/v4/objects/companies/6/associations/contacts").json()["results"][0]
     assert {"category": "USER_DEFINED", "typeId": by_label["Employee"], "label": "Employee"} in back["associationTypes"]
 
 
-def test_unpaired_label_visible_from_other_side_under_same_id(client: Client,
-                                                                hubspot_emulator: HubSpotEmulator) -> None:
+def test_unpaired_label_visible_from_other_side_under_same_id(
+    client: Client, hubspot_emulator: HubSpotEmulator
+) -> None:
     """An unpaired label applies to both records of the pair (HubSpot shows it on both records); the emulator
     reports it from the other side under the same id and text (documented choice)."""
     label = hubspot_emulator.create_label("deals", "tickets", "escalation", "Escalation")[0]
-    client.put("/crm/v4/objects/deals/1/associations/tickets/2",
-               [spec(label["typeId"], "USER_DEFINED")]).raise_for_status()
+    client.put(
+        "/crm/v4/objects/deals/1/associations/tickets/2", [spec(label["typeId"], "USER_DEFINED")]
+    ).raise_for_status()
     assert label["typeId"] in type_ids(hubspot_emulator, "tickets", 2, "deals")[1]
     listed = client.get(f"{V4}/tickets/deals/labels").json()["results"]
     assert {"category": "USER_DEFINED", "typeId": label["typeId"], "label": "Escalation"} in listed
 
 
 def test_first_company_becomes_primary_and_primary_moves(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
-    """"The first company record associated with a contact, deal, or ticket is automatically set to Primary.
+    """ "The first company record associated with a contact, deal, or ticket is automatically set to Primary.
     This API supports changing which company is considered the primary." (v4 guide, seeds/002); "Only one
     primary company per record" ([DOC-SCHEMA], §4)."""
-    client.post(f"{V4}/contacts/companies/batch/associate/default",
-                {"inputs": [{"from": {"id": "1"}, "to": {"id": "100"}}]}).raise_for_status()
-    client.post(f"{V4}/contacts/companies/batch/associate/default",
-                {"inputs": [{"from": {"id": "1"}, "to": {"id": "200"}}]}).raise_for_status()
+    client.post(
+        f"{V4}/contacts/companies/batch/associate/default", {"inputs": [{"from": {"id": "1"}, "to": {"id": "100"}}]}
+    ).raise_for_status()
+    client.post(
+        f"{V4}/contacts/companies/batch/associate/default", {"inputs": [{"from": {"id": "1"}, "to": {"id": "200"}}]}
+    ).raise_for_status()
     assert type_ids(hubspot_emulator, "contacts", 1, "companies") == {100: {1, 279}, 200: {279}}
     assert type_ids(hubspot_emulator, "companies", 100, "contacts") == {1: {2, 280}}
     client.put("/crm/v4/objects/contacts/1/associations/companies/200", [spec(1), spec(279)]).raise_for_status()
@@ -122,7 +131,7 @@ def test_primary_set_from_company_side(client: Client, hubspot_emulator: HubSpot
 
 
 def test_v3_read_towards_companies_returns_only_primary(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
-    """"Reads to companies return only the primary company: .../{from}/companies/batch/read returns only the
+    """ "Reads to companies return only the primary company: .../{from}/companies/batch/read returns only the
     primary associated company; use v4 for all companies" (§3 [DOC-v3])."""
     for company in (11, 12, 13):
         hubspot_emulator.associate("contacts", 1, "companies", company)
@@ -133,16 +142,17 @@ def test_v3_read_towards_companies_returns_only_primary(client: Client, hubspot_
 
 
 def test_deleting_removes_both_directions(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
-    """"DELETE ... Removes all associations between the two records; records are not deleted" (§4)."""
+    """ "DELETE ... Removes all associations between the two records; records are not deleted" (§4)."""
     hubspot_emulator.associate("contacts", 1, "companies", 2)
     assert client.delete("/crm/v4/objects/contacts/1/associations/companies/2").status_code == 204
     assert hubspot_emulator.associations("companies", 2, "contacts") == {}
     assert hubspot_emulator.associations("contacts", 1, "companies") == {}
 
 
-def test_labels_archive_keeps_association_unless_unlabeled_removed(client: Client,
-                                                                   hubspot_emulator: HubSpotEmulator) -> None:
-    """"batch/labels/archive: removing specific labels keeps the association; removing the unlabeled type
+def test_labels_archive_keeps_association_unless_unlabeled_removed(
+    client: Client, hubspot_emulator: HubSpotEmulator
+) -> None:
+    """ "batch/labels/archive: removing specific labels keeps the association; removing the unlabeled type
     removes every association between the pair" (§5 [SPEC-v4] [DOC-v4])."""
     label = hubspot_emulator.create_label("contacts", "deals", "champion", "Champion")[0]["typeId"]
     hubspot_emulator.associate("contacts", 1, "deals", 2, [("USER_DEFINED", label)])
@@ -159,8 +169,9 @@ def test_missing_record_fails_like_hubspot(client: Client, hubspot_emulator: Hub
     hubspot_emulator.configure(auto_records=False)
     hubspot_emulator.create_records("contacts", [1])
     hubspot_emulator.create_records("companies", [2])
-    response = client.post(f"{V4}/contacts/companies/batch/create",
-                           {"inputs": [pair(1, 2, spec(279)), pair(3, 2, spec(279))]})
+    response = client.post(
+        f"{V4}/contacts/companies/batch/create", {"inputs": [pair(1, 2, spec(279)), pair(3, 2, spec(279))]}
+    )
     assert response.status_code == 207
     body = response.json()
     assert body["numErrors"] == 1 and len(body["results"]) == 1
@@ -172,9 +183,8 @@ def test_missing_record_fails_like_hubspot(client: Client, hubspot_emulator: Hub
 
 
 def test_invalid_type_id_rejects_request(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
-    """"USER_DEFINED=3 is not a valid association definition id" (400 VALIDATION_ERROR, §11.2)."""
-    response = client.post(f"{V4}/contacts/companies/batch/create",
-                           {"inputs": [pair(1, 2, spec(3, "USER_DEFINED"))]})
+    """ "USER_DEFINED=3 is not a valid association definition id" (400 VALIDATION_ERROR, §11.2)."""
+    response = client.post(f"{V4}/contacts/companies/batch/create", {"inputs": [pair(1, 2, spec(3, "USER_DEFINED"))]})
     assert response.status_code == 400
     body = response.json()
     assert body["message"] == "One or more associations are invalid"
@@ -184,7 +194,7 @@ def test_invalid_type_id_rejects_request(client: Client, hubspot_emulator: HubSp
 
 @pytest.mark.parametrize(("suffix", "limit"), [("batch/create", 2000), ("batch/read", 1000)])
 def test_per_request_input_limits(client: Client, suffix: str, limit: int) -> None:
-    """"v3 & v4 batch/read inputs 1,000 per request; batch/create inputs 2,000 per request" (§12.1);
+    """ "v3 & v4 batch/read inputs 1,000 per request; batch/create inputs 2,000 per request" (§12.1);
     oversized batches are rejected with a 400 VALIDATION_ERROR."""
     item = pair(1, 2, spec(279)) if suffix == "batch/create" else {"id": "1"}
     at_limit = client.post(f"{V4}/contacts/companies/{suffix}", {"inputs": [item] * limit})
@@ -199,11 +209,14 @@ def test_configured_limit_enforced_for_new_associations(client: Client, hubspot_
     (§7 [CL-ADMINLIMITS])."""
     hubspot_emulator.associate("contacts", 1, "deals", 10)
     hubspot_emulator.associate("contacts", 1, "deals", 11)
-    created = client.post("/crm/v4/associations/definitions/configurations/contacts/deals/batch/create",
-                          {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 4, "maxToObjectIds": 1}]})
+    created = client.post(
+        "/crm/v4/associations/definitions/configurations/contacts/deals/batch/create",
+        {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 4, "maxToObjectIds": 1}]},
+    )
     assert created.status_code == 201
-    response = client.post(f"{V4}/contacts/deals/batch/create",
-                           {"inputs": [pair(1, 12, spec(4)), pair(2, 12, spec(4))]})
+    response = client.post(
+        f"{V4}/contacts/deals/batch/create", {"inputs": [pair(1, 12, spec(4)), pair(2, 12, spec(4))]}
+    )
     assert response.status_code == 207
     assert response.json()["numErrors"] == 1
     assert set(type_ids(hubspot_emulator, "contacts", 1, "deals")) == {10, 11}
@@ -211,14 +224,14 @@ def test_configured_limit_enforced_for_new_associations(client: Client, hubspot_
 
 
 def test_empty_types_is_a_silent_no_op(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
-    """"An empty types: [] in batch/create is accepted with 2xx but creates nothing" (§5)."""
+    """ "An empty types: [] in batch/create is accepted with 2xx but creates nothing" (§5)."""
     response = client.post(f"{V4}/contacts/companies/batch/create", {"inputs": [pair(1, 2)]})
     assert response.status_code == 201
     assert hubspot_emulator.associations("contacts", 1, "companies") == {}
 
 
 def test_no_associations_is_a_207_item_error(client: Client) -> None:
-    """"Inputs without associations are reported as errors with HTTP 207 ... NO_ASSOCIATIONS_FOUND" (§5)."""
+    """ "Inputs without associations are reported as errors with HTTP 207 ... NO_ASSOCIATIONS_FOUND" (§5)."""
     response = client.post(f"{V4}/deals/companies/batch/read", {"inputs": [{"id": "515690208449"}]})
     assert response.status_code == 207
     error = response.json()["errors"][0]
@@ -227,7 +240,7 @@ def test_no_associations_is_a_207_item_error(client: Client) -> None:
 
 
 def test_batch_read_pages_per_input(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
-    """"paging is per input and only present when more pages exist; re-send the same id with that after"
+    """ "paging is per input and only present when more pages exist; re-send the same id with that after"
     (§5 [SPEC-v4] [CL-BATCHREAD]); the page size is a knob."""
     hubspot_emulator.configure(batch_read_page_size=3)
     for company in range(1, 8):
@@ -253,14 +266,16 @@ def test_record_list_honours_limit_and_after(client: Client, hubspot_emulator: H
         hubspot_emulator.associate("contacts", 9, "deals", deal)
     first = client.get("/crm/v4/objects/contacts/9/associations/deals", params={"limit": 2}).json()
     assert [r["toObjectId"] for r in first["results"]] == [1, 2]
-    rest = client.get("/crm/v4/objects/contacts/9/associations/deals",
-                      params={"limit": 500, "after": first["paging"]["next"]["after"]}).json()
+    rest = client.get(
+        "/crm/v4/objects/contacts/9/associations/deals",
+        params={"limit": 500, "after": first["paging"]["next"]["after"]},
+    ).json()
     assert [r["toObjectId"] for r in rest["results"]] == [3, 4, 5]
     assert "paging" not in rest
 
 
 def test_v3_pages_at_100(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
-    """"association lists longer than 100 per record are paginated with paging.next.after" (§3)."""
+    """ "association lists longer than 100 per record are paginated with paging.next.after" (§3)."""
     for deal in range(1, 151):
         hubspot_emulator.associate("contacts", 1, "deals", deal)
     body = client.post("/crm/v3/associations/contacts/deals/batch/read", {"inputs": [{"id": "1"}]}).json()
@@ -269,10 +284,12 @@ def test_v3_pages_at_100(client: Client, hubspot_emulator: HubSpotEmulator) -> N
 
 
 def test_v3_create_lists_both_directions(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
-    """"Create results list both directions (e.g. email_to_ticket and ticket_to_email for one input)" (§3);
+    """ "Create results list both directions (e.g. email_to_ticket and ticket_to_email for one input)" (§3);
     status 200 as observed since 2025-08-21 (§16)."""
-    response = client.post("/crm/v3/associations/contacts/deals/batch/create",
-                           {"inputs": [{"from": {"id": "1"}, "to": {"id": "2"}, "type": "contact_to_deal"}]})
+    response = client.post(
+        "/crm/v3/associations/contacts/deals/batch/create",
+        {"inputs": [{"from": {"id": "1"}, "to": {"id": "2"}, "type": "contact_to_deal"}]},
+    )
     assert response.status_code == 200
     assert {r["type"] for r in response.json()["results"]} == {"contact_to_deal", "deal_to_contact"}
     assert type_ids(hubspot_emulator, "deals", 2, "contacts") == {1: {3}}
@@ -280,7 +297,7 @@ def test_v3_create_lists_both_directions(client: Client, hubspot_emulator: HubSp
 
 @pytest.mark.parametrize("form", ["contacts", "contact", "Contacts", "CONTACT", "0-1"])
 def test_object_type_forms(client: Client, hubspot_emulator: HubSpotEmulator, form: str) -> None:
-    """"objectTypeId is accepted everywhere"; names singular/plural any case for standard objects (§1.2)."""
+    """ "objectTypeId is accepted everywhere"; names singular/plural any case for standard objects (§1.2)."""
     client.put(f"/crm/v4/objects/{form}/1/associations/companies/2", [spec(279)]).raise_for_status()
     assert hubspot_emulator.associations("0-1", 1, "0-2")
 
@@ -293,7 +310,7 @@ def test_unknown_object_type(client: Client) -> None:
 
 
 def test_label_rules(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
-    """"name cannot contain hyphens or start with a digit"; "Up to 10 labels per object pair"; "Default types
+    """ "name cannot contain hyphens or start with a digit"; "Up to 10 labels per object pair"; "Default types
     (incl. Primary) cannot be deleted; a label in use must be removed from records before deletion" (§6)."""
     labels = f"{V4}/contacts/companies/labels"
     assert client.post(labels, {"name": "bad-name", "label": "X"}).status_code == 400
@@ -336,7 +353,7 @@ def test_deleted_records_lose_their_associations(client: Client, hubspot_emulato
 
 
 def test_labels_only_between_supported_objects(client: Client) -> None:
-    """"Association labels are supported between contacts, companies, deals, and tickets" (v4 guide,
+    """ "Association labels are supported between contacts, companies, deals, and tickets" (v4 guide,
     seeds/002) and custom objects (§6)."""
     assert client.post(f"{V4}/notes/contacts/labels", {"name": "n", "label": "N"}).status_code == 400
     assert client.post(f"{V4}/2-77/tickets/labels", {"name": "n", "label": "N"}).status_code == 200

@@ -17,23 +17,26 @@ DATED = "/crm/associations/2026-03"
 CONF = "/crm/v4/associations/definitions/configurations"
 
 
-def test_every_endpoint_status_is_schema_checked(hubspot_emulator: HubSpotEmulator,
-                                                  shape_checker: ShapeChecker) -> None:
+def test_every_endpoint_status_is_schema_checked(
+    hubspot_emulator: HubSpotEmulator, shape_checker: ShapeChecker
+) -> None:
     hubspot_emulator.configure(auto_records=False, requests_per_10_seconds=None)
     hubspot_emulator.create_records("contacts", [1, 2])
     hubspot_emulator.create_records("companies", [10, 11])
     hubspot_emulator.create_records("deals", [20])
     c = Client(hubspot_emulator)
     ok, bad = pair(1, 10, spec(279)), pair(9, 10, spec(279))
-    c.post(f"{V4}/contacts/companies/batch/create", {"inputs": [ok]})                      # 201
-    c.post(f"{V4}/contacts/companies/batch/create", {"inputs": [ok, bad]})                 # 207
+    c.post(f"{V4}/contacts/companies/batch/create", {"inputs": [ok]})  # 201
+    c.post(f"{V4}/contacts/companies/batch/create", {"inputs": [ok, bad]})  # 207
     c.post("/crm/associations/2026-09/contacts/companies/batch/create", {"inputs": [ok]})  # 200
-    c.post(f"{V4}/contacts/companies/batch/read", {"inputs": [{"id": "1"}]})               # 200
+    c.post(f"{V4}/contacts/companies/batch/read", {"inputs": [{"id": "1"}]})  # 200
     c.post(f"{V4}/contacts/companies/batch/read", {"inputs": [{"id": "1"}, {"id": "2"}]})  # 207
     default = {"from": {"id": "2"}, "to": {"id": "11"}}
-    c.post(f"{V4}/contacts/companies/batch/associate/default", {"inputs": [default]})       # 200
-    c.post(f"{V4}/contacts/companies/batch/associate/default",
-           {"inputs": [default, {"from": {"id": "9"}, "to": {"id": "11"}}]})                # 207
+    c.post(f"{V4}/contacts/companies/batch/associate/default", {"inputs": [default]})  # 200
+    c.post(
+        f"{V4}/contacts/companies/batch/associate/default",
+        {"inputs": [default, {"from": {"id": "9"}, "to": {"id": "11"}}]},
+    )  # 207
     c.post(f"{V4}/contacts/companies/batch/labels/archive", {"inputs": [pair(2, 11, spec(1))]})  # 204
     c.post(f"{DATED}/contacts/companies/batch/labels/archive", {"inputs": [pair(2, 11, spec(1))]})  # 200
     c.post(f"{V4}/contacts/companies/batch/archive", {"inputs": [{"from": {"id": "2"}, "to": [{"id": "11"}]}]})
@@ -48,24 +51,28 @@ def test_every_endpoint_status_is_schema_checked(hubspot_emulator: HubSpotEmulat
     c.put(f"{V4}/contacts/companies/labels", {"associationTypeId": type_id, "label": "Owner 2"})
     c.delete(f"{V4}/contacts/companies/labels/{type_id}")
     limit = {"category": "HUBSPOT_DEFINED", "typeId": 279, "maxToObjectIds": 5}
-    c.post(f"{CONF}/contacts/companies/batch/create", {"inputs": [limit]})                 # 201
-    c.post(f"{CONF}/contacts/companies/batch/create", {"inputs": [limit]})                 # 207 (exists)
-    c.post(f"{CONF}/contacts/companies/batch/update", {"inputs": [limit]})                 # 200
+    c.post(f"{CONF}/contacts/companies/batch/create", {"inputs": [limit]})  # 201
+    c.post(f"{CONF}/contacts/companies/batch/create", {"inputs": [limit]})  # 207 (exists)
+    c.post(f"{CONF}/contacts/companies/batch/update", {"inputs": [limit]})  # 200
     c.post(f"{CONF}/contacts/companies/batch/update", {"inputs": [{**limit, "typeId": 1}]})  # 207
-    c.post("/crm/associations/2026-09/definitions/configurations/contacts/deals/batch/create",
-           {"inputs": [{**limit, "typeId": 4}]})                                           # 200 (2026-09 spec)
+    c.post(
+        "/crm/associations/2026-09/definitions/configurations/contacts/deals/batch/create",
+        {"inputs": [{**limit, "typeId": 4}]},
+    )  # 200 (2026-09 spec)
     c.get(f"{CONF}/all")
     c.get(f"{CONF}/contacts/companies")
     c.post(f"{CONF}/contacts/companies/batch/purge", {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 279}]})
-    c.post(f"{DATED}/definitions/configurations/contacts/companies/batch/purge",
-           {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 279}]})
+    c.post(
+        f"{DATED}/definitions/configurations/contacts/companies/batch/purge",
+        {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 279}]},
+    )
     c.post(f"{V4}/usage/high-usage-report/7")
     c.get("/crm/v3/associations/contacts/companies/types")
     v3 = {"from": {"id": "1"}, "to": {"id": "20"}, "type": "contact_to_deal"}
-    c.post("/crm/v3/associations/contacts/deals/batch/create", {"inputs": [v3]})           # 200
+    c.post("/crm/v3/associations/contacts/deals/batch/create", {"inputs": [v3]})  # 200
     c.post("/crm/v3/associations/contacts/deals/batch/create", {"inputs": [v3, {**v3, "from": {"id": "9"}}]})
     hubspot_emulator.configure(v3_create_status=201)
-    c.post("/crm/v3/associations/contacts/deals/batch/create", {"inputs": [v3]})           # 201
+    c.post("/crm/v3/associations/contacts/deals/batch/create", {"inputs": [v3]})  # 201
     c.post("/crm/v3/associations/contacts/deals/batch/read", {"inputs": [{"id": "1"}]})
     c.post("/crm/v3/associations/contacts/deals/batch/read", {"inputs": [{"id": "1"}, {"id": "9"}]})
     c.post("/crm/v3/associations/contacts/deals/batch/archive", {"inputs": [v3]})

@@ -16,12 +16,16 @@ LABELS = "/crm/v4/associations/contacts/companies/labels"
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
-def test_redirect_answers_status_and_location_and_applies_nothing(hubspot_emulator: HubSpotEmulator,
-                                                                  status: int) -> None:
+def test_redirect_answers_status_and_location_and_applies_nothing(
+    hubspot_emulator: HubSpotEmulator, status: int
+) -> None:
     client = Client(hubspot_emulator)
     base = hubspot_emulator.base_url
-    cases = [("", f"{base}{CREATE}?x=1"), ("/elsewhere", f"{base}/elsewhere"),
-             ("http://127.0.0.1:9/steal", "http://127.0.0.1:9/steal")]
+    cases = [
+        ("", f"{base}{CREATE}?x=1"),
+        ("/elsewhere", f"{base}/elsewhere"),
+        ("http://127.0.0.1:9/steal", "http://127.0.0.1:9/steal"),
+    ]
     for location, expected in cases:
         hubspot_emulator.configure(fault_redirect=1.0, redirect_status=status, redirect_location=location)
         answer = client.post(CREATE + "?x=1", json={"inputs": [pair(1, 2, spec(279))]}, allow_redirects=False)
@@ -35,8 +39,13 @@ def test_redirect_knobs_are_validated_and_settable_over_the_admin_api(hubspot_em
     admin = f"{hubspot_emulator.base_url}/_emulator/config"
     refused = requests.post(admin, json={"redirect_status": 304}, timeout=10)
     assert refused.status_code == 400 and "redirect_status" in refused.text
-    knobs = {"fault_redirect": 0.5, "redirect_status": 308, "redirect_location": "/x", "fault_trickle": 0.5,
-             "trickle_interval": 0.01}
+    knobs = {
+        "fault_redirect": 0.5,
+        "redirect_status": 308,
+        "redirect_location": "/x",
+        "fault_trickle": 0.5,
+        "trickle_interval": 0.01,
+    }
     assert requests.post(admin, json=knobs, timeout=10).json().items() >= knobs.items()
     assert requests.post(admin, json={"fault_trickle": 0.6}, timeout=10).status_code == 400  # shares > 1
 
@@ -54,8 +63,10 @@ def test_trickled_answer_is_complete_and_arrives_in_pieces(hubspot_emulator: Hub
 def received(emulator: HubSpotEmulator) -> list[bytes]:
     """What one GET of the labels receives, read by read (the head first)."""
     with socket.create_connection(("127.0.0.1", emulator.port), timeout=10) as connection:
-        connection.sendall(f"GET {LABELS} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                           f"Authorization: Bearer {emulator.token}\r\n\r\n".encode())
+        connection.sendall(
+            f"GET {LABELS} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            f"Authorization: Bearer {emulator.token}\r\n\r\n".encode()
+        )
         pieces = []
         while chunk := connection.recv(65536):
             pieces.append(chunk)
@@ -64,7 +75,23 @@ def received(emulator: HubSpotEmulator) -> list[bytes]:
 
 
 def test_cli_flags_for_the_transport_faults() -> None:
-    args = build_parser().parse_args(["--fault-redirect", "1", "--redirect-status", "307", "--redirect-location",
-                                      "http://127.0.0.1:9/x", "--fault-trickle", "0", "--trickle-interval", "0.5"])
+    args = build_parser().parse_args(
+        [
+            "--fault-redirect",
+            "1",
+            "--redirect-status",
+            "307",
+            "--redirect-location",
+            "http://127.0.0.1:9/x",
+            "--fault-trickle",
+            "0",
+            "--trickle-interval",
+            "0.5",
+        ]
+    )
     assert (args.fault_redirect, args.redirect_status, args.redirect_location, args.trickle_interval) == (
-        1.0, 307, "http://127.0.0.1:9/x", 0.5)
+        1.0,
+        307,
+        "http://127.0.0.1:9/x",
+        0.5,
+    )

@@ -39,19 +39,24 @@ def test_each_published_version_answers_its_documented_codes(client: Client, ver
     create_ok, partial, limits_ok, limits_partial, archive = DOCUMENTED[version]
     base = f"{_assoc(version)}/contacts/companies"
     assert client.post(f"{base}/batch/create", {"inputs": [pair(1, 2, spec(279))]}).status_code == create_ok
-    assert client.post(f"{base}/batch/create", {"inputs": [pair(1, 3, spec(279)), pair(0, 3, spec(279))]}
-                       ).status_code == partial
+    assert (
+        client.post(f"{base}/batch/create", {"inputs": [pair(1, 3, spec(279)), pair(0, 3, spec(279))]}).status_code
+        == partial
+    )
     read = client.post(f"{base}/batch/read", {"inputs": [{"id": "1"}, {"id": "77"}]})
     assert read.status_code == partial and read.json()["numErrors"] == 1
     limits = f"{_assoc(version)}/definitions/configurations/contacts/companies"
-    created = client.post(f"{limits}/batch/create",
-                          {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 279, "maxToObjectIds": 50}]})
+    created = client.post(
+        f"{limits}/batch/create", {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 279, "maxToObjectIds": 50}]}
+    )
     assert created.status_code == limits_ok
-    again = client.post(f"{limits}/batch/create",
-                        {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 279, "maxToObjectIds": 50}]})
+    again = client.post(
+        f"{limits}/batch/create", {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 279, "maxToObjectIds": 50}]}
+    )
     assert again.status_code == limits_partial and again.json()["numErrors"] == 1
-    missing = client.post(f"{limits}/batch/update",
-                          {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 1, "maxToObjectIds": 5}]})
+    missing = client.post(
+        f"{limits}/batch/update", {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 1, "maxToObjectIds": 5}]}
+    )
     assert missing.status_code == limits_partial
     purged = client.post(f"{limits}/batch/purge", {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 279}]})
     labels_archived = client.post(f"{base}/batch/labels/archive", {"inputs": [pair(1, 2, spec(1))]})
@@ -61,14 +66,15 @@ def test_each_published_version_answers_its_documented_codes(client: Client, ver
 
 
 @pytest.mark.parametrize("version", ["2025-09", "2026-09-beta"])
-def test_versions_that_answered_404_are_served(client: Client, hubspot_emulator: HubSpotEmulator,
-                                                version: str) -> None:
+def test_versions_that_answered_404_are_served(client: Client, hubspot_emulator: HubSpotEmulator, version: str) -> None:
     """Labels, record PUT/GET/DELETE and default associations under the two versions once refused."""
     labels = client.get(f"{_assoc(version)}/contacts/companies/labels")
     assert labels.status_code == 200 and {r["typeId"] for r in labels.json()["results"]} >= {1, 279}
     objects = f"/crm/objects/{version}/contacts/5/associations"
     put = client.put(f"{objects}/companies/6", [spec(279)])
-    assert put.status_code == 201 and put.headers["Location"].endswith(f"/crm/objects/{version}/0-1/5/associations/0-2/6")
+    assert put.status_code == 201 and put.headers["Location"].endswith(
+        f"/crm/objects/{version}/0-1/5/associations/0-2/6"
+    )
     assert client.put(f"/crm/objects/{version}/contacts/5/associations/default/deals/7").status_code == 200
     assert [r["toObjectId"] for r in client.get(f"{objects}/companies").json()["results"]] == [6]
     assert client.delete(f"{objects}/companies/6").status_code == 204
@@ -89,8 +95,15 @@ def test_window_headers_on_injected_faults(hubspot_emulator: HubSpotEmulator, cl
     hubspot_emulator.configure(**{fault: 1.0})
     faulted = client.get(path)
     assert faulted.status_code == int(fault[-3:])
-    for name in ("Interval-Milliseconds", "Max", "Remaining", "Secondly", "Secondly-Remaining", "Daily",
-                 "Daily-Remaining"):
+    for name in (
+        "Interval-Milliseconds",
+        "Max",
+        "Remaining",
+        "Secondly",
+        "Secondly-Remaining",
+        "Daily",
+        "Daily-Remaining",
+    ):
         assert f"X-HubSpot-RateLimit-{name}" in faulted.headers, name
     assert faulted.headers["X-HubSpot-RateLimit-Max"] == "40"
     assert faulted.headers["X-HubSpot-RateLimit-Remaining"] == before["X-HubSpot-RateLimit-Remaining"]
@@ -99,11 +112,16 @@ def test_window_headers_on_injected_faults(hubspot_emulator: HubSpotEmulator, cl
 
 def test_window_headers_on_faults_for_oauth_calls_leave_out_the_daily_ones(hubspot_emulator: HubSpotEmulator) -> None:
     hubspot_emulator.oauth_client("client-9", "secret-9", "refresh-9")
-    form = {"grant_type": "refresh_token", "client_id": "client-9", "client_secret": "secret-9",
-            "refresh_token": "refresh-9"}
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": "client-9",
+        "client_secret": "secret-9",
+        "refresh_token": "refresh-9",
+    }
     token = requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", data=form, timeout=10).json()["access_token"]
-    hubspot_emulator.configure(requests_per_10_seconds=40, daily_limit=1000, fault_503=1.0,
-                               fault_endpoints=["labels.list"])
+    hubspot_emulator.configure(
+        requests_per_10_seconds=40, daily_limit=1000, fault_503=1.0, fault_endpoints=["labels.list"]
+    )
     faulted = Client(hubspot_emulator, token=token).get("/crm/v4/associations/contacts/companies/labels")
     assert faulted.status_code == 503
     assert faulted.headers["X-HubSpot-RateLimit-Max"] == "40"
@@ -111,12 +129,24 @@ def test_window_headers_on_faults_for_oauth_calls_leave_out_the_daily_ones(hubsp
     assert "X-HubSpot-RateLimit-Daily-Remaining" not in faulted.headers
 
 
-@pytest.mark.parametrize(("semantics", "from_type", "to_type", "unlabeled", "primary"),
-                         [("replace", "contacts", "companies", 279, 1), ("merge", "contacts", "companies", 279, 1),
-                          ("replace", "companies", "contacts", 280, 2), ("merge", "deals", "contacts", 3, None)])
-def test_batch_create_writes_what_record_puts_write(hubspot_emulator: HubSpotEmulator, client: Client, semantics: str,
-                                                      from_type: str, to_type: str, unlabeled: int,
-                                                      primary: int | None) -> None:
+@pytest.mark.parametrize(
+    ("semantics", "from_type", "to_type", "unlabeled", "primary"),
+    [
+        ("replace", "contacts", "companies", 279, 1),
+        ("merge", "contacts", "companies", 279, 1),
+        ("replace", "companies", "contacts", 280, 2),
+        ("merge", "deals", "contacts", 3, None),
+    ],
+)
+def test_batch_create_writes_what_record_puts_write(
+    hubspot_emulator: HubSpotEmulator,
+    client: Client,
+    semantics: str,
+    from_type: str,
+    to_type: str,
+    unlabeled: int,
+    primary: int | None,
+) -> None:
     """The batch fast path against the per-pair rules: one seeded mix of new and existing pairs, repeated
     pairs, labels, primary and unlabeled types, invalid ids; same account state and same labels per result."""
     hubspot_emulator.configure(label_write_semantics=semantics)
@@ -124,8 +154,17 @@ def test_batch_create_writes_what_record_puts_write(hubspot_emulator: HubSpotEmu
     user = spec(label, "USER_DEFINED")
     choices = [[spec(unlabeled)], [user], [spec(unlabeled), user], [], *([[spec(primary)]] if primary else [])]
     rng = random.Random(7)
-    rounds = [[pair(rng.choice([rng.randint(1, 6), 0]) if rng.random() < 0.05 else rng.randint(1, 6),
-                    rng.randint(1, 4), *rng.choice(choices)) for _ in range(40)] for _ in range(3)]
+    rounds = [
+        [
+            pair(
+                rng.choice([rng.randint(1, 6), 0]) if rng.random() < 0.05 else rng.randint(1, 6),
+                rng.randint(1, 4),
+                *rng.choice(choices),
+            )
+            for _ in range(40)
+        ]
+        for _ in range(3)
+    ]
     batch_labels = []
     for inputs in rounds:
         body = client.post(f"/crm/v4/associations/{from_type}/{to_type}/batch/create", {"inputs": inputs}).json()
@@ -143,9 +182,14 @@ def test_batch_create_writes_what_record_puts_write(hubspot_emulator: HubSpotEmu
             if not item["types"] or from_id == "0":
                 continue
             # the per-pair rules, in-process (no HTTP round trip per pair): the record PUT handler
-            answer = hubspot_emulator.app.handle(Request(
-                "PUT", f"/crm/v4/objects/{from_type}/{from_id}/associations/{to_type}/{to_id}",
-                headers={"authorization": f"Bearer {hubspot_emulator.token}"}, body=json.dumps(item["types"]).encode()))
+            answer = hubspot_emulator.app.handle(
+                Request(
+                    "PUT",
+                    f"/crm/v4/objects/{from_type}/{from_id}/associations/{to_type}/{to_id}",
+                    headers={"authorization": f"Bearer {hubspot_emulator.token}"},
+                    body=json.dumps(item["types"]).encode(),
+                )
+            )
             assert answer.status == 201
             seen.append((int(from_id), int(to_id), tuple(answer.body["labels"])))
         put_labels.append(sorted(seen))
@@ -161,8 +205,12 @@ def test_latency_and_jitter_apply_to_the_batch_fast_path(hubspot_emulator: HubSp
 
     def delays() -> list[float]:
         app.configure(seed=11)
-        return [app.handle(Request("POST", "/crm/v4/associations/contacts/companies/batch/create",
-                                   headers=headers, body=body)).delay for _ in range(3)]
+        return [
+            app.handle(
+                Request("POST", "/crm/v4/associations/contacts/companies/batch/create", headers=headers, body=body)
+            ).delay
+            for _ in range(3)
+        ]
 
     hubspot_emulator.configure(latency=0.25, jitter=0.5)
     first = delays()
@@ -170,5 +218,8 @@ def test_latency_and_jitter_apply_to_the_batch_fast_path(hubspot_emulator: HubSp
     assert all(0.25 <= d <= 0.75 for d in first) and len(set(first)) == 3
     hubspot_emulator.configure(latency=1.0, jitter=0.0)
     with pytest.raises(requests.ReadTimeout):  # over HTTP the server really waits before answering
-        client.session.post(f"{client.base}/crm/v4/associations/contacts/companies/batch/associate/default",
-                            json={"inputs": [{"from": {"id": "1"}, "to": {"id": "2"}}]}, timeout=0.3)
+        client.session.post(
+            f"{client.base}/crm/v4/associations/contacts/companies/batch/associate/default",
+            json={"inputs": [{"from": {"id": "1"}, "to": {"id": "2"}}]},
+            timeout=0.3,
+        )

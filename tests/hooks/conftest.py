@@ -12,7 +12,6 @@ from typing import Any, Callable
 import pytest
 
 
-
 @pytest.fixture
 def emu(hubspot_emulator, hubspot_connection):
     """A fresh emulator account without rate limits; ``AIRFLOW_CONN_HUBSPOT_DEFAULT`` points at it."""

@@ -58,7 +58,11 @@ def test_207_partial_failures_are_mapped_to_the_exact_inputs(hook, emu, api_vers
     pairs = [(1, 10), (2, BAD), (3, 30), (BAD, 40), (5, 50)]
     failures = []
     result = hook.create_associations(
-        "contacts", "companies", pairs, on_failure="collect", failure_callback=failures.append,
+        "contacts",
+        "companies",
+        pairs,
+        on_failure="collect",
+        failure_callback=failures.append,
         api_version=api_version,
     )
     assert (result.total, result.succeeded, result.failed) == (5, 3, 2)
@@ -193,16 +197,21 @@ def test_concurrent_chunks_keep_input_order_and_report_each_chunk(make_hook, emu
     hook = make_hook(max_concurrency=4)
     done = []
     result = hook.create_associations(
-        "contacts", "companies", ((i, 500 + i % 7) for i in range(1, 1001)), chunk_size=50,
+        "contacts",
+        "companies",
+        ((i, 500 + i % 7) for i in range(1, 1001)),
+        chunk_size=50,
         chunk_callback=lambda start, end: done.append((start, end)),
     )
     assert result.succeeded == 1000 and sent("batch.associate_default") == 20
     assert done == [(s, s + 50) for s in range(0, 1000, 50)]
     emu.associate("contacts", 3000, "companies", 1)
     read_chunks = []
-    rows = list(hook.iter_read_associations(
-        "contacts", "companies", range(1, 1001), chunk_size=10, chunk_callback=lambda s, e: read_chunks.append(s)
-    ))
+    rows = list(
+        hook.iter_read_associations(
+            "contacts", "companies", range(1, 1001), chunk_size=10, chunk_callback=lambda s, e: read_chunks.append(s)
+        )
+    )
     assert [r.from_id for r in rows] == list(range(1, 1001))
     assert read_chunks == list(range(0, 1000, 10))
 

@@ -17,7 +17,11 @@ def test_list_labels_names_hubspot_defined_types(hook):
 @pytest.mark.parametrize("api_version", ["v4", "2026-03"])
 def test_create_update_delete_a_paired_label(hook, emu, api_version):
     created = hook.create_label(
-        "contact", "Companies", name="manager_employee", label="Manager", inverse_label="Employee",
+        "contact",
+        "Companies",
+        name="manager_employee",
+        label="Manager",
+        inverse_label="Employee",
         api_version=api_version,
     )
     assert sorted(x.label for x in created) == ["Employee", "Manager"]
@@ -29,8 +33,9 @@ def test_create_update_delete_a_paired_label(hook, emu, api_version):
     assert hook.get_label("contacts", "companies", "boss", api_version=api_version).type_id == manager.type_id
 
     hook.delete_label("contacts", "companies", manager.type_id, api_version=api_version)
-    assert all(x["typeId"] != manager.type_id or x["category"] != "USER_DEFINED"
-               for x in emu.labels("contacts", "companies"))
+    assert all(
+        x["typeId"] != manager.type_id or x["category"] != "USER_DEFINED" for x in emu.labels("contacts", "companies")
+    )
 
 
 def test_get_label_by_text_name_or_id_case_insensitive(hook):
@@ -98,13 +103,16 @@ def test_create_whose_answer_was_lost_adopts_the_label(hook, emu, sent):
     """The first POST is applied and its connection dropped; the retry gets 409 and adopts the label: the
     returned type ids are the ones HubSpot gave, both directions of a paired label."""
     emu.configure(fault_drop_after=1.0, fault_endpoints=["labels.create"], seed=1)
-    created = hook.create_label("contacts", "companies", name="manager_employee", label="Manager",
-                                inverse_label="Employee")
+    created = hook.create_label(
+        "contacts", "companies", name="manager_employee", label="Manager", inverse_label="Employee"
+    )
     emu.configure(fault_drop_after=0.0)
     forward = [x for x in emu.labels("contacts", "companies") if x["category"] == "USER_DEFINED"]
     inverse = [x for x in emu.labels("companies", "contacts") if x["category"] == "USER_DEFINED"]
-    assert {(x.type_id, x.label) for x in created} == {(forward[0]["typeId"], "Manager"),
-                                                       (inverse[0]["typeId"], "Employee")}
+    assert {(x.type_id, x.label) for x in created} == {
+        (forward[0]["typeId"], "Manager"),
+        (inverse[0]["typeId"], "Employee"),
+    }
     assert sent("labels.create") == 2  # applied + dropped, then 409 (adopted)
     assert hook.get_label("contacts", "companies", "manager_employee").type_id == forward[0]["typeId"]
 

@@ -16,10 +16,16 @@ from airflow_provider_hubassoc.hooks.models import AssociationInput, Association
         ("v4", "associations/0-1/0-2/batch/read", "/crm/v4/associations/0-1/0-2/batch/read"),
         ("v4", "objects/0-1/5/associations/0-2/6", "/crm/v4/objects/0-1/5/associations/0-2/6"),
         ("2026-03", "associations/0-1/0-2/labels", "/crm/associations/2026-03/0-1/0-2/labels"),
-        ("2026-09", "objects/0-1/5/associations/default/0-2/6",
-         "/crm/objects/2026-09/0-1/5/associations/default/0-2/6"),
-        ("2026-03", "associations/definitions/configurations/all",
-         "/crm/associations/2026-03/definitions/configurations/all"),
+        (
+            "2026-09",
+            "objects/0-1/5/associations/default/0-2/6",
+            "/crm/objects/2026-09/0-1/5/associations/default/0-2/6",
+        ),
+        (
+            "2026-03",
+            "associations/definitions/configurations/all",
+            "/crm/associations/2026-03/definitions/configurations/all",
+        ),
         ("v4", "associations/usage/high-usage-report/7", "/crm/v4/associations/usage/high-usage-report/7"),
         ("v3", "associations/0-1/0-2/types", "/crm/v3/associations/0-1/0-2/types"),
     ],
@@ -58,8 +64,9 @@ def test_collapse_keeps_the_first_position_and_merges_types():
 
 def test_archive_payload_groups_by_from_id():
     payload = archive_payload([_Pair(0, 1, 2), _Pair(1, 1, 3), _Pair(2, 4, 2)])
-    assert payload == {"inputs": [{"from": {"id": "1"}, "to": [{"id": "2"}, {"id": "3"}]},
-                                  {"from": {"id": "4"}, "to": [{"id": "2"}]}]}
+    assert payload == {
+        "inputs": [{"from": {"id": "1"}, "to": [{"id": "2"}, {"id": "3"}]}, {"from": {"id": "4"}, "to": [{"id": "2"}]}]
+    }
 
 
 CANDIDATES = [(0, 5, 6), (1, 6, 5), (2, 7, 8)]

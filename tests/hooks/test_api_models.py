@@ -14,16 +14,22 @@ from airflow_provider_hubassoc.hooks.models import (
 
 
 def test_association_type_parses_both_spec_spellings():
-    assert AssociationType.from_api({"category": "USER_DEFINED", "typeId": 28, "label": "Billing"}) == \
-        AssociationType("USER_DEFINED", 28, "Billing")
+    assert AssociationType.from_api({"category": "USER_DEFINED", "typeId": 28, "label": "Billing"}) == AssociationType(
+        "USER_DEFINED", 28, "Billing"
+    )
     spec = AssociationType.from_api({"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": "279"})
     assert spec == AssociationType("HUBSPOT_DEFINED", 279, None)
     assert spec.spec() == {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}
 
 
 def test_row_labels_type_ids_and_json():
-    row = AssociationRow("0-1", 1, "0-2", 2, (AssociationType("HUBSPOT_DEFINED", 279, None),
-                                              AssociationType("USER_DEFINED", 28, "Billing")))
+    row = AssociationRow(
+        "0-1",
+        1,
+        "0-2",
+        2,
+        (AssociationType("HUBSPOT_DEFINED", 279, None), AssociationType("USER_DEFINED", 28, "Billing")),
+    )
     assert row.labels == ("Billing",) and row.type_ids == (279, 28)
     assert json.loads(json.dumps(row.as_dict()))["labels"] == ["Billing"]
 

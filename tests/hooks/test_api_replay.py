@@ -44,8 +44,9 @@ def test_batch_create_replayed_after_a_lost_answer_keeps_the_primary(hook, emu, 
     emu.configure(label_write_semantics=semantics)
     billing = emu.create_label("contacts", "companies", "billing", "Billing contact")[0]["typeId"]
     _lose_answers(emu, "batch.create", lost)
-    result = hook.create_associations("contacts", "companies", [(i, 500 + i) for i in range(1, 11)],
-                                      labels="Billing contact")
+    result = hook.create_associations(
+        "contacts", "companies", [(i, 500 + i) for i in range(1, 11)], labels="Billing contact"
+    )
     assert (result.total, result.succeeded, result.failed) == (10, 10, 0)
     assert sent("batch.create") == lost + 1
     for i in range(1, 11):  # new pairs: HubSpot made each company the contact's primary on the first write

@@ -30,8 +30,6 @@ REFRESH_TOKEN = "refresh-2b8c44"
 pytestmark = pytest.mark.usefixtures("fresh_limiters")
 
 
-
-
 def oauth_settings(base_url: str, **overrides) -> HubSpotSettings:
     values = dict(
         base_url=base_url,
@@ -67,7 +65,10 @@ def concurrent_statuses(transport: HubSpotTransport, threads: int) -> list[int]:
 
 def test_private_app_token_wins_and_cannot_be_refreshed() -> None:
     settings = HubSpotSettings(
-        base_url=FAKE_BASE, access_token="pat-abc123", client_id="cid", client_secret=CLIENT_SECRET,
+        base_url=FAKE_BASE,
+        access_token="pat-abc123",
+        client_id="cid",
+        client_secret=CLIENT_SECRET,
         refresh_token=REFRESH_TOKEN,
     )
     auth = build_auth(settings, requests.Session())
@@ -173,7 +174,11 @@ def test_a_second_401_after_the_refresh_is_final(requests_mock) -> None:
     requests_mock.get(
         f"{FAKE_BASE}{TYPES_PATH}",
         status_code=401,
-        json={"status": "error", "category": "INVALID_AUTHENTICATION", "message": "Authentication credentials not found."},
+        json={
+            "status": "error",
+            "category": "INVALID_AUTHENTICATION",
+            "message": "Authentication credentials not found.",
+        },
     )
     transport = oauth_transport(FAKE_BASE)
     with pytest.raises(HubSpotAuthError) as raised:
@@ -188,18 +193,30 @@ def test_a_second_401_after_the_refresh_is_final(requests_mock) -> None:
     ("answer", "error_class", "expected_text"),
     [
         (
-            {"status_code": 400, "json": {"status": "BAD_CLIENT_ID", "message": "missing or unknown client id",
-                                          "error": "invalid_client"}},
+            {
+                "status_code": 400,
+                "json": {
+                    "status": "BAD_CLIENT_ID",
+                    "message": "missing or unknown client id",
+                    "error": "invalid_client",
+                },
+            },
             HubSpotAuthError,
             "missing or unknown client id",
         ),
         ({"status_code": 400, "json": {"error": "invalid_grant"}}, HubSpotAuthError, "invalid_grant"),
         ({"status_code": 200, "json": {"expires_in": 1800}}, HubSpotAuthError, "no access token"),
         ({"status_code": 502, "text": "<html>Bad gateway</html>"}, HubSpotServerError, "token endpoint failed"),
-        ({"exc": requests.ConnectionError(f"refused while sending refresh_token={REFRESH_TOKEN}")},
-         HubSpotConnectionError, "could not reach the OAuth token endpoint"),
-        ({"exc": requests.exceptions.SSLError(f"bad certificate, refresh_token={REFRESH_TOKEN}")},
-         HubSpotServerError, "could not reach the OAuth token endpoint: SSLError"),
+        (
+            {"exc": requests.ConnectionError(f"refused while sending refresh_token={REFRESH_TOKEN}")},
+            HubSpotConnectionError,
+            "could not reach the OAuth token endpoint",
+        ),
+        (
+            {"exc": requests.exceptions.SSLError(f"bad certificate, refresh_token={REFRESH_TOKEN}")},
+            HubSpotServerError,
+            "could not reach the OAuth token endpoint: SSLError",
+        ),
     ],
 )
 def test_token_endpoint_failures_never_quote_the_secrets(

@@ -55,6 +55,7 @@ def test_known_length():
 
 def test_inline_runner_yields_in_order_and_reports_chunks():
     done = []
+
     def record(chunk, result):
         done.append((chunk.start, chunk.end, result))
 
@@ -213,8 +214,9 @@ def test_adaptive_concurrency_runs_only_as_many_chunks_as_the_limiter_asks():
             target["now"] = 8  # the limiter learnt a longer latency: more in flight needed from now on
         return chunk.index
 
-    done = [r for _c, r in run_chunks(iter_chunks(range(60), 1), work, max_concurrency=6,
-                                      concurrency=lambda: target["now"])]
+    done = [
+        r for _c, r in run_chunks(iter_chunks(range(60), 1), work, max_concurrency=6, concurrency=lambda: target["now"])
+    ]
     assert done == list(range(60))
     assert peaks[2] == 2 and 2 < peaks[8] <= 6
 
@@ -234,8 +236,13 @@ def test_chunks_running_when_an_earlier_one_fails_are_drained_and_handed_over():
 
     yielded, drained = [], []
     with pytest.raises(RuntimeError, match="budget spent"):
-        for _chunk, result in run_chunks(iter_chunks(range(10), 1), work, max_concurrency=2, max_in_flight=2,
-                                         on_drained=lambda chunk, result: drained.append((chunk.index, result))):
+        for _chunk, result in run_chunks(
+            iter_chunks(range(10), 1),
+            work,
+            max_concurrency=2,
+            max_in_flight=2,
+            on_drained=lambda chunk, result: drained.append((chunk.index, result)),
+        ):
             yielded.append(result)
     assert yielded == [0]
     assert drained == [(2, 2)]

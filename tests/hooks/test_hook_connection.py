@@ -43,16 +43,22 @@ def test_test_connection_reports_a_bad_token_honestly(hubspot_emulator, monkeypa
 
 
 def test_test_connection_reports_an_unreachable_host_after_one_retry(monkeypatch) -> None:
-    set_connection(monkeypatch, "hubspot_down", host="http://127.0.0.1:9", password="t",
-                   extra={"max_retries": 5, "connect_timeout": 1})
+    set_connection(
+        monkeypatch,
+        "hubspot_down",
+        host="http://127.0.0.1:9",
+        password="t",
+        extra={"max_retries": 5, "connect_timeout": 1},
+    )
     ok, message = HubSpotAssociationsHook("hubspot_down").test_connection()
     assert not ok and "no response after 2 attempt(s): ConnectionError" in message
 
 
 def test_test_connection_reports_server_errors_without_the_full_backoff(hubspot_emulator, monkeypatch) -> None:
     hubspot_emulator.configure(fault_503=1.0)
-    set_connection(monkeypatch, "hubspot_503", host=hubspot_emulator.base_url, password="test-token",
-                   extra={"max_retries": 5})
+    set_connection(
+        monkeypatch, "hubspot_503", host=hubspot_emulator.base_url, password="test-token", extra={"max_retries": 5}
+    )
     hook = HubSpotAssociationsHook("hubspot_503")
     ok, message = hook.test_connection()
     assert not ok and "HubSpot 503" in message
@@ -60,8 +66,13 @@ def test_test_connection_reports_server_errors_without_the_full_backoff(hubspot_
 
 
 def test_hook_overrides_win_over_extras(hubspot_emulator, monkeypatch) -> None:
-    set_connection(monkeypatch, "hubspot_x", host=hubspot_emulator.base_url, password="test-token",
-                   extra={"api_version": "2026-03", "max_concurrency": 2})
+    set_connection(
+        monkeypatch,
+        "hubspot_x",
+        host=hubspot_emulator.base_url,
+        password="test-token",
+        extra={"api_version": "2026-03", "max_concurrency": 2},
+    )
     hook = HubSpotAssociationsHook("hubspot_x", max_concurrency=6)
     assert (hook.settings.api_version, hook.settings.max_concurrency) == ("2026-03", 6)
     assert hook.transport.session.get_adapter("http://x").poolmanager.connection_pool_kw["maxsize"] == 8
@@ -69,8 +80,12 @@ def test_hook_overrides_win_over_extras(hubspot_emulator, monkeypatch) -> None:
 
 def test_oauth_connection_end_to_end_and_no_secret_anywhere(hubspot_emulator, monkeypatch, caplog, capsys) -> None:
     hubspot_emulator.oauth_client("cid-1", SECRETS[1], SECRETS[2])
-    set_connection(monkeypatch, "hubspot_oauth", host=hubspot_emulator.base_url,
-                   extra={"client_id": "cid-1", "client_secret": SECRETS[1], "refresh_token": SECRETS[2]})
+    set_connection(
+        monkeypatch,
+        "hubspot_oauth",
+        host=hubspot_emulator.base_url,
+        extra={"client_id": "cid-1", "client_secret": SECRETS[1], "refresh_token": SECRETS[2]},
+    )
     with caplog.at_level(logging.DEBUG):
         hook = HubSpotAssociationsHook("hubspot_oauth")
         ok, message = hook.test_connection()
@@ -85,8 +100,12 @@ def test_oauth_connection_end_to_end_and_no_secret_anywhere(hubspot_emulator, mo
 
 def test_secrets_absent_from_errors_logs_and_reprs_on_failures(hubspot_emulator, monkeypatch, caplog, capsys) -> None:
     hubspot_emulator.oauth_client("cid-2", "the-real-secret", "the-real-refresh")
-    set_connection(monkeypatch, "hubspot_badoauth", host=hubspot_emulator.base_url,
-                   extra={"client_id": "cid-2", "client_secret": SECRETS[1], "refresh_token": SECRETS[2]})
+    set_connection(
+        monkeypatch,
+        "hubspot_badoauth",
+        host=hubspot_emulator.base_url,
+        extra={"client_id": "cid-2", "client_secret": SECRETS[1], "refresh_token": SECRETS[2]},
+    )
     set_connection(monkeypatch, "hubspot_badtoken", host=hubspot_emulator.base_url, password=SECRETS[0])
     texts = []
     with caplog.at_level(logging.DEBUG):
@@ -106,8 +125,12 @@ def test_secrets_are_registered_with_airflows_masker(monkeypatch) -> None:
 
     masked: list[str] = []
     monkeypatch.setattr("airflow_provider_hubassoc.hooks._auth.mask_secret", masked.append)
-    set_connection(monkeypatch, "hubspot_mask", password=SECRETS[0],
-                   extra={"client_id": "c", "client_secret": SECRETS[1], "refresh_token": SECRETS[2]})
+    set_connection(
+        monkeypatch,
+        "hubspot_mask",
+        password=SECRETS[0],
+        extra={"client_id": "c", "client_secret": SECRETS[1], "refresh_token": SECRETS[2]},
+    )
     HubSpotAssociationsHook("hubspot_mask").transport  # noqa: B018 - building it registers the secrets
     # the private app token wins, and the unused OAuth secrets of the connection are masked all the same
     assert set(masked) == set(SECRETS)

@@ -72,8 +72,11 @@ def test_budget_held_across_threads() -> None:
 
 
 def _window(maximum: int, remaining: int, interval_ms: int = 10000) -> dict[str, str]:
-    return {"X-HubSpot-RateLimit-Max": str(maximum), "X-HubSpot-RateLimit-Remaining": str(remaining),
-            "X-HubSpot-RateLimit-Interval-Milliseconds": str(interval_ms)}
+    return {
+        "X-HubSpot-RateLimit-Max": str(maximum),
+        "X-HubSpot-RateLimit-Remaining": str(remaining),
+        "X-HubSpot-RateLimit-Interval-Milliseconds": str(interval_ms),
+    }
 
 
 def _send(limiter: RateLimiter, count: int) -> list[float]:

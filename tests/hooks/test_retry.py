@@ -107,9 +107,7 @@ def test_server_errors_back_off_exponentially_with_jitter_capped_and_never_below
     assert next_delay(1, HubSpotServerError("locked", status=423), rng=lambda: 0.0) == 2.0
 
 
-def run_policy(
-    failures: list[BaseException], sleeps: list[float] | None = None, **kwargs
-) -> tuple[list[float], int]:
+def run_policy(failures: list[BaseException], sleeps: list[float] | None = None, **kwargs) -> tuple[list[float], int]:
     """Run the policy over a call failing with ``failures`` then succeeding; returns (sleeps, calls)."""
     sleeps = [] if sleeps is None else sleeps
     calls = 0

@@ -101,7 +101,16 @@ def test_unknown_hook_setting_is_rejected() -> None:
         HubSpotSettings.from_connection(conn(password="t"), requests_per_second=5)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("V4", "v4"), ("4", "v4"), ("2026-03", "2026-03"), (" 2026-09 ", "2026-09"),
-                                               ("2025-09", "2025-09"), ("2026-09-Beta", "2026-09-beta")])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("V4", "v4"),
+        ("4", "v4"),
+        ("2026-03", "2026-03"),
+        (" 2026-09 ", "2026-09"),
+        ("2025-09", "2025-09"),
+        ("2026-09-Beta", "2026-09-beta"),
+    ],
+)
 def test_api_version_forms(raw, expected) -> None:
     assert normalize_api_version(raw) == expected

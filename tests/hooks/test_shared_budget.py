@@ -44,7 +44,9 @@ def _run_shards(base_url: str, sizes: list[int], concurrency: int) -> tuple[list
     def shard(index: int) -> None:
         transport = HubSpotTransport(
             HubSpotSettings(base_url=base_url, access_token="shared-app", max_retries=20, max_retry_seconds=600),
-            limiter=limiters[index], sleep=time.sleep, rng=lambda: 0.0,
+            limiter=limiters[index],
+            sleep=time.sleep,
+            rng=lambda: 0.0,
         )
         todo = iter(range(sizes[index]))
 

@@ -50,8 +50,15 @@ def test_token_auth_and_any_2xx(hubspot_emulator) -> None:
     created = transport.request(
         "POST",
         "/crm/v4/associations/contacts/companies/batch/create",
-        json={"inputs": [{"from": {"id": "1"}, "to": {"id": "2"}, "types": [
-            {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}]}]},
+        json={
+            "inputs": [
+                {
+                    "from": {"id": "1"},
+                    "to": {"id": "2"},
+                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}],
+                }
+            ]
+        },
     )
     assert created.status_code == 201
     assert transport.stats.requests_sent == 2
@@ -206,8 +213,12 @@ def test_429_then_success_honours_retry_after(requests_mock) -> None:
             {
                 "status_code": 429,
                 "headers": {"Retry-After": "3"},
-                "json": {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
-                         "errorType": "RATE_LIMIT", "policyName": "TEN_SECONDLY_ROLLING"},
+                "json": {
+                    "status": "error",
+                    "message": "You have reached your ten_secondly_rolling limit.",
+                    "errorType": "RATE_LIMIT",
+                    "policyName": "TEN_SECONDLY_ROLLING",
+                },
             },
             {"status_code": 200, "json": {"results": []}},
         ],
@@ -230,8 +241,9 @@ def test_429_then_success_honours_retry_after(requests_mock) -> None:
 
 
 def test_emulator_429s_are_retried_after_retry_after_until_success(hubspot_emulator) -> None:
-    hubspot_emulator.configure(fault_429=0.4, retry_after=2, fault_endpoints=["batch.read"],
-                               requests_per_10_seconds=None)
+    hubspot_emulator.configure(
+        fault_429=0.4, retry_after=2, fault_endpoints=["batch.read"], requests_per_10_seconds=None
+    )
     hubspot_emulator.reset(seed=11)
     hubspot_emulator.associate("contacts", 1, "companies", 2)
     sleeps: list[float] = []
@@ -260,8 +272,12 @@ def test_retry_after_forms(requests_mock, header, low, high) -> None:
     if header == "in-60s":
         header = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=60), usegmt=True)
     base = "https://hubspot.test"
-    requests_mock.get(f"{base}{TYPES_PATH}", status_code=429, headers={"Retry-After": header},
-                      json={"status": "error", "message": "slow down", "policyName": "TEN_SECONDLY_ROLLING"})
+    requests_mock.get(
+        f"{base}{TYPES_PATH}",
+        status_code=429,
+        headers={"Retry-After": header},
+        json={"status": "error", "message": "slow down", "policyName": "TEN_SECONDLY_ROLLING"},
+    )
     with pytest.raises(HubSpotRateLimitError) as raised:
         make_transport(base, max_retries=0).request("GET", TYPES_PATH)
     # an unreadable value falls back to the rolling window (10 s)
@@ -270,20 +286,35 @@ def test_retry_after_forms(requests_mock, header, low, high) -> None:
 
 @pytest.mark.parametrize(
     ("status", "cls"),
-    [(400, HubSpotValidationError), (403, HubSpotAuthError), (404, HubSpotNotFoundError),
-     (409, HubSpotValidationError), (500, HubSpotServerError)],
+    [
+        (400, HubSpotValidationError),
+        (403, HubSpotAuthError),
+        (404, HubSpotNotFoundError),
+        (409, HubSpotValidationError),
+        (500, HubSpotServerError),
+    ],
 )
 def test_error_mapping_for_each_status(requests_mock, status, cls) -> None:
     base = "https://hubspot.test"
-    body = {"status": "error", "message": f"failure {status}", "correlationId": "c-1", "category": "SOME_CATEGORY",
-            "subCategory": "crm.some.SUB", "context": {"fromObjectId": ["7"]}}
+    body = {
+        "status": "error",
+        "message": f"failure {status}",
+        "correlationId": "c-1",
+        "category": "SOME_CATEGORY",
+        "subCategory": "crm.some.SUB",
+        "context": {"fromObjectId": ["7"]},
+    }
     requests_mock.post(f"{base}{READ_PATH}", status_code=status, json=body)
     transport = make_transport(base, max_retries=2)
     with pytest.raises(cls) as raised:
         transport.request("POST", READ_PATH, json={"inputs": []})
     error = raised.value
     assert (error.status, error.category, error.sub_category, error.correlation_id) == (
-        status, "SOME_CATEGORY", "crm.some.SUB", "c-1")
+        status,
+        "SOME_CATEGORY",
+        "crm.some.SUB",
+        "c-1",
+    )
     assert error.context == {"fromObjectId": ["7"]}
     assert f"POST {READ_PATH}" in str(error)
     expected_calls = 3 if status == 500 else 1
@@ -306,8 +337,15 @@ def test_connection_refused_becomes_a_server_error_after_retries() -> None:
 
 
 CREATE_PATH = "/crm/v4/associations/contacts/deals/batch/create"
-CREATE_BODY = {"inputs": [{"from": {"id": "1"}, "to": {"id": "2"},
-                           "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 4}]}]}
+CREATE_BODY = {
+    "inputs": [
+        {
+            "from": {"id": "1"},
+            "to": {"id": "2"},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 4}],
+        }
+    ]
+}
 
 
 @pytest.mark.parametrize("knobs", [{"fault_503": 1.0}, {"fault_drop_after": 1.0}])

@@ -55,8 +55,15 @@ TOKEN_PATH = "/oauth/v1/token"
 CLIENT_SECRET = "csecret-sec-4e1d"
 REFRESH_TOKEN = "refresh-sec-9a7b"
 REDIRECTS = (301, 302, 303, 307, 308)
-CREATE_BODY = {"inputs": [{"from": {"id": "1"}, "to": {"id": "2"},
-                           "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}]}]}
+CREATE_BODY = {
+    "inputs": [
+        {
+            "from": {"id": "1"},
+            "to": {"id": "2"},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}],
+        }
+    ]
+}
 
 
 # -- another host: a server on another port that records everything it receives ---------------------------------
@@ -89,8 +96,9 @@ class _RecordingHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.received.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                                     "body": body.decode("latin-1")})
+        self.server.received.append(
+            {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body.decode("latin-1")}
+        )
         payload = json.dumps({"access_token": "from-recorder", "expires_in": 1800, "results": []}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -126,15 +134,22 @@ def transport_for(base_url: str, **settings: Any) -> HubSpotTransport:
 
 def oauth_transport(emulator: Any, **settings: Any) -> HubSpotTransport:
     emulator.oauth_client("cid-sec", CLIENT_SECRET, REFRESH_TOKEN)
-    return transport_for(emulator.base_url, client_id="cid-sec", client_secret=CLIENT_SECRET,
-                         refresh_token=REFRESH_TOKEN, **settings)
+    return transport_for(
+        emulator.base_url, client_id="cid-sec", client_secret=CLIENT_SECRET, refresh_token=REFRESH_TOKEN, **settings
+    )
 
 
 def redirect_to(emulator: Any, other: Recorder, where: str, status: int, endpoints: list[str] | None = None) -> str:
     """Make every request (to ``endpoints``) answer ``status``; return the ``Location`` the client will see."""
     location = "" if where == "same host" else f"{other.url}/collect?from=hubspot"
-    emulator.configure(fault_redirect=1.0, redirect_status=status, redirect_location=location,
-                       fault_endpoints=endpoints or [], requests_per_10_seconds=None, daily_limit=None)
+    emulator.configure(
+        fault_redirect=1.0,
+        redirect_status=status,
+        redirect_location=location,
+        fault_endpoints=endpoints or [],
+        requests_per_10_seconds=None,
+        daily_limit=None,
+    )
     return location
 
 
@@ -190,23 +205,30 @@ def test_a_call_that_forgets_allow_redirects_still_cannot_follow(hubspot_emulato
     transport = transport_for(hubspot_emulator.base_url)
     assert transport.session.max_redirects == 0
     with pytest.raises(requests.TooManyRedirects):
-        transport.session.post(f"{hubspot_emulator.base_url}{CREATE_PATH}", json=CREATE_BODY,
-                               headers={"Authorization": f"Bearer {hubspot_emulator.token}"})
+        transport.session.post(
+            f"{hubspot_emulator.base_url}{CREATE_PATH}",
+            json=CREATE_BODY,
+            headers={"Authorization": f"Bearer {hubspot_emulator.token}"},
+        )
     assert other_host.received == []
 
 
 @pytest.mark.parametrize("status", [301, 303, 307])
-def test_a_redirected_write_is_not_counted_as_written(hubspot_emulator, hubspot_connection, other_host,
-                                                      status) -> None:
+def test_a_redirected_write_is_not_counted_as_written(hubspot_emulator, hubspot_connection, other_host, status) -> None:
     """Issue 12: a 301/302/303 turned ``POST batch/associate/default`` into a GET and reported succeeded=1."""
-    redirect_to(hubspot_emulator, other_host, "other host", status,
-                endpoints=["batch.associate_default", "batch.create"])
+    redirect_to(
+        hubspot_emulator, other_host, "other host", status, endpoints=["batch.associate_default", "batch.create"]
+    )
     hook = HubSpotAssociationsHook(requests_per_10_seconds=1_000_000)
     with pytest.raises(HubSpotRedirectError, match=f"HubSpot {status} on POST .*batch/associate/default"):
         hook.create_associations("contacts", "companies", [(1, 2), (3, 4)])
     operator = HubSpotCreateAssociationsOperator(
-        task_id="link", from_object_type="contacts", to_object_type="companies", pairs=[[1, 2], [3, 4]],
-        hook_params={"requests_per_10_seconds": 1_000_000})
+        task_id="link",
+        from_object_type="contacts",
+        to_object_type="companies",
+        pairs=[[1, 2], [3, 4]],
+        hook_params={"requests_per_10_seconds": 1_000_000},
+    )
     with pytest.raises(HubSpotRedirectError, match=str(status)):
         operator.execute({})
     assert hubspot_emulator.write_requests() == 0
@@ -230,24 +252,39 @@ def tls_files(tmp_path_factory) -> dict[str, Path]:
     now = datetime.datetime.now(datetime.timezone.utc)
 
     def certificate(subject: str, key: Any, issuer: str, issuer_key: Any, ca: bool) -> Any:
-        builder = (x509.CertificateBuilder()
-                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=2))
-                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
         if ca:
-            builder = builder.add_extension(x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False),
-                critical=True)
             builder = builder.add_extension(
-                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         else:
             builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+            )
             builder = builder.add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
+            )
         return builder.sign(issuer_key, hashes.SHA256())
 
     ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
@@ -256,8 +293,11 @@ def tls_files(tmp_path_factory) -> dict[str, Path]:
     files = {"ca": folder / "ca.pem", "cert": folder / "server.pem", "key": folder / "server.key"}
     files["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     files["cert"].write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    files["key"].write_bytes(server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                      serialization.NoEncryption()))
+    files["key"].write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return files
 
 
@@ -269,8 +309,9 @@ def tls_host(tls_files) -> Iterator[Recorder]:
 
 
 def tls_oauth_transport(url: str, **settings: Any) -> HubSpotTransport:
-    return transport_for(url, client_id="cid", client_secret=CLIENT_SECRET, refresh_token=REFRESH_TOKEN,
-                         max_retries=0, **settings)
+    return transport_for(
+        url, client_id="cid", client_secret=CLIENT_SECRET, refresh_token=REFRESH_TOKEN, max_retries=0, **settings
+    )
 
 
 def test_ca_bundle_applies_to_token_and_api_requests_whatever_the_environment_says(
@@ -306,8 +347,7 @@ def test_verify_ssl_off_is_the_connections_choice_alone(tls_host, monkeypatch) -
     assert len(tls_host.received) == 2
 
 
-def test_environment_proxies_only_for_https_and_never_for_plain_http(hubspot_emulator, other_host,
-                                                                     monkeypatch) -> None:
+def test_environment_proxies_only_for_https_and_never_for_plain_http(hubspot_emulator, other_host, monkeypatch) -> None:
     """A proxy from the environment would see a plain-http request in clear: loopback/insecure http goes direct."""
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.setenv(name, other_host.url)
@@ -352,10 +392,17 @@ def no_network(monkeypatch) -> list[Any]:
     return attempts
 
 
-@pytest.mark.parametrize(("host", "schema"), [
-    ("http://api.hubapi.com", None), ("http://10.1.2.3:8080/hubspot", None), ("http://[2001:db8::1]:80", None),
-    ("http://127.0.0.1.nip.io", None), ("http://localhost.example.com", None), ("api.hubapi.com", "http"),
-])
+@pytest.mark.parametrize(
+    ("host", "schema"),
+    [
+        ("http://api.hubapi.com", None),
+        ("http://10.1.2.3:8080/hubspot", None),
+        ("http://[2001:db8::1]:80", None),
+        ("http://127.0.0.1.nip.io", None),
+        ("http://localhost.example.com", None),
+        ("api.hubapi.com", "http"),
+    ],
+)
 def test_plain_http_off_loopback_is_refused_before_any_connection(no_network, monkeypatch, host, schema) -> None:
     connection = conn(host=host, schema=schema)
     with pytest.raises(HubSpotConnectionSettingsError) as raised:
@@ -370,23 +417,34 @@ def test_plain_http_off_loopback_is_refused_before_any_connection(no_network, mo
     assert no_network == []
 
 
-@pytest.mark.parametrize("host", ["http://127.0.0.1:8799", "http://127.9.8.7", "http://[::1]:8799",
-                                  "http://localhost:8799", "https://api.hubapi.com"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "http://127.0.0.1:8799",
+        "http://127.9.8.7",
+        "http://[::1]:8799",
+        "http://localhost:8799",
+        "https://api.hubapi.com",
+    ],
+)
 def test_loopback_http_and_https_are_accepted(no_network, host) -> None:
     assert HubSpotSettings.from_connection(conn(host=host)).base_url == host
 
 
 @pytest.mark.parametrize("value", [True, "true", "1"])
 def test_allow_insecure_http_lets_plain_http_through(no_network, value) -> None:
-    settings = HubSpotSettings.from_connection(conn(host="http://hubspot-proxy.internal:8080",
-                                                    extra={"allow_insecure_http": value}))
+    settings = HubSpotSettings.from_connection(
+        conn(host="http://hubspot-proxy.internal:8080", extra={"allow_insecure_http": value})
+    )
     assert (settings.base_url, settings.allow_insecure_http) == ("http://hubspot-proxy.internal:8080", True)
     assert no_network == []
 
 
 def test_allow_insecure_http_is_the_connections_decision_not_a_tasks(no_network) -> None:
-    with pytest.raises(HubSpotConnectionSettingsError,
-                       match=r"^connection 'hubspot_sec': hook argument 'allow_insecure_http' is refused"):
+    with pytest.raises(
+        HubSpotConnectionSettingsError,
+        match=r"^connection 'hubspot_sec': hook argument 'allow_insecure_http' is refused",
+    ):
         HubSpotSettings.from_connection(conn(host="http://hubspot-proxy.internal:8080"), allow_insecure_http=True)
 
 
@@ -394,8 +452,13 @@ def test_allow_insecure_http_is_the_connections_decision_not_a_tasks(no_network)
 
 
 def trickle(emulator: Any, endpoints: list[str] | None = None, interval: float = 0.2) -> None:
-    emulator.configure(fault_trickle=1.0, trickle_interval=interval, fault_endpoints=endpoints or [],
-                       requests_per_10_seconds=None, daily_limit=None)
+    emulator.configure(
+        fault_trickle=1.0,
+        trickle_interval=interval,
+        fault_endpoints=endpoints or [],
+        requests_per_10_seconds=None,
+        daily_limit=None,
+    )
 
 
 def test_a_trickling_body_is_cut_at_the_deadline(hubspot_emulator) -> None:
@@ -427,7 +490,9 @@ def test_a_deadline_hit_is_retried_for_a_read_and_ambiguous_for_a_write(hubspot_
     transport = transport_for(hubspot_emulator.base_url, read_timeout=2, request_timeout=0.5, max_retries=1)
     with pytest.raises(HubSpotDeadlineError):
         transport.request("GET", TYPES_PATH)
-    assert transport.stats.retries_by_reason == {"HubSpotDeadlineError (/crm/v3/associations/contacts/companies/types)": 1}
+    assert transport.stats.retries_by_reason == {
+        "HubSpotDeadlineError (/crm/v3/associations/contacts/companies/types)": 1
+    }
     hubspot_emulator.configure(fault_endpoints=["batch.create"])
     with pytest.raises(HubSpotDeadlineError):
         transport.request("POST", CREATE_PATH, json=CREATE_BODY, max_retries=0)
@@ -469,14 +534,17 @@ def test_timeouts_of_zero_or_less_are_refused_naming_connection_and_field(name, 
     assert (raised.value.conn_id, raised.value.field) == ("hubspot_sec", name)
 
 
-@pytest.mark.parametrize(("extra", "field", "reason"), [
-    ({"verify_ssl": "maybe"}, "verify_ssl", "must be true or false, got 'maybe'"),
-    ({"allow_insecure_http": "perhaps"}, "allow_insecure_http", "must be true or false"),
-    ({"requests_per_10_seconds": "many"}, "requests_per_10_seconds", "must be a number, got 'many'"),
-    ({"max_concurrency": 64}, "max_concurrency", "must be at most 32"),
-    ({"api_version": "v5"}, "api_version", "unknown HubSpot API version 'v5'"),
-    ({"ca_bundle": "/nonexistent/ca.pem"}, "ca_bundle", "must be an existing file or directory"),
-])
+@pytest.mark.parametrize(
+    ("extra", "field", "reason"),
+    [
+        ({"verify_ssl": "maybe"}, "verify_ssl", "must be true or false, got 'maybe'"),
+        ({"allow_insecure_http": "perhaps"}, "allow_insecure_http", "must be true or false"),
+        ({"requests_per_10_seconds": "many"}, "requests_per_10_seconds", "must be a number, got 'many'"),
+        ({"max_concurrency": 64}, "max_concurrency", "must be at most 32"),
+        ({"api_version": "v5"}, "api_version", "unknown HubSpot API version 'v5'"),
+        ({"ca_bundle": "/nonexistent/ca.pem"}, "ca_bundle", "must be an existing file or directory"),
+    ],
+)
 def test_bad_extras_name_the_connection_and_the_extra(extra, field, reason) -> None:
     with pytest.raises(HubSpotConnectionSettingsError) as raised:
         HubSpotSettings.from_connection(conn(extra=extra))
@@ -485,11 +553,12 @@ def test_bad_extras_name_the_connection_and_the_extra(extra, field, reason) -> N
 
 
 def test_settings_are_checked_at_first_use_and_name_the_source(monkeypatch) -> None:
-    monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT_SEC", conn(host="http://127.0.0.1:1",
-                                                        extra={"read_timeout": 0}).as_json())
+    monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT_SEC", conn(host="http://127.0.0.1:1", extra={"read_timeout": 0}).as_json())
     hook = HubSpotAssociationsHook("hubspot_sec")  # building a hook reads nothing (DAG parsing stays cheap)
-    with pytest.raises(HubSpotConnectionSettingsError,
-                       match=r"^connection 'hubspot_sec': extra 'read_timeout' must be > 0 \(seconds\), got 0$"):
+    with pytest.raises(
+        HubSpotConnectionSettingsError,
+        match=r"^connection 'hubspot_sec': extra 'read_timeout' must be > 0 \(seconds\), got 0$",
+    ):
         hook.settings
     override = HubSpotAssociationsHook("hubspot_sec", read_timeout=5, request_timeout=-1)
     with pytest.raises(HubSpotConnectionSettingsError, match=r"hook argument 'request_timeout' must be > 0"):

@@ -22,33 +22,53 @@ PAIR_URI = "hubspot://hubspot_default/associations/contacts/companies"
 
 
 def test_each_writing_operator_declares_the_pair_it_changes_and_the_export_its_output(tmp_path):
-    link = HubSpotCreateAssociationsOperator(task_id="link", from_object_type="contact", to_object_type="0-2",
-                                             input_path=str(tmp_path / "pairs.csv"))
+    link = HubSpotCreateAssociationsOperator(
+        task_id="link", from_object_type="contact", to_object_type="0-2", input_path=str(tmp_path / "pairs.csv")
+    )
     assert [a.uri for a in link.outlets] == [PAIR_URI]
     assert [a.uri for a in link.inlets] == [f"file://{tmp_path}/pairs.csv"]
-    sync = HubSpotSyncAssociationsOperator(task_id="sync", from_object_type="deals", to_object_type="companies",
-                                           pairs=[[1, 2]], portal_id=12345)
+    sync = HubSpotSyncAssociationsOperator(
+        task_id="sync", from_object_type="deals", to_object_type="companies", pairs=[[1, 2]], portal_id=12345
+    )
     assert [a.uri for a in sync.outlets] == ["hubspot://12345/associations/deals/companies"]
     assert sync.outlets[0] == hubspot_associations_asset("deals", "companies", portal="12345")
-    assert HubSpotCreateAssociationsOperator(task_id="plan", from_object_type="contacts", dry_run=True,
-                                             to_object_type="companies", pairs=[[1, 2]]).outlets == []
-    templated = HubSpotCreateAssociationsOperator(task_id="t", from_object_type="{{ params.f }}",
-                                                  to_object_type="companies", pairs=[[1, 2]])
+    assert (
+        HubSpotCreateAssociationsOperator(
+            task_id="plan", from_object_type="contacts", dry_run=True, to_object_type="companies", pairs=[[1, 2]]
+        ).outlets
+        == []
+    )
+    templated = HubSpotCreateAssociationsOperator(
+        task_id="t", from_object_type="{{ params.f }}", to_object_type="companies", pairs=[[1, 2]]
+    )
     assert templated.outlets == []  # no URI before the run: the DAG author passes outlets= if needed
 
-    labels = HubSpotSyncLabelsOperator(task_id="labels", definitions=[
-        {"from_object_type": "contacts", "to_object_type": "companies", "name": "billing", "label": "Billing"},
-        {"from_object_type": "deals", "to_object_type": "contacts", "name": "signer", "label": "Signer"}])
-    assert [a.uri for a in labels.outlets] == ["hubspot://hubspot_default/labels/contacts/companies",
-                                              "hubspot://hubspot_default/labels/deals/contacts"]
+    labels = HubSpotSyncLabelsOperator(
+        task_id="labels",
+        definitions=[
+            {"from_object_type": "contacts", "to_object_type": "companies", "name": "billing", "label": "Billing"},
+            {"from_object_type": "deals", "to_object_type": "contacts", "name": "signer", "label": "Signer"},
+        ],
+    )
+    assert [a.uri for a in labels.outlets] == [
+        "hubspot://hubspot_default/labels/contacts/companies",
+        "hubspot://hubspot_default/labels/deals/contacts",
+    ]
 
     export = HubSpotReadAssociationsOperator(
-        task_id="export", from_object_type="contacts", to_object_type="companies", record_ids=[1],
-        output_path="s3://aws_default@lake/crm/contact_company.jsonl", sql_conn_id="warehouse",
-        table="crm.contact_company")
+        task_id="export",
+        from_object_type="contacts",
+        to_object_type="companies",
+        record_ids=[1],
+        output_path="s3://aws_default@lake/crm/contact_company.jsonl",
+        sql_conn_id="warehouse",
+        table="crm.contact_company",
+    )
     assert [a.uri for a in export.inlets] == [PAIR_URI]
-    assert [a.uri for a in export.outlets] == ["s3://lake/crm/contact_company.jsonl",
-                                              "sql://warehouse/crm.contact_company"]
+    assert [a.uri for a in export.outlets] == [
+        "s3://lake/crm/contact_company.jsonl",
+        "sql://warehouse/crm.contact_company",
+    ]
 
 
 def test_asset_events_carry_the_counts_and_queue_the_downstream_dag(dag_runner, hubspot_emulator):
@@ -56,11 +76,13 @@ def test_asset_events_carry_the_counts_and_queue_the_downstream_dag(dag_runner, 
 
     if AIRFLOW_V_3_0_PLUS:
         from airflow.models.asset import AssetDagRunQueue, AssetEvent, AssetModel
+
         asset_key = "asset_id"
     else:  # Airflow 2.10 / 2.11: assets were datasets
         from airflow.models.dataset import DatasetDagRunQueue as AssetDagRunQueue
         from airflow.models.dataset import DatasetEvent as AssetEvent
         from airflow.models.dataset import DatasetModel as AssetModel
+
         asset_key = "dataset_id"
 
     path = dag_runner.write(
@@ -102,29 +124,45 @@ def test_asset_events_carry_the_counts_and_queue_the_downstream_dag(dag_runner, 
 
 def test_openlineage_facets_name_inputs_and_outputs(tmp_path):
     pytest.importorskip("airflow.providers.openlineage")
-    link = HubSpotCreateAssociationsOperator(task_id="link", from_object_type="contacts", to_object_type="companies",
-                                             input_path=str(tmp_path / "pairs.csv"))
+    link = HubSpotCreateAssociationsOperator(
+        task_id="link", from_object_type="contacts", to_object_type="companies", input_path=str(tmp_path / "pairs.csv")
+    )
     lineage = link.get_openlineage_facets_on_complete(None)
     assert [(d.namespace, d.name) for d in lineage.inputs] == [("file", f"{tmp_path}/pairs.csv")]
-    assert [(d.namespace, d.name) for d in lineage.outputs] == [("hubspot://hubspot_default",
-                                                                "associations/contacts/companies")]
+    assert [(d.namespace, d.name) for d in lineage.outputs] == [
+        ("hubspot://hubspot_default", "associations/contacts/companies")
+    ]
 
-    query = HubSpotSyncAssociationsOperator(task_id="sync", from_object_type="contacts", to_object_type="companies",
-                                            sql="SELECT a AS from_id, b AS to_id FROM t", sql_conn_id="warehouse")
+    query = HubSpotSyncAssociationsOperator(
+        task_id="sync",
+        from_object_type="contacts",
+        to_object_type="companies",
+        sql="SELECT a AS from_id, b AS to_id FROM t",
+        sql_conn_id="warehouse",
+    )
     assert query.get_openlineage_facets_on_complete(None).job_facets["sql"].query.startswith("SELECT a")
 
-    export = HubSpotReadAssociationsOperator(task_id="export", from_object_type="contacts", to_object_type="companies",
-                                             record_ids=[1], sql_conn_id="warehouse", table="crm.links")
+    export = HubSpotReadAssociationsOperator(
+        task_id="export",
+        from_object_type="contacts",
+        to_object_type="companies",
+        record_ids=[1],
+        sql_conn_id="warehouse",
+        table="crm.links",
+    )
     lineage = export.get_openlineage_facets_on_complete(None)
-    assert [(d.namespace, d.name) for d in lineage.inputs] == [("hubspot://hubspot_default",
-                                                               "associations/contacts/companies")]
+    assert [(d.namespace, d.name) for d in lineage.inputs] == [
+        ("hubspot://hubspot_default", "associations/contacts/companies")
+    ]
     assert [(d.namespace, d.name) for d in lineage.outputs] == [("sql://warehouse", "crm.links")]
 
 
 def test_the_operators_import_nothing_of_openlineage():
     # Airflow's provider discovery reads the OpenLineage provider's info; its extractors and client stay unloaded
-    code = ("import sys; import airflow_provider_hubassoc.operators.associations, airflow_provider_hubassoc.assets; "
-            "print(sorted(m for m in sys.modules if m.startswith(('openlineage', "
-            "'airflow.providers.openlineage.extractors'))))")
+    code = (
+        "import sys; import airflow_provider_hubassoc.operators.associations, airflow_provider_hubassoc.assets; "
+        "print(sorted(m for m in sys.modules if m.startswith(('openlineage', "
+        "'airflow.providers.openlineage.extractors'))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"

@@ -72,8 +72,9 @@ def test_link_with_a_label_keeps_the_labels_a_pair_already_has(hubspot_connectio
 def test_link_from_csv_with_per_row_labels_by_text_name_and_type_id(hubspot_connection, hubspot_emulator, tmp_path):
     billing = hubspot_emulator.create_label("contacts", "companies", "billing", "Billing")[0]["typeId"]
     owner = hubspot_emulator.create_label("contacts", "companies", "owner", "Owner")[0]["typeId"]
-    src = write_csv(tmp_path / "in.csv", ["c", "co", "label"],
-                    [[1, 501, "Billing"], [2, 502, f"Billing;{owner}"], [3, 503, ""]])
+    src = write_csv(
+        tmp_path / "in.csv", ["c", "co", "label"], [[1, 501, "Billing"], [2, 502, f"Billing;{owner}"], [3, 503, ""]]
+    )
 
     summary = link(input_path=str(src), from_id_column="c", to_id_column="co", label_column="label").execute({})
 
@@ -94,8 +95,9 @@ def test_link_from_gzipped_jsonl_and_from_xcom_json_text(hubspot_connection, hub
     assert type_ids(hubspot_emulator, 5, 605) and type_ids(hubspot_emulator, 9, 909)
 
 
-def test_a_bad_row_fails_before_anything_is_written_naming_row_and_column(hubspot_connection, hubspot_emulator,
-                                                                           tmp_path):
+def test_a_bad_row_fails_before_anything_is_written_naming_row_and_column(
+    hubspot_connection, hubspot_emulator, tmp_path
+):
     rows = [[i, 500 + i] for i in range(1, 3000)] + [[3000, "acme"]]
     src = write_csv(tmp_path / "in.csv", ["contact_id", "company_id"], rows)
 
@@ -206,8 +208,9 @@ def test_unlink_whole_pairs_or_only_given_labels(hubspot_connection, hubspot_emu
         hubspot_emulator.associate("contacts", contact, "companies", 500 + contact, types=[("USER_DEFINED", billing)])
 
     def unlink(**kwargs: Any) -> dict[str, Any]:
-        return HubSpotArchiveAssociationsOperator(task_id="unlink", from_object_type="contacts",
-                                                  to_object_type="companies", **kwargs).execute({})
+        return HubSpotArchiveAssociationsOperator(
+            task_id="unlink", from_object_type="contacts", to_object_type="companies", **kwargs
+        ).execute({})
 
     assert unlink(pairs=[[1, 501]], labels="Billing")["succeeded"] == 1
     assert billing not in type_ids(hubspot_emulator, 1, 501) and type_ids(hubspot_emulator, 1, 501)
@@ -223,8 +226,9 @@ def test_unlink_whole_pairs_or_only_given_labels(hubspot_connection, hubspot_emu
 
 
 def read(**kwargs: Any) -> HubSpotReadAssociationsOperator:
-    return HubSpotReadAssociationsOperator(task_id="read", from_object_type="contacts", to_object_type="companies",
-                                           **kwargs)
+    return HubSpotReadAssociationsOperator(
+        task_id="read", from_object_type="contacts", to_object_type="companies", **kwargs
+    )
 
 
 def test_read_to_xcom_is_bounded_and_says_to_use_a_file(hubspot_connection, hubspot_emulator):

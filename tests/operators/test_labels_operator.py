@@ -12,8 +12,13 @@ from airflow_provider_hubassoc.operators.associations import HubSpotSyncAssociat
 from airflow_provider_hubassoc.operators.labels import HubSpotSyncLabelsOperator
 
 BILLING = {"from_object_type": "contacts", "to_object_type": "companies", "name": "billing", "label": "Billing"}
-MANAGER = {"from_object_type": "contacts", "to_object_type": "companies", "name": "manager",
-           "label": "Manager", "inverse_label": "Employee"}
+MANAGER = {
+    "from_object_type": "contacts",
+    "to_object_type": "companies",
+    "name": "manager",
+    "label": "Manager",
+    "inverse_label": "Employee",
+}
 
 
 class FakeTI:
@@ -37,7 +42,9 @@ def test_creates_missing_labels_returns_type_ids_and_second_run_writes_nothing(h
     type_ids, ti = sync_labels([BILLING, MANAGER])
     forward = user_labels(hubspot_emulator)
     assert type_ids == {"billing": forward["Billing"], "manager": forward["Manager"]}
-    assert ti.pushed["inverse_type_ids"] == {"manager": user_labels(hubspot_emulator, "companies", "contacts")["Employee"]}
+    assert ti.pushed["inverse_type_ids"] == {
+        "manager": user_labels(hubspot_emulator, "companies", "contacts")["Employee"]
+    }
     assert any(step.startswith("create contacts→companies manager") for step in ti.pushed["plan"])
     writes = hubspot_emulator.write_requests()
     again, ti = sync_labels(json.dumps([BILLING, MANAGER]))  # JSON text, as a rendered template gives it
@@ -106,13 +113,15 @@ def test_bad_definitions_fail_at_parse_time(definition, message):
 
 
 def reconcile(pairs: list[Any], **kwargs: Any) -> dict[str, Any]:
-    return HubSpotSyncAssociationsOperator(task_id="sync", from_object_type="contacts",
-                                           to_object_type="companies", pairs=pairs, **kwargs).execute({})
+    return HubSpotSyncAssociationsOperator(
+        task_id="sync", from_object_type="contacts", to_object_type="companies", pairs=pairs, **kwargs
+    ).execute({})
 
 
 def companies(emulator: Any, contact: int) -> dict[int, set[str | None]]:
-    return {to: {t["label"] for t in types} for to, types in emulator.associations("contacts", contact,
-                                                                                    "companies").items()}
+    return {
+        to: {t["label"] for t in types} for to, types in emulator.associations("contacts", contact, "companies").items()
+    }
 
 
 def test_reconcile_adds_missing_labels_and_prunes_only_undesired_user_labels(hubspot_connection, hubspot_emulator):
@@ -128,7 +137,9 @@ def test_reconcile_adds_missing_labels_and_prunes_only_undesired_user_labels(hub
     assert hubspot_emulator.write_requests() == 0
 
     kept = reconcile(desired, label_column="label")  # prune=False: nothing removed
-    assert kept["created"] == 2 and kept["archived"] == 0 and {"Legacy", "Billing"} <= companies(hubspot_emulator, 1)[10]
+    assert (
+        kept["created"] == 2 and kept["archived"] == 0 and {"Legacy", "Billing"} <= companies(hubspot_emulator, 1)[10]
+    )
 
     done = reconcile(desired, label_column="label", prune=True, source_ids=[2])
     assert done["labels_removed"] == 1 and done["archived"] == 2

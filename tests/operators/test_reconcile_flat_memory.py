@@ -16,9 +16,15 @@ FAST = {"latency": 0.0, "jitter": 0.0, "requests_per_10_seconds": 100_000}
 def plan(hook: HubSpotAssociationsHook, pairs: list[Any], tmp_path, **kwargs: Any) -> tuple[dict[str, int], Any]:
     source = PairSource(pairs=pairs)
     source.validate()
-    planned = plan_reconcile(lambda ids: hook.iter_read_associations("contacts", "companies", ids), source,
-                             lambda pair: frozenset(), managed=False, skip=set(), directory=str(tmp_path),
-                             **kwargs)
+    planned = plan_reconcile(
+        lambda ids: hook.iter_read_associations("contacts", "companies", ids),
+        source,
+        lambda pair: frozenset(),
+        managed=False,
+        skip=set(),
+        directory=str(tmp_path),
+        **kwargs,
+    )
     return planned.counts(), planned
 
 
@@ -31,8 +37,7 @@ def test_the_plan_is_the_same_for_any_window_and_sort_run(hubspot_connection, hu
     hook = HubSpotAssociationsHook()
     expected = {"records": 6, "desired": 7, "create": 4, "remove_labels": 0, "archive": 3, "unchanged": 3}
     for window, sort_run in ((10**6, 50_000), (1, 2), (2, 3), (4, 1)):
-        counts, planned = plan(hook, pairs, tmp_path, extra_ids=[7, 4], prune=True, window=window,
-                               sort_run=sort_run)
+        counts, planned = plan(hook, pairs, tmp_path, extra_ids=[7, 4], prune=True, window=window, sort_run=sort_run)
         assert counts == expected, (window, sort_run)
         created = sorted((p.from_id, p.to_id, p.row) for p in planned.phases["created"].pairs())
         assert created == [(1, 11, 4), (2, 20, 9), (3, 30, 6), (9, 91, 7)]  # the first row of each pair
@@ -56,8 +61,18 @@ def test_planning_memory_does_not_grow_with_the_input(tmp_path):
         tracemalloc.start()
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
-        planned = plan_reconcile(read, source, lambda pair: frozenset(), managed=False, skip=set(),
-                                 directory=str(tmp_path), extra_ids=[], prune=True, window=1_000, sort_run=1_000)
+        planned = plan_reconcile(
+            read,
+            source,
+            lambda pair: frozenset(),
+            managed=False,
+            skip=set(),
+            directory=str(tmp_path),
+            extra_ids=[],
+            prune=True,
+            window=1_000,
+            sort_run=1_000,
+        )
         used = tracemalloc.get_traced_memory()[1] - base
         tracemalloc.stop()
         assert planned.counts()["create"] == n and max(windows) == 1_000 and sum(windows) == n

@@ -80,8 +80,11 @@ def backfill_pairs(count: int, bad_every: int = 50) -> list[tuple[int, int]]:
 
 
 def linked(emulator: Any) -> set[tuple[int, int]]:
-    return {(a["fromObjectId"], a["toObjectId"]) for a in emulator.dump()["associations"]
-            if a["fromObjectTypeId"] == "0-1" and a["toObjectTypeId"] == "0-2"}
+    return {
+        (a["fromObjectId"], a["toObjectId"])
+        for a in emulator.dump()["associations"]
+        if a["fromObjectTypeId"] == "0-1" and a["toObjectTypeId"] == "0-2"
+    }
 
 
 def failure_rows(path: Path) -> list[int]:
@@ -92,16 +95,28 @@ def link(tmp_path: Path, source: Path, **kwargs: Any) -> HubSpotCreateAssociatio
     kwargs.setdefault("hook_params", FAST)
     kwargs.setdefault("failures_path", str(tmp_path / "failures.csv"))
     return HubSpotCreateAssociationsOperator(
-        task_id="link", from_object_type="contacts", to_object_type="companies", input_path=str(source),
-        max_failures=None, chunk_size=50,
-        checkpoint_path=str(tmp_path / "checkpoints"), **kwargs)
+        task_id="link",
+        from_object_type="contacts",
+        to_object_type="companies",
+        input_path=str(source),
+        max_failures=None,
+        chunk_size=50,
+        checkpoint_path=str(tmp_path / "checkpoints"),
+        **kwargs,
+    )
 
 
 def export(tmp_path: Path, output: Path, records: int) -> HubSpotReadAssociationsOperator:
     return HubSpotReadAssociationsOperator(
-        task_id="export", from_object_type="contacts", to_object_type="companies",
-        record_ids=list(range(1, records + 1)), output_path=str(output), chunk_size=20,
-        checkpoint_path=str(tmp_path / "checkpoints"), hook_params=FAST)
+        task_id="export",
+        from_object_type="contacts",
+        to_object_type="companies",
+        record_ids=list(range(1, records + 1)),
+        output_path=str(output),
+        chunk_size=20,
+        checkpoint_path=str(tmp_path / "checkpoints"),
+        hook_params=FAST,
+    )
 
 
 def next_day(emulator: Any) -> None:
@@ -171,8 +186,9 @@ def test_wait_for_daily_reset_defers_to_the_accounts_midnight_and_resumes(emulat
     source = write_pairs(tmp_path / "pairs.csv", pairs)
     emulator.configure(daily_limit=4)
     ti = TaskInstance()
-    operator = link(tmp_path, source, wait_for_daily_reset=True,
-                    hook_params={**FAST, "account_time_zone": "America/New_York"})
+    operator = link(
+        tmp_path, source, wait_for_daily_reset=True, hook_params={**FAST, "account_time_zone": "America/New_York"}
+    )
 
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute(ti.context())
@@ -241,22 +257,38 @@ def test_mapped_shards_keep_a_checkpoint_each(emulator, tmp_path):
     for ti in (shard0, shard1):
         emulator.refill_daily_budget()
         reset_shared_limiters()
-        stopped_by_budget(link(tmp_path, source, shard_index=ti.map_index, shard_count=2,
-                               failures_path=str(tmp_path / f"failures-{ti.map_index}.csv")), ti)
+        stopped_by_budget(
+            link(
+                tmp_path,
+                source,
+                shard_index=ti.map_index,
+                shard_count=2,
+                failures_path=str(tmp_path / f"failures-{ti.map_index}.csv"),
+            ),
+            ti,
+        )
     saved = [store_of(tmp_path, ti).load() for ti in (shard0, shard1)]
     assert saved[0]["fingerprint"] != saved[1]["fingerprint"] and all(s["position"] > 0 for s in saved)
 
     next_day(emulator)
-    totals = [link(tmp_path, source, shard_index=ti.map_index, shard_count=2,
-                   failures_path=str(tmp_path / f"failures-{ti.map_index}.csv")).execute(ti.context())["total"]
-              for ti in (shard0, shard1)]
+    totals = [
+        link(
+            tmp_path,
+            source,
+            shard_index=ti.map_index,
+            shard_count=2,
+            failures_path=str(tmp_path / f"failures-{ti.map_index}.csv"),
+        ).execute(ti.context())["total"]
+        for ti in (shard0, shard1)
+    ]
     assert sum(totals) == 600
     assert linked(emulator) == {p for p in pairs if p[1] != MISSING}
 
 
 def test_a_checkpoint_write_is_atomic(tmp_path):
-    store = CheckpointStore(str(tmp_path), dag_id="d", task_id="t", run_id="scheduled__2026-01-02T00:00:00+00:00",
-                            map_index=3)
+    store = CheckpointStore(
+        str(tmp_path), dag_id="d", task_id="t", run_id="scheduled__2026-01-02T00:00:00+00:00", map_index=3
+    )
     assert store.location.name == "map_index=3.json" and ":" not in str(store.location.parent.name)
     store.save({"position": 100, "failures": []})
 
@@ -286,13 +318,15 @@ def test_a_kill_between_chunks_loses_no_failure_and_redoes_no_finished_chunk(emu
         saves.append(json.loads(json.dumps(state)))
         if state["position"] >= 250:
             raise KeyboardInterrupt  # the process dies right after this checkpoint
+
     with mock.patch.object(CheckpointStore, "save", save_then_kill), pytest.raises(KeyboardInterrupt):
         operator.execute(ti.context())
     saved = store_of(tmp_path, ti).load()
     assert saved == saves[-1] and saved["position"] == 250
     # the failures file has exactly the rows the checkpoint records (flushed before each save)
-    assert failure_rows(tmp_path / "failures.csv") == [row["row"] for row in saved["failures"]] == [50, 100, 150,
-                                                                                                    200, 250]
+    assert (
+        failure_rows(tmp_path / "failures.csv") == [row["row"] for row in saved["failures"]] == [50, 100, 150, 200, 250]
+    )
 
     reset_shared_limiters()
     before = emulator.counters().get("batch.associate_default", {})
@@ -316,8 +350,14 @@ def test_unlink_resumes_after_the_daily_budget(emulator, tmp_path):
 
     def unlink() -> HubSpotArchiveAssociationsOperator:
         return HubSpotArchiveAssociationsOperator(
-            task_id="unlink", from_object_type="contacts", to_object_type="companies", input_path=str(source),
-            chunk_size=50, checkpoint_path=str(tmp_path / "checkpoints"), hook_params=FAST)
+            task_id="unlink",
+            from_object_type="contacts",
+            to_object_type="companies",
+            input_path=str(source),
+            chunk_size=50,
+            checkpoint_path=str(tmp_path / "checkpoints"),
+            hook_params=FAST,
+        )
 
     emulator.configure(daily_limit=3)
     stopped_by_budget(unlink(), ti)
@@ -343,9 +383,16 @@ def test_link_and_unlink_count_a_chunk_that_overtook_the_budget_stop_once(emulat
         if operation == "link":
             return link(tmp_path, source)
         return HubSpotArchiveAssociationsOperator(
-            task_id="unlink", from_object_type="contacts", to_object_type="companies", input_path=str(source),
-            chunk_size=50, max_failures=None, failures_path=str(tmp_path / "failures.csv"),
-            checkpoint_path=str(tmp_path / "checkpoints"), hook_params=FAST)
+            task_id="unlink",
+            from_object_type="contacts",
+            to_object_type="companies",
+            input_path=str(source),
+            chunk_size=50,
+            max_failures=None,
+            failures_path=str(tmp_path / "failures.csv"),
+            checkpoint_path=str(tmp_path / "checkpoints"),
+            hook_params=FAST,
+        )
 
     emulator.configure(daily_limit=4)  # 4 write chunks, 2 at a time
     with chunk_overtaken(151, by=201):
@@ -382,7 +429,8 @@ def test_export_resumes_its_output_file_after_the_daily_budget(emulator, tmp_pat
     rows = [json.loads(line) for line in open(output)]
     assert summary["associations"] == 400 and summary["resumed_from"] == saved["position"]
     assert sorted((r["from_id"], r["to_id"]) for r in rows) == sorted(
-        [(c, 100_000 + c) for c in range(1, 201)] + [(c, 200_000 + c) for c in range(1, 201)])
+        [(c, 100_000 + c) for c in range(1, 201)] + [(c, 200_000 + c) for c in range(1, 201)]
+    )
     assert not os.path.exists(f"{output}.partial") and store_of(tmp_path, ti).load() is None
 
 
@@ -393,8 +441,9 @@ def chunk_overtaken(first_id: int, *, by: int) -> Iterator[None]:
     answered = threading.Event()
     real = hook_module.write_batch
 
-    def write_batch(transport: Any, outcome: Any, method: str, path: str, pairs: list[Any], *args: Any,
-                    **kwargs: Any) -> None:
+    def write_batch(
+        transport: Any, outcome: Any, method: str, path: str, pairs: list[Any], *args: Any, **kwargs: Any
+    ) -> None:
         if pairs and pairs[0].from_id == first_id:
             assert answered.wait(timeout=60), f"the chunk from {by} was never sent alongside the one from {first_id}"
         try:
@@ -415,9 +464,17 @@ def test_reconcile_resumes_its_writes_and_loses_no_failure(emulator, tmp_path):
 
     def reconcile() -> HubSpotSyncAssociationsOperator:
         return HubSpotSyncAssociationsOperator(
-            task_id="sync", from_object_type="contacts", to_object_type="companies", pairs=desired, prune=True,
-            chunk_size=50, failures_path=str(tmp_path / "failures.csv"), max_failures=None,
-            checkpoint_path=str(tmp_path / "checkpoints"), hook_params=FAST)
+            task_id="sync",
+            from_object_type="contacts",
+            to_object_type="companies",
+            pairs=desired,
+            prune=True,
+            chunk_size=50,
+            failures_path=str(tmp_path / "failures.csv"),
+            max_failures=None,
+            checkpoint_path=str(tmp_path / "checkpoints"),
+            hook_params=FAST,
+        )
 
     emulator.configure(daily_limit=10)  # the plan's reads, then 5 create chunks (2 at a time)
     # The race forced: create chunk 4 (contacts 151-200) waits until chunk 5 (201-250) is answered, so chunk 5
@@ -455,8 +512,9 @@ def test_a_retry_before_the_reset_sends_nothing_and_points_to_its_checkpoint(emu
     assert ti.pushed["summary"]["total"] == saved["position"] and store_of(tmp_path, ti).load() == saved
 
 
-@pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="Airflow 2's ObjectStoragePath knows only registered "
-                    "filesystems (no memory://)")
+@pytest.mark.skipif(
+    not AIRFLOW_V_3_0_PLUS, reason="Airflow 2's ObjectStoragePath knows only registered filesystems (no memory://)"
+)
 def test_a_checkpoint_on_an_object_store_is_one_whole_object(tmp_path):
     store = CheckpointStore("memory://hubspot-tests/checkpoints", dag_id="d", task_id="t", run_id="r", map_index=0)
     store.save({"position": 100, "failures": [{"row": 7}]})

@@ -45,7 +45,8 @@ print("RUN", run.run_id, run.state, flush=True)
 
 def backfill_dag(dag_id: str, source: Path, work: Path, **operator_args: Any) -> Path:
     path = DAGS_FOLDER / f"{dag_id}.py"
-    path.write_text(textwrap.dedent(f"""
+    path.write_text(
+        textwrap.dedent(f"""
         import pendulum
         try:  # Airflow 3
             from airflow.sdk import DAG
@@ -59,7 +60,8 @@ def backfill_dag(dag_id: str, source: Path, work: Path, **operator_args: Any) ->
                 input_path="{source}", failures_path="{work}/failures.csv", max_failures=None,
                 checkpoint_path="{work}/checkpoints", chunk_size={CHUNK}, **{operator_args!r},
             )
-    """))
+    """)
+    )
     return path
 
 
@@ -73,8 +75,11 @@ def write_backfill(path: Path, rows: int) -> list[tuple[int, int]]:
 
 
 def linked(emulator: Any) -> set[tuple[int, int]]:
-    return {(a["fromObjectId"], a["toObjectId"]) for a in emulator.dump()["associations"]
-            if a["fromObjectTypeId"] == "0-1" and a["toObjectTypeId"] == "0-2"}
+    return {
+        (a["fromObjectId"], a["toObjectId"])
+        for a in emulator.dump()["associations"]
+        if a["fromObjectTypeId"] == "0-1" and a["toObjectTypeId"] == "0-2"
+    }
 
 
 def writes_answered(emulator: Any) -> int:
@@ -90,11 +95,16 @@ def xcom(dag_runner: Any, dag_id: str, run_id: str, key: str) -> Any:
 
 
 def test_a_backfill_killed_with_sigkill_resumes_and_redoes_at_most_the_chunks_in_flight(
-        dag_runner, hubspot_emulator, tmp_path):
+    dag_runner, hubspot_emulator, tmp_path
+):
     hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=None, latency=0.01)
     pairs = write_backfill(tmp_path / "pairs.csv", ROWS)
-    dag_file = backfill_dag("resume_drill_sigkill", tmp_path / "pairs.csv", tmp_path,
-                            hook_params={"max_concurrency": CONCURRENCY, "requests_per_10_seconds": 1_000_000})
+    dag_file = backfill_dag(
+        "resume_drill_sigkill",
+        tmp_path / "pairs.csv",
+        tmp_path,
+        hook_params={"max_concurrency": CONCURRENCY, "requests_per_10_seconds": 1_000_000},
+    )
     command = [sys.executable, "-c", RUN_SCRIPT, str(dag_file), "resume_drill_sigkill"]
     chunks = ROWS // CHUNK
 
@@ -114,7 +124,7 @@ def test_a_backfill_killed_with_sigkill_resumes_and_redoes_at_most_the_chunks_in
     assert recorded == list(range(500, json.loads(saved.read_text())["position"] + 1, 500)) and recorded
     # the failures file the killed worker left holds (at least) every row its last checkpoint records
     left = [int(row["row"]) for row in csv.DictReader(open(tmp_path / "failures.csv.partial"))]
-    assert left[:len(recorded)] == recorded
+    assert left[: len(recorded)] == recorded
 
     second = subprocess.run(command, capture_output=True, text=True, timeout=300, env=os.environ.copy())
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
@@ -133,14 +143,19 @@ def test_a_backfill_killed_with_sigkill_resumes_and_redoes_at_most_the_chunks_in
     assert checkpoints(tmp_path) == [] and not (tmp_path / "failures.csv.partial").exists()
 
 
-def test_a_backfill_larger_than_the_daily_budget_stops_cleanly_then_completes(dag_runner, hubspot_emulator,
-                                                                               tmp_path):
+def test_a_backfill_larger_than_the_daily_budget_stops_cleanly_then_completes(dag_runner, hubspot_emulator, tmp_path):
     hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=15)
     pairs = write_backfill(tmp_path / "pairs.csv", 2_000)
-    backfill_dag("resume_drill_budget", tmp_path / "pairs.csv", tmp_path,
-                 hook_params={"max_concurrency": 2, "requests_per_10_seconds": 1_000_000})
+    backfill_dag(
+        "resume_drill_budget",
+        tmp_path / "pairs.csv",
+        tmp_path,
+        hook_params={"max_concurrency": 2, "requests_per_10_seconds": 1_000_000},
+    )
 
-    first = dag_runner.run(DAGS_FOLDER / "resume_drill_budget.py", "resume_drill_budget", logical_date=DAY, run_after=DAY)
+    first = dag_runner.run(
+        DAGS_FOLDER / "resume_drill_budget.py", "resume_drill_budget", logical_date=DAY, run_after=DAY
+    )
     assert dag_runner.states(first) == {"link": "failed"}
     stopped = dag_runner.xcom(first, "link", key="summary")
     assert stopped["stopped"] == "daily_budget" and stopped["daily_reset_at"].endswith("T00:00:00+00:00")
@@ -150,7 +165,9 @@ def test_a_backfill_larger_than_the_daily_budget_stops_cleanly_then_completes(da
     hubspot_emulator.configure(daily_limit=None)
     hubspot_emulator.refill_daily_budget()
     reset_shared_limiters()  # the next attempt is a new process: it knows nothing of yesterday's 429
-    second = dag_runner.run(DAGS_FOLDER / "resume_drill_budget.py", "resume_drill_budget", logical_date=DAY, run_after=DAY)
+    second = dag_runner.run(
+        DAGS_FOLDER / "resume_drill_budget.py", "resume_drill_budget", logical_date=DAY, run_after=DAY
+    )
     assert second.run_id == first.run_id and dag_runner.states(second) == {"link": "success"}
     summary = dag_runner.xcom(second, "link")
     assert summary["total"] == 2_000 and summary["failed"] == 4 and summary["resumed_from"] == stopped["total"]

@@ -14,8 +14,13 @@ COLUMNS = "from_object_type, from_id, to_object_type, to_id, type_ids, categorie
 
 def export(warehouse: Any, **kwargs: Any) -> dict[str, Any]:
     return HubSpotReadAssociationsOperator(
-        task_id="export", from_object_type="contacts", to_object_type="companies", sql_conn_id=warehouse.conn_id,
-        table=TABLE, **kwargs).execute({})
+        task_id="export",
+        from_object_type="contacts",
+        to_object_type="companies",
+        sql_conn_id=warehouse.conn_id,
+        table=TABLE,
+        **kwargs,
+    ).execute({})
 
 
 def table(warehouse: Any) -> list[tuple[Any, ...]]:
@@ -43,8 +48,12 @@ def test_export_to_a_table_then_replace_and_upsert(hubspot_connection, hubspot_e
     upserted = export(warehouse, record_ids=[1, 3], if_exists="upsert")
     assert upserted["table_rows"] == 3
     rows = table(warehouse)
-    assert [(r[1], r[3], r[6]) for r in rows] == [(1, 10, "Primary;Billing"), (1, 11, "Billing"),
-                                                   (2, 20, "Primary"), (3, 30, "Primary")]
+    assert [(r[1], r[3], r[6]) for r in rows] == [
+        (1, 10, "Primary;Billing"),
+        (1, 11, "Billing"),
+        (2, 20, "Primary"),
+        (3, 30, "Primary"),
+    ]
 
     replaced = export(warehouse, record_ids=[3], if_exists="replace", output_path=str(tmp_path / "out.csv"))
     assert (replaced["table_rows"], replaced["output_path"]) == (1, str(tmp_path / "out.csv"))
@@ -68,8 +77,9 @@ def test_a_failed_load_leaves_the_table_as_it_was(hubspot_connection, hubspot_em
 
 def test_table_arguments_are_checked_when_the_dag_is_parsed():
     def make(**kwargs: Any) -> Any:
-        return HubSpotReadAssociationsOperator(task_id="x", from_object_type="contacts", to_object_type="companies",
-                                               record_ids=[1], **kwargs)
+        return HubSpotReadAssociationsOperator(
+            task_id="x", from_object_type="contacts", to_object_type="companies", record_ids=[1], **kwargs
+        )
 
     with pytest.raises(ValueError, match="needs both table= and sql_conn_id="):
         make(table="t")

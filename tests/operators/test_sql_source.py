@@ -20,8 +20,11 @@ FAST = {"latency": 0.0, "jitter": 0.0, "requests_per_10_seconds": 100_000}
 
 def pairs_in_emulator(emulator: Any) -> set[tuple[int, int]]:
     """Every contact→company pair the emulator holds."""
-    return {(a["fromObjectId"], a["toObjectId"]) for a in emulator.dump()["associations"]
-            if a["fromObjectTypeId"] == "0-1" and a["toObjectTypeId"] == "0-2"}
+    return {
+        (a["fromObjectId"], a["toObjectId"])
+        for a in emulator.dump()["associations"]
+        if a["fromObjectTypeId"] == "0-1" and a["toObjectTypeId"] == "0-2"
+    }
 
 
 def company_of(contact: int) -> int:
@@ -33,9 +36,15 @@ def test_link_from_a_query_of_100k_rows(hubspot_connection, hubspot_emulator, wa
     query = f"SELECT i AS contact_id, 1000000 + i % 5000 AS company_id FROM ({warehouse.series(100_000)}) s"
 
     summary = HubSpotCreateAssociationsOperator(
-        task_id="link", from_object_type="contacts", to_object_type="companies", sql=query,
-        sql_conn_id=warehouse.conn_id, from_id_column="contact_id", to_id_column="company_id",
-        chunk_size=2_000, sql_page_size=7_000,
+        task_id="link",
+        from_object_type="contacts",
+        to_object_type="companies",
+        sql=query,
+        sql_conn_id=warehouse.conn_id,
+        from_id_column="contact_id",
+        to_id_column="company_id",
+        chunk_size=2_000,
+        sql_page_size=7_000,
     ).execute({})
 
     assert (summary["total"], summary["succeeded"], summary["failed"], summary["skipped"]) == (100_000, 100_000, 0, 0)
@@ -50,9 +59,13 @@ def test_a_bad_row_is_named_with_its_values_before_any_write(hubspot_connection,
 
     with pytest.raises(AirflowFailException) as failure:
         HubSpotCreateAssociationsOperator(
-            task_id="link", from_object_type="contacts", to_object_type="companies",
-            sql="SELECT contact_id, company_id, note FROM desired ORDER BY company_id", sql_conn_id=warehouse.conn_id,
-            from_id_column="contact_id", to_id_column="company_id",
+            task_id="link",
+            from_object_type="contacts",
+            to_object_type="companies",
+            sql="SELECT contact_id, company_id, note FROM desired ORDER BY company_id",
+            sql_conn_id=warehouse.conn_id,
+            from_id_column="contact_id",
+            to_id_column="company_id",
         ).execute({})
 
     message = str(failure.value)
@@ -64,8 +77,11 @@ def test_a_bad_row_is_named_with_its_values_before_any_write(hubspot_connection,
 def test_a_query_without_the_named_column_fails_naming_the_columns(hubspot_connection, warehouse):
     with pytest.raises(AirflowFailException, match=r"no column 'to_id' \(columns: \['from_id', 'company'\]\)"):
         HubSpotCreateAssociationsOperator(
-            task_id="link", from_object_type="contacts", to_object_type="companies",
-            sql="SELECT 1 AS from_id, 2 AS company", sql_conn_id=warehouse.conn_id,
+            task_id="link",
+            from_object_type="contacts",
+            to_object_type="companies",
+            sql="SELECT 1 AS from_id, 2 AS company",
+            sql_conn_id=warehouse.conn_id,
         ).execute({})
 
 
@@ -79,9 +95,13 @@ def test_unlink_from_a_query_in_shards(hubspot_connection, hubspot_emulator, war
     totals = 0
     for shard in range(3):
         result = HubSpotArchiveAssociationsOperator(
-            task_id="unlink", from_object_type="contacts", to_object_type="companies",
-            sql="SELECT from_id, to_id FROM gone WHERE from_id <= 30", sql_conn_id=warehouse.conn_id,
-            shard_index=shard, shard_count=3,
+            task_id="unlink",
+            from_object_type="contacts",
+            to_object_type="companies",
+            sql="SELECT from_id, to_id FROM gone WHERE from_id <= 30",
+            sql_conn_id=warehouse.conn_id,
+            shard_index=shard,
+            shard_count=3,
         ).execute({})
         assert result["total"] == sum(1 for c in range(1, 31) if shard_of(c, 3) == shard)
         totals += result["succeeded"]
@@ -98,8 +118,12 @@ def test_sql_from_a_template_file(hubspot_connection, hubspot_emulator, warehous
 
     with DAG("sql_file", schedule=None, template_searchpath=[str(tmp_path)]):
         operator = HubSpotCreateAssociationsOperator(
-            task_id="link", from_object_type="contacts", to_object_type="companies", sql="desired.sql",
-            sql_conn_id=warehouse.conn_id)
+            task_id="link",
+            from_object_type="contacts",
+            to_object_type="companies",
+            sql="desired.sql",
+            sql_conn_id=warehouse.conn_id,
+        )
     operator.resolve_template_files()  # what Airflow does with template_ext before rendering
     assert operator.sql.startswith("SELECT 7")
     operator.render_template_fields({"params": {"company": 77}})  # type: ignore[arg-type]
@@ -116,34 +140,49 @@ def test_reconcile_from_a_table_with_prune(hubspot_connection, hubspot_emulator,
 
     def reconcile() -> dict[str, Any]:
         return HubSpotSyncAssociationsOperator(
-            task_id="reconcile", from_object_type="contacts", to_object_type="companies", prune=True,
-            sql="SELECT contact_id, company_id FROM crm_links", sql_conn_id=warehouse.conn_id,
-            from_id_column="contact_id", to_id_column="company_id").execute({})
+            task_id="reconcile",
+            from_object_type="contacts",
+            to_object_type="companies",
+            prune=True,
+            sql="SELECT contact_id, company_id FROM crm_links",
+            sql_conn_id=warehouse.conn_id,
+            from_id_column="contact_id",
+            to_id_column="company_id",
+        ).execute({})
 
     first = reconcile()
-    assert first["plan"] == {"records": 4, "desired": 5, "create": 2, "remove_labels": 0, "archive": 2,
-                             "unchanged": 3}
+    assert first["plan"] == {"records": 4, "desired": 5, "create": 2, "remove_labels": 0, "archive": 2, "unchanged": 3}
     assert (first["created"], first["archived"], first["failed"]) == (2, 2, 0)
     assert pairs_in_emulator(hubspot_emulator) == {(1, 10), (1, 11), (2, 20), (3, 31), (4, 40)}
     writes = hubspot_emulator.write_requests()
 
     second = reconcile()
-    assert second["plan"] == {"records": 4, "desired": 5, "create": 0, "remove_labels": 0, "archive": 0,
-                              "unchanged": 5}
+    assert second["plan"] == {"records": 4, "desired": 5, "create": 0, "remove_labels": 0, "archive": 0, "unchanged": 5}
     assert hubspot_emulator.write_requests() == writes
 
 
 def test_a_connection_that_is_not_a_database_is_refused(hubspot_connection):
     with pytest.raises(AirflowFailException, match="not a common-sql DbApiHook"):
         HubSpotCreateAssociationsOperator(
-            task_id="link", from_object_type="contacts", to_object_type="companies", sql="SELECT 1",
-            sql_conn_id=hubspot_connection).execute({})
+            task_id="link",
+            from_object_type="contacts",
+            to_object_type="companies",
+            sql="SELECT 1",
+            sql_conn_id=hubspot_connection,
+        ).execute({})
 
 
 def test_sql_is_one_source_among_pairs_and_files():
     with pytest.raises(ValueError, match="exactly one of pairs= and input_path= and sql="):
-        HubSpotCreateAssociationsOperator(task_id="x", from_object_type="contacts", to_object_type="companies",
-                                          pairs=[[1, 2]], sql="SELECT 1", sql_conn_id="w")
+        HubSpotCreateAssociationsOperator(
+            task_id="x",
+            from_object_type="contacts",
+            to_object_type="companies",
+            pairs=[[1, 2]],
+            sql="SELECT 1",
+            sql_conn_id="w",
+        )
     with pytest.raises(ValueError, match="needs sql_conn_id"):
-        HubSpotCreateAssociationsOperator(task_id="x", from_object_type="contacts", to_object_type="companies",
-                                          sql="SELECT 1")
+        HubSpotCreateAssociationsOperator(
+            task_id="x", from_object_type="contacts", to_object_type="companies", sql="SELECT 1"
+        )

@@ -36,8 +36,10 @@ def by_text(emulator: Any, f: str = "contacts", t: str = "companies") -> dict[st
 def label_writes(emulator: Any) -> dict[str, int]:
     """Answered label writes by kind (create/update/delete)."""
     counts = emulator.counters()
-    return {kind: counts.get(f"labels.{kind}", {}).get("200", 0) + counts.get(f"labels.{kind}", {}).get("204", 0)
-            for kind in ("create", "update", "delete")}
+    return {
+        kind: counts.get(f"labels.{kind}", {}).get("200", 0) + counts.get(f"labels.{kind}", {}).get("204", 0)
+        for kind in ("create", "update", "delete")
+    }
 
 
 def test_creates_single_and_paired_labels_and_returns_the_ids_hubspot_gave(hubspot_connection, hubspot_emulator):
@@ -47,8 +49,10 @@ def test_creates_single_and_paired_labels_and_returns_the_ids_hubspot_gave(hubsp
     assert returned == {"decision_maker": forward["Decision maker"], "parent_contact": forward["Parent"]}
     assert pushed["inverse_type_ids"] == {"parent_contact": backward["Child"]}
     assert backward["Child"] != forward["Parent"]  # a paired label has its own id per direction
-    assert pushed["plan"] == ["create contacts→companies decision_maker: 'Decision maker'",
-                              "create contacts→companies parent_contact: 'Parent' / inverse 'Child'"]
+    assert pushed["plan"] == [
+        "create contacts→companies decision_maker: 'Decision maker'",
+        "create contacts→companies parent_contact: 'Parent' / inverse 'Child'",
+    ]
     assert label_writes(hubspot_emulator) == {"create": 2, "update": 0, "delete": 0}
 
 
@@ -77,8 +81,9 @@ def test_a_rename_through_previous_labels_updates_the_same_type_id(hubspot_conne
 
     assert returned == {"decision_maker": old_id}
     assert by_text(hubspot_emulator) == {"Decision maker": old_id}
-    assert pushed["plan"] == [f"update contacts→companies decision_maker (type id {old_id}): 'Decider' -> "
-                              "'Decision maker'"]
+    assert pushed["plan"] == [
+        f"update contacts→companies decision_maker (type id {old_id}): 'Decider' -> 'Decision maker'"
+    ]
     assert label_writes(hubspot_emulator) == {"create": 0, "update": 1, "delete": 0}
 
 
@@ -89,8 +94,11 @@ def test_a_rename_through_type_id_and_an_unknown_type_id(hubspot_connection, hub
     assert returned == {"decision_maker": old_id} and by_text(hubspot_emulator) == {"Decision maker": old_id}
 
     writes = hubspot_emulator.write_requests()
-    with pytest.raises(AirflowFailException, match=r"definitions\[0\] \(decision_maker\): no user-defined label "
-                                                   r"with type id 999"):
+    with pytest.raises(
+        AirflowFailException,
+        match=r"definitions\[0\] \(decision_maker\): no user-defined label "
+        r"with type id 999",
+    ):
         sync([{**DECIDER, "type_id": 999}])
     assert hubspot_emulator.write_requests() == writes
 
@@ -101,10 +109,11 @@ def test_a_case_only_change_of_the_text_is_an_update(hubspot_connection, hubspot
     assert returned == {"decision_maker": old_id} and by_text(hubspot_emulator) == {"Decision maker": old_id}
 
 
-def test_a_changed_inverse_text_is_an_update_and_the_inverse_id_is_still_returned(hubspot_connection,
-                                                                                   hubspot_emulator):
-    created = {d["label"]: d["typeId"] for d in
-               hubspot_emulator.create_label("contacts", "companies", "parent_contact", "Parent", "Kid")}
+def test_a_changed_inverse_text_is_an_update_and_the_inverse_id_is_still_returned(hubspot_connection, hubspot_emulator):
+    created = {
+        d["label"]: d["typeId"]
+        for d in hubspot_emulator.create_label("contacts", "companies", "parent_contact", "Parent", "Kid")
+    }
 
     returned, pushed = sync([PARENT])
 
@@ -133,20 +142,26 @@ def test_prune_deletes_extras_of_the_managed_pairs_only(hubspot_connection, hubs
 
     returned, pushed = sync([DECIDER, PARENT], prune=True)
 
-    assert by_text(hubspot_emulator) == {"Decision maker": returned["decision_maker"],
-                                         "Parent": returned["parent_contact"]}
+    assert by_text(hubspot_emulator) == {
+        "Decision maker": returned["decision_maker"],
+        "Parent": returned["parent_contact"],
+    }
     assert "Child" in by_text(hubspot_emulator, "companies", "contacts")  # the managed label's inverse stays
     assert set(by_text(hubspot_emulator, "deals", "companies")) == {"Legacy deal"}
     assert set(by_text(hubspot_emulator, "contacts", "deals")) == {"Legacy contact"}
-    assert [d for d in hubspot_emulator.labels("contacts", "companies")
-            if d["category"] != "USER_DEFINED"] == hubspot_defined  # Primary and unlabeled are never touched
-    assert f"delete contacts→companies label 'Legacy' (type id {legacy}): not in the definitions (prune=True)" \
+    assert [
+        d for d in hubspot_emulator.labels("contacts", "companies") if d["category"] != "USER_DEFINED"
+    ] == hubspot_defined  # Primary and unlabeled are never touched
+    assert (
+        f"delete contacts→companies label 'Legacy' (type id {legacy}): not in the definitions (prune=True)"
         in pushed["plan"]
+    )
     assert label_writes(hubspot_emulator)["delete"] == 1
 
 
-def test_a_label_in_use_is_not_deleted_the_task_names_it_and_the_other_steps_apply(hubspot_connection,
-                                                                                     hubspot_emulator):
+def test_a_label_in_use_is_not_deleted_the_task_names_it_and_the_other_steps_apply(
+    hubspot_connection, hubspot_emulator
+):
     in_use = hubspot_emulator.create_label("contacts", "companies", "in_use", "Still used")[0]["typeId"]
     hubspot_emulator.create_label("contacts", "companies", "unused", "Unused")
     hubspot_emulator.associate("contacts", 7, "companies", 70, types=[("USER_DEFINED", in_use)])
@@ -181,13 +196,19 @@ def test_dry_run_writes_nothing_and_returns_none_for_labels_it_would_create(hubs
         ([label("decision_maker\n", "Decision maker")], r"definitions\[0\]: name 'decision_maker\\n' must be"),
         ([label("9lives", "Nine")], r"definitions\[0\]: name '9lives'"),
         ([DECIDER, {k: v for k, v in PARENT.items() if k != "label"}], r"definitions\[1\]: field 'label' must be"),
-        ([DECIDER, label("decision_maker", "Other")],
-         r"definitions\[1\]: name 'decision_maker' is already used by definitions\[0\]"),
-        ([label(f"l{i}", f"L{i}") for i in range(11)],
-         r"definitions\[10\]: 11 labels from contacts to companies: HubSpot allows 10 per object pair"),
+        (
+            [DECIDER, label("decision_maker", "Other")],
+            r"definitions\[1\]: name 'decision_maker' is already used by definitions\[0\]",
+        ),
+        (
+            [label(f"l{i}", f"L{i}") for i in range(11)],
+            r"definitions\[10\]: 11 labels from contacts to companies: HubSpot allows 10 per object pair",
+        ),
         ([DECIDER, {**PARENT, "colour": "red"}], r"definitions\[1\]: unknown field\(s\) \['colour'\]"),
-        ([DECIDER, label("other", "decision MAKER")],
-         r"definitions\[1\]: field 'label' 'decision MAKER' .* already used by definitions\[0\]"),
+        (
+            [DECIDER, label("other", "decision MAKER")],
+            r"definitions\[1\]: field 'label' 'decision MAKER' .* already used by definitions\[0\]",
+        ),
         ([{**DECIDER, "previous_labels": "Decider"}], r"definitions\[0\]: previous_labels must be a list"),
         ([{**DECIDER, "previous_labels": 5}], r"definitions\[0\]: previous_labels must be a list"),
         ([{**DECIDER, "type_id": "12"}], r"definitions\[0\]: type_id must be a positive integer"),
@@ -215,7 +236,8 @@ def test_file_paths_and_templates_are_checked_when_rendered_not_at_parse_time(de
 
 
 def test_in_a_dag_definitions_from_a_json_file_or_xcom_and_a_link_uses_the_returned_type_id(
-        dag_runner, hubspot_emulator, tmp_path):
+    dag_runner, hubspot_emulator, tmp_path
+):
     (tmp_path / "labels.json").write_text(json.dumps({"labels": [DECIDER, PARENT]}))
     run = dag_runner.run(
         f"""
@@ -246,13 +268,18 @@ def test_in_a_dag_definitions_from_a_json_file_or_xcom_and_a_link_uses_the_retur
     )
     assert str(run.state) == "success", dag_runner.states(run)
     decider = by_text(hubspot_emulator)["Decision maker"]
-    assert dag_runner.xcom(run, "from_file") == {"decision_maker": decider,
-                                                  "parent_contact": by_text(hubspot_emulator)["Parent"]}
+    assert dag_runner.xcom(run, "from_file") == {
+        "decision_maker": decider,
+        "parent_contact": by_text(hubspot_emulator)["Parent"],
+    }
     assert dag_runner.xcom(run, "from_file", key="inverse_type_ids") == {
-        "parent_contact": by_text(hubspot_emulator, "companies", "contacts")["Child"]}
+        "parent_contact": by_text(hubspot_emulator, "companies", "contacts")["Child"]
+    }
     assert len(dag_runner.xcom(run, "from_file", key="plan")) == 2
     assert dag_runner.xcom(run, "from_file", key="decision_maker") == decider  # what output["decision_maker"] reads
-    assert dag_runner.xcom(run, "from_xcom") == {"reseller": by_text(hubspot_emulator, "deals", "companies")["Reseller"]}
+    assert dag_runner.xcom(run, "from_xcom") == {
+        "reseller": by_text(hubspot_emulator, "deals", "companies")["Reseller"]
+    }
     for contact, company in ((1, 101), (2, 102)):
         types = hubspot_emulator.associations("contacts", contact, "companies")[company]
         assert {"category": "USER_DEFINED", "typeId": decider, "label": "Decision maker"} in types

@@ -21,7 +21,9 @@ from airflow_provider_hubassoc.sensors.associations import HubSpotAssociationSen
 
 def make_sensor(**overrides: Any) -> HubSpotAssociationSensor:
     kwargs: dict[str, Any] = {
-        "task_id": "wait_for_companies", "from_object_type": "deals", "record_ids": [101, 102],
+        "task_id": "wait_for_companies",
+        "from_object_type": "deals",
+        "record_ids": [101, 102],
         "to_object_type": "companies",
     }
     kwargs.update(overrides)
@@ -64,8 +66,9 @@ def test_templated_fields_and_label_spellings() -> None:
 # -- poke() ------------------------------------------------------------------------------------------------
 
 
-def test_poke_not_ready_reports_counts_and_logs_the_short_records(hubspot_connection, hubspot_emulator,
-                                                                    capfd, caplog) -> None:
+def test_poke_not_ready_reports_counts_and_logs_the_short_records(
+    hubspot_connection, hubspot_emulator, capfd, caplog
+) -> None:
     caplog.set_level("INFO")
     hubspot_emulator.associate("deals", 102, "companies", 7)
     result = make_sensor(record_ids=[101, 102, 103]).poke({})
@@ -122,8 +125,9 @@ def test_poke_fails_fast_on_what_waiting_cannot_fix(hubspot_connection, hubspot_
 # -- deferrable execute() and execute_complete() ---------------------------------------------------------------
 
 
-def test_deferrable_execute_returns_at_once_when_ready_else_defers_with_a_deadline(hubspot_connection,
-                                                                                    hubspot_emulator) -> None:
+def test_deferrable_execute_returns_at_once_when_ready_else_defers_with_a_deadline(
+    hubspot_connection, hubspot_emulator
+) -> None:
     hubspot_emulator.associate("deals", 101, "companies", 1)
     sensor = make_sensor(deferrable=True, timeout=120, poke_interval=3, label=None, min_count=1)
     before = time.time()
@@ -137,8 +141,9 @@ def test_deferrable_execute_returns_at_once_when_ready_else_defers_with_a_deadli
     assert sensor.execute({}) == {"counts": {"101": 1, "102": 1}, "ready": True}
 
 
-def test_hook_params_reach_the_hook_and_the_trigger_and_refuse_credentials(hubspot_connection,
-                                                                             hubspot_emulator) -> None:
+def test_hook_params_reach_the_hook_and_the_trigger_and_refuse_credentials(
+    hubspot_connection, hubspot_emulator
+) -> None:
     sensor = make_sensor(hook_params={"requests_per_10_seconds": 70, "max_retries": 1}, deferrable=True)
     hook = sensor._hook()
     assert (hook.settings.requests_per_10_seconds, hook.settings.max_retries) == (70, 1)
@@ -153,8 +158,12 @@ def test_hook_params_reach_the_hook_and_the_trigger_and_refuse_credentials(hubsp
 def test_execute_complete_maps_the_trigger_events() -> None:
     success = {"status": "success", "counts": {"101": 1}, "ready": True, "message": "all 1 record(s) ..."}
     assert make_sensor().execute_complete({}, success) == {"counts": {"101": 1}, "ready": True}
-    timeout = {"status": "timeout", "counts": {"101": 0}, "ready": False,
-               "message": "0 of 1 record(s) ready; waiting for deals 101 (0 < 1) companies associations"}
+    timeout = {
+        "status": "timeout",
+        "counts": {"101": 0},
+        "ready": False,
+        "message": "0 of 1 record(s) ready; waiting for deals 101 (0 < 1) companies associations",
+    }
     with pytest.raises(AirflowSensorTimeout, match=r"timed out after 30(\.0)? s: .*waiting for deals 101"):
         make_sensor(timeout=30).execute_complete({}, timeout)
     with pytest.raises(AirflowSkipException, match="waiting for deals 101"):
@@ -203,8 +212,9 @@ def test_dag_deferrable_gate_with_associations_in_place(dag_runner, hubspot_emul
     assert batch_reads(hubspot_emulator) == 1  # met at the first look: no trigger
 
 
-def test_dag_gate_defers_and_the_trigger_sees_the_association_arrive(dag_runner, hubspot_emulator, capfd,
-                                                                      caplog) -> None:
+def test_dag_gate_defers_and_the_trigger_sees_the_association_arrive(
+    dag_runner, hubspot_emulator, capfd, caplog
+) -> None:
     caplog.set_level("INFO")  # Airflow 2 logs through logging, Airflow 3 to stdout
     arrived: list[float] = []
 
@@ -235,16 +245,18 @@ def test_dag_gate_defers_and_the_trigger_sees_the_association_arrive(dag_runner,
 
 @pytest.mark.parametrize(
     ("soft_fail", "expected"),
-    [(True, {"gate": "skipped", "downstream": "skipped"}),
-     (False, {"gate": "failed", "downstream": "upstream_failed"})],
+    [
+        (True, {"gate": "skipped", "downstream": "skipped"}),
+        (False, {"gate": "failed", "downstream": "upstream_failed"}),
+    ],
 )
-def test_dag_deferred_gate_times_out(dag_runner, hubspot_emulator, soft_fail, expected, capfd,
-                                     caplog) -> None:
+def test_dag_deferred_gate_times_out(dag_runner, hubspot_emulator, soft_fail, expected, capfd, caplog) -> None:
     caplog.set_level("INFO")
     hubspot_emulator.associate("deals", 101, "companies", 1)
     started = time.monotonic()
-    run = run_gate(dag_runner, f"gate_timeout_soft_{soft_fail}".lower(),
-                   f"deferrable=True, timeout=1.5, soft_fail={soft_fail}")
+    run = run_gate(
+        dag_runner, f"gate_timeout_soft_{soft_fail}".lower(), f"deferrable=True, timeout=1.5, soft_fail={soft_fail}"
+    )
     assert dag_runner.states(run) == expected
     log = capfd.readouterr().out + caplog.text
     assert "[DAG TEST] running trigger in line" in log

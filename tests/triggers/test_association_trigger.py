@@ -19,7 +19,10 @@ CLASSPATH = "airflow_provider_hubassoc.triggers.associations.HubSpotAssociationT
 
 def make_trigger(**overrides: Any) -> HubSpotAssociationTrigger:
     kwargs: dict[str, Any] = {
-        "from_object_type": "deals", "record_ids": [101, 102], "to_object_type": "companies", "poke_interval": 0.1,
+        "from_object_type": "deals",
+        "record_ids": [101, 102],
+        "to_object_type": "companies",
+        "poke_interval": 0.1,
     }
     kwargs.update(overrides)
     return HubSpotAssociationTrigger(**kwargs)
@@ -52,14 +55,28 @@ def closed_hooks(monkeypatch: pytest.MonkeyPatch) -> list[HubSpotAssociationsHoo
 
 
 def test_serialize_gives_the_import_path_and_json_kwargs_that_rebuild_the_trigger() -> None:
-    trigger = make_trigger(record_ids=["101", 102], label=7, min_count=3, hubspot_conn_id="crm",
-                           api_version="v4", poke_interval=2.5, deadline=1_800_000_000.25)
+    trigger = make_trigger(
+        record_ids=["101", 102],
+        label=7,
+        min_count=3,
+        hubspot_conn_id="crm",
+        api_version="v4",
+        poke_interval=2.5,
+        deadline=1_800_000_000.25,
+    )
     classpath, kwargs = trigger.serialize()
     assert classpath == CLASSPATH
     assert kwargs == {
-        "from_object_type": "deals", "record_ids": [101, 102], "to_object_type": "companies", "label": 7,
-        "min_count": 3, "hubspot_conn_id": "crm", "api_version": "v4", "poke_interval": 2.5,
-        "deadline": 1_800_000_000.25, "hook_params": {},
+        "from_object_type": "deals",
+        "record_ids": [101, 102],
+        "to_object_type": "companies",
+        "label": 7,
+        "min_count": 3,
+        "hubspot_conn_id": "crm",
+        "api_version": "v4",
+        "poke_interval": 2.5,
+        "deadline": 1_800_000_000.25,
+        "hook_params": {},
     }
     assert json.loads(json.dumps(kwargs)) == kwargs  # the triggerer stores the kwargs as JSON
     module, _, name = classpath.rpartition(".")
@@ -68,8 +85,9 @@ def test_serialize_gives_the_import_path_and_json_kwargs_that_rebuild_the_trigge
 
 
 @pytest.mark.asyncio
-async def test_already_satisfied_gives_success_after_one_check(hubspot_connection, hubspot_emulator,
-                                                               closed_hooks) -> None:
+async def test_already_satisfied_gives_success_after_one_check(
+    hubspot_connection, hubspot_emulator, closed_hooks
+) -> None:
     for deal, company in ((101, 1), (102, 2), (102, 3)):
         hubspot_emulator.associate("deals", deal, "companies", company)
     payload = await run_to_event(make_trigger(poke_interval=30))
@@ -178,8 +196,9 @@ async def test_a_rejected_token_is_an_error_event_that_does_not_show_the_token(
 
 
 @pytest.mark.asyncio
-async def test_the_connection_is_fetched_without_the_blocking_lookup(hubspot_connection, hubspot_emulator,
-                                                                     monkeypatch) -> None:
+async def test_the_connection_is_fetched_without_the_blocking_lookup(
+    hubspot_connection, hubspot_emulator, monkeypatch
+) -> None:
     loop_thread = threading.get_ident()
     blocking = BaseHook.get_connection
 
