@@ -535,6 +535,17 @@ class _PairInputOperator(ResumableOperator):
             context, path=self._input_path, items=self.pairs, options=self._fingerprint_options()
         )
 
+    def _failure_report(self, previous: list[dict[str, Any]] | None) -> FailureReport:
+        """The failures file and policy of this task, continuing ``previous`` (a checkpoint's refused rows)."""
+        return FailureReport(
+            self.hook,
+            self.failures_path,
+            max_failures=self.max_failures,
+            max_failure_ratio=self.max_failure_ratio,
+            log=self.log,
+            previous=previous,
+        )
+
     def _check_inputs(self) -> tuple[PairSource, int, list[AssociationType]]:
         """Every row and every label checked before the first write (reads only); errors name the row.
         An empty input fails unless ``allow_empty`` (reconcile: unless ``source_ids`` name records)."""
@@ -641,14 +652,7 @@ class _PairWriteOperator(_PairInputOperator):
             return summary
         start = checkpoint.position if checkpoint is not None else 0
         base = checkpoint.counts if checkpoint is not None else {}
-        report = FailureReport(
-            self.hook,
-            self.failures_path,
-            max_failures=self.max_failures,
-            max_failure_ratio=self.max_failure_ratio,
-            log=self.log,
-            previous=checkpoint.failures if checkpoint is not None else None,
-        )
+        report = self._failure_report(checkpoint.failures if checkpoint is not None else None)
         cancelled = False
         with report:
             saver = self.chunk_saver(checkpoint, report, offset=start, base=base, source=source)
@@ -840,14 +844,7 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
         }
         if self.is_dry_run:
             return summary
-        report = FailureReport(
-            self.hook,
-            self.failures_path,
-            max_failures=self.max_failures,
-            max_failure_ratio=self.max_failure_ratio,
-            log=self.log,
-            previous=previous,
-        )
+        report = self._failure_report(previous)
         calls = {
             "created": lambda pairs, cb: self.hook.create_associations(f, t, pairs, **cb),
             "labels_removed": lambda pairs, cb: self.hook.archive_association_labels(f, t, pairs, **cb),
