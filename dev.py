@@ -6,6 +6,7 @@
     python3 dev.py test --airflow 2      # the same on the oldest supported Airflow 2 (2.10.5), in .venv-airflow2
     python3 dev.py release-check         # build sdist + wheel, twine check, install the wheel in a clean venv, ...
     python3 dev.py lint                  # ruff check, ruff format --check, mypy (the configuration in pyproject.toml)
+    python3 dev.py bench [--full]        # every benchmark in benchmarks/, one after another, then every ratio
 
 Arguments after the command go to pytest (``python3 dev.py test --airflow 2 tests/sensors -x``).
 
@@ -123,7 +124,13 @@ def lint(args: list[str]) -> int:
     return max(codes)
 
 
-COMMANDS = {"demo": demo, "test": test, "release-check": release_check, "lint": lint}
+def bench(args: list[str]) -> int:
+    # the test extra brings HubSpot's SDK (client CPU part) and common-sql (SQL-source parts)
+    python = ensure_venv("test", "3")
+    return _run(python, ROOT / "benchmarks" / "run_all.py", *args)
+
+
+COMMANDS = {"demo": demo, "test": test, "release-check": release_check, "lint": lint, "bench": bench}
 
 
 def main(argv: list[str]) -> int:
