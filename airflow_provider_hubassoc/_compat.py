@@ -82,8 +82,8 @@ async def aget_connection(conn_id: str) -> Any:
 
 
 __all__ = [
-    "AIRFLOW_V_3_0_PLUS",
     "AIRFLOW_VERSION",
+    "AIRFLOW_V_3_0_PLUS",
     "AirflowException",
     "AirflowFailException",
     "AirflowNotFoundException",

@@ -8,7 +8,8 @@ are HubSpot's, not ours.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from airflow_provider_hubassoc._compat import AirflowException
 

@@ -14,7 +14,7 @@ import os
 import tempfile
 import time
 import tracemalloc
-from typing import Callable
+from collections.abc import Callable
 
 
 def peak_memory(run: Callable[[], None]) -> tuple[int, float]:

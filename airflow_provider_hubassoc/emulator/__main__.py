@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"export {name}='{value}'", flush=True)
     try:
         while True:
-            emulator._thread.join(3600) if emulator._thread else None  # noqa: SLF001
+            emulator._thread.join(3600) if emulator._thread else None
     except KeyboardInterrupt:
         pass
     finally:

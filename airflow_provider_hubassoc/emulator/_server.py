@@ -116,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         self.log_message('"%s %s" %s', self.command, path, str(code))
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature fixed by the base class
+    def log_message(self, format: str, *args: Any) -> None:  # `format`: the name is fixed by the base class
         if self.server.verbose:
             super().log_message(format, *args)
 

@@ -8,9 +8,11 @@ what was sent to the token endpoint.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import requests
 
@@ -26,10 +28,9 @@ MAX_REFRESH_MARGIN_SECONDS = 60.0
 
 def _mask(secret: str | None) -> None:
     if secret:
-        try:
+        # masking is defence in depth: never fail a request over it
+        with contextlib.suppress(Exception):
             mask_secret(secret)
-        except Exception:  # noqa: BLE001 - masking is defence in depth; never fail a request over it
-            pass
 
 
 class StaticTokenAuth:

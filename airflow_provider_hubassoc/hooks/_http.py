@@ -217,7 +217,7 @@ def send(
             )
         except requests.TooManyRedirects as error:  # max_redirects = 0: raised on a 3xx before following it
             response = error.response
-        except requests.RequestException as error:
+        except requests.RequestException:
             if deadline.fired:
                 raise HubSpotDeadlineError(
                     f"no complete answer within request_timeout={total:g}s: the connection was shut at the deadline",

@@ -31,9 +31,8 @@ import random
 import threading
 import time
 from collections import deque
-from datetime import datetime, timedelta, timezone
-from datetime import time as dt_time
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime, time as dt_time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError

@@ -194,7 +194,7 @@ class HubSpotAssociationsHook(BaseHook):
             )
         except HubSpotError as error:
             return False, str(error)
-        except Exception as error:  # noqa: BLE001 - the UI wants a message, never a traceback
+        except Exception as error:  # the UI wants a message, never a traceback
             return False, f"{type(error).__name__}: {error}"
         return True, f"Connected to {self.settings.base_url} (HTTP {response.status_code})"
 

@@ -6,8 +6,9 @@ ints (HubSpot sends them as numbers or strings depending on the endpoint; the ho
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from typing import Any
 
 from airflow_provider_hubassoc._compat import AirflowFailException, BaseHook
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
-from airflow_provider_hubassoc.operators._files import iter_file_records
 from airflow_provider_hubassoc.hooks._validation import shown
+from airflow_provider_hubassoc.operators._files import iter_file_records
 
 #: rows fetched from a cursor (and written to a table) at a time
 DEFAULT_PAGE_SIZE = 10_000
@@ -274,7 +274,7 @@ def load_table(
                 if create:
                     cursor.execute(create_table_sql(table, columns, key_columns))
                 if if_exists == "replace":
-                    cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - table name checked above
+                    cursor.execute(f"DELETE FROM {table}")  # table name checked above
                 statement = None
                 for page in _pages(rows, columns, page_size):
                     if statement is None:

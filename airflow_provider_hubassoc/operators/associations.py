@@ -31,7 +31,6 @@ from airflow_provider_hubassoc.operators._files import (
     PairSource,
     RowWriter,
     SizedStream,
-    SourcePair,
     check_encoding,
     check_object_types,
     check_shard,

@@ -89,7 +89,7 @@ HOOK = {"max_concurrency": 1, "requests_per_10_seconds": 10**6, "max_retries": 1
 
 def calm(emu) -> None:
     """No more faults (the state is then read through the emulator's Python API)."""
-    emu.configure(**{k: 0.0 for k in ALL_FAULTS}, fault_endpoints=[])
+    emu.configure(**dict.fromkeys(ALL_FAULTS, 0.0), fault_endpoints=[])
 
 
 def contact_companies(emu) -> dict[tuple[int, int], set[int]]:

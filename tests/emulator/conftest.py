@@ -16,7 +16,6 @@ import pytest
 from emulator_shapes import ShapeChecker
 
 from airflow_provider_hubassoc.emulator import HubSpotEmulator
-from airflow_provider_hubassoc.emulator.pytest_plugin import hubspot_emulator as _plugin_emulator
 
 
 @pytest.fixture
@@ -26,7 +25,7 @@ def shape_checker() -> ShapeChecker:
 
 @pytest.fixture
 def hubspot_emulator(
-    _plugin_emulator: HubSpotEmulator,  # noqa: F811
+    _plugin_emulator: HubSpotEmulator,
     shape_checker: ShapeChecker,
 ) -> Iterator[HubSpotEmulator]:
     """The plugin's emulator, with every response of the test checked against the JSON Schemas."""

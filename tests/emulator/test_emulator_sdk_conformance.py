@@ -16,10 +16,8 @@ hubspot = pytest.importorskip("hubspot")
 
 from hubspot.crm.associations import models as v3_models  # noqa: E402
 from hubspot.crm.associations.schema import models as v3_schema_models  # noqa: E402
-from hubspot.crm.associations.v4 import ApiException  # noqa: E402
-from hubspot.crm.associations.v4.schema import ApiException as SchemaApiException  # noqa: E402
 from hubspot.crm.associations.v4 import models as v4_models  # noqa: E402
-from hubspot.crm.associations.v4.schema import models as v4_schema_models  # noqa: E402
+from hubspot.crm.associations.v4.schema import ApiException as SchemaApiException, models as v4_schema_models  # noqa: E402
 
 from airflow_provider_hubassoc.emulator import HubSpotEmulator  # noqa: E402
 

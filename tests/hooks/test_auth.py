@@ -13,13 +13,13 @@ from urllib.parse import parse_qs
 
 import pytest
 import requests
+from transport_helpers import FakeClock, fresh_limiters  # noqa: F401 - the fixture is used by name
 
 from airflow_provider_hubassoc.exceptions import HubSpotAuthError, HubSpotConnectionError, HubSpotServerError
 from airflow_provider_hubassoc.hooks import _auth
 from airflow_provider_hubassoc.hooks._auth import OAuthRefreshAuth, StaticTokenAuth, build_auth
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
-from transport_helpers import FakeClock, fresh_limiters  # noqa: F401 - the fixture is used by name
 
 TYPES_PATH = "/crm/v3/associations/contacts/companies/types"
 FAKE_BASE = "https://hubspot.test"

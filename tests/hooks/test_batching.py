@@ -126,7 +126,7 @@ def test_chunks_sharing_a_key_never_run_at_the_same_time():
             active_keys.difference_update(mine)
             for key, seq in chunk.items:
                 order.setdefault(key, []).append(seq)
-        return None
+        return
 
     # Key 0 appears in every other chunk: those chunks must run one after another, in input order.
     items = []

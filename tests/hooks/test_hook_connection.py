@@ -7,10 +7,10 @@ import json
 import logging
 
 import pytest
+from transport_helpers import fresh_limiters  # noqa: F401 - the fixture is used by name
 
 from airflow_provider_hubassoc.exceptions import HubSpotAuthError
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
-from transport_helpers import fresh_limiters  # noqa: F401 - the fixture is used by name
 
 SECRETS = ("pat-na1-very-secret-token", "oauth-client-secret-xyz", "oauth-refresh-token-abc")
 

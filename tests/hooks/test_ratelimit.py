@@ -6,10 +6,10 @@ import threading
 from collections import deque
 
 import pytest
+from transport_helpers import FakeClock
 
 from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
 from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter, reset_shared_limiters, shared_limiter
-from transport_helpers import FakeClock
 
 
 def test_budget_per_window_with_fake_clock() -> None:

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 import requests
+from transport_helpers import FakeClock
 
 from airflow_provider_hubassoc.exceptions import (
     HubSpotAuthError,
@@ -23,7 +24,6 @@ from airflow_provider_hubassoc.hooks._retry import (
     is_retryable,
     next_delay,
 )
-from transport_helpers import FakeClock
 
 
 @pytest.mark.parametrize("status", [423, 429, 500, 502, 503, 504, 521, 524])

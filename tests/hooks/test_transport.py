@@ -10,6 +10,7 @@ from email.utils import format_datetime
 
 import pytest
 import requests
+from transport_helpers import FakeClock, fresh_limiters  # noqa: F401 - the fixture is used by name
 
 from airflow_provider_hubassoc.exceptions import (
     HubSpotAnswerLostError,
@@ -25,7 +26,6 @@ from airflow_provider_hubassoc.exceptions import (
 from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
-from transport_helpers import FakeClock, fresh_limiters  # noqa: F401 - the fixture is used by name
 
 TYPES_PATH = "/crm/v3/associations/contacts/companies/types"
 READ_PATH = "/crm/v4/associations/contacts/companies/batch/read"

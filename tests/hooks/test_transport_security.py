@@ -18,12 +18,14 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
+from transport_helpers import fresh_limiters  # noqa: F401 - the fixture is used by name
 
 from airflow_provider_hubassoc import CONNECTION_EXTRA_FIELDS, get_provider_info
 from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS
@@ -40,7 +42,6 @@ from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
 from airflow_provider_hubassoc.operators.associations import HubSpotCreateAssociationsOperator
-from transport_helpers import fresh_limiters  # noqa: F401 - the fixture is used by name
 
 if AIRFLOW_V_3_0_PLUS:
     from airflow.sdk import Connection
@@ -108,7 +109,7 @@ class _RecordingHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = _serve
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

@@ -6,17 +6,16 @@ import subprocess
 import sys
 
 import pytest
-
 from dag_support import dag_bag
 
 from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS
 from airflow_provider_hubassoc.assets import hubspot_associations_asset
-from airflow_provider_hubassoc.operators.labels import HubSpotSyncLabelsOperator
 from airflow_provider_hubassoc.operators.associations import (
     HubSpotCreateAssociationsOperator,
     HubSpotReadAssociationsOperator,
     HubSpotSyncAssociationsOperator,
 )
+from airflow_provider_hubassoc.operators.labels import HubSpotSyncLabelsOperator
 
 PAIR_URI = "hubspot://hubspot_default/associations/contacts/companies"
 
@@ -79,9 +78,11 @@ def test_asset_events_carry_the_counts_and_queue_the_downstream_dag(dag_runner, 
 
         asset_key = "asset_id"
     else:  # Airflow 2.10 / 2.11: assets were datasets
-        from airflow.models.dataset import DatasetDagRunQueue as AssetDagRunQueue
-        from airflow.models.dataset import DatasetEvent as AssetEvent
-        from airflow.models.dataset import DatasetModel as AssetModel
+        from airflow.models.dataset import (
+            DatasetDagRunQueue as AssetDagRunQueue,
+            DatasetEvent as AssetEvent,
+            DatasetModel as AssetModel,
+        )
 
         asset_key = "dataset_id"
 

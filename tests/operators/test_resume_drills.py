@@ -21,9 +21,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from airflow_provider_hubassoc.hooks._ratelimit import reset_shared_limiters
-
 from dag_support import DAGS_FOLDER
+
+from airflow_provider_hubassoc.hooks._ratelimit import reset_shared_limiters
 
 MISSING = 10**13  # a company HubSpot does not have: the row is refused
 ROWS, CHUNK, CONCURRENCY = 20_000, 100, 4
