@@ -16,7 +16,7 @@ try:  # packaging ships with Airflow on every supported version
 except ImportError:  # pragma: no cover - packaging is an Airflow dependency
     AIRFLOW_V_3_0_PLUS = int(AIRFLOW_VERSION.split(".")[0]) >= 3
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent  # same path on 2.x and 3.x
 
@@ -68,6 +68,14 @@ except ImportError:  # pragma: no cover - exercised only on Airflow 2.x
     from airflow.triggers.temporal import DateTimeTrigger  # type: ignore[no-redef]
 
 
+class TaskLogger(Protocol):
+    """What the hook logs through: ``logging.Logger`` (Airflow 2) and the task SDK's structlog logger (Airflow 3)."""
+
+    def debug(self, msg: str, /, *args: Any) -> object: ...
+    def info(self, msg: str, /, *args: Any) -> object: ...
+    def warning(self, msg: str, /, *args: Any) -> object: ...
+
+
 async def aget_connection(conn_id: str) -> Any:
     """Fetch an Airflow connection without blocking the triggerer's event loop.
 
@@ -99,6 +107,7 @@ __all__ = [
     "ObjectStoragePath",
     "PokeReturnValue",
     "TaskDeferred",
+    "TaskLogger",
     "TriggerEvent",
     "aget_connection",
     "conf",

@@ -12,14 +12,16 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from airflow_provider_hubassoc._compat import mask_secret
 from airflow_provider_hubassoc.exceptions import HubSpotAuthError, HubSpotConnectionError, HubSpotServerError
 from airflow_provider_hubassoc.hooks._http import send
-from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
+
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 
 TOKEN_PATH = "/oauth/v1/token"
 # Refresh this long before expiry: a minute for HubSpot's 30-minute tokens, a tenth for short test tokens.

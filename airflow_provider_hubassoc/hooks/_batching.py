@@ -8,16 +8,18 @@ transport's process-wide rate limiter; concurrency only hides latency.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
+
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc._compat import TaskLogger
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -86,7 +88,7 @@ class ProgressLogger:
 
     def __init__(
         self,
-        logger: logging.Logger | None,
+        logger: TaskLogger | None,
         operation: str,
         total: int | None,
         *,
@@ -133,7 +135,7 @@ def run_chunks(
     on_chunk_done: Callable[[Chunk[T], R], None] | None = None,
     stop: Callable[[], bool] | None = None,
     concurrency: Callable[[], int] | None = None,
-    on_drained: Callable[[Chunk[T], R], None] | None = None,
+    on_drained: Callable[[Chunk[T], R], object] | None = None,
 ) -> Iterator[tuple[Chunk[T], R]]:
     """Run ``work`` on every chunk and yield ``(chunk, result)`` in input order.
 
@@ -235,7 +237,7 @@ def run_chunks(
 
 def _result_or_drain(
     pending: deque[tuple[Chunk[T], Future[R], frozenset[Hashable]]],
-    on_drained: Callable[[Chunk[T], R], None] | None,
+    on_drained: Callable[[Chunk[T], R], object] | None,
 ) -> R:
     """The head chunk's result; if its work raised, first let the chunks behind it that already started
     finish, hand each that succeeded to ``on_drained`` (it was sent: its outcome must not be lost), then raise."""
@@ -257,7 +259,7 @@ def _until(chunks: Iterable[Chunk[T]], stop: Callable[[], bool] | None) -> Itera
     """``chunks`` until ``stop()`` is true, checked before the next chunk is read from the input."""
     iterator = iter(chunks)
     while stop is None or not stop():
-        try:
-            yield next(iterator)
-        except StopIteration:
+        chunk = next(iterator, None)
+        if chunk is None:  # the input is exhausted
             return
+        yield chunk

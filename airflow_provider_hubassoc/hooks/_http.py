@@ -18,12 +18,13 @@ request both go through :func:`send`, so no request can skip a rule.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import socket
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -32,7 +33,9 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from airflow_provider_hubassoc.exceptions import HubSpotDeadlineError, HubSpotRedirectError
-from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
+
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 
 _current = threading.local()  # the deadline of the exchange running in this thread, if any
 
@@ -90,10 +93,8 @@ class _Deadline:
 def _shut(connection: HTTPConnection) -> None:
     sock = getattr(connection, "sock", None)
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked recv; the connection is then dropped, not reused
-        except OSError:
-            pass
 
 
 class _Watchdog:
@@ -135,7 +136,7 @@ class _Watched:
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
         deadline = getattr(_current, "deadline", None)
         if deadline is not None:
-            deadline.attach(self)  # type: ignore[arg-type]
+            deadline.attach(self)
         return super().getresponse(*args, **kwargs)  # type: ignore[misc]
 
 
@@ -216,6 +217,8 @@ def send(
                 **kwargs,
             )
         except requests.TooManyRedirects as error:  # max_redirects = 0: raised on a 3xx before following it
+            if error.response is None:  # requests attaches the 3xx answer; without it there is nothing to report
+                raise
             response = error.response
         except requests.RequestException:
             if deadline.fired:

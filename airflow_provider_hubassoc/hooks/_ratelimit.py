@@ -26,6 +26,7 @@ queueing behind one sleeper. Clock and sleep are injectable so tests need no rea
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import random
 import threading
@@ -166,7 +167,8 @@ class RateLimiter:
         if not others:
             self._allowance = None
             return 0.0  # only we were in HubSpot's window lately: our own log is the whole truth
-        stamp, ours = self._seen
+        assert self._seen is not None  # _see_window sets it with every entry of self._foreign
+        _stamp, ours = self._seen
         maximum = self.effective_budget
         room = max(0, maximum - max(1, int(maximum * SHARED_RESERVE_SHARE)) - ours - others)
         # our share of the room, in proportion to our use, and at most doubling our use per answer: views of
@@ -247,10 +249,8 @@ class RateLimiter:
             self._answered = True
             took = now - stamp
             self.latency = took if self.latency is None else self.latency + LATENCY_WEIGHT * (took - self.latency)
-            try:
+            with contextlib.suppress(ValueError):  # already aged out: the request took longer than a window
                 self._sent.remove(stamp)
-            except ValueError:
-                pass  # already aged out of the window: the request took longer than a window
             position = bisect.bisect_right(self._sent, now)
             self._sent.insert(position, now)
             return now

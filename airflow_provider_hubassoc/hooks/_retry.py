@@ -13,10 +13,10 @@ that is gone), but not for a labeled write under HubSpot's replace semantics: th
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import requests
 import tenacity
@@ -28,6 +28,9 @@ from airflow_provider_hubassoc.exceptions import (
     HubSpotDailyLimitError,
     HubSpotError,
 )
+
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc._compat import TaskLogger
 
 #: statuses that are transient: 429 (burst window), 423 (locked during high-volume writes), 5xx and
 #: Cloudflare's 521-524.
@@ -93,7 +96,7 @@ def next_delay(attempt: int, error: BaseException, rng: Callable[[], float] = ra
     if status == 429:
         window = hint if hint is not None else DEFAULT_WINDOW_SECONDS
         return window + rng() * min(1.0, window / 10)
-    backoff = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** (attempt - 1)))
+    backoff: float = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** (attempt - 1)))  # int ** int is Any
     delay = backoff / 2 + rng() * backoff / 2
     if status == 423:
         delay = max(delay, LOCKED_MIN_SECONDS)
@@ -135,7 +138,7 @@ def hubspot_retry(
     *,
     max_retries: int,
     max_retry_seconds: float,
-    logger: logging.Logger,
+    logger: TaskLogger,
     what: str,
     on_retry: Callable[[BaseException, float], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,

@@ -86,7 +86,7 @@ def _check_base_url(base_url: str, allow_insecure_http: bool) -> None:
     """Refuse what would put a token on the wire in clear text, before any connection is opened."""
     parts = urlsplit(base_url)
     try:
-        parts.port
+        _ = parts.port  # reading it parses the port
     except ValueError:
         raise HubSpotInputError(f"has a bad port: {base_url!r}", field="base_url") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -40,7 +40,10 @@ from airflow_provider_hubassoc.hooks._retry import (
     is_retryable,
     retry_reason,
 )
-from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
+
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc._compat import TaskLogger
+    from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 
 _log = logging.getLogger(__name__)
 
@@ -85,7 +88,7 @@ class HubSpotTransport:
         self,
         settings: HubSpotSettings,
         *,
-        logger: logging.Logger | None = None,
+        logger: TaskLogger | None = None,
         limiter: RateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,

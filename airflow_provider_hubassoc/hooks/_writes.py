@@ -48,12 +48,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotAnswerLostError, HubSpotInputError, HubSpotValidationError
 from airflow_provider_hubassoc.hooks._object_types import normalize_object_type
-from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
 from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationType, InputFailure
+
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
 
 PairTypes = Mapping[tuple[int, int], tuple[AssociationType, ...]]
 #: reads the current types of pairs (every page), counting its requests into the outcome

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -132,7 +132,7 @@ class HubSpotAssociationsHook(BaseHook):
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Form layout for Airflow 2.x and 3.0/3.1 (3.2+ reads the same data from ``get_provider_info``)."""
-        return {key: value for key, value in UI_FIELD_BEHAVIOUR.items()}
+        return dict(UI_FIELD_BEHAVIOUR)
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
@@ -256,7 +256,8 @@ class HubSpotAssociationsHook(BaseHook):
         types = []
         for item in (body or {}).get("results", []):
             parsed = AssociationType.from_api(item)
-            name = known.get(parsed.type_id) if parsed.category == "HUBSPOT_DEFINED" else None
+            defined = parsed.category == "HUBSPOT_DEFINED"
+            name = known.get(parsed.type_id) if defined and parsed.type_id is not None else None
             if parsed.category == "HUBSPOT_DEFINED" and parsed.label is None and name is None:
                 name = "unlabeled"
             if name is None and parsed.type_id is not None:
@@ -431,8 +432,8 @@ class HubSpotAssociationsHook(BaseHook):
         wanted = self._resolve_labels(version, f, t, _label_tuple(labels, None), None)
         if not wanted:
             self.associate_default(f, fid, t, tid, api_version=version)
-            existing = self._existing_types(version, f, t, [(fid, tid)])
-            return AssociationRow(f, fid, t, tid, existing.get((fid, tid), ()))
+            current = self._existing_types(version, f, t, [(fid, tid)])
+            return AssociationRow(f, fid, t, tid, current.get((fid, tid), ()))
         existing: list[tuple[AssociationType, ...]] = []
 
         def refresh() -> None:  # the pair's current types; again after a lost answer (see _writes)
@@ -582,7 +583,9 @@ class HubSpotAssociationsHook(BaseHook):
             for error in body.get("errors") or []:
                 if sub_category(error) == NO_ASSOCIATIONS_FOUND:
                     continue
-                matched = match_error(error, [(item.position, item.id, None) for item in inputs], f, t)
+                matched: Sequence[tuple[int | None, int | None, int | None]] = match_error(
+                    error, [(item.position, item.id, None) for item in inputs], f, t
+                )
                 for position, from_id, _to in matched or [(None, None, None)]:
                     if from_id is not None:
                         if from_id in failed:
@@ -988,7 +991,9 @@ class HubSpotAssociationsHook(BaseHook):
             for error in body.get("errors") or []:
                 if sub_category(error) == NO_ASSOCIATIONS_FOUND:
                     continue
-                matched = match_error(error, [(x.position, x.id, None) for x in unique.values()], f, t)
+                matched: Sequence[tuple[int | None, int | None, int | None]] = match_error(
+                    error, [(x.position, x.id, None) for x in unique.values()], f, t
+                )
                 for position, fid, _tid in matched or [(None, None, None)]:
                     outcome.failures.append(failure(position, {"id": fid} if fid else None, status, error))
             return outcome
@@ -1032,7 +1037,7 @@ class HubSpotAssociationsHook(BaseHook):
             total=known_length(raw),
             keys=None,
             chunk_callback=chunk_callback,
-            stop=lambda: error is not None or self.cancelled,
+            stop=lambda: error is not None or self.cancelled,  # noqa: B023 - reads the latest error on purpose
         ):
             yield from outcome.rows
             found = self._account(
@@ -1056,7 +1061,7 @@ class HubSpotAssociationsHook(BaseHook):
         keys: Callable[[Chunk[Any]], Iterable[Any]] | None,
         chunk_callback: Callable[[int, int], None] | None = None,
         stop: Callable[[], bool] | None = None,
-        on_drained: Callable[[Chunk[Any], _Outcome], None] | None = None,
+        on_drained: Callable[[Chunk[Any], _Outcome], object] | None = None,
     ) -> Iterator[tuple[Chunk[Any], _Outcome]]:
         progress = ProgressLogger(self.log, result.operation, total)
         # Build the lazily created members here, in the caller's thread, never racing in worker threads.
@@ -1096,10 +1101,10 @@ class HubSpotAssociationsHook(BaseHook):
         if rows_only:
             result.total += inputs
             result.succeeded += inputs - outcome.skipped - failed_inputs
-        for failure in outcome.failures:
-            result.add_failure(failure)
+        for input_failure in outcome.failures:
+            result.add_failure(input_failure)
             if failure_callback is not None:
-                failure_callback(failure)
+                failure_callback(input_failure)
         if on_failure == "raise" and outcome.failures:
             first = outcome.failures[0]
             where = f"input #{first.position}" if first.position is not None else "an input HubSpot did not name"
@@ -1144,7 +1149,7 @@ class HubSpotAssociationsHook(BaseHook):
             total=known_length(raw),
             keys=keys,
             chunk_callback=chunk_callback,
-            stop=lambda: error is not None or self.cancelled,
+            stop=lambda: error is not None or self.cancelled,  # noqa: B023 - reads the latest error on purpose
             on_drained=lambda chunk, outcome: count(chunk, outcome, in_flight, None),
         ):
             found = count(chunk, outcome, result, failure_callback)  # every chunk sent is counted
@@ -1239,6 +1244,7 @@ def _label_tuple(labels: Any, position: int | None) -> tuple[str | int, ...]:
 
 def _parse_pair(item: Any, position: int) -> _Pair:
     """One write input in any accepted form -> :class:`_Pair` (labels unresolved); errors name the position."""
+    labels: Any  # raw, in any accepted form: _label_tuple checks it
     if isinstance(item, AssociationInput):
         from_id, to_id, labels = item.from_id, item.to_id, item.labels
     elif isinstance(item, Mapping):
@@ -1313,7 +1319,7 @@ def _row_from_multi(f: str, from_id: int, t: str, item: Mapping[str, Any]) -> As
         f,
         from_id,
         t,
-        int(item.get("toObjectId")),
+        int(item["toObjectId"]),
         tuple(AssociationType.from_api(x) for x in item.get("associationTypes") or []),
     )
 

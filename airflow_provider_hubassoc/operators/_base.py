@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from functools import cached_property
-from typing import Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from airflow_provider_hubassoc._compat import AirflowFailException, BaseOperator, Context, DateTimeTrigger
-from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
 from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
-from airflow_provider_hubassoc.hooks.models import BatchResult, InputFailure
 from airflow_provider_hubassoc.operators._checkpoint import (
     Checkpoint,
     CheckpointStore,
@@ -21,6 +19,10 @@ from airflow_provider_hubassoc.operators._checkpoint import (
 )
 from airflow_provider_hubassoc.operators._files import PairSource, RowWriter, SourcePair
 from airflow_provider_hubassoc.operators._lineage import openlineage_facets
+
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
+    from airflow_provider_hubassoc.hooks.models import BatchResult, InputFailure
 
 FAILURE_COLUMNS = ("row", "from_id", "to_id", "labels", "status", "category", "sub_category", "message", "operation")
 #: settings that are credentials: only ever read from the Airflow connection

@@ -13,12 +13,11 @@ import tempfile
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc._compat import AirflowException, AirflowFailException, Context
 from airflow_provider_hubassoc.exceptions import HubSpotCancelledError, HubSpotDailyLimitError, HubSpotInputError
 from airflow_provider_hubassoc.hooks._object_types import plural_name
-from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationType, BatchResult
 from airflow_provider_hubassoc.operators._base import (
     FailureReport,
     ResumableOperator,
@@ -56,6 +55,9 @@ from airflow_provider_hubassoc.operators._sql import (
     check_table_options,
     optional_spool,
 )
+
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationType, BatchResult
 
 #: columns of exported association rows (CSV joins list cells with ";")
 ROW_COLUMNS = ("from_object_type", "from_id", "to_object_type", "to_id", "type_ids", "categories", "labels")

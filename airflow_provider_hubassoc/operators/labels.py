@@ -6,14 +6,16 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc._compat import AirflowFailException, Context
 from airflow_provider_hubassoc.exceptions import HubSpotError, HubSpotInputError
 from airflow_provider_hubassoc.hooks._validation import label_length_problem, shown
-from airflow_provider_hubassoc.hooks.models import AssociationType
 from airflow_provider_hubassoc.operators._base import HubSpotBaseOperator
 from airflow_provider_hubassoc.operators._lineage import declare, labels_uri, record_events
+
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.hooks.models import AssociationType
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FIELDS = {"from_object_type", "to_object_type", "name", "label", "inverse_label", "type_id", "previous_labels"}

@@ -11,11 +11,13 @@ test that caused it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from emulator_shapes import ShapeChecker
 
-from airflow_provider_hubassoc.emulator import HubSpotEmulator
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
 
 @pytest.fixture

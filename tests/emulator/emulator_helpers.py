@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
-from airflow_provider_hubassoc.emulator import HubSpotEmulator
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
 
 class Client:

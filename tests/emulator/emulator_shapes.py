@@ -9,10 +9,12 @@ import functools
 import json
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jsonschema
 
-from airflow_provider_hubassoc.emulator._app import Request, Response
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.emulator._app import Request, Response
 
 _SCHEMA = json.loads((Path(__file__).parent / "schemas" / "responses.schema.json").read_text())
 jsonschema.Draft202012Validator.check_schema(_SCHEMA)

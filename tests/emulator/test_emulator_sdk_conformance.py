@@ -14,12 +14,15 @@ import pytest
 
 hubspot = pytest.importorskip("hubspot")
 
+from typing import TYPE_CHECKING
+
 from hubspot.crm.associations import models as v3_models  # noqa: E402
 from hubspot.crm.associations.schema import models as v3_schema_models  # noqa: E402
 from hubspot.crm.associations.v4 import models as v4_models  # noqa: E402
 from hubspot.crm.associations.v4.schema import ApiException as SchemaApiException, models as v4_schema_models  # noqa: E402
 
-from airflow_provider_hubassoc.emulator import HubSpotEmulator  # noqa: E402
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
 
 @pytest.fixture

@@ -6,10 +6,13 @@ Every test quotes the HubSpot documentation rule it checks (via the reference
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from emulator_helpers import Client, pair, spec, type_ids
 
-from airflow_provider_hubassoc.emulator import HubSpotEmulator
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
 V4 = "/crm/v4/associations"
 

@@ -6,11 +6,14 @@ of the schema table goes unexercised (a new endpoint without a schema, or a sche
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import requests
 from emulator_helpers import Client, pair, spec
 from emulator_shapes import SUCCESS_SCHEMAS, ShapeChecker
 
-from airflow_provider_hubassoc.emulator import HubSpotEmulator
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
 V4 = "/crm/v4/associations"
 DATED = "/crm/associations/2026-03"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import socket
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 from emulator_helpers import Client, pair, spec
 
-from airflow_provider_hubassoc.emulator import HubSpotEmulator
 from airflow_provider_hubassoc.emulator.__main__ import build_parser
+
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
 CREATE = "/crm/v4/associations/contacts/companies/batch/create"
 LABELS = "/crm/v4/associations/contacts/companies/labels"

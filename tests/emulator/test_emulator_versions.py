@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import random
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 from emulator_helpers import Client, pair, spec
 
-from airflow_provider_hubassoc.emulator import HubSpotEmulator
 from airflow_provider_hubassoc.emulator._app import Request
+
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
 #: version -> (batch/create ok, create/read with errors, config create ok, config create/update with errors,
 #: archive/labels archive/purge), as each rollout's spec lists them (130902: v4, 2025-09, 2026-03, 2026-09;
