@@ -511,7 +511,9 @@ class _PairInputOperator(ResumableOperator):
     def _common_labels(self) -> list[str | int]:
         if self.labels is None or self.labels == "" or self.labels == []:
             return []
-        if isinstance(self.labels, (str, int)) and not isinstance(self.labels, bool):
+        if isinstance(self.labels, bool):  # neither a label nor a type id (True would pass for type id 1)
+            raise HubSpotInputError(f"bad label {self.labels!r}", field="labels")
+        if isinstance(self.labels, (str, int)):
             return [self.labels]
         return list(self.labels)
 

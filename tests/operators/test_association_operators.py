@@ -335,3 +335,10 @@ def test_in_a_dag_a_link_fed_by_xcom_then_read_back(dag_runner, hubspot_emulator
     assert dag_runner.xcom(run, "link")["succeeded"] == 10
     rows = dag_runner.xcom(run, "read")["rows"]
     assert sorted((r["from_id"], r["to_id"]) for r in rows) == [(i, 4000 + i) for i in range(1, 11)]
+
+
+@pytest.mark.parametrize("labels", [True, False])
+def test_a_boolean_labels_option_is_named_bad_input_before_writing(hubspot_connection, hubspot_emulator, labels):
+    with pytest.raises(AirflowFailException, match=rf"bad label {labels}"):
+        link(pairs=[[1, 501]], labels=labels).execute({})
+    assert hubspot_emulator.write_requests() == 0
