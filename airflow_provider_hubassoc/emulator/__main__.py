@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     for f in dataclasses.fields(EmulatorConfig):
         flag = "--" + f.name.replace("_", "-")
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        factory = f.default_factory
+        default = f.default if factory is dataclasses.MISSING else factory()
         text = f"{_HELP.get(f.name, f.name)} (default: {default})"
         hint = str(f.type)  # a string under ``from __future__ import annotations`` (no eval: Python 3.9 safe)
         if hint == "bool":

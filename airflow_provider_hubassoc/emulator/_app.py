@@ -520,7 +520,7 @@ class EmulatorApp:
         headers: dict[str, str] = {}
         try:
             if route is None:
-                raise ApiError(
+                raise ApiError(  # noqa: TRY301 - every refusal is an ApiError, answered by the except below
                     404, error_body(f"Unable to find a route for {request.method} {request.path}", "OBJECT_NOT_FOUND")
                 )
             is_token_endpoint = route.name.startswith("oauth.")
@@ -570,12 +570,12 @@ class EmulatorApp:
             response.trickle = trickle
             response.drop = fault == "drop_after"  # applied; now the answer is lost
             response.late = fault == "slow_after"
-            return response
         except ApiError as exc:
             return Response(exc.status, exc.body, {**headers, **exc.headers})
         except StateError as exc:
             error = _state_error(exc)
             return Response(error.status, error.body, dict(headers))
+        return response
 
     @staticmethod
     def _retry_after(config: EmulatorConfig) -> dict[str, str]:
@@ -735,7 +735,7 @@ class EmulatorApp:
             raise validation_error("Invalid JSON input: a request body was expected, but none found")
         if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
             raise validation_error("Invalid input JSON on line 1, column 1: expected an object with an 'inputs' array")
-        inputs = body["inputs"]
+        inputs: list[Any] = body["inputs"]
         if len(inputs) > maximum:
             raise validation_error(
                 f"Too many inputs: {len(inputs)}. The maximum number of inputs per request is {maximum}.",
@@ -759,12 +759,13 @@ class EmulatorApp:
 
     def _require_ids(
         self, item: dict[str, Any], ftype: str, from_id: int | None, ttype: str, to_id: int | None
-    ) -> None:
+    ) -> tuple[int, int]:
         """Reject an input whose ``from``/``to`` id cannot be a record id, as HubSpot reports invalid ids."""
         if from_id is None:
             raise self._invalid_object(ftype, (item.get("from") or {}).get("id"))
         if to_id is None:
             raise self._invalid_object(ttype, (item.get("to") or {}).get("id"))
+        return from_id, to_id
 
     @staticmethod
     def _invalid_object(object_type: str, value: Any) -> StateError:
@@ -849,9 +850,8 @@ class EmulatorApp:
         replace = self.config.label_write_semantics == "replace"
         parsed = []
         for item in inputs:
-            if type(item) is not dict:
-                if not isinstance(item, dict):
-                    raise validation_error("Invalid input JSON: inputs must be objects")
+            if type(item) is not dict and not isinstance(item, dict):  # the exact type first: the usual case, fast
+                raise validation_error("Invalid input JSON: inputs must be objects")
             raw = item.get("types", [])
             if type(raw) is list and len(raw) == 1 and type(raw[0]) is dict:  # the usual one-spec list, inline
                 key: tuple[Any, ...] | None = (raw[0].get("associationCategory"), raw[0].get("associationTypeId"))
@@ -862,11 +862,11 @@ class EmulatorApp:
             specs = known.get(key) if key is not None else None
             if specs is None:
                 specs = tuple(self._specs(raw))
-                for spec in specs:  # an invalid type id rejects the whole request, as HubSpot does (§11.2)
-                    try:
+                try:  # an invalid type id rejects the whole request, as HubSpot does (§11.2)
+                    for spec in specs:
                         self.state.definition(ftype, ttype, spec)
-                    except StateError as exc:
-                        raise _state_error(exc) from None
+                except StateError as exc:
+                    raise _state_error(exc) from None
                 if key is not None:
                     known[key] = specs
             parsed.append((item, specs))
@@ -1113,7 +1113,7 @@ class EmulatorApp:
         if limit < 1:
             raise validation_error(f"Invalid limit: {raw_limit}", {"limit": [raw_limit]})
         limit = min(limit, MAX_LIST_LIMIT)
-        page, cursor = self._page(ftype, fid, ttype, (query.get("after") or [None])[0], limit)
+        page, cursor = self._page(ftype, fid, ttype, query["after"][0] if query.get("after") else None, limit)
         out: dict[str, Any] = {
             "results": [{"toObjectId": to_id, "associationTypes": self._types_of(ftype, ttype, s)} for to_id, s in page]
         }
@@ -1276,8 +1276,8 @@ class EmulatorApp:
         for item, definition in parsed:
             from_id, to_id = self._ref_id(item.get("from")), self._ref_id(item.get("to"))
             try:
-                self._require_ids(item, ftype, from_id, ttype, to_id)
-                self.state.apply_types(ftype, from_id, ttype, to_id, [definition.spec], replace=False)
+                fid, tid = self._require_ids(item, ftype, from_id, ttype, to_id)
+                self.state.apply_types(ftype, fid, ttype, tid, [definition.spec], replace=False)
             except StateError as exc:
                 errors.append(_item_error(exc))
                 continue

@@ -6,6 +6,7 @@ connection, so dozens of concurrent clients are served without anything to insta
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -24,6 +25,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "HubSpotEmulator/1"
     server: _Server
+    _headers_buffer: list[bytes]  # BaseHTTPRequestHandler's own, absent from its stubs
 
     def setup(self) -> None:
         super().setup()
@@ -43,7 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             body = self.rfile.read(int(length)) if length else b""
         path, query = split_target(self.path)
-        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        host = self.headers.get("Host") or f"{self.server.host}:{self.server.server_address[1]}"
         request = Request(
             self.command, path, query, {k.lower(): v for k, v in self.headers.items()}, body, base_url=f"http://{host}"
         )
@@ -52,10 +54,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(response.delay)
         if response.drop:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         try:
             self._send(response)
@@ -69,7 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
                 gc.freeze()
 
     def _read_chunked(self) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
@@ -139,6 +139,11 @@ class _Server(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
 
+    @property
+    def host(self) -> str:
+        """The bound host (text: the emulator listens on IPv4 or IPv6, never a Unix socket)."""
+        return str(self.server_address[0])
+
     def track(self, connection: socket.socket, *, open_: bool) -> None:
         with self._connections_lock:
             if open_:
@@ -151,10 +156,8 @@ class _Server(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class HubSpotEmulator:
@@ -251,8 +254,8 @@ class HubSpotEmulator:
 
     @property
     def base_url(self) -> str:
-        host = self._host if self._server is None else self._server.server_address[0]
-        if ":" in str(host):
+        host = self._host if self._server is None else self._server.host
+        if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
 

@@ -359,7 +359,8 @@ class AccountState:
     def labels_of(self, from_type: str, to_type: str, specs: Iterable[Spec]) -> list[str]:
         """Non-null label texts of a set of types of one direction, ordered by (category, typeId)."""
         pair = self.defs.get((from_type, to_type), {})
-        return [pair[s].label for s in sorted(specs) if s in pair and pair[s].label is not None]
+        labels = (pair[s].label for s in sorted(specs) if s in pair)
+        return [label for label in labels if label is not None]
 
     def apply_types(
         self, from_type: str, from_id: int, to_type: str, to_id: int, specs: Iterable[Spec], *, replace: bool
