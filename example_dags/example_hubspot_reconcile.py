@@ -61,17 +61,17 @@ with DAG(
         return len(rows)
 
     table = desired_links()
-    common = dict(
-        from_object_type="deals",
-        to_object_type="companies",
-        sql="SELECT deal_id, company_id, label FROM deal_company",
-        sql_conn_id=WAREHOUSE,
-        from_id_column="deal_id",
-        to_id_column="company_id",
-        label_column="label",
-        prune=True,
-        failures_path=str(DATA_DIR / "reconcile" / "{{ run_id | replace(':', '_') }}" / "failures.csv"),
-    )
+    common = {
+        "from_object_type": "deals",
+        "to_object_type": "companies",
+        "sql": "SELECT deal_id, company_id, label FROM deal_company",
+        "sql_conn_id": WAREHOUSE,
+        "from_id_column": "deal_id",
+        "to_id_column": "company_id",
+        "label_column": "label",
+        "prune": True,
+        "failures_path": str(DATA_DIR / "reconcile" / "{{ run_id | replace(':', '_') }}" / "failures.csv"),
+    }
     plan = HubSpotSyncAssociationsOperator(task_id="plan", dry_run=True, **common)
     apply = HubSpotSyncAssociationsOperator(task_id="apply", **common)
     table >> plan >> apply

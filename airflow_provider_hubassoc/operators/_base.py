@@ -314,9 +314,11 @@ class ResumableOperator(HubSpotBaseOperator):
             if output is not None:
                 output.flush()
                 written = {"output_rows": output.count}
+            running = self.hook.batch_result
+            assert running is not None  # the hook sets it before its first chunk_callback
             checkpoint.save(
                 position=offset + end,
-                counts=add_counts(base, counts(self.hook.batch_result)),
+                counts=add_counts(base, counts(running)),
                 failures=report.rows,
                 **written,
             )

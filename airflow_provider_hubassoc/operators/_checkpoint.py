@@ -91,7 +91,8 @@ class CheckpointStore:
     def load(self) -> dict[str, Any] | None:
         if not self.location.exists():
             return None
-        return json.loads(self.location.read_text())
+        state: dict[str, Any] = json.loads(self.location.read_text())
+        return state
 
     def save(self, state: Mapping[str, Any]) -> None:
         data = json.dumps(state, separators=(",", ":"), default=str)
@@ -163,15 +164,18 @@ class Checkpoint:
 
     @property
     def counts(self) -> dict[str, int]:
-        return self.state["counts"]
+        counts: dict[str, int] = self.state["counts"]
+        return counts
 
     @property
     def failures(self) -> list[dict[str, Any]]:
-        return self.state["failures"]
+        failures: list[dict[str, Any]] = self.state["failures"]
+        return failures
 
     @property
     def extra(self) -> dict[str, Any]:
-        return self.state["extra"]
+        extra: dict[str, Any] = self.state["extra"]
+        return extra
 
     def save(self, *, position: int, counts: Mapping[str, int], failures: list[dict[str, Any]], **extra: Any) -> None:
         self.state.update(position=position, counts=dict(counts), failures=failures)

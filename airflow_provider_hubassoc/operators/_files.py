@@ -62,7 +62,7 @@ def file_format(path: str, explicit: str | None = None) -> str:
 
 
 @contextmanager
-def open_text(path: str, mode: str, *, gz: bool | None = None) -> Iterator[IO[str]]:
+def open_text(path: str, mode: str, *, gz: bool | None = None) -> Iterator[io.TextIOWrapper]:
     """Open ``path`` (any ObjectStoragePath location) as text for ``"r"`` or ``"w"``; gzip (by default: a name
     ending in ``.gz``) is decompressed or compressed on the fly."""
     target = ObjectStoragePath(path)
@@ -70,7 +70,7 @@ def open_text(path: str, mode: str, *, gz: bool | None = None) -> Iterator[IO[st
         target.parent.mkdir(parents=True, exist_ok=True)
     gz = str(path).endswith(".gz") if gz is None else gz
     with target.open(mode + "b") as raw:
-        binary: IO[bytes] = gzip.GzipFile(fileobj=raw, mode=mode + "b") if gz else raw
+        binary: gzip.GzipFile | IO[bytes] = gzip.GzipFile(fileobj=raw, mode=mode + "b") if gz else raw
         text = io.TextIOWrapper(binary, encoding="utf-8", newline="")
         try:
             yield text
@@ -102,7 +102,7 @@ def iter_lines(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[in
     decoder = codecs.getincrementaldecoder(name)(errors="strict")
     number, pending = 0, ""
     with ObjectStoragePath(path).open("rb") as raw:
-        binary: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if str(path).endswith(".gz") else raw
+        binary: gzip.GzipFile | IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if str(path).endswith(".gz") else raw
         try:
             # byte lines split on b"\n"; the text is re-split on "\n" so multi-byte encodings (UTF-16) work too
             # readline, not iteration: Airflow 2.10's file wrapper has no __iter__ (iterating it raises TypeError)
@@ -138,7 +138,8 @@ class _LineTap:
     """Feeds lines to ``csv.reader`` and remembers the raw text of the record being read (for errors)."""
 
     def __init__(self, lines: Iterator[tuple[int, str]]) -> None:
-        self.lines, self.last_line, self.record = lines, 0, []
+        self.lines, self.last_line = lines, 0
+        self.record: list[str] = []
 
     def __iter__(self) -> _LineTap:
         return self
@@ -232,7 +233,7 @@ def iter_file_records(
                 f"{len(header)} columns {header}; quote cells that contain commas",
                 position=row,
             )
-        yield row, dict(zip(header, cells))
+        yield row, dict(zip(header, cells, strict=False))  # a short row: missing cells are absent
     if header is None and required:
         raise HubSpotInputError(
             f"{path}: the file is empty (no header line with columns {list(required)})", field=required[0]
@@ -523,11 +524,13 @@ class PairSource:
         """Read every row once before anything is sent: bad rows raise with their row number and field.
         Returns ``(pairs to send in this shard, {per-row label: first row using it})``, finds the repeated
         pairs and makes the source sized."""
-        count, labels = 0, {}
+        count = 0
+        labels: dict[str | int, int] = {}
         label_sets: dict[tuple[str | int, ...], int] = {(): 0}
         finder = DuplicateFinder()
         for index, pair in enumerate(self):
             count += 1
+            assert pair.row is not None  # a pair read from the input has its row
             for label in pair.labels:
                 labels.setdefault(label, pair.row)
             label_set = label_sets.setdefault(tuple(sorted(set(pair.labels), key=str)), len(label_sets))
@@ -627,7 +630,7 @@ class RowWriter:
         self.count = 0
         self._aside: ObjectStoragePath | None = None
         self._context: Any = None
-        self._handle: IO[str] | None = None
+        self._handle: io.TextIOWrapper | None = None
         self._csv: Any = None
 
     def __enter__(self) -> RowWriter:

@@ -79,7 +79,9 @@ def declare(operator: Any, *, inlets: Iterable[str] = (), outlets: Iterable[str]
 
 def event_extra(summary: Mapping[str, Any]) -> dict[str, Any]:
     """The counts of a summary (and a reconcile's plan), for the extra data of the asset event."""
-    extra = {key: value for key, value in summary.items() if isinstance(value, int) and not isinstance(value, bool)}
+    extra: dict[str, Any] = {
+        key: value for key, value in summary.items() if isinstance(value, int) and not isinstance(value, bool)
+    }
     if isinstance(summary.get("plan"), Mapping):
         extra["plan"] = dict(summary["plan"])
     for key in ("operation", "from_object_type", "to_object_type", "table", "if_exists"):

@@ -156,7 +156,7 @@ def plan_reconcile(
 
     try:
         records = _records(_desired_by_record(source, keys_of, sort_run), extra_ids)
-        while batch := [item for _n, item in zip(range(window), records)]:
+        while batch := [item for _n, item in zip(range(window), records, strict=False)]:
             wanted = dict(batch)
             plan.records += len(wanted)
             plan.desired += sum(len(targets) for targets in wanted.values())

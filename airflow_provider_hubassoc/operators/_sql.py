@@ -115,7 +115,7 @@ def spool_query(
                         field=missing[0],
                     )
             for row in page:
-                handle.write(json.dumps(dict(zip(names, row)), separators=(",", ":"), default=str) + "\n")
+                handle.write(json.dumps(dict(zip(names, row, strict=False)), separators=(",", ":"), default=str) + "\n")
             count += len(page)
     return count
 

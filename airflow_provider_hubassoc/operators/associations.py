@@ -8,12 +8,13 @@ a small summary to XCom.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_hubassoc._compat import AirflowException, AirflowFailException, Context
 from airflow_provider_hubassoc.exceptions import HubSpotCancelledError, HubSpotDailyLimitError, HubSpotInputError
@@ -76,6 +77,11 @@ def association_row(row: AssociationRow) -> dict[str, Any]:
     }
 
 
+def _phase_counts(name: str, running: BatchResult) -> dict[str, int]:
+    """A reconcile phase's counts for its checkpoint: what it has written so far, under the phase's name."""
+    return {name: running.succeeded}
+
+
 def _check_one_source(*sources: tuple[str, Any]) -> None:
     if sum(value is not None for _name, value in sources) != 1:
         raise ValueError(f"give exactly one of {' and '.join(f'{name}=' for name, _v in sources)}")
@@ -84,7 +90,7 @@ def _check_one_source(*sources: tuple[str, Any]) -> None:
 def _check_input_options(encoding: Any, allow_empty: Any) -> str:
     """Parse-time checks of the input options every file-reading operator has; returns the codec name."""
     if not isinstance(allow_empty, bool):
-        raise ValueError(f"allow_empty must be True or False, got {allow_empty!r}")
+        raise ValueError(f"allow_empty must be True or False, got {allow_empty!r}")  # noqa: TRY004 - bad options raise ValueError here, as every other option check does
     try:
         return check_encoding(encoding)
     except HubSpotInputError as error:
@@ -140,7 +146,7 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         "table",
         "sql_conn_id",
     )
-    template_fields_renderers = {"record_ids": "json"}
+    template_fields_renderers: ClassVar[dict[str, str]] = {"record_ids": "json"}
 
     def __init__(
         self,
@@ -211,8 +217,9 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         if ids is not None and (not parsing or literal(ids)):
             inputs.append(file_uri(ids))
         outputs = [file_uri(path)] if path is not None and (not parsing or literal(path)) else []
-        if table is not None and (not parsing or literal(table, self.sql_conn_id)):
-            outputs.append(table_uri(self.sql_conn_id, table))  # type: ignore[arg-type]
+        conn_id = self.sql_conn_id  # given with a table: __init__ checks both come together
+        if table is not None and conn_id is not None and (not parsing or literal(table, conn_id)):
+            outputs.append(table_uri(conn_id, table))
         return inputs, outputs
 
     def _ids(self) -> tuple[Any, int, int]:
@@ -224,6 +231,7 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
                 ids: Any = list(dict.fromkeys(given))
                 count, repeats = len(ids), len(given) - len(ids)
             else:
+                assert self.input_path is not None  # __init__: exactly one of record_ids and input_path
                 ids, repeats = distinct_ids_from_file(
                     self.input_path, self.id_column, self.input_format, encoding=self.encoding
                 )
@@ -240,10 +248,11 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         return summary
 
     def _export_to_table(self, context: Context) -> dict[str, Any]:
+        assert self.sql_conn_id is not None and self.table is not None  # execute() comes here only with a table
         output = TableOutput(
             self.sql_conn_id,
             self.table,
-            if_exists=self.if_exists,  # type: ignore[arg-type]
+            if_exists=self.if_exists,
             key_columns=self.key_columns,
             create=self.create_table,
             page_size=self.sql_page_size,
@@ -396,7 +405,7 @@ class _PairInputOperator(ResumableOperator):
         "sql_parameters",
     )
     template_ext: Sequence[str] = (".sql",)
-    template_fields_renderers = {"pairs": "json", "sql": "sql"}
+    template_fields_renderers: ClassVar[dict[str, str]] = {"pairs": "json", "sql": "sql"}
 
     def __init__(
         self,
@@ -562,7 +571,7 @@ class _PairInputOperator(ResumableOperator):
             for label, row in sorted(row_labels.items(), key=lambda item: item[1]):
                 try:
                     resolved.append(self.hook.get_label(self.from_object_type, self.to_object_type, label))
-                except HubSpotInputError as error:
+                except HubSpotInputError as error:  # noqa: PERF203 - the error names the label's row
                     raise HubSpotInputError(
                         f"{source.name} row {row}: field {self.label_column or 'labels'!r}: {error.message}",
                         field=self.label_column or "labels",
@@ -735,12 +744,12 @@ class HubSpotArchiveAssociationsOperator(_PairWriteOperator):
         self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: Callable[[int, int], None]
     ) -> BatchResult:
         common = self._common_labels()
-        kwargs: dict[str, Any] = dict(
-            on_failure="collect",
-            failure_callback=report.callback(source, "archive"),
-            chunk_callback=chunk_callback,
-            chunk_size=self.chunk_size,
-        )
+        kwargs: dict[str, Any] = {
+            "on_failure": "collect",
+            "failure_callback": report.callback(source, "archive"),
+            "chunk_callback": chunk_callback,
+            "chunk_size": self.chunk_size,
+        }
         if common or self.label_column:
             return self.hook.archive_association_labels(
                 self.from_object_type, self.to_object_type, pairs, labels=common or None, **kwargs
@@ -776,12 +785,12 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
     def _run(self, context: Context) -> dict[str, Any]:
         checkpoint: Checkpoint | None = None
         try:
-            source, total, _resolved = self._check_inputs()
+            source, _total, _resolved = self._check_inputs()
             checkpoint = self._checkpoint_for(context)
             return self._reconcile(context, source, checkpoint)
         except HubSpotDailyLimitError as error:  # before the writes (label look-ups, reads of the plan)
             checkpoint = checkpoint or self._checkpoint_for(context)
-            summary = {
+            summary: dict[str, Any] = {
                 "operation": "sync",
                 "from_object_type": self.from_object_type,
                 "to_object_type": self.to_object_type,
@@ -866,7 +875,7 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
                     report,
                     offset=0,
                     base=add_counts(base, done),
-                    counts=lambda running, name=name: {name: running.succeeded},
+                    counts=functools.partial(_phase_counts, name),
                 )
                 stream = StreamOrigin(phase.pairs())
                 callbacks = {

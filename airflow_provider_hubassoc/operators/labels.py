@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_hubassoc._compat import AirflowFailException, Context
 from airflow_provider_hubassoc.exceptions import HubSpotError, HubSpotInputError
@@ -199,7 +199,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
 
     template_fields: Sequence[str] = ("definitions", "hubspot_conn_id")
     template_ext: Sequence[str] = (".json",)
-    template_fields_renderers = {"definitions": "json"}
+    template_fields_renderers: ClassVar[dict[str, str]] = {"definitions": "json"}
 
     def __init__(
         self, *, definitions: Any, prune: bool = False, dry_run: bool = False, allow_empty: bool = False, **kwargs: Any
@@ -208,7 +208,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         if not isinstance(allow_empty, bool):
-            raise ValueError(f"allow_empty must be True or False, got {allow_empty!r}")
+            raise ValueError(f"allow_empty must be True or False, got {allow_empty!r}")  # noqa: TRY004 - bad options raise ValueError here, as every other option check does
         self.allow_empty = allow_empty
         if _literal(definitions, self.template_ext):  # a list or JSON text is checked at DAG parse time
             try:
@@ -250,7 +250,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
             return listings[(f, t)]
 
         steps: list[_Step] = []
-        claimed: dict[tuple[str, str], set[int]] = {}
+        claimed: dict[tuple[str, str], set[int | None]] = {}
         for d in definitions:
             current = user_types(*d.pair)
             taken = claimed.setdefault(d.pair, set())
@@ -258,7 +258,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
             if found is None:
                 steps.append(_Step("create", d))
                 continue
-            taken.add(found.type_id)  # type: ignore[arg-type]
+            taken.add(found.type_id)
             inverse_id = None
             changed = found.label != d.label
             if d.inverse_label is not None:
@@ -272,9 +272,8 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
             steps.append(_Step("update" if changed else "keep", d, found.type_id, found.label, inverse_id))
         if self.prune:
             for pair in dict.fromkeys(d.pair for d in definitions):
-                for x in user_types(*pair):
-                    if x.type_id not in claimed.get(pair, set()):
-                        steps.append(_Step("delete", None, x.type_id, x.label, pair=pair))
+                unclaimed = (x for x in user_types(*pair) if x.type_id not in claimed.get(pair, set()))
+                steps.extend(_Step("delete", None, x.type_id, x.label, pair=pair) for x in unclaimed)
         return steps
 
     @staticmethod
@@ -353,7 +352,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
                     self.hook.delete_label(*step.pair, step.type_id)  # type: ignore[arg-type]
             except HubSpotError as error:
                 errors.append(f"{step.describe()}: {error}")
-                self.log.error("Failed: %s: %s", step.describe(), error)
+                self.log.error("Failed: %s: %s", step.describe(), error)  # noqa: TRY400 - HubSpot's answer says it all
             if d is not None:
                 type_ids[d.name] = step.type_id
                 if d.inverse_label is not None:

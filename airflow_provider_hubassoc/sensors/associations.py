@@ -76,7 +76,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         if label is not None and association_label is not None:
             raise ValueError("pass the association label once: label= or association_label=, not both")
         if not isinstance(allow_empty, bool):
-            raise ValueError(f"allow_empty must be True or False, got {allow_empty!r}")
+            raise ValueError(f"allow_empty must be True or False, got {allow_empty!r}")  # noqa: TRY004 - bad options raise ValueError here, as every other option check does
         if record_ids is None:
             raise ValueError("record_ids is required (pass allow_empty=True to accept an empty list)")
         if not allow_empty and (record_ids == [] or record_ids == ""):
@@ -136,7 +136,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         result = check.result(counts)
         return PokeReturnValue(is_done=result["ready"], xcom_value=result)
 
-    def execute(self, context: Context) -> Any:
+    def execute(self, context: Context) -> Any:  # noqa: RET503 - self.defer() raises TaskDeferred
         if not self.deferrable:
             try:
                 return super().execute(context)
