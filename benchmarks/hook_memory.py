@@ -9,6 +9,7 @@ state does not grow with the input and the peaks are the hook's working set.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import tempfile
@@ -56,7 +57,7 @@ def main() -> None:
             run(1000)  # warm-up
             peaks = []
             for size in args.sizes:
-                peak, seconds = peak_memory(lambda: run(size))
+                peak, seconds = peak_memory(functools.partial(run, size))
                 peaks.append(peak)
                 print(f"{name:24s} inputs={size:>8d} peak={peak / 1e6:7.2f} MB  ({seconds:5.1f} s under tracemalloc)")
             print(

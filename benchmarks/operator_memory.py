@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -59,7 +60,7 @@ def main() -> None:
                 hook_params=params,
             )
             for name, op in (("archive", archive), ("read+export", read)):
-                peak, seconds = peak_memory(lambda: op.execute({}))
+                peak, seconds = peak_memory(functools.partial(op.execute, {}))
                 results[name].append(peak)
                 print(f"{name:12s} rows={size:>8d} peak={peak / 1e6:7.2f} MB  ({seconds:5.1f} s under tracemalloc)")
         for name, peaks in results.items():

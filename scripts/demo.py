@@ -105,11 +105,11 @@ def backfill(emulator: Any) -> list[str]:
         f"Backfill: linked {report['succeeded']:,} of {report['total']:,} contact→company pairs over "
         f"{report['shards']} shards in {report['requests']} HubSpot requests; {report['failed']} refused.",
     ]
-    for failure in report["failures"]:
-        lines.append(
-            f"  refused row {failure['row']} ({failure['from_id']}→{failure['to_id']}): "
-            f"{failure['category']} {failure['message']}"
-        )
+    lines.extend(
+        f"  refused row {failure['row']} ({failure['from_id']}→{failure['to_id']}): "
+        f"{failure['category']} {failure['message']}"
+        for failure in report["failures"]
+    )
     lines.append(f"  failures file: {', '.join(report['failures_files'])}")
     lines.append(f"  emulator: contact 7 → companies {json.dumps(emulator.associations('contacts', 7, 'companies'))}")
     return lines

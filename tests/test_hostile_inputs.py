@@ -207,7 +207,7 @@ CASES = [
     Case("csv-id-thousands-comma", link_csv("1,000"), ROW2_TO),
     Case("csv-id-underscore", link_csv("1_000"), ROW2_TO),
     Case("csv-id-arabic-indic-digits", link_csv("١٢٣"), ROW2_TO),
-    Case("csv-id-fullwidth-digits", link_csv("１２３"), ROW2_TO),
+    Case("csv-id-fullwidth-digits", link_csv("１２３"), ROW2_TO),  # noqa: RUF001 - look-alike digits are the case
     Case("csv-id-superscript-two", link_csv("²"), ROW2_TO),
     Case("csv-id-hex", link_csv("0x1F"), ROW2_TO),
     Case("csv-id-empty-cell", link_csv(""), ROW2_TO),

@@ -226,6 +226,7 @@ def test_deferred_sensor_check_fails_naming_a_record_that_does_not_exist(hubspot
     async def first_event() -> Any:
         async for event in trigger.run():
             return event.payload
+        return None  # the trigger ended without an event
 
     event = asyncio.run(first_event())
     assert event["status"] == "error" and event["final"] and "77" in event["message"]

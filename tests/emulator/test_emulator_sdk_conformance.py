@@ -8,13 +8,11 @@ wrong status fails here too). Response shapes are also checked against our JSON 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 hubspot = pytest.importorskip("hubspot")
-
-from typing import TYPE_CHECKING
 
 from hubspot.crm.associations import models as v3_models  # noqa: E402
 from hubspot.crm.associations.schema import models as v3_schema_models  # noqa: E402
@@ -26,12 +24,11 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def sdk(hubspot_emulator: HubSpotEmulator) -> Iterator[hubspot.HubSpot]:
+def sdk(hubspot_emulator: HubSpotEmulator) -> hubspot.HubSpot:
     """The SDK pointed at the emulator through its documented ``host`` configuration."""
-    client = hubspot.HubSpot(
+    return hubspot.HubSpot(
         access_token=hubspot_emulator.token, host=hubspot_emulator.base_url, client_side_validation=True
     )
-    yield client
 
 
 def _spec(type_id: int, category: str = "HUBSPOT_DEFINED") -> v4_models.AssociationSpec:

@@ -31,13 +31,13 @@ pytestmark = pytest.mark.usefixtures("fresh_limiters")
 
 
 def oauth_settings(base_url: str, **overrides) -> HubSpotSettings:
-    values = dict(
-        base_url=base_url,
-        client_id="cid",
-        client_secret=CLIENT_SECRET,
-        refresh_token=REFRESH_TOKEN,
-        requests_per_10_seconds=1_000_000,
-    )
+    values = {
+        "base_url": base_url,
+        "client_id": "cid",
+        "client_secret": CLIENT_SECRET,
+        "refresh_token": REFRESH_TOKEN,
+        "requests_per_10_seconds": 1_000_000,
+    }
     values.update(overrides)
     return HubSpotSettings(**values)
 

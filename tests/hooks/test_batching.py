@@ -129,9 +129,7 @@ def test_chunks_sharing_a_key_never_run_at_the_same_time():
         return
 
     # Key 0 appears in every other chunk: those chunks must run one after another, in input order.
-    items = []
-    for seq in range(60):
-        items.append((0 if seq % 2 == 0 else 100 + seq, seq))
+    items = [(0 if seq % 2 == 0 else 100 + seq, seq) for seq in range(60)]
     list(run_chunks(iter_chunks(items, 1), work, max_concurrency=4, keys=keys))
     assert overlaps == []
     assert order[0] == sorted(order[0])

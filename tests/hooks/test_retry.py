@@ -111,7 +111,7 @@ def run_policy(failures: list[BaseException], sleeps: list[float] | None = None,
     """Run the policy over a call failing with ``failures`` then succeeding; returns (sleeps, calls)."""
     sleeps = [] if sleeps is None else sleeps
     calls = 0
-    defaults = dict(max_retries=5, max_retry_seconds=300.0, logger=logging.getLogger("test"), what="POST /x")
+    defaults = {"max_retries": 5, "max_retry_seconds": 300.0, "logger": logging.getLogger("test"), "what": "POST /x"}
     defaults.update(kwargs)
     clock = defaults.get("clock")
     sleep = clock.sleep if isinstance(clock, FakeClock) else sleeps.append

@@ -388,7 +388,7 @@ def test_tls_failure_is_reported_at_once(hubspot_emulator) -> None:
     sleeps: list[float] = []
     https_url = hubspot_emulator.base_url.replace("http://", "https://")
     transport = make_transport(https_url, sleeps=sleeps, max_retries=3)
-    with pytest.raises(HubSpotServerError, match="TLS with https://127.0.0.1") as raised:
+    with pytest.raises(HubSpotServerError, match=r"TLS with https://127\.0\.0\.1") as raised:
         transport.request("GET", TYPES_PATH)
     assert "ca_bundle" in str(raised.value)
     assert sleeps == [] and transport.stats.requests_sent == 1

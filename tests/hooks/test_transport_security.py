@@ -334,7 +334,7 @@ def test_the_environment_cannot_loosen_verification(tls_host, tls_files, monkeyp
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_files["ca"]))
     monkeypatch.setenv("CURL_CA_BUNDLE", str(tls_files["ca"]))
     transport = tls_oauth_transport(tls_host.url) if oauth else transport_for(tls_host.url, max_retries=0)
-    with pytest.raises(HubSpotServerError, match="TLS|SSLError") as raised:
+    with pytest.raises(HubSpotServerError, match=r"TLS|SSLError") as raised:
         transport.request("GET", TYPES_PATH)
     assert not isinstance(raised.value, HubSpotConnectionError)  # not retried: it would fail again
     assert tls_host.received == []
@@ -560,13 +560,13 @@ def test_settings_are_checked_at_first_use_and_name_the_source(monkeypatch) -> N
         HubSpotConnectionSettingsError,
         match=r"^connection 'hubspot_sec': extra 'read_timeout' must be > 0 \(seconds\), got 0$",
     ):
-        hook.settings
+        _ = hook.settings
     override = HubSpotAssociationsHook("hubspot_sec", read_timeout=5, request_timeout=-1)
     with pytest.raises(HubSpotConnectionSettingsError, match=r"hook argument 'request_timeout' must be > 0"):
-        override.settings
+        _ = override.settings
     monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT_SEC", conn(password="", extra={"client_id": "c"}).as_json())
     with pytest.raises(HubSpotConnectionSettingsError, match=r"^connection 'hubspot_sec': field 'password': "):
-        HubSpotAssociationsHook("hubspot_sec").settings
+        _ = HubSpotAssociationsHook("hubspot_sec").settings
 
 
 # -- 6. form metadata ------------------------------------------------------------------------------------------

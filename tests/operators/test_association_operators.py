@@ -237,7 +237,7 @@ def test_read_to_xcom_is_bounded_and_says_to_use_a_file(hubspot_connection, hubs
     summary = read(record_ids="1,2", max_xcom_rows=30).execute({})
     assert summary["associations"] == 30 and len(summary["rows"]) == 30 and summary["output_path"] is None
     assert summary["rows"][0]["from_object_type"] == "contacts" and summary["rows"][0]["type_ids"]
-    with pytest.raises(AirflowFailException, match="more than max_xcom_rows=29.*Set output_path="):
+    with pytest.raises(AirflowFailException, match=r"more than max_xcom_rows=29.*Set output_path="):
         read(record_ids=[1], max_xcom_rows=29).execute({})
 
 
@@ -255,7 +255,8 @@ def test_export_follows_every_page_and_streams_to_a_file(hubspot_connection, hub
     assert summary == {**summary, "records": 3, "associations": 1_201, "output_path": str(out), "failed": 0}
     assert not Path(f"{out}.partial").exists()
     if name.endswith(".csv"):
-        rows = list(csv.DictReader(open(out)))
+        with open(out) as handle:
+            rows = list(csv.DictReader(handle))
         labeled = next(r for r in rows if r["from_id"] == "2")
         assert "Owner" in labeled["labels"].split(";") and str(owner) in labeled["type_ids"].split(";")
     else:
@@ -300,7 +301,8 @@ def test_in_a_dag_templated_paths_render_and_a_refused_row_fails_the_task(dag_ru
     assert dag_runner.states(run) == {"link": "failed", "downstream": "upstream_failed"}
     summary = dag_runner.xcom(run, "link", key="summary")
     assert summary["succeeded"] == 1 and summary["failed"] == 1
-    failures = list(csv.DictReader(open(tmp_path / "failures" / "2026-01-01.csv")))
+    with open(tmp_path / "failures" / "2026-01-01.csv") as handle:
+        failures = list(csv.DictReader(handle))
     assert failures[0]["row"] == "2" and failures[0]["to_id"] == str(MISSING)
     assert type_ids(hubspot_emulator, 1, 501)
 

@@ -81,7 +81,7 @@ def test_prune_deletes_only_extra_user_labels_of_managed_pairs(hubspot_connectio
 def test_a_label_in_use_cannot_be_pruned_and_the_task_says_which(hubspot_connection, hubspot_emulator):
     legacy = hubspot_emulator.create_label("contacts", "companies", "legacy", "Legacy")[0]["typeId"]
     hubspot_emulator.associate("contacts", 1, "companies", 2, types=[("USER_DEFINED", legacy)])
-    with pytest.raises(AirflowFailException, match="1 label change.*'Legacy'"):
+    with pytest.raises(AirflowFailException, match=r"1 label change.*'Legacy'"):
         sync_labels([BILLING], prune=True)
     assert "Billing" in user_labels(hubspot_emulator)  # the other steps were applied
 
@@ -125,7 +125,7 @@ def companies(emulator: Any, contact: int) -> dict[int, set[str | None]]:
 
 
 def test_reconcile_adds_missing_labels_and_prunes_only_undesired_user_labels(hubspot_connection, hubspot_emulator):
-    billing = hubspot_emulator.create_label("contacts", "companies", "billing", "Billing")[0]["typeId"]
+    hubspot_emulator.create_label("contacts", "companies", "billing", "Billing")
     legacy = hubspot_emulator.create_label("contacts", "companies", "legacy", "Legacy")[0]["typeId"]
     hubspot_emulator.associate("contacts", 1, "companies", 10, types=[("USER_DEFINED", legacy)])
     hubspot_emulator.associate("contacts", 1, "companies", 11)

@@ -177,7 +177,7 @@ def test_a_budget_smaller_than_the_job_stops_cleanly_and_the_next_days_complete_
     assert summary["total"] == 1000 and summary["failed"] == 20 and summary["succeeded"] == 980
     assert summary["not_sent"] == 0 and summary["resumed_from"] == positions[-1]
     assert linked(emulator) == {p for p in pairs if p[1] != MISSING}
-    assert failure_rows(tmp_path / "failures.csv") == [i for i in range(50, 1001, 50)]
+    assert failure_rows(tmp_path / "failures.csv") == list(range(50, 1001, 50))
     assert store_of(tmp_path, ti).load() is None  # removed on success
 
 
@@ -236,7 +236,7 @@ def test_a_checkpoint_of_another_input_is_refused_and_resume_false_starts_over(e
     assert position > 0
 
     write_pairs(source, pairs[:-1])  # the input changed under the checkpoint
-    with pytest.raises(CheckpointMismatchError, match="another input or other options.*resume=False"):
+    with pytest.raises(CheckpointMismatchError, match=r"another input or other options.*resume=False"):
         link(tmp_path, source).execute(ti.context())
     with pytest.raises(CheckpointMismatchError):  # options that change what is sent count too
         link(tmp_path, write_pairs(source, pairs), labels=[1]).execute(ti.context())
@@ -292,9 +292,11 @@ def test_a_checkpoint_write_is_atomic(tmp_path):
     assert store.location.name == "map_index=3.json" and ":" not in str(store.location.parent.name)
     store.save({"position": 100, "failures": []})
 
-    with mock.patch("airflow_provider_hubassoc.operators._checkpoint.os.replace", side_effect=OSError("disk full")):
-        with pytest.raises(OSError):
-            store.save({"position": 200, "failures": [{"row": 1}] * 1000})
+    with (
+        mock.patch("airflow_provider_hubassoc.operators._checkpoint.os.replace", side_effect=OSError("disk full")),
+        pytest.raises(OSError),
+    ):
+        store.save({"position": 200, "failures": [{"row": 1}] * 1000})
     assert store.load() == {"position": 100, "failures": []}  # the old checkpoint, whole
     assert [p.name for p in Path(store.location.path).parent.iterdir()] == ["map_index=3.json"]  # no temp left
     store.save({"position": 300, "failures": []})
@@ -426,7 +428,8 @@ def test_export_resumes_its_output_file_after_the_daily_budget(emulator, tmp_pat
     next_day(emulator)
     summary = export(tmp_path, output, 200).execute(ti.context())
 
-    rows = [json.loads(line) for line in open(output)]
+    with open(output) as handle:
+        rows = [json.loads(line) for line in handle]
     assert summary["associations"] == 400 and summary["resumed_from"] == saved["position"]
     assert sorted((r["from_id"], r["to_id"]) for r in rows) == sorted(
         [(c, 100_000 + c) for c in range(1, 201)] + [(c, 200_000 + c) for c in range(1, 201)]
@@ -491,7 +494,8 @@ def test_reconcile_resumes_its_writes_and_loses_no_failure(emulator, tmp_path):
 
     assert linked(emulator) == {p for p in desired if p[1] != MISSING}
     assert summary["created"] == 294 and summary["archived"] == 300 and summary["failed"] == 6
-    rows = list(csv.DictReader(open(tmp_path / "failures.csv")))
+    with open(tmp_path / "failures.csv") as handle:
+        rows = list(csv.DictReader(handle))
     assert sorted(int(r["from_id"]) for r in rows) == list(range(50, 301, 50))  # each refused pair once
 
 
@@ -537,7 +541,8 @@ def test_a_gzip_output_left_by_a_killed_attempt_is_kept_up_to_the_checkpoint(tmp
     with resumed:
         resumed.write({"n": 10})
     assert resumed.kept == 10
-    assert [json.loads(line)["n"] for line in gzip.open(path, "rt")] == list(range(11))
+    with gzip.open(path, "rt") as handle:
+        assert [json.loads(line)["n"] for line in handle] == list(range(11))
 
 
 def test_an_export_whose_partial_output_was_lost_starts_over_exactly(emulator, tmp_path):
@@ -555,7 +560,8 @@ def test_an_export_whose_partial_output_was_lost_starts_over_exactly(emulator, t
     summary = export(tmp_path, output, 100).execute(ti.context())
 
     assert summary["resumed_from"] == 0 and summary["associations"] == 100
-    assert sorted(int(r["from_id"]) for r in csv.DictReader(open(output))) == list(range(1, 101))
+    with open(output) as handle:
+        assert sorted(int(r["from_id"]) for r in csv.DictReader(handle)) == list(range(1, 101))
 
 
 def test_repeated_rows_are_counted_once_across_attempts(emulator, tmp_path):

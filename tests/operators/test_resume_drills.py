@@ -123,7 +123,8 @@ def test_a_backfill_killed_with_sigkill_resumes_and_redoes_at_most_the_chunks_in
     recorded = [row["row"] for row in json.loads(saved.read_text())["failures"]]
     assert recorded == list(range(500, json.loads(saved.read_text())["position"] + 1, 500)) and recorded
     # the failures file the killed worker left holds (at least) every row its last checkpoint records
-    left = [int(row["row"]) for row in csv.DictReader(open(tmp_path / "failures.csv.partial"))]
+    with open(tmp_path / "failures.csv.partial") as handle:
+        left = [int(row["row"]) for row in csv.DictReader(handle)]
     assert left[: len(recorded)] == recorded
 
     second = subprocess.run(command, capture_output=True, text=True, timeout=300, env=os.environ.copy())
@@ -138,7 +139,8 @@ def test_a_backfill_killed_with_sigkill_resumes_and_redoes_at_most_the_chunks_in
     assert summary["total"] == ROWS and summary["failed"] == ROWS // 500
     assert summary["succeeded"] == ROWS - ROWS // 500 and summary["not_sent"] == 0
     assert 0 < summary["resumed_from"] <= sent_before_kill * CHUNK
-    failed_rows = [int(row["row"]) for row in csv.DictReader(open(tmp_path / "failures.csv"))]
+    with open(tmp_path / "failures.csv") as handle:
+        failed_rows = [int(row["row"]) for row in csv.DictReader(handle)]
     assert failed_rows == list(range(500, ROWS + 1, 500))  # every refused row, once
     assert checkpoints(tmp_path) == [] and not (tmp_path / "failures.csv.partial").exists()
 

@@ -70,7 +70,7 @@ def test_a_failed_load_leaves_the_table_as_it_was(hubspot_connection, hubspot_em
     hubspot_emulator.associate("contacts", 2, "companies", 20)
 
     # page 1 (2-20) is new, page 2 (1-10) breaks the primary key: the whole load is rolled back
-    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         export(warehouse, record_ids=[2, 1], if_exists="append", sql_page_size=1)
     assert table(warehouse) == before
 

@@ -174,14 +174,14 @@ def test_a_second_run_with_the_same_input_writes_nothing(hubspot_connection, hub
     hubspot_emulator.associate("contacts", 1, "companies", 19)
     hubspot_emulator.associate("contacts", 9, "companies", 90)
     desired = csv_file(tmp_path / "desired.csv", [[1, 10, "Billing"], [1, 11, ""], [2, 20, "Billing"]])
-    options = dict(
-        input_path=desired,
-        from_id_column="contact",
-        to_id_column="company",
-        label_column="role",
-        prune=True,
-        source_ids="9",
-    )
+    options = {
+        "input_path": desired,
+        "from_id_column": "contact",
+        "to_id_column": "company",
+        "label_column": "role",
+        "prune": True,
+        "source_ids": "9",
+    }
 
     first = reconcile(**options)
     assert (first["created"], first["labels_removed"], first["archived"]) == (3, 1, 2)
@@ -265,7 +265,8 @@ def test_refused_pairs_go_to_the_failures_file_with_hubspots_reason(hubspot_conn
     with pytest.raises(AirflowFailException, match=r"2 failed > max_failures=1.*first: row 2 1->10000000000000"):
         operator.execute({"ti": ti})
 
-    rows = list(csv.DictReader(open(failures)))
+    with open(failures) as handle:
+        rows = list(csv.DictReader(handle))
     assert [(r["row"], r["from_id"], r["to_id"]) for r in rows] == [
         ("2", "1", str(NO_SUCH_COMPANY)),
         ("4", "2", str(NO_SUCH_COMPANY)),
@@ -289,7 +290,8 @@ def test_refused_pairs_go_to_the_failures_file_with_hubspots_reason(hubspot_conn
     tolerant = reconcile(pairs=desired, failures_path=str(tmp_path / "again.jsonl"), max_failures=2, prune=True)
     assert tolerant["failed"] == 2 and tolerant["plan"]["create"] == 2 and tolerant["plan"]["unchanged"] == 2
     assert tolerant["archived"] == 1 and set(state(hubspot_emulator, 1)[1]) == {10}
-    assert [json.loads(line)["row"] for line in open(tmp_path / "again.jsonl")] == [2, 4]
+    with open(tmp_path / "again.jsonl") as handle:
+        assert [json.loads(line)["row"] for line in handle] == [2, 4]
 
 
 def test_a_sync_stopped_by_max_failures_reports_every_write_phase(hubspot_connection, hubspot_emulator):

@@ -128,7 +128,7 @@ def test_a_changed_inverse_text_is_an_update_and_the_inverse_id_is_still_returne
 
 def test_prune_false_keeps_labels_that_are_not_defined(hubspot_connection, hubspot_emulator):
     legacy = hubspot_emulator.create_label("contacts", "companies", "legacy", "Legacy")[0]["typeId"]
-    returned, pushed = sync([DECIDER])
+    _returned, pushed = sync([DECIDER])
     assert by_text(hubspot_emulator)["Legacy"] == legacy
     assert not any(step.startswith("delete") for step in pushed["plan"])
     assert label_writes(hubspot_emulator)["delete"] == 0
