@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING
 import pytest
 from emulator_shapes import ShapeChecker
 
+from airflow_provider_hubassoc.emulator.pytest_plugin import (  # noqa: F401 - registers the plugin's fixture
+    hubspot_emulator as _plugin_emulator,
+)
+
 if TYPE_CHECKING:
     from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
@@ -27,7 +31,7 @@ def shape_checker() -> ShapeChecker:
 
 @pytest.fixture
 def hubspot_emulator(
-    _plugin_emulator: HubSpotEmulator,
+    _plugin_emulator: HubSpotEmulator,  # noqa: F811 - the plugin's fixture, imported above under this name
     shape_checker: ShapeChecker,
 ) -> Iterator[HubSpotEmulator]:
     """The plugin's emulator, with every response of the test checked against the JSON Schemas."""
