@@ -48,6 +48,7 @@ from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
 from airflow_provider_hubassoc.hooks._validation import label_length_problem, record_id_problem, shown
 from airflow_provider_hubassoc.hooks._writes import (
     PairTypes,
+    WrittenPairs,
     _Outcome,
     _Pair,
     archive_payload,
@@ -139,7 +140,7 @@ class HubSpotAssociationsHook(BaseHook):
         """Extra form fields for Airflow 2.x and 3.0/3.1; imports the form libraries lazily."""
         from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
         from flask_babel import lazy_gettext
-        from wtforms import BooleanField, IntegerField, PasswordField, StringField
+        from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
         from wtforms.validators import NumberRange, Optional
 
         widgets: dict[str, Any] = {}
@@ -151,6 +152,9 @@ class HubSpotAssociationsHook(BaseHook):
             default = schema.get("default")
             if schema.get("format") == "password":
                 field = PasswordField(label, widget=BS3PasswordFieldWidget(), description=description)
+            elif schema.get("enum"):
+                choices = [(value, value) for value in schema["enum"] if value is not None]
+                field = SelectField(label, choices=choices, default=default, description=description)
             elif "boolean" in types:
                 field = BooleanField(label, default=default, description=description)
             elif "integer" in types:
@@ -551,11 +555,13 @@ class HubSpotAssociationsHook(BaseHook):
         keep_to: Mapping[int, set[int]] | None,
     ) -> None:
         """Batch-read ``inputs`` following every per-input cursor; rows go to ``outcome.rows`` (or, with
-        ``keep_to``, only rows whose ``to_id`` is wanted for that ``from_id`` go to ``outcome.existing``)."""
+        ``keep_to``, only rows whose ``to_id`` is wanted for that ``from_id`` go to ``outcome.existing``, and a
+        record's cursor is no longer followed once each of its wanted ``to_id`` was seen)."""
         path = association_path(version, f"associations/{f}/{t}/batch/read")
         queue: deque[tuple[int, str | None]] = deque((item.id, None) for item in inputs)
         seen: set[tuple[int, str]] = set()
         failed: set[int] = set()
+        missing = {fid: set(tos) for fid, tos in keep_to.items()} if keep_to is not None else None
         while queue:
             batch = [queue.popleft() for _ in range(min(READ_LIMIT, len(queue)))]
             payload = [{"id": str(i), **({"after": a} if a else {})} for i, a in batch]
@@ -572,7 +578,10 @@ class HubSpotAssociationsHook(BaseHook):
                         outcome.rows.append(row)
                     elif row.to_id in keep_to.get(from_id, ()):
                         outcome.existing[(from_id, row.to_id)] = row.types
+                        missing[from_id].discard(row.to_id)  # type: ignore[index]
                 after = _next_after(item)
+                if after and missing is not None and not missing.get(from_id, True):
+                    continue  # every wanted pair of this record is seen: its further pages cannot matter
                 if after:
                     if (from_id, after) in seen:
                         self.log.warning("HubSpot repeated paging cursor for %s %s; stopping", plural_name(f), from_id)
@@ -605,6 +614,16 @@ class HubSpotAssociationsHook(BaseHook):
         if counter is not None:
             counter.requests += outcome.requests
         return outcome.existing
+
+    def _written_pairs(self, version: str, f: str, t: str) -> WrittenPairs:
+        """A memory of one call's labeled writes; answers name labels by text, mapped back with the cached
+        label listing (filled by the label lookups of the call's inputs)."""
+
+        def label_types() -> list[AssociationType]:
+            with self._label_lock:
+                return list(self._label_cache.get((version, f, t)) or [])
+
+        return WrittenPairs(label_types)
 
     def _labeled_parser(
         self, version: str, f: str, t: str, labels: str | int | Iterable[str | int] | None
@@ -664,8 +683,12 @@ class HubSpotAssociationsHook(BaseHook):
         limit = CREATE_LIMIT if common_types else DEFAULT_LIMIT
         size = limit if chunk_size is None else chunk_size_for(CREATE_LIMIT, chunk_size)
 
+        merge = self.settings.label_write_semantics == "merge"
+
         def current(part: list[_Pair], counter: _Outcome) -> PairTypes:
             return self._existing_types(version, f, t, [(p.from_id, p.to_id) for p in part], counter)
+
+        written = None if merge else self._written_pairs(version, f, t)
 
         def work(chunk: Chunk[_Pair]) -> _Outcome:
             unique, skipped = collapse(chunk.items)
@@ -675,7 +698,14 @@ class HubSpotAssociationsHook(BaseHook):
             for part in split(plain, DEFAULT_LIMIT):
                 write_batch(self.transport, outcome, "POST", default_path, part, default_payload, f, t)
             for part in split(labeled, CREATE_LIMIT):
-                write_batch(self.transport, outcome, "POST", labeled_path, part, create_payload, f, t, current=current)
+                if merge:  # the account keeps other labels: send the wanted ones, replay as is (see _writes)
+                    outcome.reads_skipped += len(part)
+                    write_batch(self.transport, outcome, "POST", labeled_path, part, create_payload, f, t)
+                else:
+                    write_batch(
+                        self.transport, outcome, "POST", labeled_path, part, create_payload, f, t,
+                        current=current, written=written,
+                    )  # fmt: skip
             return outcome
 
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
@@ -1091,6 +1121,7 @@ class HubSpotAssociationsHook(BaseHook):
         (the caller stops dispatching, lets chunks already sent finish and be counted, then raises)."""
         result.requests += outcome.requests
         result.skipped += outcome.skipped
+        result.reads_skipped += outcome.reads_skipped
         failed_inputs = len({f.position for f in outcome.failures if f.position is not None})
         result.failed += failed_inputs
         if rows_only:
