@@ -140,8 +140,8 @@ class HubSpotAssociationsHook(BaseHook):
         """Extra form fields for Airflow 2.x and 3.0/3.1; imports the form libraries lazily."""
         from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
         from flask_babel import lazy_gettext
-        from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
-        from wtforms.validators import NumberRange, Optional
+        from wtforms import BooleanField, IntegerField, PasswordField, StringField
+        from wtforms.validators import AnyOf, NumberRange, Optional
 
         widgets: dict[str, Any] = {}
         for name, spec in CONNECTION_EXTRA_FIELDS.items():
@@ -152,9 +152,15 @@ class HubSpotAssociationsHook(BaseHook):
             default = schema.get("default")
             if schema.get("format") == "password":
                 field = PasswordField(label, widget=BS3PasswordFieldWidget(), description=description)
-            elif schema.get("enum"):
-                choices = [(value, value) for value in schema["enum"] if value is not None]
-                field = SelectField(label, choices=choices, default=default, description=description)
+            elif schema.get("enum"):  # Airflow 2's form takes text, integer, password and boolean fields only
+                choices = [value for value in schema["enum"] if value is not None]
+                field = StringField(
+                    label,
+                    validators=[Optional(), AnyOf(choices)],
+                    widget=BS3TextFieldWidget(),
+                    default=default,
+                    description=description,
+                )
             elif "boolean" in types:
                 field = BooleanField(label, default=default, description=description)
             elif "integer" in types:
@@ -450,6 +456,73 @@ class HubSpotAssociationsHook(BaseHook):
         send_rederived(self.transport, "PUT", path, build, refresh)
         return AssociationRow(f, fid, t, tid, union_types(existing[0], wanted))
 
+    def detect_label_write_semantics(
+        self,
+        from_type: str,
+        from_id: int | str,
+        to_type: str,
+        to_id: int | str,
+        label_a: str | int,
+        label_b: str | int,
+        *,
+        api_version: str | None = None,
+    ) -> str:
+        """Find out what this account's ``batch/create`` does to labels it does not name: ``"replace"`` or
+        ``"merge"`` (the value for the connection's ``label_write_semantics``).
+
+        On the one pair named (use test records, ideally in a sandbox account): reads its types, adds
+        ``label_a`` (sent with the pair's current types), creates with ``label_b`` only, reads back (``label_a``
+        still there: merge), then restores exactly the types the pair had (archives the pair if it had none)
+        and checks that by a last read. Between those writes the pair may lack its labels and ``Primary``.
+        Six to seven requests; whatever the connection's ``label_write_semantics`` says.
+
+        :param label_a: two different user-defined labels between the object types (not Primary/unlabeled).
+        :raises HubSpotError: the pair could not be restored to its types (the message names what differs).
+        """
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        fid, tid = _positive_int(from_id, None, "from_id"), _positive_int(to_id, None, "to_id")
+        a, b = (self._resolve_labels(version, f, t, [label], None)[0] for label in (label_a, label_b))
+        if a.key == b.key or "HUBSPOT_DEFINED" in (a.category, b.category):
+            raise HubSpotInputError("needs two different user-defined labels (not Primary/unlabeled)", field="labels")
+        key = (fid, tid)
+
+        def types_now() -> tuple[AssociationType, ...]:
+            return self._existing_types(version, f, t, [key]).get(key, ())
+
+        create = association_path(version, f"associations/{f}/{t}/batch/create")
+
+        def write(types: tuple[AssociationType, ...], *, keep_current: bool) -> None:
+            outcome = _Outcome()
+            reader = (
+                (lambda part, counter: self._existing_types(version, f, t, [key], counter)) if keep_current else None
+            )
+            pair = [_Pair(0, fid, tid, (), types)]
+            write_batch(self.transport, outcome, "POST", create, pair, create_payload, f, t, current=reader)
+            if outcome.failures:
+                raise HubSpotError(f"label write semantics: the create was refused: {outcome.failures[0].message}")
+
+        original = types_now()
+        write((a,), keep_current=True)
+        write((b,), keep_current=False)
+        semantics = "merge" if a.key in {x.key for x in types_now()} else "replace"
+        if original:
+            write(original, keep_current=False)
+            extra = [x for x in types_now() if x.key not in {o.key for o in original}]
+            if extra:
+                path = association_path(version, f"associations/{f}/{t}/batch/labels/archive")
+                self._send("POST", path, json=create_payload([_Pair(0, fid, tid, (), tuple(extra))]))
+        else:
+            path = association_path(version, f"associations/{f}/{t}/batch/archive")
+            self._send("POST", path, json=archive_payload([_Pair(0, fid, tid)]))
+        restored = {x.key for x in types_now()}
+        if restored != {o.key for o in original}:
+            raise HubSpotError(
+                f"label write semantics: {semantics}, but {plural_name(f)} {fid} -> {plural_name(t)} {tid} was not "
+                f"restored: it had types {sorted(map(str, (o.key for o in original)))}, has {sorted(map(str, restored))}"
+            )
+        self.log.info("label write semantics of this account's batch/create: %s", semantics)
+        return semantics
+
     def associate_default(
         self, from_type: str, from_id: int | str, to_type: str, to_id: int | str, *, api_version: str | None = None
     ) -> None:
@@ -703,9 +776,17 @@ class HubSpotAssociationsHook(BaseHook):
                     write_batch(self.transport, outcome, "POST", labeled_path, part, create_payload, f, t)
                 else:
                     write_batch(
-                        self.transport, outcome, "POST", labeled_path, part, create_payload, f, t,
-                        current=current, written=written,
-                    )  # fmt: skip
+                        self.transport,
+                        outcome,
+                        "POST",
+                        labeled_path,
+                        part,
+                        create_payload,
+                        f,
+                        t,
+                        current=current,
+                        written=written,
+                    )
             return outcome
 
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
