@@ -31,20 +31,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
+from typing import TYPE_CHECKING
 
 from hook_throughput import _counters  # the same counters endpoint (this folder)
 
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.hooks import HubSpotAssociationsHook
+
 CREATE, DEFAULT, READ = 2000, 1000, 1000
-COMPANY = 10**7  # contact i -> company COMPANY + i
+COMPANY = 10**7
+Counters = dict[str, dict[str, int]]  # contact i -> company COMPANY + i
 
 
-def start_emulator(budget: int, latency: float, jitter: float, semantics: str) -> tuple[object, str]:
-    import subprocess
-    import sys
-
+def start_emulator(budget: int, latency: float, jitter: float, semantics: str) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -87,7 +91,7 @@ def start_emulator(budget: int, latency: float, jitter: float, semantics: str) -
     raise RuntimeError("the emulator did not start")
 
 
-def hook_for(base_url: str, budget: int, semantics: str):  # noqa: ANN201 - the hook class imports lazily
+def hook_for(base_url: str, budget: int, semantics: str) -> HubSpotAssociationsHook:
     from airflow_provider_hubassoc.hooks import HubSpotAssociationsHook
     from airflow_provider_hubassoc.hooks._ratelimit import reset_shared_limiters
 
@@ -101,7 +105,7 @@ def hook_for(base_url: str, budget: int, semantics: str):  # noqa: ANN201 - the 
     return hook
 
 
-def requests_by_endpoint(before: dict, after: dict) -> dict[str, int]:
+def requests_by_endpoint(before: Counters, after: Counters) -> dict[str, int]:
     out = {}
     for endpoint, by_status in after.items():
         n = sum(by_status.values()) - sum(before.get(endpoint, {}).values())
@@ -110,11 +114,21 @@ def requests_by_endpoint(before: dict, after: dict) -> dict[str, int]:
     return out
 
 
-def refused(before: dict, after: dict) -> int:
+def refused(before: Counters, after: Counters) -> int:
     return sum(by.get("429", 0) for by in after.values()) - sum(by.get("429", 0) for by in before.values())
 
 
-def report(name: str, items: int, unit: str, batch: int, took: float, cpu: float, args, before, after) -> None:
+def report(
+    name: str,
+    items: int,
+    unit: str,
+    batch: int,
+    took: float,
+    cpu: float,
+    args: argparse.Namespace,
+    before: Counters,
+    after: Counters,
+) -> None:
     by_endpoint = requests_by_endpoint(before, after)
     requests = sum(by_endpoint.values()) - refused(before, after)
     allowed = args.budget / 10.0
@@ -128,7 +142,9 @@ def report(name: str, items: int, unit: str, batch: int, took: float, cpu: float
     )
 
 
-def link(args, semantics: str, labeled: bool, pairs: int, name: str, keep: bool = False):  # noqa: ANN201
+def link(
+    args: argparse.Namespace, semantics: str, labeled: bool, pairs: int, name: str, keep: bool = False
+) -> tuple[subprocess.Popen[str], str, HubSpotAssociationsHook] | None:
     process, base_url = start_emulator(args.budget, args.latency, args.jitter, semantics if labeled else "replace")
     hook = hook_for(base_url, args.budget, semantics)
     before = _counters(base_url)
@@ -153,7 +169,7 @@ def link(args, semantics: str, labeled: bool, pairs: int, name: str, keep: bool 
     return None
 
 
-def read(args, process, base_url: str, hook, records: int) -> None:
+def read(args: argparse.Namespace, base_url: str, hook: HubSpotAssociationsHook, records: int) -> None:
     time.sleep(10.5)  # the link's last requests leave the window first
     before = _counters(base_url)
     cpu, started = time.process_time(), time.perf_counter()
@@ -185,7 +201,7 @@ def main() -> None:
         if kept is not None:
             process, base_url, hook = kept
             try:
-                read(args, process, base_url, hook, requests * READ + 1)
+                read(args, base_url, hook, requests * READ + 1)
             finally:
                 hook.close()
                 process.terminate()
