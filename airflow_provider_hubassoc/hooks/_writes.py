@@ -159,15 +159,20 @@ class WrittenPairs:
             else:
                 by_text[item.label] = None if item.label in by_text else item
         always = tuple(unlabeled) if len(unlabeled) == 1 else ()
+        held: dict[tuple[Any, ...], tuple[AssociationType, ...] | None] = {}  # most pairs share labels and types
         with self._lock:
             for pair in sent:
                 key = (pair.from_id, pair.to_id)
                 labels = listed.get(key)
-                types = [by_text.get(text) for text in labels] if labels is not None else [None]
-                if pair.position in failed or any(x is None for x in types):
+                shape = (pair.types, *labels) if labels is not None else None
+                if shape is not None and shape not in held:
+                    types = [by_text.get(text) for text in labels]  # type: ignore[union-attr]
+                    held[shape] = None if None in types else union_types(always, pair.types, types)  # type: ignore[arg-type]
+                now = held.get(shape) if shape is not None else None
+                if now is None or pair.position in failed:
                     self._pairs.pop(key, None)
                     continue
-                self._pairs[key] = union_types(always, pair.types, types)  # type: ignore[arg-type]
+                self._pairs[key] = now
                 self._pairs.move_to_end(key)
             while len(self._pairs) > self._size:
                 self._pairs.popitem(last=False)
@@ -269,10 +274,12 @@ def write_batch(
     def build() -> Any:
         if current is None:
             return payload(remaining)
-        sent[:] = [
-            _Pair(p.position, p.from_id, p.to_id, p.labels, union_types(state.get((p.from_id, p.to_id), ()), p.types))
-            for p in remaining
-        ]
+        sent.clear()
+        for p in remaining:  # a pair without current types (the usual new pair) is sent as it is
+            held = state.get((p.from_id, p.to_id))
+            sent.append(
+                p if held is None else _Pair(p.position, p.from_id, p.to_id, p.labels, union_types(held, p.types))
+            )
         return payload(sent)
 
     if current is not None and remaining:

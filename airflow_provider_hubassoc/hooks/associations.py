@@ -637,7 +637,7 @@ class HubSpotAssociationsHook(BaseHook):
         missing = {fid: set(tos) for fid, tos in keep_to.items()} if keep_to is not None else None
         while queue:
             batch = [queue.popleft() for _ in range(min(READ_LIMIT, len(queue)))]
-            payload = [{"id": str(i), **({"after": a} if a else {})} for i, a in batch]
+            payload = [{"id": str(i), "after": a} if a else {"id": str(i)} for i, a in batch]
             status, body = self._send("POST", path, json={"inputs": payload})
             outcome.requests += 1
             body = body or {}
@@ -645,11 +645,12 @@ class HubSpotAssociationsHook(BaseHook):
                 from_id = as_int((item.get("from") or {}).get("id"))
                 if from_id is None:
                     continue
+                wanted = keep_to.get(from_id, ()) if keep_to is not None else None
                 for to in item.get("to") or []:
-                    row = _row_from_multi(f, from_id, t, to)
-                    if keep_to is None:
-                        outcome.rows.append(row)
-                    elif row.to_id in keep_to.get(from_id, ()):
+                    if wanted is None:
+                        outcome.rows.append(_row_from_multi(f, from_id, t, to))
+                    elif as_int(to.get("toObjectId")) in wanted:  # only the pairs being written are parsed
+                        row = _row_from_multi(f, from_id, t, to)
                         outcome.existing[(from_id, row.to_id)] = row.types
                         missing[from_id].discard(row.to_id)  # type: ignore[index]
                 after = _next_after(item)
@@ -708,7 +709,9 @@ class HubSpotAssociationsHook(BaseHook):
 
         def parse(item: Any, position: int) -> _Pair:
             pair = _parse_pair(item, position)
-            own = self._resolve_labels(version, f, t, pair.labels, position) if pair.labels else ()
+            if not pair.labels:  # the usual case: the call's labels only
+                return _Pair(position, pair.from_id, pair.to_id, (), common_types)
+            own = self._resolve_labels(version, f, t, pair.labels, position)
             return _Pair(position, pair.from_id, pair.to_id, pair.labels, union_types(common_types, own))
 
         return common_types, parse

@@ -32,15 +32,29 @@ def labels(emu) -> dict[str, int]:
 
 
 @pytest.fixture
-def read_ids(emu) -> list[list[int]]:
+def observe(emu):
+    """``observe(callback)``: run ``callback(request, response)`` after each answer, for this test only."""
+    added = []
+
+    def add(callback) -> None:
+        emu.app.observers.append(callback)
+        added.append(callback)
+
+    yield add
+    for callback in added:
+        emu.app.observers.remove(callback)
+
+
+@pytest.fixture
+def read_ids(observe) -> list[list[int]]:
     """The from-ids of each batch read the emulator served, in order."""
     seen: list[list[int]] = []
 
-    def observe(request, response) -> None:
+    def record(request, response) -> None:
         if response.endpoint == "batch.read":
             seen.append([int(item["id"]) for item in json.loads(request.body)["inputs"]])
 
-    emu.app.observers.append(observe)
+    observe(record)
     return seen
 
 
@@ -130,12 +144,12 @@ def test_replace_stops_paging_a_record_once_its_wanted_pairs_are_seen(make_hook,
         assert {labels["Billing contact"], labels["Decision maker"]} <= _types(emu, 1, to_id)
 
 
-def test_replace_after_a_lost_answer_reads_again_instead_of_trusting_memory(make_hook, emu, sent, labels):
+def test_replace_after_a_lost_answer_reads_again_instead_of_trusting_memory(make_hook, emu, sent, labels, observe):
     """The second write of (1, 10) loses its answer after HubSpot applied it: the replay re-reads the pair
     (memory is never trusted for a replay) and nothing is lost."""
     state = {"creates": 0}
 
-    def observe(request, response) -> None:
+    def lose_the_second(request, response) -> None:
         if response.endpoint != "batch.create":
             return
         state["creates"] += 1
@@ -144,7 +158,7 @@ def test_replace_after_a_lost_answer_reads_again_instead_of_trusting_memory(make
         elif response.drop:
             emu.configure(fault_drop_after=0.0)
 
-    emu.app.observers.append(observe)
+    observe(lose_the_second)
     pairs = [(1, 10, "Billing contact"), (1, 10, "Decision maker")]
     result = make_hook().create_associations("contacts", "companies", pairs, chunk_size=1)
     assert (result.succeeded, result.failed) == (2, 0)
