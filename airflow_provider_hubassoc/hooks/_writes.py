@@ -35,8 +35,10 @@ not have applied it. Each write the hook sends falls in one of two kinds:
   keeps, for the last :data:`WRITTEN_PAIRS_KEPT` pairs, the types HubSpot's answer says they now hold (sent
   types plus the labels the answer lists, e.g. an automatic ``Primary``). Only a confirmed answer is
   remembered: a pair whose answer was lost, failed or named a label we cannot map is forgotten, and a replay
-  always re-reads, never trusts memory. Cost of the memory: a label someone else adds to such a pair between
-  our two writes of it is not seen (with reads the same window is a read's length).
+  always re-reads, never trusts memory. A write that sets ``Primary`` (one per record: HubSpot takes it off
+  the record's other pair) empties the memory when it starts and when it ends. Cost of the memory: a label
+  someone else adds to such a pair between our two writes of it is not seen (with reads the same window is
+  a read's length).
 
   Limit: the re-read sees a lost write only once HubSpot has applied it. HubSpot applies a request before
   answering; a request still queued inside HubSpot when we re-read (an answer lost to a *client* timeout while
@@ -118,6 +120,10 @@ class WrittenPairs:
     A pair written again later in the same call needs no read. Bounded (least recently used go first) and
     thread-safe: chunks run concurrently, though never two chunks holding the same pair.
 
+    A write that sets a HubSpot-defined label (``Primary``: one per record, so setting it on one pair takes it
+    off another) makes the whole memory stale: it is emptied when such a write starts and when it ends, and an
+    answer whose write started before that (another chunk in flight) is not remembered (``generation``).
+
     :param label_types: the direction's association types (the hook's cached label listing), read at each
         answer: a label text maps back to its type when exactly one type has it, else the pair is not
         remembered; the unlabeled type, which every association has and answers do not list, is added.
@@ -128,9 +134,19 @@ class WrittenPairs:
         self._size = size
         self._pairs: OrderedDict[tuple[int, int], tuple[AssociationType, ...]] = OrderedDict()
         self._lock = threading.Lock()
+        self._generation = 0
 
     def __len__(self) -> int:
         return len(self._pairs)
+
+    def moving(self, pairs: list[_Pair]) -> int:
+        """Call when a write starts and when it ends; returns the generation its answer is recorded under."""
+        shapes = {pair.types for pair in pairs}
+        with self._lock:
+            if any(x.category == "HUBSPOT_DEFINED" and x.label is not None for types in shapes for x in types):
+                self._pairs.clear()
+                self._generation += 1
+            return self._generation
 
     def known(self, pairs: Iterable[_Pair]) -> dict[tuple[int, int], tuple[AssociationType, ...]]:
         found = {}
@@ -148,8 +164,11 @@ class WrittenPairs:
             for pair in pairs:
                 self._pairs.pop((pair.from_id, pair.to_id), None)
 
-    def record(self, sent: list[_Pair], body: Any, failed: set[int]) -> None:
+    def record(self, sent: list[_Pair], body: Any, failed: set[int], generation: int) -> None:
         """Remember each sent pair that succeeded and that the answer lists with labels we can map."""
+        if generation != self._generation:
+            self.forget(sent)
+            return
         listed = _answer_labels(body)
         by_text: dict[str, AssociationType | None] = {}
         unlabeled: list[AssociationType] = []
@@ -161,6 +180,8 @@ class WrittenPairs:
         always = tuple(unlabeled) if len(unlabeled) == 1 else ()
         held: dict[tuple[Any, ...], tuple[AssociationType, ...] | None] = {}  # most pairs share labels and types
         with self._lock:
+            if generation != self._generation:  # a Primary was set meanwhile
+                return
             for pair in sent:
                 key = (pair.from_id, pair.to_id)
                 labels = listed.get(key)
@@ -256,8 +277,10 @@ def write_batch(
     remaining = pairs
     state: dict[tuple[int, int], tuple[AssociationType, ...]] = {}
     sent: list[_Pair] = []
+    generation: list[int] = []  # of ``written`` when this write started
 
     def load() -> None:  # before the first send: what this call's own writes tell, then a read of the rest
+        generation[:] = [written.moving(remaining)] if written is not None else []
         known = written.known(remaining) if written is not None else {}
         outcome.reads_skipped += len(known)
         state.update(known)
@@ -302,12 +325,15 @@ def write_batch(
             before = set(outcome.failed_positions)
             _map_answer(outcome, status, body, remaining, f, t)
             if written is not None:
-                written.record(sent, body, outcome.failed_positions - before)
+                written.record(sent, body, outcome.failed_positions - before, generation[0])
             remaining = []
     except BaseException:
         if written is not None:  # the pairs' state is unknown now: the next write of them reads
             written.forget(remaining)
         raise
+    finally:
+        if written is not None:
+            written.moving(pairs)
 
 
 def _fail_refused(

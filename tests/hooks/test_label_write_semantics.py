@@ -131,6 +131,16 @@ def test_replace_chunk_of_known_pairs_reads_nothing(make_hook, emu, sent, labels
     assert _types(emu, 1, 10) == {1, 279, labels["Billing contact"], labels["Decision maker"]}
 
 
+def test_replace_a_primary_set_by_the_call_is_not_moved_back_by_memory(make_hook, emu, sent, labels):
+    """Company 11 is made the contact's primary in the second chunk: HubSpot moves it off (1, 10), which the
+    memory had seen with Primary. The third chunk reads (1, 10) again instead of re-sending a stale Primary."""
+    pairs = [(1, 10, "Billing contact"), (1, 11, "Primary"), (1, 10, "Decision maker")]
+    result = make_hook().create_associations("contacts", "companies", pairs, chunk_size=1)
+    assert (sent("batch.read"), result.reads_skipped) == (3, 0)
+    assert 1 in _types(emu, 1, 11)
+    assert _types(emu, 1, 10) == {279, labels["Billing contact"], labels["Decision maker"]}
+
+
 def test_replace_stops_paging_a_record_once_its_wanted_pairs_are_seen(make_hook, emu, sent, labels):
     emu.configure(batch_read_page_size=2)
     for to_id in range(10, 16):
@@ -176,11 +186,28 @@ def test_written_pairs_is_bounded_and_forgets_what_it_cannot_map() -> None:
         return {"results": [{"fromObjectId": f, "toObjectId": t, "labels": texts} for f, t, texts in pairs]}
 
     sent = [_Pair(i, i, 10 + i, (), (a,)) for i in range(3)]
-    memory.record(sent, answer(*[(i, 10 + i, ["A"]) for i in range(3)]), failed=set())
+    memory.record(sent, answer(*[(i, 10 + i, ["A"]) for i in range(3)]), failed=set(), generation=0)
     assert len(memory) == 2 and set(memory.known(sent)) == {(1, 11), (2, 12)}
     assert memory.known(sent[1:2])[(1, 11)] == (unlabeled, a)
-    memory.record(sent[1:], answer((1, 11, ["A", "Twin"]), (2, 12, ["A"])), failed={2})
+    memory.record(sent[1:], answer((1, 11, ["A", "Twin"]), (2, 12, ["A"])), failed={2}, generation=0)
     assert memory.known(sent) == {}  # an ambiguous text, a failed input: both forgotten
+
+
+def test_written_pairs_forgets_everything_when_a_primary_is_set() -> None:
+    unlabeled = AssociationType("HUBSPOT_DEFINED", 279, None, "unlabeled")
+    primary = AssociationType("HUBSPOT_DEFINED", 1, "Primary", "primary")
+    a = AssociationType("USER_DEFINED", 100, "A")
+    memory = WrittenPairs(lambda: [unlabeled, primary, a])
+    first = [_Pair(0, 1, 10, (), (a,))]
+    started = memory.moving(first)
+    memory.record(
+        first, {"results": [{"fromObjectId": 1, "toObjectId": 10, "labels": ["A", "Primary"]}]}, set(), started
+    )
+    assert memory.known(first) == {(1, 10): (unlabeled, a, primary)}
+    assert memory.moving([_Pair(1, 1, 11, (), (primary,))]) == started + 1  # a Primary moves: all forgotten
+    assert memory.known(first) == {}
+    memory.record(first, {"results": [{"fromObjectId": 1, "toObjectId": 10, "labels": ["A"]}]}, set(), started)
+    assert memory.known(first) == {}  # an answer to a write sent before the Primary moved is not kept
 
 
 # -- detection ---------------------------------------------------------------------------------------------
