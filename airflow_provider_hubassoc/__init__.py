@@ -79,6 +79,13 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
         "server sending a byte at a time is cut here. Retries get a fresh deadline.",
         "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 120},
     },
+    "label_write_semantics": {
+        "label": "Label write semantics",
+        "description": "What HubSpot does to a pair's other labels on a labeled create: replace (HubSpot's "
+        "documented behaviour; the hook reads current labels first and re-sends them) or merge (keeps them; "
+        "no reads, fastest). Choose merge only after hook.detect_label_write_semantics() reported it.",
+        "schema": {"type": ["string", "null"], "enum": ["replace", "merge", None], "default": "replace"},
+    },
     "verify_ssl": {
         "label": "Verify TLS certificates",
         "description": "Applies to every request, the OAuth token request included; REQUESTS_CA_BUNDLE and "

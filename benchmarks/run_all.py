@@ -38,6 +38,13 @@ class Part:
 
 PARTS = (
     Part(
+        "link-read",
+        "(1) labeled (replace, merge) and unlabeled link ÷ ceiling and ÷ allowed req/s; (2) read ÷ ceiling",
+        "link_read_ceiling.py",
+        ("--windows", "2"),
+        ("--windows", "10"),
+    ),
+    Part(
         "shared-budget",
         "(3) shards, 4 uneven and 8, ÷ the app's ceiling; (4) concurrency speed-ups 1-16",
         "shared_budget.py",

@@ -25,6 +25,8 @@ def test_provider_info_matches_distribution_and_declares_connection_form() -> No
     assert conn["ui-field-behaviour"]["relabeling"]["password"] == "Private app access token"
     assert conn["conn-fields"]["client_secret"]["schema"]["format"] == "password"
     assert conn["conn-fields"]["refresh_token"]["schema"]["format"] == "password"
+    semantics = conn["conn-fields"]["label_write_semantics"]["schema"]
+    assert (semantics["enum"], semantics["default"]) == (["replace", "merge", None], "replace")
     assert info["versions"] == [airflow_provider_hubassoc.__version__]
 
 

@@ -29,6 +29,9 @@ TIMEOUTS = ("connect_timeout", "read_timeout", "request_timeout")
 #: ``YYYY-MM`` and its ``-beta`` preview (HubSpot publishes e.g. ``2026-09-beta`` before ``2026-09``)
 _DATED_VERSION = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-beta)?$")
 _LEGACY_PREFIX = "extra__hubspot__"
+#: what a labeled ``batch/create`` does to a pair's labels it does not name: HubSpot's v4 guide documents
+#: ``replace`` (the safe default); ``merge`` is for accounts observed to keep them (see the README)
+LABEL_WRITE_SEMANTICS = ("replace", "merge")
 USER_AGENT = f"airflow-provider-hubassoc/{__version__}"
 
 
@@ -127,6 +130,9 @@ class HubSpotSettings:
     #: allow plain http:// to a host that is not loopback (the token then crosses the network in clear text)
     allow_insecure_http: bool = False
     user_agent: str = USER_AGENT
+    #: ``replace``: labeled creates read each pair's current types first and send them too; ``merge``: they
+    #: send only the wanted types (no reads) - right only where HubSpot keeps the labels a create does not name
+    label_write_semantics: str = "replace"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
@@ -142,6 +148,13 @@ class HubSpotSettings:
         for name in TIMEOUTS:
             _as_number(getattr(self, name), name, float, 0)
         _check_base_url(self.base_url, self.allow_insecure_http)
+        semantics = str(self.label_write_semantics).strip().lower()
+        if semantics not in LABEL_WRITE_SEMANTICS:
+            raise HubSpotInputError(
+                f"must be 'replace' (HubSpot's documented behaviour) or 'merge', got {self.label_write_semantics!r}",
+                field="label_write_semantics",
+            )
+        object.__setattr__(self, "label_write_semantics", semantics)
         try:
             ZoneInfo(self.account_time_zone)
         except (ValueError, ZoneInfoNotFoundError):
@@ -201,6 +214,7 @@ class HubSpotSettings:
             ("refresh_token", extra("refresh_token")),
             ("api_version", extra("api_version")),
             ("account_time_zone", extra("account_time_zone")),
+            ("label_write_semantics", extra("label_write_semantics")),
         ):
             if value is not None:
                 values[name] = str(value)

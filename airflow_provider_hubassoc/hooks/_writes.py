@@ -18,21 +18,43 @@ not have applied it. Each write the hook sends falls in one of two kinds:
     A replayed *create* whose first send was applied is refused ("already configured"); the hook raises that
     error as is (not adopted: a limit set by someone else must not pass silently).
 
-* **Replay could change state: re-derived** (:func:`send_rederived`). A labeled ``batch/create`` and a labeled
-  ``PUT .../associations/{t}/{id}`` may *replace* a pair's labels with what is sent (HubSpot's v4 guide; some
-  accounts merge). The payload is the union of the pair's current types, read just before, and the wanted
-  ones. If that write was applied and its answer lost, HubSpot has meanwhile set types of its own (``Primary``
-  on a new contact→company pair): re-sending the old union would strip them. So the transport is asked not to
-  replay it (``retry_ambiguous=False``; it still retries 429/423 and failures before the request was sent),
-  and this module re-reads the affected pairs' current types, re-derives the payload and sends again, bounded
-  by the connection's ``max_retries`` / ``max_retry_seconds`` with the same back-off
-  (:meth:`~._transport.HubSpotTransport.retrying`). Under merge semantics the re-read is merely redundant.
-  So HubSpot-defined types are never lost by a write of ours, however often it reaches HubSpot.
+* **Replay could change state: re-derived** (:func:`send_rederived`), under the connection's
+  ``label_write_semantics="replace"`` (the default). A labeled ``batch/create`` and a labeled
+  ``PUT .../associations/{t}/{id}`` may *replace* a pair's labels with what is sent (HubSpot's v4 guide). The
+  payload is the union of the pair's current types and the wanted ones. If that write was applied and its
+  answer lost, HubSpot has meanwhile set types of its own (``Primary`` on a new contact->company pair):
+  re-sending the old union would strip them. So the transport is asked not to replay it
+  (``retry_ambiguous=False``; it still retries 429/423 and failures before the request was sent), and this
+  module re-reads the affected pairs' current types, re-derives the payload and sends again, bounded by the
+  connection's ``max_retries`` / ``max_retry_seconds`` with the same back-off
+  (:meth:`~._transport.HubSpotTransport.retrying`). So HubSpot-defined types are never lost by a write of
+  ours, however often it reaches HubSpot.
+
+  *Reads correctness needs, and no more.* Each from-id of a chunk is read once (every page, until each
+  wanted to-id was seen); a pair this call itself wrote earlier is not read again: :class:`WrittenPairs`
+  keeps, for the last :data:`WRITTEN_PAIRS_KEPT` pairs, the types HubSpot's answer says they now hold (sent
+  types plus the labels the answer lists, e.g. an automatic ``Primary``). Only a confirmed answer is
+  remembered: a pair whose answer was lost, failed or named a label we cannot map is forgotten, and a replay
+  always re-reads, never trusts memory. A write that sets ``Primary`` (one per record: HubSpot takes it off
+  the record's other pair) empties the memory when it starts and when it ends. Cost of the memory: a label
+  someone else adds to such a pair between our two writes of it is not seen (with reads the same window is
+  a read's length).
 
   Limit: the re-read sees a lost write only once HubSpot has applied it. HubSpot applies a request before
   answering; a request still queued inside HubSpot when we re-read (an answer lost to a *client* timeout while
   HubSpot is still working) could in theory land after our re-derived write. Nothing a client can do closes
   that window; a longer ``read_timeout`` narrows it.
+
+* **Labeled creates under ``label_write_semantics="merge"``: plain retries.** The payload is the wanted
+  types only, no read. On an account that keeps a pair's other labels on create, a replay adds what is
+  already there: whatever HubSpot set in between (``Primary``) stays, so blind replay cannot change state and
+  the transport re-sends as for the default endpoint. Two things stay true in both modes: a wanted
+  ``Primary`` re-sent moves the primary back to this pair (it was the wanted state), and two pairs of one
+  record in concurrent chunks land in whatever order HubSpot applies them, lost answers or not. The danger is
+  choosing ``merge`` on a *replace* account: every create then strips the labels it does not name (lost
+  answer or not). Hence replace is the default, and
+  :meth:`~.associations.HubSpotAssociationsHook.detect_label_write_semantics` tells which one an account has.
+  Single-pair ``PUT`` (``associate``) always reads first: one read per call, and detection tests batch create.
 
 * **Label definitions** (``POST``/``DELETE .../labels``, in the hook): a create replayed after a lost answer
   gets 409 for the label it created; the hook adopts that label (matched by text, both directions of a paired
@@ -46,6 +68,8 @@ fails those and re-sends the rest (HubSpot refuses a whole batch for one bad id)
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -84,6 +108,110 @@ class _Outcome:
     failed_positions: set[int] = field(default_factory=set)
     rows: list[AssociationRow] = field(default_factory=list)
     existing: dict[tuple[int, int], tuple[AssociationType, ...]] = field(default_factory=dict)
+    #: labeled pairs sent without reading their current types (merge, or known from this call's writes)
+    reads_skipped: int = 0
+
+
+#: pairs :class:`WrittenPairs` remembers: a few chunks' worth (2,000 each), a few MB whatever the input size
+WRITTEN_PAIRS_KEPT = 20_000
+
+
+class WrittenPairs:
+    """The types pairs hold after this call's own labeled creates, as their answers tell (replace semantics).
+
+    A pair written again later in the same call needs no read. Bounded (least recently used go first) and
+    thread-safe: chunks run concurrently, though never two chunks holding the same pair.
+
+    A write that sets a HubSpot-defined label (``Primary``: one per record, so setting it on one pair takes it
+    off another) makes the whole memory stale: it is emptied when such a write starts and when it ends, and an
+    answer whose write started before that (another chunk in flight) is not remembered (``generation``).
+
+    :param label_types: the direction's association types (the hook's cached label listing), read at each
+        answer: a label text maps back to its type when exactly one type has it, else the pair is not
+        remembered; the unlabeled type, which every association has and answers do not list, is added.
+    """
+
+    def __init__(self, label_types: Callable[[], Iterable[AssociationType]], size: int = WRITTEN_PAIRS_KEPT) -> None:
+        self._label_types = label_types
+        self._size = size
+        self._pairs: OrderedDict[tuple[int, int], tuple[AssociationType, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._generation = 0
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def moving(self, pairs: list[_Pair]) -> int:
+        """Call when a write starts and when it ends; returns the generation its answer is recorded under."""
+        shapes = {pair.types for pair in pairs}
+        with self._lock:
+            if any(x.category == "HUBSPOT_DEFINED" and x.label is not None for types in shapes for x in types):
+                self._pairs.clear()
+                self._generation += 1
+            return self._generation
+
+    def known(self, pairs: Iterable[_Pair]) -> dict[tuple[int, int], tuple[AssociationType, ...]]:
+        found = {}
+        with self._lock:
+            for pair in pairs:
+                key = (pair.from_id, pair.to_id)
+                types = self._pairs.get(key)
+                if types is not None:
+                    self._pairs.move_to_end(key)
+                    found[key] = types
+        return found
+
+    def forget(self, pairs: Iterable[_Pair]) -> None:
+        with self._lock:
+            for pair in pairs:
+                self._pairs.pop((pair.from_id, pair.to_id), None)
+
+    def record(self, sent: list[_Pair], body: Any, failed: set[int], generation: int) -> None:
+        """Remember each sent pair that succeeded and that the answer lists with labels we can map."""
+        if generation != self._generation:
+            self.forget(sent)
+            return
+        listed = _answer_labels(body)
+        by_text: dict[str, AssociationType | None] = {}
+        unlabeled: list[AssociationType] = []
+        for item in self._label_types():
+            if item.label is None:
+                unlabeled += [item] if item.category == "HUBSPOT_DEFINED" else []
+            else:
+                by_text[item.label] = None if item.label in by_text else item
+        always = tuple(unlabeled) if len(unlabeled) == 1 else ()
+        held: dict[tuple[Any, ...], tuple[AssociationType, ...] | None] = {}  # most pairs share labels and types
+        with self._lock:
+            if generation != self._generation:  # a Primary was set meanwhile
+                return
+            for pair in sent:
+                key = (pair.from_id, pair.to_id)
+                labels = listed.get(key)
+                shape = (pair.types, *labels) if labels is not None else None
+                if shape is not None and shape not in held:
+                    types = [by_text.get(text) for text in labels]  # type: ignore[union-attr]
+                    held[shape] = None if None in types else union_types(always, pair.types, types)  # type: ignore[arg-type]
+                now = held.get(shape) if shape is not None else None
+                if now is None or pair.position in failed:
+                    self._pairs.pop(key, None)
+                    continue
+                self._pairs[key] = now
+                self._pairs.move_to_end(key)
+            while len(self._pairs) > self._size:
+                self._pairs.popitem(last=False)
+
+
+def _answer_labels(body: Any) -> dict[tuple[int, int], list[str]]:
+    """``(from, to) -> label texts`` of a batch/create answer's ``LabelsBetweenObjectPair`` results."""
+    results = body.get("results") if isinstance(body, Mapping) else None
+    found: dict[tuple[int, int], list[str]] = {}
+    for item in results if isinstance(results, list) else []:
+        if not isinstance(item, Mapping) or not isinstance(item.get("labels"), list):
+            continue
+        f, t = as_int(item.get("fromObjectId")), as_int(item.get("toObjectId"))
+        if f is not None and t is not None:
+            found[(f, t)] = [str(text) for text in item["labels"]]
+    return found
 
 
 # -- sending ------------------------------------------------------------------------------------------------
@@ -139,46 +267,75 @@ def write_batch(
     t: str | None = None,
     *,
     current: TypesReader | None = None,
+    written: WrittenPairs | None = None,
 ) -> None:
     """Send one batch write and map its failures to inputs (see the module docstring).
 
     :param current: for writes that may replace labels: reads the pairs' current types. Each send then carries
         the union of those and each pair's wanted ``types``, and a lost answer re-reads before re-sending.
+    :param written: with ``current``: pairs this call wrote before are taken from it instead of read, and
+        what this write's answer confirms is added to it.
     """
     remaining = pairs
     state: dict[tuple[int, int], tuple[AssociationType, ...]] = {}
+    sent: list[_Pair] = []
+    generation: list[int] = []  # of ``written`` when this write started
 
-    def refresh() -> None:
+    def load() -> None:  # before the first send: what this call's own writes tell, then a read of the rest
+        generation[:] = [written.moving(remaining)] if written is not None else []
+        known = written.known(remaining) if written is not None else {}
+        outcome.reads_skipped += len(known)
+        state.update(known)
+        unknown = [p for p in remaining if (p.from_id, p.to_id) not in known]
+        if unknown:
+            state.update(current(unknown, outcome))  # type: ignore[misc]
+
+    def refresh() -> None:  # after a lost answer: the lost write may have changed any of them; read all
+        if written is not None:
+            written.forget(remaining)
         state.clear()
         state.update(current(remaining, outcome))  # type: ignore[misc]
 
     def build() -> Any:
         if current is None:
             return payload(remaining)
-        return payload(
-            [
-                _Pair(
-                    p.position, p.from_id, p.to_id, p.labels, union_types(state.get((p.from_id, p.to_id), ()), p.types)
-                )
-                for p in remaining
-            ]
-        )
+        sent.clear()
+        for p in remaining:  # a pair without current types (the usual new pair) is sent as it is
+            held = state.get((p.from_id, p.to_id))
+            sent.append(
+                p if held is None else _Pair(p.position, p.from_id, p.to_id, p.labels, union_types(held, p.types))
+            )
+        return payload(sent)
 
     if current is not None and remaining:
-        refresh()
-    while remaining:
-        try:
-            if current is None:
-                status, body = send(transport, method, path, json=build())
-            else:
-                status, body = send_rederived(transport, method, path, build, refresh)
-        except HubSpotValidationError as error:
+        load()
+    try:
+        while remaining:
+            try:
+                if current is None:
+                    status, body = send(transport, method, path, json=build())
+                else:
+                    status, body = send_rederived(transport, method, path, build, refresh)
+            except HubSpotValidationError as error:
+                outcome.requests += 1
+                before = set(outcome.failed_positions)
+                remaining = _fail_refused(outcome, error, remaining, f, t)
+                if written is not None:
+                    written.forget(p for p in sent if p.position in outcome.failed_positions - before)
+                continue
             outcome.requests += 1
-            remaining = _fail_refused(outcome, error, remaining, f, t)
-            continue
-        outcome.requests += 1
-        _map_answer(outcome, status, body, remaining, f, t)
-        remaining = []
+            before = set(outcome.failed_positions)
+            _map_answer(outcome, status, body, remaining, f, t)
+            if written is not None:
+                written.record(sent, body, outcome.failed_positions - before, generation[0])
+            remaining = []
+    except BaseException:
+        if written is not None:  # the pairs' state is unknown now: the next write of them reads
+            written.forget(remaining)
+        raise
+    finally:
+        if written is not None:
+            written.moving(pairs)
 
 
 def _fail_refused(

@@ -48,6 +48,7 @@ from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
 from airflow_provider_hubassoc.hooks._validation import label_length_problem, record_id_problem, shown
 from airflow_provider_hubassoc.hooks._writes import (
     PairTypes,
+    WrittenPairs,
     _Outcome,
     _Pair,
     archive_payload,
@@ -140,7 +141,7 @@ class HubSpotAssociationsHook(BaseHook):
         from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
         from flask_babel import lazy_gettext
         from wtforms import BooleanField, IntegerField, PasswordField, StringField
-        from wtforms.validators import NumberRange, Optional
+        from wtforms.validators import AnyOf, NumberRange, Optional
 
         widgets: dict[str, Any] = {}
         for name, spec in CONNECTION_EXTRA_FIELDS.items():
@@ -151,6 +152,15 @@ class HubSpotAssociationsHook(BaseHook):
             default = schema.get("default")
             if schema.get("format") == "password":
                 field = PasswordField(label, widget=BS3PasswordFieldWidget(), description=description)
+            elif schema.get("enum"):  # Airflow 2's form takes text, integer, password and boolean fields only
+                choices = [value for value in schema["enum"] if value is not None]
+                field = StringField(
+                    label,
+                    validators=[Optional(), AnyOf(choices)],
+                    widget=BS3TextFieldWidget(),
+                    default=default,
+                    description=description,
+                )
             elif "boolean" in types:
                 field = BooleanField(label, default=default, description=description)
             elif "integer" in types:
@@ -447,6 +457,73 @@ class HubSpotAssociationsHook(BaseHook):
         send_rederived(self.transport, "PUT", path, build, refresh)
         return AssociationRow(f, fid, t, tid, union_types(existing[0], wanted))
 
+    def detect_label_write_semantics(
+        self,
+        from_type: str,
+        from_id: int | str,
+        to_type: str,
+        to_id: int | str,
+        label_a: str | int,
+        label_b: str | int,
+        *,
+        api_version: str | None = None,
+    ) -> str:
+        """Find out what this account's ``batch/create`` does to labels it does not name: ``"replace"`` or
+        ``"merge"`` (the value for the connection's ``label_write_semantics``).
+
+        On the one pair named (use test records, ideally in a sandbox account): reads its types, adds
+        ``label_a`` (sent with the pair's current types), creates with ``label_b`` only, reads back (``label_a``
+        still there: merge), then restores exactly the types the pair had (archives the pair if it had none)
+        and checks that by a last read. Between those writes the pair may lack its labels and ``Primary``.
+        Six to seven requests; whatever the connection's ``label_write_semantics`` says.
+
+        :param label_a: two different user-defined labels between the object types (not Primary/unlabeled).
+        :raises HubSpotError: the pair could not be restored to its types (the message names what differs).
+        """
+        version, f, t = self._object_pair(from_type, to_type, api_version)
+        fid, tid = _positive_int(from_id, None, "from_id"), _positive_int(to_id, None, "to_id")
+        a, b = (self._resolve_labels(version, f, t, [label], None)[0] for label in (label_a, label_b))
+        if a.key == b.key or "HUBSPOT_DEFINED" in (a.category, b.category):
+            raise HubSpotInputError("needs two different user-defined labels (not Primary/unlabeled)", field="labels")
+        key = (fid, tid)
+
+        def types_now() -> tuple[AssociationType, ...]:
+            return self._existing_types(version, f, t, [key]).get(key, ())
+
+        create = association_path(version, f"associations/{f}/{t}/batch/create")
+
+        def write(types: tuple[AssociationType, ...], *, keep_current: bool) -> None:
+            outcome = _Outcome()
+            reader = (
+                (lambda part, counter: self._existing_types(version, f, t, [key], counter)) if keep_current else None
+            )
+            pair = [_Pair(0, fid, tid, (), types)]
+            write_batch(self.transport, outcome, "POST", create, pair, create_payload, f, t, current=reader)
+            if outcome.failures:
+                raise HubSpotError(f"label write semantics: the create was refused: {outcome.failures[0].message}")
+
+        original = types_now()
+        write((a,), keep_current=True)
+        write((b,), keep_current=False)
+        semantics = "merge" if a.key in {x.key for x in types_now()} else "replace"
+        if original:
+            write(original, keep_current=False)
+            extra = [x for x in types_now() if x.key not in {o.key for o in original}]
+            if extra:
+                path = association_path(version, f"associations/{f}/{t}/batch/labels/archive")
+                self._send("POST", path, json=create_payload([_Pair(0, fid, tid, (), tuple(extra))]))
+        else:
+            path = association_path(version, f"associations/{f}/{t}/batch/archive")
+            self._send("POST", path, json=archive_payload([_Pair(0, fid, tid)]))
+        restored = {x.key for x in types_now()}
+        if restored != {o.key for o in original}:
+            raise HubSpotError(
+                f"label write semantics: {semantics}, but {plural_name(f)} {fid} -> {plural_name(t)} {tid} was not "
+                f"restored: it had types {sorted(map(str, (o.key for o in original)))}, has {sorted(map(str, restored))}"
+            )
+        self.log.info("label write semantics of this account's batch/create: %s", semantics)
+        return semantics
+
     def associate_default(
         self, from_type: str, from_id: int | str, to_type: str, to_id: int | str, *, api_version: str | None = None
     ) -> None:
@@ -552,14 +629,16 @@ class HubSpotAssociationsHook(BaseHook):
         keep_to: Mapping[int, set[int]] | None,
     ) -> None:
         """Batch-read ``inputs`` following every per-input cursor; rows go to ``outcome.rows`` (or, with
-        ``keep_to``, only rows whose ``to_id`` is wanted for that ``from_id`` go to ``outcome.existing``)."""
+        ``keep_to``, only rows whose ``to_id`` is wanted for that ``from_id`` go to ``outcome.existing``, and a
+        record's cursor is no longer followed once each of its wanted ``to_id`` was seen)."""
         path = association_path(version, f"associations/{f}/{t}/batch/read")
         queue: deque[tuple[int, str | None]] = deque((item.id, None) for item in inputs)
         seen: set[tuple[int, str]] = set()
         failed: set[int] = set()
+        missing = {fid: set(tos) for fid, tos in keep_to.items()} if keep_to is not None else None
         while queue:
             batch = [queue.popleft() for _ in range(min(READ_LIMIT, len(queue)))]
-            payload = [{"id": str(i), **({"after": a} if a else {})} for i, a in batch]
+            payload = [{"id": str(i), "after": a} if a else {"id": str(i)} for i, a in batch]
             status, body = self._send("POST", path, json={"inputs": payload})
             outcome.requests += 1
             body = body or {}
@@ -567,13 +646,17 @@ class HubSpotAssociationsHook(BaseHook):
                 from_id = as_int((item.get("from") or {}).get("id"))
                 if from_id is None:
                     continue
+                wanted = keep_to.get(from_id, ()) if keep_to is not None else None
                 for to in item.get("to") or []:
-                    row = _row_from_multi(f, from_id, t, to)
-                    if keep_to is None:
-                        outcome.rows.append(row)
-                    elif row.to_id in keep_to.get(from_id, ()):
+                    if wanted is None:
+                        outcome.rows.append(_row_from_multi(f, from_id, t, to))
+                    elif as_int(to.get("toObjectId")) in wanted:  # only the pairs being written are parsed
+                        row = _row_from_multi(f, from_id, t, to)
                         outcome.existing[(from_id, row.to_id)] = row.types
+                        missing[from_id].discard(row.to_id)  # type: ignore[index]
                 after = _next_after(item)
+                if after and missing is not None and not missing.get(from_id, True):
+                    continue  # every wanted pair of this record is seen: its further pages cannot matter
                 if after:
                     if (from_id, after) in seen:
                         self.log.warning("HubSpot repeated paging cursor for %s %s; stopping", plural_name(f), from_id)
@@ -609,6 +692,16 @@ class HubSpotAssociationsHook(BaseHook):
             counter.requests += outcome.requests
         return outcome.existing
 
+    def _written_pairs(self, version: str, f: str, t: str) -> WrittenPairs:
+        """A memory of one call's labeled writes; answers name labels by text, mapped back with the cached
+        label listing (filled by the label lookups of the call's inputs)."""
+
+        def label_types() -> list[AssociationType]:
+            with self._label_lock:
+                return list(self._label_cache.get((version, f, t)) or [])
+
+        return WrittenPairs(label_types)
+
     def _labeled_parser(
         self, version: str, f: str, t: str, labels: str | int | Iterable[str | int] | None
     ) -> tuple[tuple[AssociationType, ...], Callable[[Any, int], _Pair]]:
@@ -619,7 +712,9 @@ class HubSpotAssociationsHook(BaseHook):
 
         def parse(item: Any, position: int) -> _Pair:
             pair = _parse_pair(item, position)
-            own = self._resolve_labels(version, f, t, pair.labels, position) if pair.labels else ()
+            if not pair.labels:  # the usual case: the call's labels only
+                return _Pair(position, pair.from_id, pair.to_id, (), common_types)
+            own = self._resolve_labels(version, f, t, pair.labels, position)
             return _Pair(position, pair.from_id, pair.to_id, pair.labels, union_types(common_types, own))
 
         return common_types, parse
@@ -667,8 +762,12 @@ class HubSpotAssociationsHook(BaseHook):
         limit = CREATE_LIMIT if common_types else DEFAULT_LIMIT
         size = limit if chunk_size is None else chunk_size_for(CREATE_LIMIT, chunk_size)
 
+        merge = self.settings.label_write_semantics == "merge"
+
         def current(part: list[_Pair], counter: _Outcome) -> PairTypes:
             return self._existing_types(version, f, t, [(p.from_id, p.to_id) for p in part], counter)
+
+        written = None if merge else self._written_pairs(version, f, t)
 
         def work(chunk: Chunk[_Pair]) -> _Outcome:
             unique, skipped = collapse(chunk.items)
@@ -678,7 +777,22 @@ class HubSpotAssociationsHook(BaseHook):
             for part in split(plain, DEFAULT_LIMIT):
                 write_batch(self.transport, outcome, "POST", default_path, part, default_payload, f, t)
             for part in split(labeled, CREATE_LIMIT):
-                write_batch(self.transport, outcome, "POST", labeled_path, part, create_payload, f, t, current=current)
+                if merge:  # the account keeps other labels: send the wanted ones, replay as is (see _writes)
+                    outcome.reads_skipped += len(part)
+                    write_batch(self.transport, outcome, "POST", labeled_path, part, create_payload, f, t)
+                else:
+                    write_batch(
+                        self.transport,
+                        outcome,
+                        "POST",
+                        labeled_path,
+                        part,
+                        create_payload,
+                        f,
+                        t,
+                        current=current,
+                        written=written,
+                    )
             return outcome
 
         return self._run_writes(result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
@@ -1096,6 +1210,7 @@ class HubSpotAssociationsHook(BaseHook):
         (the caller stops dispatching, lets chunks already sent finish and be counted, then raises)."""
         result.requests += outcome.requests
         result.skipped += outcome.skipped
+        result.reads_skipped += outcome.reads_skipped
         failed_inputs = len({f.position for f in outcome.failures if f.position is not None})
         result.failed += failed_inputs
         if rows_only:

@@ -172,6 +172,9 @@ class BatchResult:
     requests: int = 0
     failures: list[InputFailure] = field(default_factory=list)
     failures_dropped: int = 0
+    #: labeled pairs sent without a read of their current labels first (``label_write_semantics="merge"``, or
+    #: types known from this call's own earlier write of the pair)
+    reads_skipped: int = 0
 
     @property
     def ok(self) -> bool:
@@ -193,4 +196,5 @@ class BatchResult:
             "requests": self.requests,
             "failures": [f.as_dict() for f in self.failures],
             "failures_dropped": self.failures_dropped,
+            "reads_skipped": self.reads_skipped,
         }

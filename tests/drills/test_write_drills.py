@@ -125,7 +125,15 @@ def seed_link_state(emu, n: int, other: int) -> tuple[dict[tuple[int, int], set[
 
 
 def link_drill(
-    emu, tmp_path: Path, *, n: int, chunk: int, semantics: str, knobs: dict[str, Any], seed: int
+    emu,
+    tmp_path: Path,
+    *,
+    n: int,
+    chunk: int,
+    semantics: str,
+    knobs: dict[str, Any],
+    seed: int,
+    hook_semantics: str = "replace",
 ) -> dict[str, Any]:
     emu.configure(label_write_semantics=semantics)
     billing = emu.create_label("contacts", "companies", "billing", "Billing")[0]["typeId"]
@@ -143,7 +151,7 @@ def link_drill(
         chunk_size=chunk,
         failures_path=str(tmp_path / "failures.csv"),
         max_failures=None,
-        hook_params=HOOK,
+        hook_params={**HOOK, "label_write_semantics": hook_semantics},
     ).execute({})
     calm(emu)
 
@@ -182,6 +190,16 @@ def test_link_20k_labeled_pairs_under_all_faults(emu, tmp_path, chunk, semantics
         seed=11,
     )
     for kind in ("429", "5xx", "drop_before", "lost"):  # each lost-answer kind alone: the single-fault runs
+        check_faults_happened(emu, kind)
+
+
+@pytest.mark.parametrize("chunk", [100, 2000])
+def test_link_20k_labeled_pairs_told_merge_under_all_faults(emu, tmp_path, chunk):
+    """A merge account and a connection that says so: no read at all, plain retries; nothing is lost."""
+    knobs = ALL_FAULTS if chunk == 100 else WRITE_FAULTS
+    link_drill(emu, tmp_path, n=20_000, chunk=chunk, semantics="merge", knobs=knobs, seed=11, hook_semantics="merge")
+    assert sum(emu.counters().get("batch.read", {}).values()) == 0
+    for kind in ("429", "5xx", "drop_before", "lost"):
         check_faults_happened(emu, kind)
 
 

@@ -38,17 +38,19 @@ def _lose_answers(emu, endpoint: str, times: int, kind: str = "drop_after") -> N
     emu.app.observers.append(observe)
 
 
-@pytest.mark.parametrize("semantics", ["replace", "merge"])
+@pytest.mark.parametrize(("semantics", "told"), [("replace", "replace"), ("merge", "replace"), ("merge", "merge")])
 @pytest.mark.parametrize("lost", [1, 3])
-def test_batch_create_replayed_after_a_lost_answer_keeps_the_primary(hook, emu, sent, semantics, lost):
+def test_batch_create_replayed_after_a_lost_answer_keeps_the_primary(make_hook, emu, sent, semantics, told, lost):
+    """``told``: the connection's label_write_semantics. Under merge the replay is a plain retry: no reads."""
     emu.configure(label_write_semantics=semantics)
     billing = emu.create_label("contacts", "companies", "billing", "Billing contact")[0]["typeId"]
     _lose_answers(emu, "batch.create", lost)
-    result = hook.create_associations(
+    result = make_hook(label_write_semantics=told).create_associations(
         "contacts", "companies", [(i, 500 + i) for i in range(1, 11)], labels="Billing contact"
     )
     assert (result.total, result.succeeded, result.failed) == (10, 10, 0)
     assert sent("batch.create") == lost + 1
+    assert sent("batch.read") == (0 if told == "merge" else 1 + lost)  # the first read, then one per replay
     for i in range(1, 11):  # new pairs: HubSpot made each company the contact's primary on the first write
         assert _types(emu, i, 500 + i) == {1, 279, billing}
 

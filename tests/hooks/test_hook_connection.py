@@ -152,3 +152,7 @@ def test_form_widgets_for_airflow_2_ui() -> None:
     assert widgets["client_secret"].field_class.__name__ == "PasswordField"
     assert widgets["refresh_token"].field_class.__name__ == "PasswordField"
     assert widgets["requests_per_10_seconds"].field_class.__name__ == "IntegerField"
+    semantics = widgets["label_write_semantics"]
+    assert semantics.field_class.__name__ == "StringField"  # Airflow 2 renders no select fields
+    assert semantics.kwargs["validators"][1].values == ["replace", "merge"]
+    assert semantics.kwargs["default"] == "replace"

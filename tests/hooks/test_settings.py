@@ -82,6 +82,7 @@ def test_reprs_hide_every_secret() -> None:
         ({"max_retries": -1}, "max_retries"),
         ({"api_version": "v5"}, "api_version"),
         ({"verify_ssl": "maybe"}, "verify_ssl"),
+        ({"label_write_semantics": "append"}, "label_write_semantics"),
     ],
 )
 def test_bad_extras_name_the_field(extra, field) -> None:
@@ -89,6 +90,18 @@ def test_bad_extras_name_the_field(extra, field) -> None:
         HubSpotSettings.from_connection(conn(password="t", extra=extra))
     assert raised.value.field == field
     assert field in str(raised.value)
+
+
+def test_label_write_semantics_from_extra_and_hook_argument() -> None:
+    assert HubSpotSettings.from_connection(conn(password="t")).label_write_semantics == "replace"
+    connection = conn(password="t", extra={"extra__hubspot__label_write_semantics": " Merge "})
+    assert HubSpotSettings.from_connection(connection).label_write_semantics == "merge"
+    assert HubSpotSettings.from_connection(connection, label_write_semantics="replace").label_write_semantics == (
+        "replace"
+    )
+    with pytest.raises(HubSpotInputError) as raised:
+        HubSpotSettings.from_connection(connection, label_write_semantics="union")
+    assert str(raised.value).startswith("connection 'hubspot_test': hook argument 'label_write_semantics' must be")
 
 
 def test_missing_credentials_is_a_clear_error() -> None:
