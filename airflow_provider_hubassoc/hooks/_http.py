@@ -4,10 +4,10 @@ request both go through :func:`send`, so no request can skip a rule.
 - **No redirect is followed.** ``allow_redirects=False`` on every call, and ``session.max_redirects = 0`` as the
   backstop a call that forgets it cannot bypass (requests then raises before sending anything to the
   ``Location``). Every 3xx is a :class:`HubSpotRedirectError` naming the status, method, path and ``Location``.
-- **The connection's TLS settings win.** ``verify`` is passed on every call and ``trust_env`` is off, so
-  ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` cannot replace ``ca_bundle``/``verify_ssl`` (and no ``.netrc``
-  entry can overwrite the ``Authorization`` header). Proxies from the environment (``HTTPS_PROXY``,
-  ``ALL_PROXY``, ``NO_PROXY``) are still honoured, for ``https://`` base URLs only: through a proxy TLS runs
+- **The connection's TLS settings win.** ``verify`` is set once on the session and ``trust_env`` is off, so
+  requests uses the session's value for every call and ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` cannot replace
+  ``ca_bundle``/``verify_ssl`` (and no ``.netrc`` entry can overwrite the ``Authorization`` header). Proxies
+  from the environment (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) are still honoured, for ``https://`` base URLs only: through a proxy TLS runs
   end to end (``CONNECT``) and is verified with the same settings; a plain-``http://`` base URL (loopback, or
   ``allow_insecure_http``) is never sent through a proxy.
 - **A total deadline per attempt** (``request_timeout``): connect and read timeouts bound each socket
@@ -200,6 +200,9 @@ def send(
 ) -> requests.Response:
     """Send ``method`` ``{base_url}{path}``: never redirected, TLS from the connection, within the deadline.
 
+    ``session`` comes from :func:`new_session`: it holds the connection's TLS settings (passing ``verify=`` on
+    each call instead made requests look the CA bundle up again every time).
+
     :raises HubSpotRedirectError: any 3xx answer (nothing is sent to its ``Location``).
     :raises HubSpotDeadlineError: no complete answer within ``settings.request_timeout``.
     :raises requests.RequestException: as requests does for connect/read timeouts and network errors.
@@ -212,7 +215,6 @@ def send(
                 method,
                 f"{settings.base_url}{path}",
                 allow_redirects=False,
-                verify=settings.verify,
                 timeout=timeout,
                 **kwargs,
             )

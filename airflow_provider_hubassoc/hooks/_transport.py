@@ -32,6 +32,7 @@ from airflow_provider_hubassoc.exceptions import (
 )
 from airflow_provider_hubassoc.hooks._auth import build_auth
 from airflow_provider_hubassoc.hooks._http import new_session, send
+from airflow_provider_hubassoc.hooks._json import dumps, loads
 from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter, shared_limiter
 from airflow_provider_hubassoc.hooks._retry import (
     DEFAULT_WINDOW_SECONDS,
@@ -125,6 +126,7 @@ class HubSpotTransport:
     ) -> requests.Response:
         """Send one request (rate-limited, authenticated, retried); return the 2xx response or raise.
 
+        :param json: the body: a value to encode as JSON, or ``bytes`` of JSON already encoded (batch writes).
         :param max_retries: fewer retries for this call than the connection allows (``test_connection`` wants
             an answer within seconds, not after the full back-off budget).
         :param retry_ambiguous: ``False`` for a write whose blind replay could change state: a failure after
@@ -134,6 +136,7 @@ class HubSpotTransport:
         """
         method = method.upper()
         what = f"{method} {path}"
+        body = _encoded(json)  # once, not per attempt
         retries = self.settings.max_retries if max_retries is None else min(max_retries, self.settings.max_retries)
         retrying = self.retrying(
             what,
@@ -143,7 +146,7 @@ class HubSpotTransport:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._send_once(method, path, json, params)
+                    return self._send_once(method, path, body, params)
         except HubSpotError as error:
             if not retry_ambiguous and is_ambiguous(error):
                 raise HubSpotAnswerLostError(
@@ -199,7 +202,7 @@ class HubSpotTransport:
         response = self.request(method, path, json=json, params=params)
         if response.status_code == 204 or not response.content:
             return None
-        return response.json()
+        return loads(response.content)
 
     def close(self) -> None:
         self.session.close()
@@ -212,7 +215,9 @@ class HubSpotTransport:
         if isinstance(error, HubSpotError) and error.status == 429:
             self.limiter.pause(delay)
 
-    def _send_once(self, method: str, path: str, body: Any, params: Mapping[str, Any] | None) -> requests.Response:
+    def _send_once(
+        self, method: str, path: str, body: bytes | None, params: Mapping[str, Any] | None
+    ) -> requests.Response:
         response = self._send_authenticated(method, path, body, params)
         if response.status_code == 401:
             token = response.request.headers.get("Authorization", "")[len("Bearer ") :]
@@ -225,7 +230,7 @@ class HubSpotTransport:
         raise self._error(method, path, response)
 
     def _send_authenticated(
-        self, method: str, path: str, body: Any, params: Mapping[str, Any] | None
+        self, method: str, path: str, body: bytes | None, params: Mapping[str, Any] | None
     ) -> requests.Response:
         token = self.auth.token()  # before the slot: a token refresh must not hold a slot of the window
         stamp, waited = self.limiter.acquire_slot()
@@ -233,15 +238,10 @@ class HubSpotTransport:
             self.stats.requests_sent += 1
             self.stats.throttled_seconds += waited
         try:
-            response = send(
-                self.session,
-                self.settings,
-                method,
-                path,
-                json=body,
-                params=params,
-                headers={"Authorization": f"Bearer {token}"},
-            )
+            headers = {"Authorization": f"Bearer {token}"}
+            if body is not None:
+                headers["Content-Type"] = "application/json"
+            response = send(self.session, self.settings, method, path, data=body, params=params, headers=headers)
         except HubSpotRedirectError as error:  # an answer all the same: counted, never retried
             with self.stats._lock:
                 self.stats.responses_by_status[error.status] += 1
@@ -289,6 +289,16 @@ class HubSpotTransport:
         )
         error.retry_after = retry_after
         return error
+
+
+def _encoded(body: Any) -> bytes | None:
+    """A request body as JSON bytes; refused as requests' ``json=`` refuses it (NaN, infinity)."""
+    if body is None or isinstance(body, bytes):
+        return body
+    try:
+        return dumps(body)
+    except ValueError as error:
+        raise requests.exceptions.InvalidJSONError(error) from None
 
 
 def _retry_after_seconds(response: requests.Response) -> float | None:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
-from airflow_provider_hubassoc.hooks._writes import _Pair, archive_payload, collapse, match_error, result_pairs
+from airflow_provider_hubassoc.hooks._writes import (
+    _Pair,
+    archive_payload,
+    collapse,
+    create_payload,
+    default_payload,
+    match_error,
+    result_pairs,
+)
 from airflow_provider_hubassoc.hooks.associations import _parse_pair, _positive_int, association_path
 from airflow_provider_hubassoc.hooks.models import AssociationInput, AssociationType
 
@@ -62,11 +72,38 @@ def test_collapse_keeps_the_first_position_and_merges_types():
     assert unique[0].position == 0 and unique[0].types == (a, b)
 
 
+def test_collapse_without_repeats_keeps_every_pair_in_order():
+    pairs = [_Pair(0, 1, 2), _Pair(1, 2, 1), _Pair(2, 1, 3)]
+    assert collapse(pairs) == (pairs, 0)
+
+
 def test_archive_payload_groups_by_from_id():
     payload = archive_payload([_Pair(0, 1, 2), _Pair(1, 1, 3), _Pair(2, 4, 2)])
-    assert payload == {
+    assert json.loads(payload) == {
         "inputs": [{"from": {"id": "1"}, "to": [{"id": "2"}, {"id": "3"}]}, {"from": {"id": "4"}, "to": [{"id": "2"}]}]
     }
+
+
+def test_batch_bodies_built_as_text_are_the_json_of_the_inputs():
+    """The bodies are written as text for speed; they must decode to what HubSpot's schema asks for."""
+    a = AssociationType("USER_DEFINED", 7, "A \"quoted\" \u00e9")
+    primary = AssociationType("HUBSPOT_DEFINED", 1, "Primary")
+    common = (a,)
+    pairs = [_Pair(0, 1, 2**63 - 1, types=common), _Pair(1, 3, 4, types=common), _Pair(2, 5, 6, types=(primary, a))]
+    assert json.loads(default_payload(pairs)) == {
+        "inputs": [{"from": {"id": str(p.from_id)}, "to": {"id": str(p.to_id)}} for p in pairs]
+    }
+    assert json.loads(create_payload(pairs)) == {
+        "inputs": [
+            {
+                "from": {"id": str(p.from_id)},
+                "to": {"id": str(p.to_id)},
+                "types": [{"associationCategory": x.category, "associationTypeId": x.type_id} for x in p.types],
+            }
+            for p in pairs
+        ]
+    }
+    assert json.loads(default_payload([])) == {"inputs": []}
 
 
 CANDIDATES = [(0, 5, 6), (1, 6, 5), (2, 7, 8)]
