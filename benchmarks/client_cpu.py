@@ -11,10 +11,13 @@ links its own fresh contacts (each to one of 50 companies), so every run does th
 * **bare**: one ``requests.Session``, the batches pre-chunked as dicts before the clock starts, ``json=`` and a
   status check per request; nothing else (the floor any Python client pays for requests + stdlib json).
 * **hook**: ``HubSpotAssociationsHook.create_associations`` over a list of ``(from_id, to_id)`` tuples
-  (validation, chunking, the rate limiter, retries, failure mapping included), at the connection defaults
-  (``max_concurrency`` 4) except an unlimited rate budget.
+  (validation, chunking, the rate limiter, retries, failure mapping included), with an unlimited rate budget and
+  ``max_concurrency=1``: one request at a time, like the bare loop. **hook, 4 threads** is the same at the
+  connection default ``max_concurrency=4``: with no latency all four threads are runnable at once, so it
+  measures CPython's thread switching (the GIL handed over around every socket call) on top; at HubSpot's
+  rate ceiling and real latencies the threads mostly wait for the network.
 * **operator**: ``HubSpotCreateAssociationsOperator.execute`` from a CSV of the same pairs (both passes over the
-  file: validation, then sending), with a minimal context (no metadata DB, no checkpoint).
+  file: validation, then sending), with a minimal context (no metadata DB, no checkpoint), ``max_concurrency=1``.
 * **sdk**: ``hubspot-api-client`` 12 (``crm.associations.v4.batch_api``), building its models from the same
   pre-chunked dicts inside the clock, as a user of the SDK must.
 
@@ -230,6 +233,7 @@ def main() -> None:
 
         semantics_setting = "label_write_semantics" in {f.name for f in dataclasses.fields(HubSpotSettings)}
         unlimited: dict[str, Any] = {"requests_per_10_seconds": 10**7}
+        one = {"max_concurrency": 1}
         bare = Bare(base_url)
         sdk = None if args.skip_sdk else Sdk(base_url)
         if sdk is not None:  # the SDK imports its models on first use: not part of what is measured
@@ -316,8 +320,9 @@ def main() -> None:
         contestants: dict[str, list[tuple[str, Callable[[], Callable[[], Any]]]]] = {}
         contestants["unlabeled"] = [
             ("bare", bare_default),
-            ("hook", hook_run(None)),
-            ("operator (CSV)", operator_run(None)),
+            ("hook", hook_run(None, **one)),
+            ("hook, 4 threads", hook_run(None)),
+            ("operator (CSV)", operator_run(None, **one)),
         ] + ([("sdk", sdk_default)] if sdk is not None else [])
         labeled: list[tuple[str, Callable[[], Callable[[], Any]]]] = []
         modes = [("replace", True)] + ([("merge", False)] if semantics_setting else [])
@@ -326,8 +331,9 @@ def main() -> None:
             suffix = f" [{mode}]"
             labeled += [
                 ("bare" + suffix, labeled_by(bare, read)),
-                ("hook" + suffix, hook_run(["Bench"], **settings)),
-                ("operator (CSV)" + suffix, operator_run(["Bench"], **settings)),
+                ("hook" + suffix, hook_run(["Bench"], **one, **settings)),
+                ("hook, 4 threads" + suffix, hook_run(["Bench"], **settings)),
+                ("operator (CSV)" + suffix, operator_run(["Bench"], **one, **settings)),
             ] + ([("sdk" + suffix, labeled_by(sdk, read))] if sdk is not None else [])
         contestants["labeled"] = labeled
 

@@ -205,7 +205,7 @@ def run_chunks(
             while True:
                 release_finished()
                 busy = running()
-                conflict = bool(chunk_keys) and any(key in held for key in chunk_keys)
+                conflict = bool(chunk_keys) and not held.keys().isdisjoint(chunk_keys)
                 allowed = max_concurrency if concurrency is None else max(1, min(max_concurrency, concurrency()))
                 if not conflict and len(busy) < allowed:
                     break

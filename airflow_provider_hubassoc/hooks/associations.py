@@ -43,9 +43,15 @@ from airflow_provider_hubassoc.hooks._object_types import (
     plural_name,
     singular_name,
 )
+from airflow_provider_hubassoc.hooks._json import batch_inputs, dumps
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings, normalize_api_version
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
-from airflow_provider_hubassoc.hooks._validation import label_length_problem, record_id_problem, shown
+from airflow_provider_hubassoc.hooks._validation import (
+    MAX_RECORD_ID,
+    label_length_problem,
+    record_id_problem,
+    shown,
+)
 from airflow_provider_hubassoc.hooks._writes import (
     PairTypes,
     WrittenPairs,
@@ -638,8 +644,10 @@ class HubSpotAssociationsHook(BaseHook):
         missing = {fid: set(tos) for fid, tos in keep_to.items()} if keep_to is not None else None
         while queue:
             batch = [queue.popleft() for _ in range(min(READ_LIMIT, len(queue)))]
-            payload = [{"id": str(i), "after": a} if a else {"id": str(i)} for i, a in batch]
-            status, body = self._send("POST", path, json={"inputs": payload})
+            payload = batch_inputs(
+                f'{{"id":"{i}","after":{dumps(a).decode()}}}' if a else f'{{"id":"{i}"}}' for i, a in batch
+            )
+            status, body = self._send("POST", path, json=payload)
             outcome.requests += 1
             body = body or {}
             for item in body.get("results", []):
@@ -1304,7 +1312,7 @@ def association_path(version: str, endpoint: str) -> str:
     return f"/crm/{area}/{version}/{rest}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _ReadInput:
     position: int
     id: int
@@ -1359,6 +1367,16 @@ def _label_tuple(labels: Any, position: int | None) -> tuple[str | int, ...]:
 
 def _parse_pair(item: Any, position: int) -> _Pair:
     """One write input in any accepted form -> :class:`_Pair` (labels unresolved); errors name the position."""
+    if type(item) is tuple and 2 <= len(item) <= 3:  # the usual form, valid ids: the rule below, made quick
+        from_id, to_id = item[0], item[1]
+        if (
+            type(from_id) is int
+            and type(to_id) is int
+            and 0 < from_id <= MAX_RECORD_ID
+            and 0 < to_id <= MAX_RECORD_ID
+            and (len(item) == 2 or item[2] is None or item[2] == ())
+        ):
+            return _Pair(position, from_id, to_id)
     labels: Any  # raw, in any accepted form: _label_tuple checks it
     if isinstance(item, AssociationInput):
         from_id, to_id, labels = item.from_id, item.to_id, item.labels
