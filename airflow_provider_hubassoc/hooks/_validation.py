@@ -43,6 +43,8 @@ def record_id_problem(value: Any) -> tuple[int | None, str | None]:
         return None, "expected a positive integer id, not a boolean"
     if isinstance(value, int):
         number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= _MAX_ID_DIGITS:
+        number = int(value)  # the usual cell: digits only (the rule below, taken quickly)
     elif isinstance(value, str):
         text = value.strip()
         if not _ASCII_DIGITS.fullmatch(text):
