@@ -7,6 +7,7 @@ import json
 import pytest
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
+from airflow_provider_hubassoc.hooks._json import may_name_errors
 from airflow_provider_hubassoc.hooks._writes import (
     _Pair,
     archive_payload,
@@ -86,7 +87,7 @@ def test_archive_payload_groups_by_from_id():
 
 def test_batch_bodies_built_as_text_are_the_json_of_the_inputs():
     """The bodies are written as text for speed; they must decode to what HubSpot's schema asks for."""
-    a = AssociationType("USER_DEFINED", 7, "A \"quoted\" \u00e9")
+    a = AssociationType("USER_DEFINED", 7, 'A "quoted" \u00e9')
     primary = AssociationType("HUBSPOT_DEFINED", 1, "Primary")
     common = (a,)
     pairs = [_Pair(0, 1, 2**63 - 1, types=common), _Pair(1, 3, 4, types=common), _Pair(2, 5, 6, types=(primary, a))]
@@ -140,3 +141,18 @@ def test_result_pairs_of_create_and_default_responses():
     assert result_pairs({"results": [{"from": {"id": "1"}, "to": {"id": "2"}}]}) == {(1, 2)}
     assert result_pairs({"results": [{"from": {"id": "1"}, "to": [{"id": "2"}]}]}) is None
     assert result_pairs(None) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "decoded"),
+    [
+        (b'{"status":"COMPLETE","results":[{"fromObjectId":1,"toObjectId":2,"labels":["Billing"]}]}', False),
+        (b'{"status":"COMPLETE","results":[],"numErrors":1,"errors":[{"message":"x"}]}', True),
+        (b'{"status":"COMPLETE","results":[],"\\u0065rrors":[{"message":"x"}]}', True),  # the key, escaped
+        (b'{"results":[{"labels":["Caf\\u00e9"]}]}', True),  # any escape: decoded, to be safe
+    ],
+)
+def test_a_write_answer_is_decoded_only_when_it_can_name_errors(body, decoded):
+    assert may_name_errors(body) is decoded
+    if not decoded:  # skipping it loses nothing: no errors list in it
+        assert "errors" not in json.loads(body)

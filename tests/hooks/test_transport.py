@@ -435,3 +435,25 @@ def test_errors_are_hubspot_errors() -> None:
     assert issubclass(HubSpotRateLimitError, HubSpotError)
     assert issubclass(HubSpotConnectionError, HubSpotServerError)  # callers catching server errors keep working
     assert not issubclass(requests.ConnectionError, HubSpotError)
+
+
+def test_bodies_are_sent_as_compact_json_and_pre_encoded_bytes_as_they_are(requests_mock) -> None:
+    base = "https://hubspot.test"
+    requests_mock.post(f"{base}/x", json={})
+    transport = make_transport(base)
+    transport.request("POST", "/x", json={"inputs": [{"id": "1"}], "text": "é"})
+    sent = requests_mock.last_request
+    assert sent.headers["Content-Type"] == "application/json"
+    assert sent.body == '{"inputs":[{"id":"1"}],"text":"\\u00e9"}'.encode()
+    transport.request("POST", "/x", json=b'{"inputs":[]}')
+    assert requests_mock.last_request.body == b'{"inputs":[]}'
+    assert requests_mock.last_request.headers["Content-Type"] == "application/json"
+
+
+def test_a_body_json_cannot_encode_is_refused_before_sending(requests_mock) -> None:
+    base = "https://hubspot.test"
+    requests_mock.post(f"{base}/x", json={})
+    transport = make_transport(base)
+    with pytest.raises(requests.exceptions.InvalidJSONError):  # as requests' json= refuses it
+        transport.request("POST", "/x", json={"value": float("nan")})
+    assert not requests_mock.called
