@@ -444,7 +444,7 @@ def test_bodies_are_sent_as_compact_json_and_pre_encoded_bytes_as_they_are(reque
     transport.request("POST", "/x", json={"inputs": [{"id": "1"}], "text": "é"})
     sent = requests_mock.last_request
     assert sent.headers["Content-Type"] == "application/json"
-    assert sent.body == '{"inputs":[{"id":"1"}],"text":"\\u00e9"}'.encode()
+    assert sent.body == b'{"inputs":[{"id":"1"}],"text":"\\u00e9"}'
     transport.request("POST", "/x", json=b'{"inputs":[]}')
     assert requests_mock.last_request.body == b'{"inputs":[]}'
     assert requests_mock.last_request.headers["Content-Type"] == "application/json"
