@@ -52,6 +52,13 @@ PARTS = (
         ("--windows", "10"),
     ),
     Part(
+        "client-cpu",
+        "(5) client CPU per 100k links: hook, operator and the official SDK ÷ a bare requests loop",
+        "client_cpu.py",
+        ("--pairs", "100000", "--rounds", "1"),
+        ("--pairs", "100000", "--rounds", "3"),
+    ),
+    Part(
         "memory",
         "(6) memory: operators and hook, largest ÷ smallest input",
         "operator_memory.py",
