@@ -20,10 +20,10 @@ import tempfile
 import zlib
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import islice
 from typing import IO, Any
 
 from airflow_provider_hubassoc._compat import ObjectStoragePath
@@ -96,8 +96,7 @@ def check_encoding(encoding: Any) -> str:
 def iter_lines(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[int, str]]:
     """``(line number, text)`` of each physical line of a file (gzip when the name ends in ``.gz``).
 
-    Lines are decoded one by one, so a byte that is not valid in ``encoding`` is reported with its line; a UTF-8
-    byte-order mark is skipped. A ``.gz`` that is not gzip (or is truncated) is reported naming the file.
+    A byte that is not valid in ``encoding`` is reported with its line; a UTF-8 byte-order mark is skipped. A ``.gz`` that is not gzip (or is truncated) is reported naming the file.
     """
     codec = codecs.lookup(encoding)
     name = "utf-8-sig" if codec.name == "utf-8" else codec.name  # Excel's "CSV UTF-8" starts with a BOM
@@ -106,24 +105,29 @@ def iter_lines(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[in
     with ObjectStoragePath(path).open("rb") as raw:
         binary: gzip.GzipFile | IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if str(path).endswith(".gz") else raw
         try:
-            # byte lines split on b"\n"; the text is re-split on "\n" so multi-byte encodings (UTF-16) work too
+            # byte lines split on b"\n"; the text is re-split on "\n" so multi-byte encodings (UTF-16) work too.
             # readlines, not iteration: Airflow 2.10's file wrapper has no __iter__ (iterating it raises TypeError);
-            # lines of about 64 KiB at a time, not one call through Airflow's wrapper per line
-            for line in chain.from_iterable(iter(lambda: binary.readlines(_READ_BLOCK), [])):
+            # about 64 KiB of lines at a time, decoded at once (line by line only to name a bad byte's line)
+            for block in iter(lambda: binary.readlines(_READ_BLOCK), []):
+                state = decoder.getstate()
                 try:
-                    pending += decoder.decode(line)
-                except UnicodeDecodeError as error:
-                    raise named_error(
-                        f"{path} line {number + 1}: not valid {encoding} (byte "
-                        f"{line[error.start : error.start + 1]!r} at column {error.start + 1}); pass encoding= with "
-                        "the file's encoding, e.g. 'cp1252'",
-                        position=number + 1,
-                        field="encoding",
-                    ) from None
-                while (end := pending.find("\n")) >= 0:
-                    number += 1
-                    yield number, pending[: end + 1]
-                    pending = pending[end + 1 :]
+                    pending += decoder.decode(b"".join(block))
+                except UnicodeDecodeError:  # again line by line from the same state, to name the line
+                    decoder.setstate(state)
+                    for line in block:
+                        try:
+                            pending += decoder.decode(line)
+                        except UnicodeDecodeError as error:
+                            raise named_error(
+                                f"{path} line {number + 1}: not valid {encoding} (byte "
+                                f"{line[error.start : error.start + 1]!r} at column {error.start + 1}); pass "
+                                "encoding= with the file's encoding, e.g. 'cp1252'",
+                                position=number + 1,
+                                field="encoding",
+                            ) from None
+                        number, pending = yield from _complete_lines(number, pending)
+                    continue
+                number, pending = yield from _complete_lines(number, pending)
             pending += decoder.decode(b"", final=True)
             if pending:
                 yield number + 1, pending
@@ -135,6 +139,16 @@ def iter_lines(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[in
         finally:
             if binary is not raw:
                 binary.close()
+
+
+def _complete_lines(number: int, text: str) -> Generator[tuple[int, str], None, tuple[int, str]]:
+    """Yield ``(line number, line)`` of each complete line of ``text``; return the last number and the rest."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        number += 1
+        yield number, text[start : end + 1]
+        start = end + 1
+    return number, text[start:]
 
 
 class _LineTap:
