@@ -21,6 +21,7 @@ from airflow_provider_hubassoc._compat import (
     AirflowSensorTimeout,
     AirflowSkipException,
 )
+from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.hooks._validation import MAX_LABEL_NAME_LENGTH, MAX_LABEL_TEXT_LENGTH
 from airflow_provider_hubassoc.operators._files import DuplicateFinder, PairSource, shard_of
 from airflow_provider_hubassoc.operators.associations import (
@@ -56,6 +57,20 @@ def test_a_utf8_bom_is_accepted(hubspot_connection, hubspot_emulator, tmp_path):
     path.write_bytes(b"\xef\xbb\xbffrom_id,to_id\r\n1,501\r\n2,502\r\n")
     assert link(input_path=str(path))["succeeded"] == 2
     assert companies_of(hubspot_emulator, 1) == {501}
+
+
+@pytest.mark.parametrize("bad_line", [3, 9_000])  # in the first 64 KiB run of lines read, and in a later one
+def test_a_bad_byte_is_named_by_its_line_however_far_into_the_file(tmp_path, bad_line):
+    """Lines are decoded a run at a time; the line of a bad byte is still the one named, and a byte-order mark
+    before it is still skipped (the header is read as ``from_id``, not as a missing column)."""
+    path = tmp_path / "big.csv"
+    rows = [f"{n},{n + 500}\n".encode() for n in range(1, 12_000)]
+    rows[bad_line - 2] = b"7,5\xe9\n"
+    path.write_bytes(b"\xef\xbb\xbffrom_id,to_id\n" + b"".join(rows))
+    with pytest.raises(
+        HubSpotInputError, match=rf"big\.csv line {bad_line}: not valid utf-8 \(byte b'\\xe9' at column 4"
+    ):
+        PairSource(path=str(path)).validate()
 
 
 def test_the_encoding_option_reads_a_windows_file_and_its_labels(hubspot_connection, hubspot_emulator, tmp_path):

@@ -105,10 +105,9 @@ def iter_lines(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[in
     with ObjectStoragePath(path).open("rb") as raw:
         binary: gzip.GzipFile | IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if str(path).endswith(".gz") else raw
         try:
-            # byte lines split on b"\n"; the text is re-split on "\n" so multi-byte encodings (UTF-16) work too.
-            # readlines, not iteration: Airflow 2.10's file wrapper has no __iter__ (iterating it raises TypeError);
-            # about 64 KiB of lines at a time, decoded at once (line by line only to name a bad byte's line)
-            for block in iter(lambda: binary.readlines(_READ_BLOCK), []):
+            # byte lines split on b"\n"; the text is re-split on "\n" so multi-byte encodings (UTF-16) work too;
+            # a run of lines is decoded at once (line by line only to name a bad byte's line)
+            for block in _line_runs(binary, gz=binary is not raw):
                 state = decoder.getstate()
                 try:
                     pending += decoder.decode(b"".join(block))
@@ -139,6 +138,17 @@ def iter_lines(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[in
         finally:
             if binary is not raw:
                 binary.close()
+
+
+def _line_runs(binary: IO[bytes], *, gz: bool) -> Iterator[list[bytes]]:
+    """Runs of byte lines: about 64 KiB at a time; from gzip one line at a time, so a torn file (its writer killed)
+    still gives every line before the tear. ``readline(s)``, not iteration: Airflow 2.10's file wrapper has no
+    ``__iter__``."""
+    if gz:
+        for line in iter(binary.readline, b""):
+            yield [line]
+    else:
+        yield from iter(lambda: binary.readlines(_READ_BLOCK), [])
 
 
 def _complete_lines(number: int, text: str) -> Generator[tuple[int, str], None, tuple[int, str]]:
