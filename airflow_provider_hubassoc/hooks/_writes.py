@@ -332,9 +332,7 @@ def write_batch(
                 if current is None:
                     status, body = send(transport, method, path, json=build(), errors_only=written is None)
                 else:
-                    status, body = send_rederived(
-                        transport, method, path, build, refresh, errors_only=written is None
-                    )
+                    status, body = send_rederived(transport, method, path, build, refresh, errors_only=written is None)
             except HubSpotValidationError as error:
                 outcome.requests += 1
                 before = set(outcome.failed_positions)

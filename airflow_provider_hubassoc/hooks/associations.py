@@ -36,6 +36,7 @@ from airflow_provider_hubassoc.hooks._batching import (
     known_length,
     run_chunks,
 )
+from airflow_provider_hubassoc.hooks._json import batch_inputs, dumps
 from airflow_provider_hubassoc.hooks._object_types import (
     HUBSPOT_DEFINED_TYPES,
     hubspot_defined_type_id,
@@ -43,7 +44,6 @@ from airflow_provider_hubassoc.hooks._object_types import (
     plural_name,
     singular_name,
 )
-from airflow_provider_hubassoc.hooks._json import batch_inputs, dumps
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings, normalize_api_version
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
 from airflow_provider_hubassoc.hooks._validation import (

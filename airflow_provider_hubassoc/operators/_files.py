@@ -140,7 +140,7 @@ def iter_lines(path: str, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[in
                 binary.close()
 
 
-def _line_runs(binary: IO[bytes], *, gz: bool) -> Iterator[list[bytes]]:
+def _line_runs(binary: gzip.GzipFile | IO[bytes], *, gz: bool) -> Iterator[list[bytes]]:
     """Runs of byte lines: about 64 KiB at a time; from gzip one line at a time, so a torn file (its writer killed)
     still gives every line before the tear. ``readline(s)``, not iteration: Airflow 2.10's file wrapper has no
     ``__iter__``."""
