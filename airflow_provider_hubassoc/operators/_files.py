@@ -514,8 +514,8 @@ class PairSource:
             f"{from_column!r} and {to_column!r}, got {shown(record)}"
         )
 
-    def _shard_pairs(self) -> Iterator[SourcePair]:
-        for row, record in self._records():
+    def _shard_pairs(self, records: Iterable[tuple[int, Any]] | None = None) -> Iterator[SourcePair]:
+        for row, record in self._records() if records is None else records:
             self.rows += 1
             try:
                 pair = self._parse(row, record)
@@ -550,15 +550,18 @@ class PairSource:
     def origin(self, position: int | None) -> SourcePair | None:
         return self._window.get(position) if position is not None else None
 
-    def validate(self) -> tuple[int, dict[str | int, int]]:
+    def validate(self, records: Iterable[tuple[int, Any]] | None = None) -> tuple[int, dict[str | int, int]]:
         """Read every row once before anything is sent: bad rows raise with their row number and field.
         Returns ``(pairs to send in this shard, {per-row label: first row using it})``, finds the repeated
-        pairs and makes the source sized."""
+        pairs and makes the source sized. ``records``: the file's ``(row, record)`` as they are being written
+        (a query staged in its spool file), checked instead of reading the file once more."""
         count = 0
         labels: dict[str | int, int] = {}
         label_sets: dict[tuple[str | int, ...], int] = {(): 0}
         finder = DuplicateFinder()
-        for index, pair in enumerate(self):
+        self._window.clear()
+        self.rows = 0
+        for index, pair in enumerate(self._shard_pairs(records)):
             count += 1
             assert pair.row is not None  # a pair read from the input has its row
             for label in pair.labels:

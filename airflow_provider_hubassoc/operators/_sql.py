@@ -2,9 +2,9 @@
 
 Any connection whose hook is a common-sql ``DbApiHook`` works (Postgres, Snowflake, BigQuery, Redshift, MySQL,
 SQLite, DuckDB...). A query is read once, in pages (``fetchmany``; a server-side cursor where the driver has
-one), into a local JSON Lines spool file; the operators then read that file exactly as they read an input file:
-the validation pass and the write pass see the same rows, a checkpoint fingerprints them, and sharding works
-as for files. A table is written in pages, all in one transaction, so a failed load leaves it as it was.
+one), into a local JSON Lines spool file, its rows validated as they are staged; the operators then write from
+that file exactly as from an input file: the validation pass and the write pass see the same rows, a
+checkpoint fingerprints them, and sharding works as for files. A table is written in pages, all in one transaction, so a failed load leaves it as it was.
 This module never talks to HubSpot.
 """
 
@@ -18,12 +18,11 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from itertools import islice
-from typing import Any
+from typing import IO, Any
 
 from airflow_provider_hubassoc._compat import AirflowFailException, BaseHook
-from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.hooks._validation import shown
-from airflow_provider_hubassoc.operators._files import iter_file_records
+from airflow_provider_hubassoc.operators._files import iter_file_records, named_error
 
 #: rows fetched from a cursor (and written to a table) at a time
 DEFAULT_PAGE_SIZE = 10_000
@@ -66,8 +65,10 @@ def iter_query(
     parameters: Any = None,
     *,
     page_size: int = DEFAULT_PAGE_SIZE,
+    name: str = "the query",
 ) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
-    """``(column names, page of rows)`` of a query, ``page_size`` rows at a time (never the whole result)."""
+    """``(column names, page of rows)`` of a query, ``page_size`` rows at a time (never the whole result);
+    ``name`` is what an error calls the query."""
     with closing(hook.get_conn()) as connection, closing(_cursor(connection)) as cursor:
         if parameters is None:
             cursor.execute(sql)
@@ -78,7 +79,7 @@ def iter_query(
             page = cursor.fetchmany(page_size)
             if names is None:  # a named cursor describes its columns after the first fetch
                 if cursor.description is None:
-                    raise HubSpotInputError("the query returned no result set (is it a SELECT?)", field="sql")
+                    raise named_error(f"{name}: the query returned no result set (is it a SELECT?)", field="sql")
                 names = [str(column[0]) for column in cursor.description]
             if not page:
                 yield names, []
@@ -86,38 +87,21 @@ def iter_query(
             yield names, list(page)
 
 
-def spool_query(
-    hook: Any,
-    sql: str,
-    path: str,
-    *,
-    parameters: Any = None,
-    required: Sequence[str] = (),
-    page_size: int = DEFAULT_PAGE_SIZE,
-) -> int:
-    """Write a query's rows to a JSON Lines file (one object per row, keyed by column name; line ``n`` is query
-    row ``n``); returns the row count. ``required`` columns are checked before any row is written."""
-    count = 0
-    with open(path, "w", encoding="utf-8") as handle:
-        for names, page in iter_query(hook, sql, parameters, page_size=page_size):
-            if count == 0:
-                repeated = sorted({name for name in names if names.count(name) > 1})
-                if repeated:
-                    raise HubSpotInputError(
-                        f"the query returns column {repeated[0]!r} twice (columns: {names}); alias one of them",
-                        field=repeated[0],
-                    )
-                missing = [name for name in required if name not in names]
-                if missing:
-                    raise HubSpotInputError(
-                        f"the query has no column {missing[0]!r} (columns: {names}); alias "
-                        "a column or set the *_column argument",
-                        field=missing[0],
-                    )
-            for row in page:
-                handle.write(json.dumps(dict(zip(names, row, strict=False)), separators=(",", ":"), default=str) + "\n")
-            count += len(page)
-    return count
+def check_columns(names: Sequence[str], required: Sequence[str], where: str) -> None:
+    """A query's columns before its first row is used: each named once, and the ``required`` ones there."""
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise named_error(
+            f"{where}: the query returns column {repeated[0]!r} twice (columns: {list(names)}); alias one of them",
+            field=repeated[0],
+        )
+    missing = [name for name in required if name not in names]
+    if missing:
+        raise named_error(
+            f"{where}: the query has no column {missing[0]!r} (columns: {list(names)}); alias "
+            "a column or set the *_column argument",
+            field=missing[0],
+        )
 
 
 def spooled_row(path: str, position: int) -> Mapping[str, Any] | None:
@@ -130,9 +114,11 @@ def spooled_row(path: str, position: int) -> Mapping[str, Any] | None:
 class QuerySpool:
     """A query's result staged once in a local JSON Lines file for the duration of a task run (then deleted).
 
-    The operators validate every row from it, then write from it: one query, so both passes see the same
-    rows however the table changes meanwhile, and the file's content fingerprints a checkpoint (a retry re-runs
-    the query: if its rows changed, the checkpoint is refused rather than resumed against other rows).
+    The query runs once, when the operator validates its rows (:meth:`records`): each page is written to the
+    spool as it is handed out for validation, so the database is read once and the spool once (by the write
+    pass), as often as an input file is read (validation, then writes). Both passes see the same rows however
+    the table changes meanwhile, and the file's content fingerprints a checkpoint (a retry re-runs the query:
+    if its rows changed, the checkpoint is refused rather than resumed against other rows).
     """
 
     def __init__(
@@ -148,8 +134,10 @@ class QuerySpool:
         self.conn_id, self.sql, self.parameters = conn_id, sql, parameters
         self.required, self.page_size, self.directory = list(required), page_size, directory
         self.path: str | None = None
+        #: rows staged so far (all of them once :meth:`records` is exhausted)
         self.rows = 0
         self._dir: str | None = None
+        self._handle: IO[str] | None = None
 
     @property
     def name(self) -> str:
@@ -158,22 +146,29 @@ class QuerySpool:
     def __enter__(self) -> QuerySpool:
         self._dir = tempfile.mkdtemp(prefix="hubassoc-query-", dir=self.directory)
         self.path = os.path.join(self._dir, "rows.jsonl")
-        try:
-            self.rows = spool_query(
-                db_hook(self.conn_id),
-                self.sql,
-                self.path,
-                parameters=self.parameters,
-                required=self.required,
-                page_size=self.page_size,
-            )
-        except HubSpotInputError as error:
-            self.__exit__(None, None, None)
-            raise AirflowFailException(f"{self.name}: {error.message}") from None
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
         return self
+
+    def records(self) -> Iterator[tuple[int, Mapping[str, Any]]]:
+        """Run the query and stage its rows: ``(row number, row keyed by column)`` of each, 1-based, once its
+        page is in the spool (line ``n`` is row ``n``). Once only: afterwards read the spool at :attr:`path`."""
+        if self.path is None or self._handle is not None or self.rows:
+            raise RuntimeError("QuerySpool.records() runs the query once, inside the spool's with-block")
+        dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
+        with open(self.path, "w", encoding="utf-8") as self._handle:
+            try:
+                pages = iter_query(
+                    db_hook(self.conn_id), self.sql, self.parameters, page_size=self.page_size, name=self.name
+                )
+                for names, page in pages:
+                    if not self.rows:
+                        check_columns(names, self.required, self.name)
+                    page_records = [dict(zip(names, row, strict=True)) for row in page]
+                    self._handle.write("".join([dumps(record) + "\n" for record in page_records]))
+                    self._handle.flush()  # a bad row's values are read back from the file for its error
+                    first, self.rows = self.rows, self.rows + len(page_records)
+                    yield from enumerate(page_records, start=first + 1)
+            finally:
+                self._handle = None
 
     def __exit__(self, *exc: Any) -> None:
         if self._dir is not None:

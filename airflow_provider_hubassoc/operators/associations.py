@@ -478,14 +478,13 @@ class _PairInputOperator(ResumableOperator):
         return inputs, [associations_uri(*pair)] if not parsing or literal(*pair) else []
 
     def execute(self, context: Context) -> dict[str, Any]:
-        """A query (``sql=``) is staged once in a spool file, read like an input file, and deleted after."""
+        """A query (``sql=``) is staged once in a spool file while its rows are validated, written from like an
+        input file, and deleted after."""
         columns = [c for c in (self.from_id_column, self.to_id_column, self.label_column) if c is not None]
         with optional_spool(
             self.sql_conn_id, self.sql, parameters=self.sql_parameters, required=columns, page_size=self.sql_page_size
         ) as spool:
             self._spool = spool
-            if spool is not None:
-                self.log.info("Read %d row(s) from the query on %r", spool.rows, self.sql_conn_id)
             try:
                 summary = self._run(context)
             finally:
@@ -563,7 +562,9 @@ class _PairInputOperator(ResumableOperator):
         An empty input fails unless ``allow_empty`` (reconcile: unless ``source_ids`` name records)."""
         try:
             source = self._source()
-            total, row_labels = source.validate()
+            total, row_labels = source.validate(self._spool.records() if self._spool is not None else None)
+            if self._spool is not None:
+                self.log.info("Read %d row(s) from the %s", self._spool.rows, self._spool.name)
             resolved = [
                 self.hook.get_label(self.from_object_type, self.to_object_type, label)
                 for label in self._common_labels()

@@ -66,6 +66,7 @@ def test_a_bad_row_is_named_with_its_values_before_any_write(hubspot_connection,
             sql_conn_id=warehouse.conn_id,
             from_id_column="contact_id",
             to_id_column="company_id",
+            sql_page_size=10,  # row 37 is in page 4: validated while the query is still being spooled
         ).execute({})
 
     message = str(failure.value)
