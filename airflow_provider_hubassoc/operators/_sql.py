@@ -10,6 +10,7 @@ This module never talks to HubSpot.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -242,6 +243,57 @@ def _pages(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], size: int)
         yield page
 
 
+#: PostgreSQL servers from 9.5 (``ON CONFLICT``) take the rows by ``COPY``; Redshift, reached through the same
+#: driver, reports 8.0 and has no ``COPY FROM STDIN``: it keeps ``executemany``
+_COPY_SERVER_VERSION = 90500
+#: the temporary table an upsert copies into before merging (dropped at commit or rollback)
+_STAGE = "hubassoc_stage"
+
+
+def copies(connection: Any) -> bool:
+    """Whether rows go to this connection by ``COPY ... FROM STDIN`` (the bulk path of PostgreSQL, which common-sql's
+    ``PostgresHook.bulk_load``/``copy_expert`` use): a psycopg 2 or 3 connection to PostgreSQL 9.5 or later."""
+    if not type(connection).__module__.startswith("psycopg"):
+        return False
+    version = getattr(getattr(connection, "info", None), "server_version", 0)
+    return isinstance(version, int) and version >= _COPY_SERVER_VERSION
+
+
+def _copy_text(value: Any) -> str:
+    """A cell in ``COPY``'s text format (what ``bulk_load``'s tab-delimited file holds): ``\\N`` is NULL;
+    backslash, tab and line breaks escaped."""
+    if value is None:
+        return "\\N"
+    text = str(value)
+    if any(char in text for char in "\\\t\n\r"):
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def copy_page(cursor: Any, table: str, columns: Sequence[str], page: Sequence[Sequence[Any]]) -> None:
+    """One ``COPY table (columns) FROM STDIN`` of ``page`` on the task's cursor (so it is part of the load's one
+    transaction, unlike ``PostgresHook.copy_expert``, which commits on its own connection)."""
+    text = "".join("\t".join(_copy_text(value) for value in row) + "\n" for row in page)
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    if hasattr(cursor, "copy_expert"):  # psycopg 2
+        cursor.copy_expert(statement, io.StringIO(text))
+    else:  # psycopg 3
+        with cursor.copy(statement) as copy:
+            copy.write(text)
+
+
+def merge_sql(table: str, columns: Sequence[str], key_columns: Sequence[str]) -> str:
+    """Upsert the staged rows into ``table``: one row per key, the last staged one (as ``executemany`` of the
+    rows one after another would leave it), inserted or updated by ``ON CONFLICT``."""
+    cells, keys = ", ".join(columns), ", ".join(key_columns)
+    others = [c for c in columns if c not in key_columns]
+    action = f"DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in others)}" if others else "DO NOTHING"
+    return (
+        f"INSERT INTO {table} ({cells}) SELECT DISTINCT ON ({keys}) {cells} FROM {_STAGE} "
+        f"ORDER BY {keys}, hubassoc_row DESC ON CONFLICT ({keys}) {action}"
+    )
+
+
 def load_table(
     hook: Any,
     table: str,
@@ -253,10 +305,13 @@ def load_table(
     create: bool = False,
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> int:
-    """Write ``rows`` to ``table`` in pages of ``page_size`` (``executemany``, the driver's batch path), all in one
-    transaction: the table shows every row or, after a failure, none of them. ``replace`` deletes the table's
-    rows first (same transaction); ``upsert`` replaces rows whose ``key_columns`` match (the dialect's
-    ``ON CONFLICT``/``MERGE``/``REPLACE``, so the key must be the table's primary key or a unique index).
+    """Write ``rows`` to ``table`` in pages of ``page_size``, all in one transaction: the table shows every row
+    or, after a failure, none of them. ``replace`` deletes the table's rows first (same transaction); ``upsert``
+    replaces rows whose ``key_columns`` match (so the key must be the table's primary key or a unique index).
+
+    PostgreSQL takes the pages by ``COPY`` (:func:`copies`; an upsert copies into a temporary table, then one
+    ``INSERT ... SELECT ... ON CONFLICT``); other databases by ``executemany`` of the statement common-sql's
+    ``insert_rows`` uses for the dialect (``ON CONFLICT``/``MERGE``/``REPLACE`` for an upsert).
     Returns the number of rows written."""
     if not _TABLE_NAME.match(table):
         raise AirflowFailException(f"table must be a table name such as 'crm.contact_company', got {table!r}")
@@ -270,18 +325,30 @@ def load_table(
                     cursor.execute(create_table_sql(table, columns, key_columns))
                 if if_exists == "replace":
                     cursor.execute(f"DELETE FROM {table}")  # table name checked above
-                statement = None
+                bulk, target, statement = copies(connection), table, None
+                if bulk and if_exists == "upsert":
+                    cells = ", ".join(columns)
+                    cursor.execute(
+                        f"CREATE TEMP TABLE {_STAGE} ON COMMIT DROP AS SELECT {cells} FROM {table} WITH NO DATA"
+                    )
+                    cursor.execute(f"ALTER TABLE {_STAGE} ADD COLUMN hubassoc_row BIGSERIAL")  # the staging order
+                    target = _STAGE
                 for page in _pages(rows, columns, page_size):
-                    if statement is None:
-                        statement = hook._generate_insert_sql(  # the statement insert_rows uses, per dialect
-                            table,
-                            page[0],
-                            list(columns),
-                            replace=if_exists == "upsert",
-                            replace_index=list(key_columns),
-                        )
-                    cursor.executemany(statement, page)
+                    if bulk:
+                        copy_page(cursor, target, columns, page)
+                    else:
+                        if statement is None:
+                            statement = hook._generate_insert_sql(  # the statement insert_rows uses, per dialect
+                                table,
+                                page[0],
+                                list(columns),
+                                replace=if_exists == "upsert",
+                                replace_index=list(key_columns),
+                            )
+                        cursor.executemany(statement, page)
                     written += len(page)
+                if target == _STAGE:
+                    cursor.execute(merge_sql(table, columns, key_columns))
             connection.commit()
         except BaseException:
             connection.rollback()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -90,3 +91,41 @@ def test_table_arguments_are_checked_when_the_dag_is_parsed():
     with pytest.raises(ValueError, match="key_columns must be exported columns"):
         make(table="t", sql_conn_id="w", if_exists="upsert", key_columns=["id"])
     make(table='crm."Contact Company"', sql_conn_id="w")
+
+
+TRICKY = [
+    ("contacts", 1, "companies", 10, "1;279", "HUBSPOT_DEFINED;USER_DEFINED", "tab\there"),
+    ("contacts", 1, "companies", 11, "", "", None),  # empty text and NULL stay apart
+    ("contacts", 2, "companies", 20, "3", "USER_DEFINED", "back\\slash \\N line\nbreak\r\n ünïcödé"),
+]
+
+
+def rows_of(values: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    names = COLUMNS.split(", ")
+    return [dict(zip(names, row, strict=True)) for row in values]
+
+
+def test_load_table_appends_upserts_and_replaces_exactly(warehouse):
+    """Every mode on each database's load path (PostgreSQL: COPY, an upsert through a staging table; SQLite:
+    executemany), with cells COPY's text format must escape; within one upsert the last row of a key wins."""
+    from airflow_provider_hubassoc.operators._sql import copies, load_table
+
+    names = COLUMNS.split(", ")
+    with closing(warehouse.hook.get_conn()) as connection:
+        assert copies(connection) is (warehouse.kind == "postgres")
+
+    def load(values: list[tuple[Any, ...]], mode: str, **kwargs: Any) -> int:
+        return load_table(warehouse.hook, TABLE, names, rows_of(values), if_exists=mode, page_size=2, **kwargs)
+
+    assert load(TRICKY, "append", create=True) == 3
+    assert table(warehouse) == TRICKY
+
+    later = ("contacts", 2, "companies", 20, "4", "USER_DEFINED", "last")
+    new = ("contacts", 3, "companies", 30, "1", "HUBSPOT_DEFINED", "Primary")
+    changed = ("contacts", 1, "companies", 11, "5", "USER_DEFINED", "set")
+    upserted = [("contacts", 2, "companies", 20, "9", "X", "first"), new, changed, later]
+    assert load(upserted, "upsert") == 4
+    assert table(warehouse) == [TRICKY[0], changed, later, new]
+
+    assert load([new, TRICKY[2]], "replace") == 2
+    assert table(warehouse) == [TRICKY[2], new]
