@@ -278,14 +278,20 @@ class ResumableOperator(HubSpotBaseOperator):
         self.wait_for_daily_reset = wait_for_daily_reset
         self._after_reset = False
 
+    def _checkpoint_store(self, context: Context) -> CheckpointStore | None:
+        """Where this task run's checkpoint lives; ``None`` outside a task instance."""
+        if not context or context.get("ti") is None:
+            return None
+        return CheckpointStore.for_context(self.checkpoint_path or default_checkpoint_base(), context)
+
     def _open_checkpoint(
         self, context: Context, *, path: str | None, items: Any, options: dict[str, Any]
     ) -> Checkpoint | None:
         """This task run's checkpoint (resumed, or fresh); ``None`` when run outside a task instance."""
-        if not context or context.get("ti") is None:
+        store = self._checkpoint_store(context)
+        if store is None:
             self.log.info("No task instance in the context: running without a checkpoint")
             return None
-        store = CheckpointStore.for_context(self.checkpoint_path or default_checkpoint_base(), context)
         fingerprint = input_fingerprint(path=path, items=items, options={"operator": type(self).__name__, **options})
         return Checkpoint(store, fingerprint, resume=self.resume or self._after_reset, log=self.log)
 

@@ -84,6 +84,11 @@ class CheckpointStore:
     def __str__(self) -> str:
         return str(self.location)
 
+    def beside(self, suffix: str) -> str:
+        """A file kept next to the checkpoint (``map_index=<n>.<suffix>``), on the same storage: what a retry on
+        another worker must find besides the checkpoint (an export's rows staged for a table)."""
+        return str(self.location.parent / f"{self.location.stem}.{suffix}")
+
     @property
     def _local(self) -> bool:
         return self.location.protocol in _LOCAL_PROTOCOLS

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_hubassoc._compat import AirflowException, AirflowFailException, Context
+from airflow_provider_hubassoc._compat import AirflowException, AirflowFailException, Context, ObjectStoragePath
 from airflow_provider_hubassoc.exceptions import HubSpotCancelledError, HubSpotDailyLimitError, HubSpotInputError
 from airflow_provider_hubassoc.hooks._object_types import plural_name
 from airflow_provider_hubassoc.operators._base import (
@@ -128,7 +128,8 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
     :param allow_empty: succeed with zero counts when there are no ids (default: the task fails).
     :param output_path: where to write the rows (format from the suffix or ``output_format``; ``.gz`` compresses).
     :param table: or (also) write the rows to this table at ``sql_conn_id`` (a common-sql database connection),
-        same columns as the file, in pages and one transaction, once every read is done; ``if_exists``:
+        same columns as the file, in pages and one transaction, once every read is done (without ``output_path``
+        the rows are staged beside the checkpoint, so a retry resumes the reads); ``if_exists``:
         ``append`` (default), ``replace`` (the table's rows are deleted first) or ``upsert`` (rows with the same
         ``key_columns``, default the pair, are replaced); ``create_table`` creates it if missing.
     :return: ``{"records", "skipped", "associations", "failed", "output_path", "rows"?}`` (``rows`` only without
@@ -248,6 +249,9 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         return summary
 
     def _export_to_table(self, context: Context) -> dict[str, Any]:
+        """Rows to a file (``output_path``, else a spool file beside the checkpoint, so a retry resumes it), then
+        the file to the table. The checkpoint goes only once the table's load has committed: a retry after a
+        failed load loads again without reading HubSpot again."""
         assert self.sql_conn_id is not None and self.table is not None  # execute() comes here only with a table
         output = TableOutput(
             self.sql_conn_id,
@@ -257,19 +261,32 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
             create=self.create_table,
             page_size=self.sql_page_size,
         )
-        with tempfile.TemporaryDirectory(prefix="hubassoc-export-") as spool:
-            path = self.output_path or os.path.join(spool, "rows.jsonl")  # without output_path: a local spool
-            summary = self._export(context, path)
-            summary.update(
-                output_path=self.output_path,
-                table=self.table,
-                if_exists=self.if_exists,
-                table_rows=output.load(path, self.output_format, ROW_COLUMNS),
-            )
-        self.log.info("Wrote %d row(s) to table %s (%s)", summary["table_rows"], self.table, self.if_exists)
+        store = self._checkpoint_store(context)
+        with tempfile.TemporaryDirectory(prefix="hubassoc-export-") as local:
+            spool = None
+            if self.output_path is None:  # beside the checkpoint; without a task instance (no checkpoint): local
+                spool = store.beside("rows.jsonl") if store is not None else os.path.join(local, "rows.jsonl")
+            path: str = self.output_path or spool  # type: ignore[assignment]  # one of them is set
+
+            def load(summary: dict[str, Any]) -> None:
+                summary.update(
+                    output_path=self.output_path,
+                    table=self.table,
+                    if_exists=self.if_exists,
+                    table_rows=output.load(path, self.output_format, ROW_COLUMNS),
+                )
+                self.log.info("Wrote %d row(s) to table %s (%s)", summary["table_rows"], self.table, self.if_exists)
+
+            summary = self._export(context, path, load=load)
+            if spool is not None and ObjectStoragePath(spool).exists():
+                ObjectStoragePath(spool).unlink()
         return summary
 
-    def _export(self, context: Context, output_path: str | None) -> dict[str, Any]:
+    def _export(
+        self, context: Context, output_path: str | None, load: Callable[[dict[str, Any]], None] | None = None
+    ) -> dict[str, Any]:
+        """Read every record's associations to ``output_path`` (resumable) or XCom; then ``load`` the file
+        elsewhere (a table) before the checkpoint is discarded."""
         ids, count, repeats = self._ids()
         f, t = self.from_object_type, self.to_object_type
         self.log.info(
@@ -364,10 +381,19 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
                 **report.summary(),
             )
             self.daily_budget_spent(context, error, summary, checkpoint)
-        if checkpoint is not None:
+        if checkpoint is not None and load is None:
             checkpoint.discard()
         summary.update(report.summary())
-        report.enforce(count, context, summary)
+        try:
+            report.enforce(count, context, summary)
+        except AirflowFailException:
+            if checkpoint is not None:  # too many failures: a re-run starts over, as without a table
+                checkpoint.discard()
+            raise
+        if load is not None:
+            load(summary)
+            if checkpoint is not None:
+                checkpoint.discard()
         self.log.info(
             "Read %d association(s) of %d record(s); %d record(s) failed", summary["associations"], count, report.count
         )

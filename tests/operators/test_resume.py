@@ -578,3 +578,68 @@ def test_repeated_rows_are_counted_once_across_attempts(emulator, tmp_path):
     assert summary["total"] == 330 and summary["skipped"] == 30 and summary["failed"] == 6
     assert summary["succeeded"] == 294 and summary["not_sent"] == 0 and summary["resumed_from"] > 0
     assert linked(emulator) == {p for p in pairs if p[1] != MISSING}
+
+
+def requests_served(emulator: Any) -> int:
+    return sum(n for by_status in emulator.counters().values() for n in by_status.values())
+
+
+def test_an_export_to_a_table_without_output_path_resumes_and_a_failed_load_reads_nothing_again(
+    emulator, warehouse, tmp_path
+):
+    """The export stages its rows beside the checkpoint (no ``output_path``): stopped by the budget, it resumes
+    where it stopped; a load that fails keeps the checkpoint, so the retry loads without reading HubSpot again.
+    The table gets every pair once (append mode, the pair as primary key: a repeat would fail the load)."""
+    for contact in range(1, 201):
+        emulator.associate("contacts", contact, "companies", 100_000 + contact)
+        emulator.associate("contacts", contact, "companies", 200_000 + contact)
+    expected = sorted([(c, 100_000 + c) for c in range(1, 201)] + [(c, 200_000 + c) for c in range(1, 201)])
+    ti = TaskInstance()
+    store = store_of(tmp_path, ti)
+
+    def table_export() -> HubSpotReadAssociationsOperator:
+        return HubSpotReadAssociationsOperator(
+            task_id="export",
+            from_object_type="contacts",
+            to_object_type="companies",
+            record_ids=list(range(1, 201)),
+            chunk_size=20,
+            checkpoint_path=str(tmp_path / "checkpoints"),
+            hook_params=FAST,
+            sql_conn_id=warehouse.conn_id,
+            table="contact_company",
+            if_exists="append",
+            create_table=True,
+        )
+
+    emulator.configure(daily_limit=4)
+    stopped_by_budget(table_export(), ti)
+    saved = store.load()
+    assert saved is not None
+    assert 0 < saved["position"] < 200 and saved["extra"]["output_rows"] == 2 * saved["position"]
+    assert os.path.exists(store.beside("rows.jsonl") + ".partial")  # the staged rows, beside the checkpoint
+
+    next_day(emulator)
+    warehouse.run(
+        "CREATE TABLE contact_company (from_object_type VARCHAR(100), from_id BIGINT, to_object_type VARCHAR(100), "
+        "to_id BIGINT, type_ids VARCHAR(4000), categories VARCHAR(4000), labels VARCHAR(4000), "
+        "PRIMARY KEY (from_object_type, from_id, to_object_type, to_id))"
+    )
+    warehouse.run(
+        "INSERT INTO contact_company (from_object_type, from_id, to_object_type, to_id) "
+        "VALUES ('contacts', 200, 'companies', 200200)"
+    )  # the load of the last row will fail
+    served = requests_served(emulator)
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        table_export().execute(ti.context())
+    assert requests_served(emulator) - served == (200 - saved["position"]) // 20  # only the chunks not read yet
+    assert (store.load() or {}).get("position") == 200  # every read is done and kept
+
+    warehouse.run("DELETE FROM contact_company")
+    reset_shared_limiters()
+    served = requests_served(emulator)
+    summary = table_export().execute(ti.context())
+    assert requests_served(emulator) == served  # the retry only loaded the table
+    assert summary["table_rows"] == 400 and summary["associations"] == 400
+    assert warehouse.records("SELECT from_id, to_id FROM contact_company ORDER BY from_id, to_id") == expected
+    assert store.load() is None and not os.path.exists(store.beside("rows.jsonl"))
