@@ -81,7 +81,9 @@ class HubSpotBaseOperator(BaseOperator):
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """OpenLineage input and output datasets; called by the OpenLineage provider only when it is installed."""
         inputs, outputs = self.lineage_uris()
-        return openlineage_facets(inputs, outputs, sql=getattr(self, "sql", None))
+        return openlineage_facets(
+            inputs, outputs, sql=getattr(self, "sql", None), sql_conn_id=getattr(self, "sql_conn_id", None)
+        )
 
     def on_kill(self) -> None:
         """Stop sending: chunks in flight finish and are counted, nothing after them is sent."""

@@ -17,6 +17,7 @@ OpenLineage is used only when ``apache-airflow-providers-openlineage`` is instal
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -24,6 +25,8 @@ from urllib.parse import urlsplit
 
 from airflow_provider_hubassoc._compat import Asset, ObjectStoragePath
 from airflow_provider_hubassoc.hooks._object_types import plural_name
+
+log = logging.getLogger(__name__)
 
 
 def _object(object_type: str) -> str:
@@ -111,15 +114,50 @@ def _dataset(uri: str) -> Any:
     return Dataset(namespace=f"{parts.scheme}://{parts.netloc}", name=parts.path.lstrip("/"))
 
 
-def openlineage_facets(inputs: Iterable[str], outputs: Iterable[str], *, sql: str | None = None) -> Any:
-    """An ``OperatorLineage`` (imported here: the OpenLineage provider calls this only when it is installed)."""
+def query_inputs(conn_id: str, sql: str) -> list[Any]:
+    """The tables a query reads, as OpenLineage datasets, named as common-sql's own operators name them: the
+    OpenLineage provider's SQL parser with the connection's namespace and default schema
+    (``postgres://host:5432``, ``database.schema.table``). A hook that gives no database information (SQLite)
+    gets the parsed names in namespace ``sql://<conn_id>``, as table outputs are named. Lineage never fails a
+    task: a query that cannot be parsed, or a connection that cannot be read, gives no input datasets."""
+    from airflow.providers.openlineage.sqlparser import SQLParser, get_openlineage_facets_with_sql
+    from openlineage.client.event_v2 import Dataset
+
+    from airflow_provider_hubassoc.operators._sql import db_hook
+
+    try:
+        hook = db_hook(conn_id)
+        try:  # no information-schema query for column types: a query source only needs the table names
+            lineage = get_openlineage_facets_with_sql(
+                hook=hook, sql=sql, conn_id=conn_id, database=None, use_connection=False
+            )
+        except TypeError:  # older providers (2.8, on Airflow 2.10 here) have no use_connection
+            lineage = get_openlineage_facets_with_sql(hook=hook, sql=sql, conn_id=conn_id, database=None)
+        if lineage is not None and lineage.inputs:
+            return list(lineage.inputs)
+        parsed = SQLParser(dialect=hook.get_openlineage_database_dialect(hook.get_connection(conn_id))).parse(
+            SQLParser.split_sql_string(sql)
+        )
+    except Exception as error:
+        log.warning("OpenLineage: no input tables for the query on %r (%s)", conn_id, error)
+        return []
+    tables = parsed.in_tables if parsed is not None else []
+    return [Dataset(namespace=f"sql://{conn_id}", name=table.qualified_name) for table in tables]
+
+
+def openlineage_facets(
+    inputs: Iterable[str], outputs: Iterable[str], *, sql: str | None = None, sql_conn_id: str | None = None
+) -> Any:
+    """An ``OperatorLineage`` (imported here: the OpenLineage provider calls this only when it is installed);
+    a query source (``sql`` on ``sql_conn_id``) adds the tables it reads and the ``sql`` job facet."""
     from airflow.providers.openlineage.extractors import OperatorLineage
 
     job_facets: dict[str, Any] = {}
+    datasets = [_dataset(u) for u in inputs]
     if sql:
         from openlineage.client.facet_v2 import sql_job
 
         job_facets["sql"] = sql_job.SQLJobFacet(query=sql)
-    return OperatorLineage(
-        inputs=[_dataset(u) for u in inputs], outputs=[_dataset(u) for u in outputs], job_facets=job_facets
-    )
+        if sql_conn_id:
+            datasets.extend(query_inputs(sql_conn_id, sql))
+    return OperatorLineage(inputs=datasets, outputs=[_dataset(u) for u in outputs], job_facets=job_facets)

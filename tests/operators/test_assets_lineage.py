@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from dag_support import dag_bag
@@ -167,3 +168,31 @@ def test_the_operators_import_nothing_of_openlineage():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_openlineage_names_the_tables_a_query_reads(warehouse):
+    """A query source's input tables: on PostgreSQL named by the OpenLineage provider's SQL parser with the
+    connection's namespace (as common-sql's operators name them); on SQLite (no database information from its
+    hook) in ``sql://<conn_id>``, as table outputs are. A connection that cannot be read gives no input."""
+    pytest.importorskip("airflow.providers.openlineage")
+    query = "SELECT l.contact_id AS from_id, c.id AS to_id FROM crm.links l JOIN companies c ON c.domain = l.domain"
+
+    def lineage(sql_conn_id: str) -> Any:
+        return HubSpotCreateAssociationsOperator(
+            task_id="link", from_object_type="contacts", to_object_type="companies", sql=query, sql_conn_id=sql_conn_id
+        ).get_openlineage_facets_on_complete(None)
+
+    found = lineage(warehouse.conn_id)
+    names = sorted((d.namespace, d.name) for d in found.inputs)
+    if warehouse.kind == "postgres":
+        database = warehouse.hook.get_connection(warehouse.conn_id).schema
+        assert [name for _namespace, name in names] == [f"{database}.crm.links", f"{database}.public.companies"]
+        assert all(namespace.startswith("postgres://") for namespace, _name in names)
+    else:
+        assert names == [("sql://warehouse", "companies"), ("sql://warehouse", "crm.links")]
+    assert found.job_facets["sql"].query == query
+    assert [(d.namespace, d.name) for d in found.outputs] == [
+        ("hubspot://hubspot_default", "associations/contacts/companies")
+    ]
+
+    assert lineage("no_such_connection").inputs == []
