@@ -27,6 +27,8 @@ from airflow_provider_hubassoc.operators._files import iter_file_records, named_
 
 #: rows fetched from a cursor (and written to a table) at a time
 DEFAULT_PAGE_SIZE = 10_000
+#: cell types a spool line gives back as they are (others, such as ``Decimal``, come back as JSON makes them)
+_JSON_NATIVE = frozenset({int, str, float, bool, type(None)})
 #: ``if_exists`` modes of a table output
 TABLE_MODES = ("append", "replace", "upsert")
 
@@ -163,8 +165,14 @@ class QuerySpool:
                 for names, page in pages:
                     if not self.rows:
                         check_columns(names, self.required, self.name)
-                    page_records = [dict(zip(names, row, strict=True)) for row in page]
-                    self._handle.write("".join([dumps(record) + "\n" for record in page_records]))
+                    lines, page_records = [], []
+                    for row in page:
+                        record = dict(zip(names, row, strict=True))
+                        lines.append(dumps(record) + "\n")
+                        if not all(type(value) in _JSON_NATIVE for value in row):  # Decimal, date, array...:
+                            record = json.loads(lines[-1])  # validated as the write pass will read it
+                        page_records.append(record)
+                    self._handle.write("".join(lines))
                     self._handle.flush()  # a bad row's values are read back from the file for its error
                     first, self.rows = self.rows, self.rows + len(page_records)
                     yield from enumerate(page_records, start=first + 1)

@@ -277,9 +277,13 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
                 )
                 self.log.info("Wrote %d row(s) to table %s (%s)", summary["table_rows"], self.table, self.if_exists)
 
-            summary = self._export(context, path, load=load)
-            if spool is not None and ObjectStoragePath(spool).exists():
-                ObjectStoragePath(spool).unlink()
+            try:
+                summary = self._export(context, path, load=load)
+            finally:
+                if spool is not None and (store is None or store.load() is None):  # no checkpoint resumes it
+                    for name in (spool, f"{spool}.partial"):
+                        if ObjectStoragePath(name).exists():
+                            ObjectStoragePath(name).unlink()
         return summary
 
     def _export(
@@ -588,7 +592,12 @@ class _PairInputOperator(ResumableOperator):
         An empty input fails unless ``allow_empty`` (reconcile: unless ``source_ids`` name records)."""
         try:
             source = self._source()
-            total, row_labels = source.validate(self._spool.records() if self._spool is not None else None)
+            staged = self._spool.records() if self._spool is not None else None
+            try:
+                total, row_labels = source.validate(staged)
+            finally:
+                if staged is not None:
+                    staged.close()  # a bad row stops the query: its cursor and connection close now
             if self._spool is not None:
                 self.log.info("Read %d row(s) from the %s", self._spool.rows, self._spool.name)
             resolved = [

@@ -75,6 +75,19 @@ def test_a_bad_row_is_named_with_its_values_before_any_write(hubspot_connection,
     assert hubspot_emulator.write_requests() == 0
 
 
+def test_ids_of_a_numeric_column_are_validated_as_they_are_written(hubspot_connection, hubspot_emulator, warehouse):
+    """PostgreSQL gives NUMERIC cells as ``Decimal``: the rows are validated as the spool holds them (ids as
+    digits), the same values the write pass reads."""
+    summary = HubSpotCreateAssociationsOperator(
+        task_id="link",
+        from_object_type="contacts",
+        to_object_type="companies",
+        sql="SELECT CAST(7 AS NUMERIC(20, 0)) AS from_id, CAST(77 AS NUMERIC(20, 0)) AS to_id",
+        sql_conn_id=warehouse.conn_id,
+    ).execute({})
+    assert summary["succeeded"] == 1 and pairs_in_emulator(hubspot_emulator) == {(7, 77)}
+
+
 def test_a_query_without_the_named_column_fails_naming_the_columns(hubspot_connection, warehouse):
     with pytest.raises(AirflowFailException, match=r"no column 'to_id' \(columns: \['from_id', 'company'\]\)"):
         HubSpotCreateAssociationsOperator(
