@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from itertools import islice
 from typing import IO, Any
@@ -151,7 +151,7 @@ class QuerySpool:
         self.path = os.path.join(self._dir, "rows.jsonl")
         return self
 
-    def records(self) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    def records(self) -> Generator[tuple[int, Mapping[str, Any]], None, None]:
         """Run the query and stage its rows: ``(row number, row keyed by column)`` of each, 1-based, once its
         page is in the spool (line ``n`` is row ``n``). Once only: afterwards read the spool at :attr:`path`."""
         if self.path is None or self._handle is not None or self.rows:
