@@ -97,6 +97,8 @@ PARTS = (
 
 #: lines worth repeating in the summary: every ratio, share and speed-up the scripts print
 RATIO_LINE = re.compile(r"÷|/ceiling|ratio|speed-up|\d(\.\d+)?x\b|/actual|/ file|/allowed| = \d", re.IGNORECASE)
+#: the hook's own progress and summary log lines (timestamped) are not figures
+LOG_LINE = re.compile(r"^\s*\d{4}-\d\d-\d\dT")
 
 
 def run_part(part: Part, full: bool) -> tuple[int, list[str], float]:
@@ -110,7 +112,7 @@ def run_part(part: Part, full: bool) -> tuple[int, list[str], float]:
         assert child.stdout is not None
         for line in child.stdout:
             print(line, end="", flush=True)
-            if RATIO_LINE.search(line):
+            if RATIO_LINE.search(line) and not LOG_LINE.match(line):
                 ratios.append(line.rstrip())
     return child.returncode, ratios, time.monotonic() - started
 

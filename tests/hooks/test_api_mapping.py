@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
-from airflow_provider_hubassoc.hooks._json import may_name_errors
+from airflow_provider_hubassoc.hooks._json import PAUSE_GC_FROM, loads, may_name_errors
 from airflow_provider_hubassoc.hooks._writes import (
     _Pair,
     archive_payload,
@@ -156,3 +157,34 @@ def test_a_write_answer_is_decoded_only_when_it_can_name_errors(body, decoded):
     assert may_name_errors(body) is decoded
     if not decoded:  # skipping it loses nothing: no errors list in it
         assert "errors" not in json.loads(body)
+
+
+@pytest.mark.parametrize("collector_on", [True, False])
+def test_a_large_answer_is_decoded_with_the_collector_paused_and_left_as_found(collector_on):
+    answer = {
+        "results": [
+            {"from": {"id": str(i)}, "to": [{"toObjectId": i + 1, "associationTypes": []}]} for i in range(2000)
+        ]
+    }
+    body = json.dumps(answer).encode()
+    assert len(body) >= PAUSE_GC_FROM  # the paused path
+    seen: list[bool] = []
+    original = json.loads
+
+    def spy(data):
+        seen.append(gc.isenabled())
+        return original(data)
+
+    was = gc.isenabled()
+    (gc.enable if collector_on else gc.disable)()
+    try:
+        json.loads = spy  # loads() looks json.loads up at call time
+        try:
+            assert loads(body) == answer
+            assert loads(b'{"small": 1}') == {"small": 1}
+        finally:
+            json.loads = original
+        assert seen == [False, collector_on]  # paused only while the large answer was parsed
+        assert gc.isenabled() is collector_on  # a collector paused by someone else stays paused
+    finally:
+        (gc.enable if was else gc.disable)()
