@@ -38,15 +38,14 @@ import csv
 import dataclasses
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from itertools import count
 from pathlib import Path
 from typing import Any
+
+from hook_throughput import _counters, _start_emulator  # the same emulator process and counters (this folder)
 
 TOKEN = "bench-token"
 COMPANIES = 50
@@ -57,36 +56,9 @@ CREATE_BATCH = 2000
 ID_SPAN = 10_000_000
 
 
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_hubassoc.emulator",
-            "--port",
-            "0",
-            "--token",
-            TOKEN,
-            "--requests-per-10-seconds",
-            "0",
-            "--daily-limit",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "listening on" in line:
-            return process, line.rsplit(" ", 1)[-1].strip()
-    raise RuntimeError("the emulator did not start")
-
-
 def counters(base_url: str) -> dict[str, int]:
     """Requests the emulator answered so far, by endpoint name (every status)."""
-    with urllib.request.urlopen(f"{base_url}/_emulator/counters") as response:
-        data = json.load(response)
-    return {name: sum(by_status.values()) for name, by_status in data.items()}
+    return {name: sum(by_status.values()) for name, by_status in _counters(base_url).items()}
 
 
 def pairs_of(first: int, n: int) -> list[tuple[int, int]]:
@@ -221,7 +193,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="hubassoc-cpu-"))
     os.environ.setdefault("AIRFLOW_HOME", str(work / "airflow-home"))
-    process, base_url = start_emulator()
+    process, base_url = _start_emulator(0, 0.0)  # no rate limit, no latency
     try:
         os.environ["AIRFLOW_CONN_HUBSPOT_DEFAULT"] = json.dumps(
             {"conn_type": "hubspot", "host": base_url, "password": TOKEN}

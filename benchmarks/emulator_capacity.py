@@ -20,39 +20,16 @@ import http.client
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
+
+from hook_throughput import _start_emulator  # the same emulator process (this folder)
 
 TOKEN = "bench-token"
 #: one Enterprise / Professional app: 190 requests per 10 s (reference §12.2)
 CEILING_REQUESTS_PER_SECOND = 190 / 10
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
-
-
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_hubassoc.emulator",
-            "--port",
-            "0",
-            "--token",
-            TOKEN,
-            "--requests-per-10-seconds",
-            "0",
-            "--daily-limit",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    return process, line.rsplit(" ", 1)[1]
 
 
 def process_cpu_seconds(pid: int) -> float | None:
@@ -135,7 +112,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--per-round", type=int, default=12)
     args = parser.parse_args()
-    process, base_url = start_emulator()
+    process, base_url = _start_emulator(0, 0.0)  # rate limits off, no latency
     try:
         cases = [
             (

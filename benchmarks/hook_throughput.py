@@ -25,7 +25,9 @@ import time
 import urllib.request
 
 
-def _start_emulator(budget: int, latency: float) -> tuple[subprocess.Popen[str], str]:
+def _start_emulator(budget: int, latency: float, *options: str) -> tuple[subprocess.Popen[str], str]:
+    """The emulator in its own process (``budget`` 0: no rate limit), token ``bench-token``, no daily limit;
+    ``options`` are further CLI options. Every benchmark that runs the emulator apart starts it here."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -41,6 +43,7 @@ def _start_emulator(budget: int, latency: float) -> tuple[subprocess.Popen[str],
             "0",
             "--latency",
             str(latency),
+            *options,
         ],
         stdout=subprocess.PIPE,
         text=True,

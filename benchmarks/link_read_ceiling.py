@@ -32,13 +32,12 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from typing import TYPE_CHECKING
 
-from hook_throughput import _counters  # the same counters endpoint (this folder)
+from hook_throughput import _counters, _start_emulator  # the same emulator process and counters (this folder)
 
 if TYPE_CHECKING:
     from airflow_provider_hubassoc.hooks import HubSpotAssociationsHook
@@ -49,46 +48,27 @@ Counters = dict[str, dict[str, int]]  # contact i -> company COMPANY + i
 
 
 def start_emulator(budget: int, latency: float, jitter: float, semantics: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_hubassoc.emulator",
-            "--port",
-            "0",
-            "--token",
-            "bench-token",
-            "--requests-per-10-seconds",
-            str(budget),
-            "--daily-limit",
-            "0",
-            "--latency",
-            str(latency),
-            "--jitter",
-            str(jitter),
-            "--auto-record-max",
-            str(10**8),
-            "--label-write-semantics",
-            semantics,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+    """The shared emulator process with jitter, unbounded auto-created records and ``semantics``, plus the label."""
+    process, base_url = _start_emulator(
+        budget,
+        latency,
+        "--jitter",
+        str(jitter),
+        "--auto-record-max",
+        str(10**8),
+        "--label-write-semantics",
+        semantics,
     )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "listening on" in line:
-            base_url = line.rsplit(" ", 1)[-1].strip()
-            admin = urllib.request.Request(
-                f"{base_url}/_emulator/labels",
-                data=json.dumps(
-                    {"fromObjectType": "contacts", "toObjectType": "companies", "name": "bench", "label": "Bench"}
-                ).encode(),
-                headers={"Content-Type": "application/json"},
-                method="POST",
-            )
-            urllib.request.urlopen(admin).read()  # the admin API is outside the rate window
-            return process, base_url
-    raise RuntimeError("the emulator did not start")
+    admin = urllib.request.Request(
+        f"{base_url}/_emulator/labels",
+        data=json.dumps(
+            {"fromObjectType": "contacts", "toObjectType": "companies", "name": "bench", "label": "Bench"}
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(admin).read()  # the admin API is outside the rate window
+    return process, base_url
 
 
 def hook_for(base_url: str, budget: int, semantics: str) -> HubSpotAssociationsHook:
