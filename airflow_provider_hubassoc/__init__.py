@@ -34,8 +34,9 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     },
     "api_version": {
         "label": "API version",
-        "description": "Associations API version: v4 (default) or a dated version such as 2026-03.",
-        "schema": {"type": ["string", "null"], "default": "v4"},
+        "description": "HubSpot API version: 2026-09 (default, HubSpot's newest GA dated version), another "
+        "dated version such as 2026-03, or the legacy v4 (unsupported from 2027-03-30) / v3 (September 2027).",
+        "schema": {"type": ["string", "null"], "default": "2026-09"},
     },
     "requests_per_10_seconds": {
         "label": "Request budget per 10 s",
@@ -112,7 +113,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "password": "pat-na1-... (leave empty when using OAuth)",
         "host": "https://api.hubapi.com",
         "client_id": "OAuth client ID (only for OAuth)",
-        "api_version": "v4",
+        "api_version": "2026-09",
         "requests_per_10_seconds": "100",
     },
 }

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -206,7 +207,9 @@ def main(argv: list[str]) -> None:
     from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
     report: list[str] = []
+    versions: Counter[str] = Counter()
     with HubSpotEmulator(token="demo-token", seed=1) as emulator:
+        emulator.app.observers.append(lambda request, _response: versions.update([api_version_of(request.path)]))
         os.environ.update(emulator.airflow_connection_env("hubspot_default"))
         print(f"[demo] HubSpot emulator at {emulator.base_url}; hubspot_default points at it", flush=True)
         for name in chosen:
@@ -217,7 +220,26 @@ def main(argv: list[str]) -> None:
     print("=" * 78)
     print("\n".join(report))
     print(f"Requests served by endpoint: {json.dumps(requests, sort_keys=True)}")
+    print(f"Requests by HubSpot API version: {json.dumps(dict(versions), sort_keys=True)}")
     print("=" * 78)
+    retiring = sorted(v for v in versions if v in RETIRING)
+    if retiring:
+        raise SystemExit(f"[demo] called API versions HubSpot is retiring: {retiring}")
+
+
+#: what HubSpot retires: OAuth v1 on 2027-02-16, v4 on 2027-03-30, v3 in September 2027
+RETIRING = ("oauth v1", "v4", "v3")
+
+
+def api_version_of(path: str) -> str:
+    """The API version a request path speaks: ``/crm/v4/...`` -> v4, ``/crm/associations/2026-09/...`` -> 2026-09."""
+    parts = path.strip("/").split("/")
+    if parts[0] == "oauth":
+        return f"oauth {parts[1]}" if len(parts) > 1 else "oauth"
+    for part in parts[1:3]:
+        if part in ("v3", "v4") or (len(part) >= 7 and part[:4].isdigit() and part[4] == "-"):
+            return part
+    return "other"
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -31,3 +32,6 @@ def test_demo_runs_every_example_and_prints_what_it_did(tmp_path) -> None:
     assert "Sensor gate: deals 1001 and 1002 got their companies" in out
     assert '"create": 1100' in out and "second run:" in out and '"create": 0' in out and ", 0 writes" in out
     assert (tmp_path / "demo" / "airflow-home" / "airflow.db").exists()
+    # every request on the default dated version: none to the paths HubSpot is retiring (v3, v4, OAuth v1)
+    by_version = next(line for line in out.splitlines() if line.startswith("Requests by HubSpot API version: "))
+    assert json.loads(by_version.split(": ", 1)[1]).keys() == {"2026-09"}

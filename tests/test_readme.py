@@ -119,7 +119,7 @@ def test_readme_example_uses_only_accepted_argument_names(index: int) -> None:
 
 def test_readme_connection_table_names_every_extra_with_its_default() -> None:
     text = README.read_text()
-    section = text.split("## Connection", 1)[1].split("\n## ", 1)[0]
+    section = text.split("## Connection", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     named: dict[str, str] = {}
     for row in rows:

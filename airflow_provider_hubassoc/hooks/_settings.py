@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from airflow_provider_hubassoc import __version__
 from airflow_provider_hubassoc.exceptions import HubSpotConnectionSettingsError, HubSpotInputError
+from airflow_provider_hubassoc.hooks._versions import DEFAULT_API_VERSION
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
-DEFAULT_API_VERSION = "v4"
 # HubSpot's documented burst budget for a Free/Starter private app (associations: 100 per 10 s).
 DEFAULT_REQUESTS_PER_10_SECONDS = 100
 #: total seconds one attempt may take, from connecting to the body's last byte (twice the read timeout)
@@ -36,7 +36,8 @@ USER_AGENT = f"airflow-provider-hubassoc/{__version__}"
 
 
 def normalize_api_version(value: str) -> str:
-    """Accept ``v4``/``V4``/``4`` or a dated version ``YYYY-MM`` / ``YYYY-MM-beta``; anything else is a clear error."""
+    """Accept ``v3``, ``v4`` (also ``V4``, ``4``) or a dated version ``YYYY-MM`` / ``YYYY-MM-beta``; anything else
+    is a clear error."""
     text = str(value).strip().lower()
     if text in {"v4", "4"}:
         return "v4"
@@ -45,7 +46,9 @@ def normalize_api_version(value: str) -> str:
     if _DATED_VERSION.match(text):
         return text
     raise HubSpotInputError(
-        f"unknown HubSpot API version {value!r}: use 'v4' or a dated version such as '2026-03'", field="api_version"
+        f"unknown HubSpot API version {value!r}: use a dated version such as {DEFAULT_API_VERSION!r} (the default), "
+        "or 'v4' / 'v3' until HubSpot stops supporting them",
+        field="api_version",
     )
 
 

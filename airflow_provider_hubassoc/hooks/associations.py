@@ -46,6 +46,7 @@ from airflow_provider_hubassoc.hooks._object_types import (
 )
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings, normalize_api_version
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
+from airflow_provider_hubassoc.hooks._versions import DEFAULT_API_VERSION, version_warning
 from airflow_provider_hubassoc.hooks._validation import (
     MAX_RECORD_ID,
     label_length_problem,
@@ -89,7 +90,7 @@ class HubSpotAssociationsHook(BaseHook):
     emulator, a proxy or a regional host can be used.
 
     :param hubspot_conn_id: Airflow connection id of conn type ``hubspot``.
-    :param settings_overrides: per-hook overrides of connection extras (for example ``api_version="2026-03"``
+    :param settings_overrides: per-hook overrides of connection extras (for example ``api_version="2026-09"``
         or ``requests_per_10_seconds=50``); they win over the connection's extras.
     """
 
@@ -219,15 +220,37 @@ class HubSpotAssociationsHook(BaseHook):
     # no other code looks at the API version.
 
     def _api_version(self, api_version: str | None, *, allow_v3: bool = False) -> str:
-        """The version of one call: the per-call override, else the connection's setting (v4 by default)."""
+        """The version of one call: the per-call override, else the connection's setting (``2026-09`` by
+        default). The first call on a version HubSpot is retiring logs one warning naming the date."""
         version = normalize_api_version(api_version) if api_version is not None else self.settings.api_version
         if version == "v3" and not allow_v3:
             raise HubSpotInputError(
-                "this endpoint exists in v4 and the dated versions only; use api_version='v4' or e.g. '2026-03' "
+                f"this endpoint exists in v4 and the dated versions only; use api_version={DEFAULT_API_VERSION!r} "
                 "(the v3_* methods cover v3)",
                 field="api_version",
             )
+        self._warn_if_retiring(version)
         return version
+
+    @cached_property
+    def _versions_warned(self) -> set[str]:
+        return set()
+
+    @cached_property
+    def _versions_lock(self) -> threading.Lock:
+        return threading.Lock()
+
+    def _warn_if_retiring(self, version: str) -> None:
+        """One warning per hook and version past HubSpot's Current stage or near unsupported (``_versions``)."""
+        if version in self._versions_warned:
+            return
+        with self._versions_lock:
+            if version in self._versions_warned:
+                return
+            self._versions_warned.add(version)
+        warning = version_warning(version)
+        if warning:
+            self.log.warning("%s", warning)
 
     def _object_pair(
         self, from_type: str, to_type: str, api_version: str | None, *, allow_v3: bool = False

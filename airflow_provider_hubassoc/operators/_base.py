@@ -41,7 +41,8 @@ class HubSpotBaseOperator(BaseOperator):
     """Base of the HubSpot operators: one hook per task run, cancelled by ``on_kill``.
 
     :param hubspot_conn_id: Airflow connection of type ``hubspot``.
-    :param api_version: ``v4`` (default of the connection), or a dated version such as ``2026-03``.
+    :param api_version: overrides the connection's version for this task: a dated version such as ``2026-09`` (the
+        default), or the retiring ``v4`` (see the README, "HubSpot API versions").
     :param hook_params: per-task overrides of connection extras, e.g. ``{"max_concurrency": 8}`` (the shards of a
         mapped backfill share the app's rate limit by themselves: no need to divide ``requests_per_10_seconds``).
     :param portal_id: the HubSpot account (portal) id named in asset URIs

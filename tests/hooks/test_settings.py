@@ -9,6 +9,7 @@ import pytest
 from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.hooks._settings import DEFAULT_BASE_URL, HubSpotSettings, normalize_api_version
+from airflow_provider_hubassoc.hooks._versions import DEFAULT_API_VERSION
 
 if AIRFLOW_V_3_0_PLUS:
     from airflow.sdk import Connection
@@ -28,7 +29,7 @@ def test_token_only_connection_uses_hubspot_defaults() -> None:
     settings = HubSpotSettings.from_connection(conn(password="pat-na1-secret"))
     assert settings.base_url == DEFAULT_BASE_URL
     assert settings.auth_mode == "private_app"
-    assert settings.api_version == "v4"
+    assert settings.api_version == "2026-09" == DEFAULT_API_VERSION
     assert settings.requests_per_10_seconds == 100
     assert settings.max_concurrency == 4
 
