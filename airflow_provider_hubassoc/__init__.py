@@ -19,7 +19,7 @@ HOOK_CLASS = "airflow_provider_hubassoc.hooks.associations.HubSpotAssociationsHo
 CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     "client_id": {
         "label": "OAuth client ID",
-        "description": "OAuth app client ID. Leave empty when the password holds a private app token.",
+        "description": "OAuth app client ID. Leave empty when the password holds a service key or a private app token.",
         "schema": {"type": ["string", "null"]},
     },
     "client_secret": {
@@ -41,7 +41,7 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     "requests_per_10_seconds": {
         "label": "Request budget per 10 s",
         "description": "Client-side rate limit shared by every request of this connection (HubSpot: 100 "
-        "for Free/Starter private apps, 150-190 for Professional/Enterprise).",
+        "for Free/Starter service keys and private apps, 150-190 for Professional/Enterprise).",
         "schema": {"type": ["integer", "null"], "minimum": 1, "default": 100},
     },
     "daily_request_limit": {
@@ -106,11 +106,15 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     },
 }
 
+#: The password holds a static token: a service key (HubSpot's credential for warehouse syncs since the 2026.09
+#: developer platform) or a legacy private app token (``pat-...``). Both go out as ``Authorization: Bearer``
+#: (for service keys a third-party report, reference §20.6), never expire and share the app rate limits, so no
+#: extra says which kind it is. Airflow's form gives built-in fields a label and a placeholder, no description.
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden_fields": ["login", "port", "schema"],
-    "relabeling": {"password": "Private app access token", "host": "Base URL"},
+    "relabeling": {"password": "Service key or private app token", "host": "Base URL"},
     "placeholders": {
-        "password": "pat-na1-... (leave empty when using OAuth)",
+        "password": "service key, or a pat-na1-... private app token (empty for OAuth)",
         "host": "https://api.hubapi.com",
         "client_id": "OAuth client ID (only for OAuth)",
         "api_version": "2026-09",

@@ -54,7 +54,17 @@ class HubSpotError(AirflowException):
             text += f" context={self.context}"
         if self.correlation_id:
             text += f" [correlationId={self.correlation_id}]"
+        hint = scopes_hint(self.required_scopes)
+        if self.category == MISSING_SCOPES and hint:
+            text += f" -- {hint}"
         return text
+
+    @property
+    def required_scopes(self) -> list[str]:
+        """The scopes HubSpot named for a ``MISSING_SCOPES`` refusal (empty for any other error)."""
+        if self.category != MISSING_SCOPES:
+            return []
+        return named_scopes(self.context, self.errors)
 
     @classmethod
     def from_response_body(
@@ -85,6 +95,13 @@ class HubSpotError(AirflowException):
 
 class HubSpotAuthError(HubSpotError):
     """401 (credentials missing, invalid or expired after one refresh) or 403 (missing scopes)."""
+
+
+class HubSpotMissingScopesError(HubSpotAuthError):
+    """403 ``MISSING_SCOPES``: the service key, private app or OAuth app lacks a scope the call needs.
+
+    ``required_scopes`` lists the scopes HubSpot named (``errors[].context.requiredScopes``, or
+    ``requiredGranularScopes`` in newer answers); the message says to add them to the credential."""
 
 
 class HubSpotRateLimitError(HubSpotError):
@@ -187,6 +204,38 @@ class HubSpotCancelledError(HubSpotBatchError):
 
     def _render(self) -> str:
         return self.message
+
+
+MISSING_SCOPES = "MISSING_SCOPES"
+#: where HubSpot names the scopes of a ``MISSING_SCOPES`` refusal (reference §11.2; the granular key is newer)
+_SCOPE_KEYS = ("requiredScopes", "requiredGranularScopes")
+
+
+def named_scopes(context: Mapping[str, Any] | None, errors: list[Any] | None) -> list[str]:
+    """Scopes named in a ``MISSING_SCOPES`` body: in ``errors[].context`` (HubSpot's documented place) or the
+    top-level ``context``, under ``requiredScopes`` or ``requiredGranularScopes``; in order, once each."""
+    contexts: list[Any] = [context or {}]
+    contexts += [item.get("context") for item in errors or [] if isinstance(item, Mapping)]
+    found: list[str] = []
+    for ctx in contexts:
+        if not isinstance(ctx, Mapping):
+            continue
+        for key in _SCOPE_KEYS:
+            values = ctx.get(key)
+            for value in values if isinstance(values, list) else [values] if isinstance(values, str) else []:
+                if isinstance(value, str) and value and value not in found:
+                    found.append(value)
+    return found
+
+
+def scopes_hint(scopes: list[str]) -> str:
+    """What an operator does about a scope refusal, naming the scopes (empty when HubSpot named none)."""
+    if not scopes:
+        return ""
+    return (
+        f"the credential lacks scopes {', '.join(scopes)}; add them to the service key (or private app, or the "
+        "OAuth app's scopes) and try again"
+    )
 
 
 def error_class_for_status(status: int) -> type[HubSpotError]:

@@ -22,7 +22,7 @@ def test_provider_info_matches_distribution_and_declares_connection_form() -> No
     (conn,) = info["connection-types"]
     assert conn["connection-type"] == "hubspot"
     assert conn["hook-class-name"].endswith("hooks.associations.HubSpotAssociationsHook")
-    assert conn["ui-field-behaviour"]["relabeling"]["password"] == "Private app access token"
+    assert conn["ui-field-behaviour"]["relabeling"]["password"] == "Service key or private app token"
     assert conn["conn-fields"]["client_secret"]["schema"]["format"] == "password"
     assert conn["conn-fields"]["refresh_token"]["schema"]["format"] == "password"
     semantics = conn["conn-fields"]["label_write_semantics"]["schema"]

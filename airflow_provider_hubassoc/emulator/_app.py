@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from ._config import EmulatorConfig
+from ._scopes import missing_scopes_body, required_scopes
 from ._state import CATEGORIES, HUBSPOT_DEFINED, AccountState, Definition, Spec, StateError
 from ._types import COMPANY, PRIMARY_COMPANY_TYPES, UnknownObjectType, object_name, object_type_id
 
@@ -375,6 +376,9 @@ class EmulatorApp:
         self.state = AccountState(auto_records=self.config.auto_records, auto_record_max=self.config.auto_record_max)
         self.token = token
         self.tokens: set[str] = {token}
+        #: scopes of the static tokens registered with a scope list (service keys, private apps); a token
+        #: missing here has every scope
+        self.token_scopes: dict[str, frozenset[str]] = {}
         self.seed = seed
         self.rng = random.Random(seed)
         self.rng_lock = threading.Lock()
@@ -413,6 +417,7 @@ class EmulatorApp:
             self.access_tokens.clear()
             self.oauth_clients.clear()
             self.tokens = {self.token}
+            self.token_scopes.clear()
             if seed is not None:
                 self.seed = seed
             with self.rng_lock:
@@ -443,8 +448,26 @@ class EmulatorApp:
             refresh_tokens.add(refresh_token)
             self.oauth_clients[client_id] = (client_secret, refresh_tokens)
 
+    def add_token(self, token: str, scopes: Any = None) -> None:
+        """Accept another static token (a service key or private app token; each has its own 10-second window).
+
+        :param scopes: the scopes it was granted; a call needing one it lacks gets 403 ``MISSING_SCOPES`` (see
+            ``_scopes``). ``None``: every scope (registering a token again with ``None`` lifts its list).
+        """
+        if not isinstance(token, str) or not token:
+            raise ValueError("a token must be a non-empty string")
+        if isinstance(scopes, str) or not (scopes is None or all(isinstance(x, str) for x in scopes)):
+            raise ValueError("scopes must be a list of scope names or None")
+        with self.meta_lock:
+            self.tokens.add(token)
+            if scopes is None:
+                self.token_scopes.pop(token, None)
+            else:
+                self.token_scopes[token] = frozenset(scopes)
+
     def load_fixture(self, data: dict[str, Any]) -> None:
-        """Seed from a JSON document: ``records``, ``labels``, ``associations``, ``oauthClients``, ``tokens``."""
+        """Seed from a JSON document: ``records``, ``labels``, ``associations``, ``oauthClients``, ``tokens``
+        (strings, or ``{"token", "scopes"?}`` objects for keys with a scope list)."""
         with self.state.lock:
             for object_type, ids in (data.get("records") or {}).items():
                 self.state.create_records(self._object_type(object_type), [int(i) for i in ids])
@@ -472,7 +495,10 @@ class EmulatorApp:
         for client in data.get("oauthClients") or []:
             self.add_oauth_client(client["clientId"], client["clientSecret"], client["refreshToken"])
         for token in data.get("tokens") or []:
-            self.tokens.add(str(token))
+            if isinstance(token, dict):
+                self.add_token(str(token["token"]), token.get("scopes"))
+            else:
+                self.add_token(str(token))
 
     # ------------------------------------------------------------------ entry point
     def handle(self, request: Request) -> Response:
@@ -562,6 +588,9 @@ class EmulatorApp:
             if refused is not None:
                 headers.update(self._retry_after(config))
                 return Response(429, refused, headers, delay=extra_delay)
+            missing = self._missing_scopes(auth_key, route.name, params)
+            if missing:
+                return Response(403, missing_scopes_body(missing), headers, delay=extra_delay)
             body = self._json(request)
             with self.state.lock:
                 response = route.handler(request, body, **params)
@@ -613,6 +642,21 @@ class EmulatorApp:
                 ),
             )
         raise ApiError(401, error_body(_AUTH_MESSAGE, "INVALID_AUTHENTICATION"))
+
+    def _missing_scopes(self, auth_key: str, endpoint: str, params: dict[str, str]) -> list[str]:
+        """The scopes this call needs that its static token was not granted (empty: allowed)."""
+        granted = self.token_scopes.get(auth_key[6:]) if auth_key.startswith("token:") else None
+        if granted is None:
+            return []
+        try:
+            type_ids = tuple(
+                object_type_id(params[name], self.config.custom_objects)
+                for name in ("from_type", "to_type")
+                if params.get(name)
+            )
+        except UnknownObjectType:
+            return []  # the handler answers 400 for the path
+        return [scope for scope in required_scopes(endpoint, type_ids) if scope not in granted]
 
     @staticmethod
     def _json(request: Request) -> Any:
@@ -1459,6 +1503,9 @@ class EmulatorApp:
         if path == "/_emulator/associations" and method == "POST":
             self.load_fixture({"associations": data.get("associations", [data])})
             return Response(200, {"status": "created"}, endpoint="admin")
+        if path == "/_emulator/tokens" and method == "POST":
+            self.add_token(data["token"], data.get("scopes"))
+            return Response(200, {"status": "registered"}, endpoint="admin")
         if path == "/_emulator/oauth-clients" and method == "POST":
             self.add_oauth_client(data["clientId"], data["clientSecret"], data["refreshToken"])
             return Response(200, {"status": "registered", "clientId": data["clientId"]}, endpoint="admin")

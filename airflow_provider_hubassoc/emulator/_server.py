@@ -364,6 +364,10 @@ class HubSpotEmulator:
         """Register an OAuth app install whose refresh token ``POST /oauth/v1/token`` will accept."""
         self.app.add_oauth_client(client_id, client_secret, refresh_token)
 
-    def add_token(self, token: str) -> None:
-        """Accept another private-app token (each has its own 10-second window)."""
-        self.app.tokens.add(token)
+    def add_token(self, token: str, scopes: list[str] | None = None) -> None:
+        """Accept another static token: a service key or private app token (each has its own 10-second window).
+
+        :param scopes: the scopes it was granted (e.g. ``["crm.objects.contacts.read"]``); a call needing one it
+            lacks is answered 403 ``MISSING_SCOPES``. ``None`` (default): every scope.
+        """
+        self.app.add_token(token, scopes)

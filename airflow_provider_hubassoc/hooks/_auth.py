@@ -36,7 +36,10 @@ def _mask(secret: str | None) -> None:
 
 
 class StaticTokenAuth:
-    """A private app access token: sent as ``Bearer``; it does not expire, so a 401 is final."""
+    """A service key or a private app access token: sent as ``Bearer``; it does not expire, so a 401 is final.
+
+    HubSpot documents Bearer for private app tokens; for service keys it is what third-party guides report
+    (reference §20.6), and no other scheme is documented for them."""
 
     def __init__(self, token: str) -> None:
         self._token = token
@@ -163,14 +166,14 @@ def _json_or_empty(response: requests.Response) -> dict[str, Any]:
 
 
 def build_auth(settings: HubSpotSettings, session: requests.Session) -> StaticTokenAuth | OAuthRefreshAuth:
-    """The private app token wins when both are configured (it needs no round trip).
+    """The static token (service key or private app token) wins when both are configured (it needs no round trip).
 
-    Every configured secret is registered with the masker, also the OAuth ones a private app token makes unused:
+    Every configured secret is registered with the masker, also the OAuth ones a static token makes unused:
     they are in the connection all the same, and a log line could quote them.
     """
     for secret in settings.secrets:
         _mask(secret)
-    if settings.auth_mode == "private_app":
+    if settings.auth_mode == "static_token":
         assert settings.access_token is not None
         return StaticTokenAuth(settings.access_token)
     return OAuthRefreshAuth(settings, session)

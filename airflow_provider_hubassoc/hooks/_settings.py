@@ -112,6 +112,7 @@ class HubSpotSettings:
     """Everything the transport needs, validated. Secrets never appear in ``repr``."""
 
     base_url: str = DEFAULT_BASE_URL
+    #: a service key or a legacy private app token (the connection's password); both are sent as Bearer
     access_token: str | None = field(default=None, repr=False)
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
@@ -142,8 +143,8 @@ class HubSpotSettings:
         object.__setattr__(self, "api_version", normalize_api_version(self.api_version))
         if not self.access_token and not (self.client_id and self.client_secret and self.refresh_token):
             raise HubSpotInputError(
-                "the HubSpot connection needs a private app access token in its password, or OAuth "
-                "client_id, client_secret and refresh_token in its extras",
+                "the HubSpot connection needs a service key or private app access token in its password, or "
+                "OAuth client_id, client_secret and refresh_token in its extras",
                 field="password",
             )
         if self.max_concurrency > 32:
@@ -168,8 +169,12 @@ class HubSpotSettings:
 
     @property
     def auth_mode(self) -> str:
-        """``private_app`` when a static token is set (it wins), else ``oauth``."""
-        return "private_app" if self.access_token else "oauth"
+        """``static_token`` when the password holds a token (it wins), else ``oauth``.
+
+        A static token is a service key or a legacy private app token: HubSpot takes both as
+        ``Authorization: Bearer``, neither expires, and both share the app rate limits, so the hook treats them
+        alike. (Named ``private_app`` before service keys existed; the connection itself is unchanged.)"""
+        return "static_token" if self.access_token else "oauth"
 
     @property
     def secrets(self) -> tuple[str, ...]:

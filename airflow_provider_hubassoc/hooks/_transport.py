@@ -22,10 +22,12 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from airflow_provider_hubassoc.exceptions import (
+    MISSING_SCOPES,
     HubSpotAnswerLostError,
     HubSpotConnectionError,
     HubSpotDailyLimitError,
     HubSpotError,
+    HubSpotMissingScopesError,
     HubSpotRedirectError,
     HubSpotServerError,
     error_class_for_status,
@@ -263,6 +265,8 @@ class HubSpotTransport:
             body = {}
         status = response.status_code
         cls = error_class_for_status(status)
+        if status == 403 and body.get("category") == MISSING_SCOPES:  # the message names the scopes to add
+            cls = HubSpotMissingScopesError
         context = dict(body.get("context") or {}) if isinstance(body.get("context"), Mapping) else {}
         retry_after = _retry_after_seconds(response)
         if status == 429:

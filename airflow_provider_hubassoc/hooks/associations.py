@@ -22,8 +22,10 @@ from airflow_provider_hubassoc.exceptions import (
     HubSpotCancelledError,
     HubSpotError,
     HubSpotInputError,
+    HubSpotMissingScopesError,
     HubSpotNotFoundError,
     HubSpotValidationError,
+    scopes_hint,
 )
 from airflow_provider_hubassoc.hooks._batching import (
     CREATE_LIMIT,
@@ -85,8 +87,8 @@ from airflow_provider_hubassoc.hooks.models import (
 class HubSpotAssociationsHook(BaseHook):
     """Talk to the HubSpot CRM Associations API (v3, v4 and date-versioned) through one Airflow connection.
 
-    The connection's password is a private app access token; or its extras hold an OAuth client id, client
-    secret and refresh token. Its host (optional) overrides ``https://api.hubapi.com`` so the bundled
+    The connection's password is a service key or a private app access token (both sent as Bearer); or its
+    extras hold an OAuth client id, client secret and refresh token. Its host (optional) overrides ``https://api.hubapi.com`` so the bundled
     emulator, a proxy or a regional host can be used.
 
     :param hubspot_conn_id: Airflow connection id of conn type ``hubspot``.
@@ -203,17 +205,26 @@ class HubSpotAssociationsHook(BaseHook):
             self.transport.close()
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check credentials and reachability with one cheap authenticated read (a label listing)."""
+        """Check credentials, scopes and reachability with one cheap authenticated read: the contact-company
+        label listing at the connection's API version (the v3 types listing only on a v3 connection), so the
+        check calls no version the connection does not use. A scope refusal names the scopes to add."""
         try:
+            version = self.settings.api_version
+            endpoint = "types" if version == "v3" else "labels"
+            path = association_path(version, f"associations/contacts/companies/{endpoint}")
             # one retry at most: the UI's "Test" button wants an answer in seconds, not after the back-off budget
-            response = self.transport.request(
-                "GET", "/crm/v3/associations/contacts/companies/types", max_retries=self.test_connection_retries
-            )
+            response = self.transport.request("GET", path, max_retries=self.test_connection_retries)
+        except HubSpotMissingScopesError as error:
+            hint = scopes_hint(error.required_scopes) or "the credential lacks a scope this call needs"
+            where = f"HTTP {error.status} {error.category} on GET {path}"
+            if error.correlation_id:
+                where += f", correlationId={error.correlation_id}"
+            return False, f"HubSpot refused: {hint} ({where})"
         except HubSpotError as error:
             return False, str(error)
         except Exception as error:  # the UI wants a message, never a traceback
             return False, f"{type(error).__name__}: {error}"
-        return True, f"Connected to {self.settings.base_url} (HTTP {response.status_code})"
+        return True, f"Connected to {self.settings.base_url} (GET {path}: HTTP {response.status_code})"
 
     # -- Associations API --------------------------------------------------------------------------------
     # Everything below builds on ``self.transport.request`` only. Paths come from :func:`association_path`;

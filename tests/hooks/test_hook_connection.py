@@ -139,7 +139,7 @@ def test_secrets_are_registered_with_airflows_masker(monkeypatch) -> None:
 
 def test_form_metadata_for_older_uis() -> None:
     behaviour = HubSpotAssociationsHook.get_ui_field_behaviour()
-    assert behaviour["relabeling"]["password"] == "Private app access token"
+    assert behaviour["relabeling"]["password"] == "Service key or private app token"
     assert "login" in behaviour["hidden_fields"]
 
 

@@ -28,7 +28,7 @@ def conn(**kwargs) -> Connection:
 def test_token_only_connection_uses_hubspot_defaults() -> None:
     settings = HubSpotSettings.from_connection(conn(password="pat-na1-secret"))
     assert settings.base_url == DEFAULT_BASE_URL
-    assert settings.auth_mode == "private_app"
+    assert settings.auth_mode == "static_token"
     assert settings.api_version == "2026-09" == DEFAULT_API_VERSION
     assert settings.requests_per_10_seconds == 100
     assert settings.max_concurrency == 4
@@ -106,7 +106,7 @@ def test_label_write_semantics_from_extra_and_hook_argument() -> None:
 
 
 def test_missing_credentials_is_a_clear_error() -> None:
-    with pytest.raises(HubSpotInputError, match="private app access token"):
+    with pytest.raises(HubSpotInputError, match="needs a service key or private app access token in its password"):
         HubSpotSettings.from_connection(conn(extra={"client_id": "cid"}))
 
 
