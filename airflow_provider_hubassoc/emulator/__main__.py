@@ -26,7 +26,9 @@ _HELP = {
     "batch_read_page_size": "per-input page size of v4/dated batch read",
     "v3_page_size": "per-record page size of v3 batch read",
     "v3_create_status": "status of a successful v3 batch/create (200 observed since 2025-08, 201 per spec)",
-    "oauth_token_lifetime": "lifetime of issued OAuth access tokens, seconds",
+    "oauth_token_lifetime": "lifetime of issued OAuth access tokens, seconds (answered as expires_in)",
+    "oauth_rotate_refresh_tokens": "each refresh answers a new refresh token and retires the old one",
+    "oauth_v1_enabled": "also serve the legacy /oauth/v1/token and DELETE /oauth/v1/refresh-tokens/{token}",
     "custom_objects": 'JSON map of fully qualified custom object names to ids, e.g. \'{"p1_cars": "2-1"}\'',
     "latency": "fixed latency added to each API response, seconds",
     "jitter": "extra latency drawn from [0, jitter], seconds",
@@ -51,8 +53,8 @@ _HELP = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m airflow_provider_hubassoc.emulator",
-        description="Local HubSpot CRM Associations API emulator (v3, v4, dated versions, OAuth token endpoint). "
-        "The admin API under /_emulator/ has no authentication: keep it on loopback.",
+        description="Local HubSpot CRM Associations API emulator (v3, v4, dated versions; OAuth 2026-03 token, "
+        "introspect and revoke). The admin API under /_emulator/ has no authentication: keep it on loopback.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8799, help="port (default 8799; 0 = any free port)")

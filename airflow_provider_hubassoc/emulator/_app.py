@@ -17,6 +17,7 @@ import secrets
 import threading
 import time
 import uuid
+import zlib
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -293,6 +294,43 @@ def _id_of(ref: Any) -> int | None:
         value = int(raw)
         return value if value > 0 else None
     return EmulatorApp._object_id(raw)
+
+
+#: the OAuth token API's path prefix: 2026-03 (HubSpot's current), v3 (same schemas) and the legacy v1
+_OAUTH = r"^/oauth/(?P<oauth_version>v1|v3|2026-03)/"
+#: what every emulated OAuth install is granted (answered as ``scopes``; not enforced)
+OAUTH_SCOPES = (
+    "crm.objects.contacts.read",
+    "crm.objects.contacts.write",
+    "crm.objects.companies.read",
+    "crm.objects.companies.write",
+    "crm.objects.deals.read",
+    "crm.objects.deals.write",
+)
+OAUTH_HUB_ID = 1
+OAUTH_USER_ID = 1
+
+
+def _oauth_error_body(
+    error: str, description: str, *, status: str | None = None, category: str | None = None
+) -> dict[str, Any]:
+    """HubSpot's OAuth error: RFC 6749 ``error``/``error_description`` with the legacy ``status``/``message``
+    (reference §20.5), or, with ``category``, RFC fields beside the generic ``Error`` fields."""
+    body: dict[str, Any] = {}
+    if status is not None:
+        body["status"] = status
+    body["message"] = description
+    body["correlationId"] = str(uuid.uuid4())
+    if category is not None:
+        body["category"] = category
+    body["error"] = error
+    body["error_description"] = description
+    return body
+
+
+def _oauth_app_id(client_id: str) -> int:
+    """A stable app id per client id (HubSpot's introspection answers one)."""
+    return zlib.crc32(client_id.encode()) % 10_000_000
 
 
 @dataclass
@@ -679,8 +717,15 @@ class EmulatorApp:
         )
         v3 = r"^/crm/v3/associations/" + obj
         table: list[tuple[str, str, str, Callable[..., Response]]] = [
-            ("oauth.token", "POST", r"^/oauth/v[13]/token/?$", self._oauth_token),
-            ("oauth.revoke", "DELETE", r"^/oauth/v1/refresh-tokens/(?P<refresh_token>[^/]+)/?$", self._oauth_revoke),
+            ("oauth.token", "POST", _OAUTH + r"token/?$", self._oauth_token),
+            ("oauth.introspect", "POST", _OAUTH + r"token/introspect/?$", self._oauth_introspect),
+            ("oauth.revoke", "POST", _OAUTH + r"token/revoke/?$", self._oauth_revoke),
+            (
+                "oauth.revoke",
+                "DELETE",
+                r"^/oauth/(?P<oauth_version>v1)/refresh-tokens/(?P<refresh_token>[^/]+)/?$",
+                self._oauth_v1_revoke,
+            ),
             ("v3.types", "GET", v3 + r"/types/?$", self._v3_types),
             ("v3.batch.create", "POST", v3 + r"/batch/create/?$", self._v3_create),
             ("v3.batch.read", "POST", v3 + r"/batch/read/?$", self._v3_read),
@@ -736,6 +781,8 @@ class EmulatorApp:
             params = {k: v for k, v in found.groupdict().items() if v is not None or k == "version"}
             if version_codes(params.get("version")) is None:
                 continue
+            if params.get("oauth_version") == "v1" and not self.config.oauth_v1_enabled:
+                continue  # the legacy OAuth API is switched off: 404 like any path HubSpot does not serve
             path_matched = True
             if route.method != request.method:
                 continue
@@ -1391,59 +1438,63 @@ class EmulatorApp:
         return Response(204)
 
     # ------------------------------------------------------------------ OAuth
-    def _oauth_revoke(self, request: Request, refresh_token: str) -> Response:
-        """``DELETE /oauth/v1/refresh-tokens/{token}``: later refreshes with it get ``invalid_grant``."""
-        with self.meta_lock:
-            owners = [tokens for _, tokens in self.oauth_clients.values() if refresh_token in tokens]
-            for tokens in owners:
-                tokens.discard(refresh_token)
-        if not owners:
-            return Response(404, error_body("refresh token not found", "OBJECT_NOT_FOUND"))
-        return Response(204)
+    # ``/oauth/2026-03/...`` (and ``/oauth/v3/...``, same schemas) take every parameter as a form-encoded body field;
+    # the legacy ``/oauth/v1/token`` also read the query string, and answers without token_use/hub_id/scopes.
+    def _oauth_form(self, request: Request, oauth_version: str) -> dict[str, str]:
+        """The form fields of a token-API request; a query string or a non-form body is refused (400)."""
+        if oauth_version == "v1":
+            form = {k: v[0] for k, v in parse_qs(request.query).items()}
+            form.update({k: v[0] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()})
+            return form
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if request.query or (request.body and content_type != "application/x-www-form-urlencoded"):
+            where = "query parameters" if request.query else f"a body of type {content_type or 'unknown'}"
+            raise ApiError(
+                400,
+                _oauth_error_body(
+                    "invalid_request",
+                    "Ensure all parameters are provided as form-encoded body fields, not as query parameters "
+                    f"(got {where})",
+                    category="VALIDATION_ERROR",
+                ),
+            )
+        return {k: v[0] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
 
-    def _oauth_token(self, request: Request) -> Response:
-        form = {k: v[0] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
-        if request.path.startswith("/oauth/v1/"):  # v1 also took parameters in the query string
-            for key, values in parse_qs(request.query).items():
-                form.setdefault(key, values[0])
+    def _oauth_client(self, form: dict[str, str]) -> str:
+        """The ``client_id`` of the form once its ``client_secret`` matches; else HubSpot's BAD_CLIENT_ID."""
+        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        client = self.oauth_clients.get(client_id)
+        if client is None or not secrets.compare_digest(client[0], secret):
+            raise ApiError(
+                400, _oauth_error_body("invalid_client", "missing or unknown client id", status="BAD_CLIENT_ID")
+            )
+        return client_id
+
+    def _oauth_token(self, request: Request, oauth_version: str) -> Response:
+        """Refresh-token grant: a new access token of ``oauth_token_lifetime`` seconds (§13, §20.5)."""
+        form = self._oauth_form(request, oauth_version)
         grant = form.get("grant_type")
         if grant != "refresh_token":
-            return Response(
-                400,
-                {
-                    "status": "BAD_GRANT_TYPE",
-                    "message": f"grant_type {grant} is not supported here",
-                    "correlationId": str(uuid.uuid4()),
-                    "error": "unsupported_grant_type",
-                    "error_description": "only the refresh_token grant is emulated",
-                },
+            refusal = _oauth_error_body(
+                "unsupported_grant_type", "only the refresh_token grant is emulated", status="BAD_GRANT_TYPE"
             )
-        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+            refusal["message"] = f"grant_type {grant} is not supported here"
+            return Response(400, refusal)
         refresh = form.get("refresh_token", "")
         with self.meta_lock:
-            client = self.oauth_clients.get(client_id)
-            if client is None or not secrets.compare_digest(client[0], secret):
+            client_id = self._oauth_client(form)
+            refresh_tokens = self.oauth_clients[client_id][1]
+            if refresh not in refresh_tokens:
                 return Response(
                     400,
-                    {
-                        "status": "BAD_CLIENT_ID",
-                        "message": "missing or unknown client id",
-                        "correlationId": str(uuid.uuid4()),
-                        "error": "invalid_client",
-                        "error_description": "missing or unknown client id",
-                    },
+                    _oauth_error_body(
+                        "invalid_grant", "refresh token is invalid, expired or revoked", status="BAD_REFRESH_TOKEN"
+                    ),
                 )
-            if refresh not in client[1]:
-                return Response(
-                    400,
-                    {
-                        "status": "BAD_REFRESH_TOKEN",
-                        "message": "refresh token is invalid, expired or revoked",
-                        "correlationId": str(uuid.uuid4()),
-                        "error": "invalid_grant",
-                        "error_description": "refresh token is invalid, expired or revoked",
-                    },
-                )
+            if self.config.oauth_rotate_refresh_tokens:
+                refresh_tokens.discard(refresh)
+                refresh = "emu-refresh-" + secrets.token_urlsafe(24)
+                refresh_tokens.add(refresh)
             access = "emu-" + secrets.token_urlsafe(32)
             lifetime = self.config.oauth_token_lifetime
             self.access_tokens[access] = (client_id, time.time() + lifetime)
@@ -1453,9 +1504,68 @@ class EmulatorApp:
             "access_token": access,
             "expires_in": lifetime,
         }
-        if request.path.startswith("/oauth/v3/"):
-            body.update({"hub_id": 1, "scopes": ["crm.objects.contacts.read", "crm.objects.contacts.write"]})
+        if oauth_version != "v1":  # AccessTokenResponse of the 2026-03 (and v3) spec
+            body.update({"token_use": "access_token", "hub_id": OAUTH_HUB_ID, "user_id": OAUTH_USER_ID})
+            body["scopes"] = list(OAUTH_SCOPES)
         return Response(200, body)
+
+    def _oauth_introspect(self, request: Request, oauth_version: str) -> Response:
+        """Metadata of an access or refresh token of this client; an unknown, expired or revoked one is inactive."""
+        form = self._oauth_form(request, oauth_version)
+        token = form.get("token", "")
+        with self.meta_lock:
+            client_id = self._oauth_client(form)
+            issued = self.access_tokens.get(token)
+            is_refresh = bool(token) and token in self.oauth_clients[client_id][1]
+        common = {
+            "token": token,
+            "hub_id": OAUTH_HUB_ID,
+            "user_id": OAUTH_USER_ID,
+            "client_id": client_id,
+            "app_id": _oauth_app_id(client_id),
+            "scopes": list(OAUTH_SCOPES),
+        }
+        if issued is not None and issued[0] == client_id and issued[1] > time.time():
+            return Response(
+                200,
+                {
+                    "token_use": "access_token",
+                    "active": True,
+                    **common,
+                    "expires_in": max(0, int(issued[1] - time.time())),
+                    "is_private_distribution": False,
+                    "token_type": "bearer",
+                },
+            )
+        if is_refresh:
+            return Response(200, {"token_use": "refresh_token", "active": True, **common, "token_type": "bearer"})
+        return Response(200, {"active": False})
+
+    def _oauth_revoke(self, request: Request, oauth_version: str) -> Response:
+        """Revoke an access or refresh token of this client: 200 with an empty body, known token or not.
+
+        HubSpot's spec documents no success status or body for revoke (reference §20.5, §20.10 item 3): the
+        emulator answers as RFC 7009 §2.2 says (200; an unknown token is no error), with no body.
+        """
+        form = self._oauth_form(request, oauth_version)
+        token = form.get("token", "")
+        with self.meta_lock:
+            client_id = self._oauth_client(form)
+            self.oauth_clients[client_id][1].discard(token)
+            issued = self.access_tokens.get(token)
+            if issued is not None and issued[0] == client_id:
+                del self.access_tokens[token]
+        return Response(200)
+
+    def _oauth_v1_revoke(self, request: Request, oauth_version: str, refresh_token: str) -> Response:
+        """``DELETE /oauth/v1/refresh-tokens/{token}`` (legacy): later refreshes with it get ``invalid_grant``."""
+        with self.meta_lock:
+            owners = [tokens for _, tokens in self.oauth_clients.values() if refresh_token in tokens]
+            for tokens in owners:
+                tokens.discard(refresh_token)
+        if not owners:
+            return Response(404, error_body("refresh token not found", "OBJECT_NOT_FOUND"))
+        return Response(204)
 
     # ------------------------------------------------------------------ admin API
     def _admin(self, request: Request) -> Response:

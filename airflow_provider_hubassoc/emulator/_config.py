@@ -51,8 +51,15 @@ class EmulatorConfig:
     v3_page_size: int = 100
     #: status of a fully successful v3 batch/create (HubSpot: 201 per spec, 200 observed since 2025-08-21)
     v3_create_status: int = 200
-    #: lifetime in seconds of OAuth access tokens issued by /oauth/v1/token
+    #: lifetime in seconds of OAuth access tokens issued by the token endpoint (HubSpot: 1800, "30 minutes");
+    #: answered as ``expires_in``
     oauth_token_lifetime: int = 1800
+    #: every refresh answers a new refresh token and retires the one it was given (a later refresh with the old
+    #: one is ``BAD_REFRESH_TOKEN``); HubSpot documents no rotation, but a client must use a returned one
+    oauth_rotate_refresh_tokens: bool = False
+    #: serve the legacy ``POST /oauth/v1/token`` and ``DELETE /oauth/v1/refresh-tokens/{token}`` (HubSpot
+    #: deprecates them on 2027-02-16); off = 404 like any unknown route
+    oauth_v1_enabled: bool = False
     #: fully qualified custom object names accepted in paths, e.g. {"p123_cars": "2-123"}
     custom_objects: dict[str, str] = field(default_factory=dict)
     #: fixed latency added to every API response, seconds

@@ -361,7 +361,7 @@ class HubSpotEmulator:
         self.app.load_fixture(data)
 
     def oauth_client(self, client_id: str, client_secret: str, refresh_token: str) -> None:
-        """Register an OAuth app install whose refresh token ``POST /oauth/v1/token`` will accept."""
+        """Register an OAuth app install whose refresh token ``POST /oauth/2026-03/token`` will accept."""
         self.app.add_oauth_client(client_id, client_secret, refresh_token)
 
     def add_token(self, token: str, scopes: list[str] | None = None) -> None:

@@ -1,31 +1,89 @@
 """Credentials for HubSpot requests: a static private app token, or OAuth access tokens from a refresh token.
 
-OAuth access tokens are cached with their expiry and refreshed shortly before it (HubSpot: "track
-``expires_in``", 30-minute tokens), and once more when HubSpot answers 401. One lock makes a burst of threads
-trigger a single refresh. Every secret is registered with Airflow's masker, and no error built here quotes
-what was sent to the token endpoint.
+OAuth access tokens come from ``POST /oauth/2026-03/token`` (reference §20.5; ``/oauth/v1/token`` is deprecated
+on 2027-02-16): every parameter in a form-encoded body, never in the query string, and a snake_case answer. They
+are cached with their expiry and refreshed shortly before it (HubSpot: "use the ``expires_in`` field to determine
+the token lifetime", 30-minute tokens), and once more when HubSpot answers 401; a ``refresh_token`` in the answer
+replaces the connection's for the rest of the run. One lock makes a burst of threads trigger a single refresh.
+HubSpot's refusals become a :class:`HubSpotAuthError` that says what to fix (:data:`OAUTH_ERROR_ADVICE`).
+Every secret is registered with Airflow's masker, and no error or log line built here quotes one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import requests
 
 from airflow_provider_hubassoc._compat import mask_secret
-from airflow_provider_hubassoc.exceptions import HubSpotAuthError, HubSpotConnectionError, HubSpotServerError
+from airflow_provider_hubassoc.exceptions import (
+    HubSpotAuthError,
+    HubSpotConnectionError,
+    HubSpotRateLimitError,
+    HubSpotServerError,
+)
 from airflow_provider_hubassoc.hooks._http import send
 
 if TYPE_CHECKING:
     from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 
-TOKEN_PATH = "/oauth/v1/token"
-# Refresh this long before expiry: a minute for HubSpot's 30-minute tokens, a tenth for short test tokens.
+TOKEN_PATH = "/oauth/2026-03/token"
+# Refresh this long before expiry: a minute for HubSpot's 30-minute tokens, a tenth for shorter ones.
 MAX_REFRESH_MARGIN_SECONDS = 60.0
+#: ``expires_in`` is trusted within these bounds (seconds) and clamped to them outside: a zero or negative
+#: lifetime would refresh before every call, an absurd one would keep a dead token until a 401
+MIN_TOKEN_LIFETIME_SECONDS = 60
+MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
+
+_log = logging.getLogger(__name__)
+
+_REAUTHORIZE = (
+    "Re-authorize the app in HubSpot and store the new refresh token in the connection's `refresh_token` "
+    "extra: this one was revoked (the app uninstalled or its access removed), has expired, or belongs to "
+    "another app"
+)
+_CHECK_CLIENT = (
+    "Check `client_id` and `client_secret` of the connection: both must be those of the app (HubSpot app "
+    "settings, Auth tab) that issued the refresh token"
+)
+_FORM_BODY = (
+    "HubSpot did not read `grant_type=refresh_token`: the request must reach it as a form-encoded body "
+    "(application/x-www-form-urlencoded); check for a proxy that rewrites the body or its Content-Type"
+)
+#: HubSpot's OAuth refusal -> what to fix. Keys are HubSpot's legacy ``status`` (upper case), the RFC 6749
+#: ``error`` (lower case) of the same refusal, or the ``category`` of the generic ``Error`` body (reference
+#: §20.5: HubSpot sends ``error``/``error_description`` beside ``status``/``message``; the spec's default
+#: answer is ``{category, correlationId, message}``). Not found: generic advice naming HubSpot's status.
+OAUTH_ERROR_ADVICE: dict[str, str] = {
+    "BAD_REFRESH_TOKEN": _REAUTHORIZE,
+    "invalid_grant": _REAUTHORIZE,
+    "BAD_CLIENT_ID": _CHECK_CLIENT,
+    "invalid_client": _CHECK_CLIENT,
+    "BAD_GRANT_TYPE": _FORM_BODY,
+    "unsupported_grant_type": _FORM_BODY,
+    "BAD_REDIRECT_URI": (
+        "HubSpot refused the redirect URI, which a refresh does not send: the refresh token was probably issued "
+        "to another app; re-authorize this app (with its registered redirect URL) and store the new refresh "
+        "token in the connection's `refresh_token` extra"
+    ),
+    "invalid_request": (
+        "HubSpot found a parameter missing or malformed: check that the connection's `client_id`, "
+        "`client_secret` and `refresh_token` extras are set, with no surrounding spaces or quotes"
+    ),
+    "invalid_scope": (
+        "The scopes granted to the app no longer match what it requests: re-authorize the app, accepting its "
+        "scopes, and store the new refresh token in the connection's `refresh_token` extra"
+    ),
+    "VALIDATION_ERROR": (
+        "HubSpot refused the token request as sent: check the connection's `client_id`, `client_secret` and "
+        "`refresh_token` extras"
+    ),
+}
 
 
 def _mask(secret: str | None) -> None:
@@ -129,32 +187,124 @@ class OAuthRefreshAuth:
         body = _json_or_empty(response)
         if response.status_code >= 500:
             raise HubSpotServerError(
-                str(body.get("message") or "token endpoint failed"),
+                self._scrub(str(body.get("message") or "token endpoint failed")),
                 status=response.status_code,
                 method="POST",
                 path=TOKEN_PATH,
             )
-        if not 200 <= response.status_code < 300 or not body.get("access_token"):
-            # HubSpot: {"error": "invalid_grant", "error_description": ..., "status": "BAD_REFRESH_TOKEN", "message": ...}
+        if response.status_code == 429:  # HubSpot's budget, not the credentials: retried like any 429
+            raise HubSpotRateLimitError(
+                "the OAuth token endpoint is rate limited",
+                status=429,
+                method="POST",
+                path=TOKEN_PATH,
+                retry_after=_seconds(response.headers.get("Retry-After")),
+            )
+        if not 200 <= response.status_code < 300:
+            raise self._refusal(response.status_code, body)
+        rotated = body.get("refresh_token")
+        if isinstance(rotated, str) and rotated:
+            # HubSpot may rotate it and retire the old one: from now on, every refresh of this run uses the new
+            # one (kept even if the rest of this answer is unusable)
+            _mask(rotated)
+            self._refresh_token = rotated
+        if not isinstance(body.get("access_token"), str) or not body["access_token"]:
             raise HubSpotAuthError(
-                "OAuth refresh failed: "
-                + str(body.get("message") or body.get("error_description") or body.get("error") or "no access token"),
+                "OAuth refresh failed: HubSpot's answer has no `access_token`",
                 status=response.status_code,
-                category=str(body.get("status") or body.get("error") or "INVALID_AUTHENTICATION"),
                 method="POST",
                 path=TOKEN_PATH,
             )
-        access_token = str(body["access_token"])
+        access_token = body["access_token"]
         _mask(access_token)
-        if body.get("refresh_token"):
-            self._refresh_token = str(body["refresh_token"])
-            _mask(self._refresh_token)
-        lifetime = float(body.get("expires_in") or 1800)
+        lifetime = token_lifetime(body, status=response.status_code)
         now = self._clock()
         self._access_token = access_token
         self._expires_at = now + lifetime
         self._refresh_at = now + lifetime - min(MAX_REFRESH_MARGIN_SECONDS, lifetime / 10)
         self.refresh_count += 1
+
+    def _scrub(self, text: str) -> str:
+        """HubSpot's own text with any secret of this connection replaced by ``***`` (defence in depth)."""
+        return _scrub(text, (*self._settings.secrets, self._refresh_token, self._access_token))
+
+    def _refusal(self, status: int, body: Mapping[str, Any]) -> HubSpotAuthError:
+        """HubSpot's refusal of the refresh, with what to fix; HubSpot's status is kept as ``category``.
+
+        Both shapes of reference §20.5: ``{error, error_description, status, message}`` (category: the legacy
+        ``status``, sub-category: the RFC ``error``) and the generic ``{category, subCategory?, message}``.
+        """
+        legacy = body.get("status") if body.get("status") != "error" else None  # the generic body says "error"
+        category = legacy or body.get("category") or body.get("error")
+        sub = body.get("error") if legacy else body.get("subCategory") or body.get("error")
+        keys = [str(k) for k in (legacy, body.get("error"), body.get("subCategory"), body.get("category")) if k]
+        # the legacy status first: it is HubSpot's own and the more specific (several map to ``invalid_grant``)
+        advice = next((OAUTH_ERROR_ADVICE[k] for k in keys if k in OAUTH_ERROR_ADVICE), None)
+        named = str(category) if category else f"HTTP {status}"
+        if advice is None:
+            advice = (
+                f"HubSpot answered {named}, which this provider does not know: check the connection's `client_id`, "
+                "`client_secret` and `refresh_token` extras, and re-authorize the app if its refresh token may "
+                "have been revoked"
+            )
+        said = body.get("message") or body.get("error_description")
+        text = (
+            f"OAuth refresh failed: {self._scrub(str(said))}. {advice}" if said else f"OAuth refresh failed: {advice}"
+        )
+        return HubSpotAuthError(
+            text,
+            status=status,
+            category=str(category) if category else None,
+            sub_category=str(sub) if sub and sub != category else None,
+            correlation_id=str(body["correlationId"]) if body.get("correlationId") else None,
+            method="POST",
+            path=TOKEN_PATH,
+        )
+
+
+def token_lifetime(body: Mapping[str, Any], *, status: int | None = None) -> int:
+    """Seconds an access token may be used, from the answer's ``expires_in`` (int64 per HubSpot's spec).
+
+    Missing or not an integer: :class:`HubSpotAuthError` naming the field (the token's life is unknown, and
+    guessing would either refresh on every call or keep a dead token). Outside
+    [:data:`MIN_TOKEN_LIFETIME_SECONDS`, :data:`MAX_TOKEN_LIFETIME_SECONDS`]: clamped, with a warning.
+    """
+    value = body.get("expires_in")
+    if isinstance(value, bool) or not isinstance(value, int):
+        found = "missing" if value is None else f"{type(value).__name__} {value!r}"[:60]
+        raise HubSpotAuthError(
+            f"OAuth refresh failed: HubSpot's answer has no integer `expires_in` ({found}); the access token's "
+            "lifetime is unknown",
+            status=status,
+            method="POST",
+            path=TOKEN_PATH,
+        )
+    bounded = min(max(value, MIN_TOKEN_LIFETIME_SECONDS), MAX_TOKEN_LIFETIME_SECONDS)
+    if bounded != value:
+        _log.warning(
+            "HubSpot's OAuth answer gave expires_in=%d s; using %d s (bounds %d-%d s)",
+            value,
+            bounded,
+            MIN_TOKEN_LIFETIME_SECONDS,
+            MAX_TOKEN_LIFETIME_SECONDS,
+        )
+    return bounded
+
+
+def _seconds(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (the HTTP-date form is left to the retry policy's own default)."""
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _scrub(text: str, secrets: Iterable[str | None]) -> str:
+    # as Airflow's masker, not below 5 characters: a one-letter test secret would blank every such letter
+    for secret in secrets:
+        if secret and len(secret) >= 5:
+            text = text.replace(secret, "***")
+    return text
 
 
 def _json_or_empty(response: requests.Response) -> dict[str, Any]:

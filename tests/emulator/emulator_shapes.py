@@ -56,7 +56,9 @@ SUCCESS_SCHEMAS: dict[str, dict[int, str | None]] = {
     "v3.batch.read": {200: "batchV3Multi", 207: "batchV3MultiWithErrors"},
     "v3.batch.archive": {204: None},
     "oauth.token": {200: "oauthToken", 400: "oauthError"},
-    "oauth.revoke": {204: None},
+    "oauth.introspect": {200: "oauthIntrospection", 400: "oauthError"},
+    # 200 without a body: the 2026-03 revoke (no documented body, §20.10 item 3); 204: legacy v1 DELETE
+    "oauth.revoke": {200: None, 204: None, 400: "oauthError"},
 }
 #: 2026-09 and later (and 2025-09 for limit configurations) answer 200 where v4 answered 207 (reference §10)
 _DATED_200_WITH_ERRORS = {

@@ -38,8 +38,9 @@ def test_missing_or_wrong_token_is_401_invalid_authentication(hubspot_emulator: 
 
 
 def test_oauth_refresh_grant_issues_short_lived_tokens(hubspot_emulator: HubSpotEmulator) -> None:
-    """Refresh-token grant at POST /oauth/v1/token (form-encoded) returns token_type, refresh_token,
-    access_token, expires_in; invalid refresh tokens get invalid_grant / BAD_REFRESH_TOKEN (§13)."""
+    """Refresh-token grant at POST /oauth/2026-03/token (form-encoded) returns token_type, refresh_token,
+    access_token, expires_in, token_use, hub_id, scopes; invalid refresh tokens get invalid_grant /
+    BAD_REFRESH_TOKEN (§13, §20.5)."""
     hubspot_emulator.oauth_client("client-1", "secret-1", "refresh-1")
     hubspot_emulator.configure(oauth_token_lifetime=120)
     form = {
@@ -48,10 +49,11 @@ def test_oauth_refresh_grant_issues_short_lived_tokens(hubspot_emulator: HubSpot
         "client_secret": "secret-1",
         "refresh_token": "refresh-1",
     }
-    issued = requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", data=form, timeout=10)
+    issued = requests.post(f"{hubspot_emulator.base_url}/oauth/2026-03/token", data=form, timeout=10)
     assert issued.status_code == 200
     token = issued.json()
     assert token["token_type"] == "bearer" and token["expires_in"] == 120 and token["refresh_token"] == "refresh-1"
+    assert token["token_use"] == "access_token" and token["hub_id"] == 1 and token["scopes"]
     oauth = Client(hubspot_emulator, token=token["access_token"])
     labels = oauth.get(f"{V4}/contacts/companies/labels")
     assert labels.status_code == 200
@@ -69,7 +71,7 @@ def test_expired_oauth_token_is_401(hubspot_emulator: HubSpotEmulator) -> None:
     hubspot_emulator.oauth_client("client-1", "secret-1", "refresh-1")
     hubspot_emulator.configure(oauth_token_lifetime=0)
     token = requests.post(
-        f"{hubspot_emulator.base_url}/oauth/v1/token",
+        f"{hubspot_emulator.base_url}/oauth/2026-03/token",
         timeout=10,
         data={
             "grant_type": "refresh_token",
@@ -472,16 +474,22 @@ def test_emulator_does_not_import_airflow_or_the_hook() -> None:
 
 
 def test_verbose_log_leaves_out_query_strings(capsys: pytest.CaptureFixture[str]) -> None:
-    """Secrets never reach logs: OAuth v1 took ``refresh_token``/``client_secret`` as query parameters."""
-    with HubSpotEmulator(verbose=True) as emulator:
+    """Secrets never reach logs: OAuth v1 took ``refresh_token``/``client_secret`` as query parameters (the old
+    path on purpose: the 2026-03 one refuses them, after logging the request all the same)."""
+    with HubSpotEmulator(verbose=True, oauth_v1_enabled=True) as emulator:
         emulator.oauth_client("c", "very-secret", "refresh-secret")
         requests.post(
             f"{emulator.base_url}/oauth/v1/token?grant_type=refresh_token&client_id=c"
             "&client_secret=very-secret&refresh_token=refresh-secret",
             timeout=10,
         )
+        refused = requests.post(
+            f"{emulator.base_url}/oauth/2026-03/token?client_secret=very-secret&refresh_token=refresh-secret",
+            timeout=10,
+        )
+        assert refused.status_code == 400
     logged = capsys.readouterr().err
-    assert "/oauth/v1/token" in logged
+    assert "/oauth/v1/token" in logged and "/oauth/2026-03/token" in logged
     assert "very-secret" not in logged and "refresh-secret" not in logged
 
 
@@ -491,7 +499,7 @@ def test_reset_forgets_oauth_installs_and_extra_tokens(hubspot_emulator: HubSpot
     hubspot_emulator.reset()
     assert Client(hubspot_emulator, token="extra").get(f"{V4}/contacts/companies/labels").status_code == 401
     refused = requests.post(
-        f"{hubspot_emulator.base_url}/oauth/v1/token",
+        f"{hubspot_emulator.base_url}/oauth/2026-03/token",
         timeout=10,
         data={"grant_type": "refresh_token", "client_id": "c", "client_secret": "s", "refresh_token": "r"},
     )
@@ -500,14 +508,14 @@ def test_reset_forgets_oauth_installs_and_extra_tokens(hubspot_emulator: HubSpot
 
 
 def test_faults_reach_the_token_endpoint(hubspot_emulator: HubSpotEmulator) -> None:
-    """Token refresh can be drilled too: faults apply to ``/oauth/v1/token`` (name ``oauth.token``)."""
+    """Token refresh can be drilled too: faults apply to ``/oauth/2026-03/token`` (name ``oauth.token``)."""
     hubspot_emulator.oauth_client("c", "s", "r")
     hubspot_emulator.configure(fault_503=1.0, fault_endpoints=["oauth.token"])
     form = {"grant_type": "refresh_token", "client_id": "c", "client_secret": "s", "refresh_token": "r"}
-    assert requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", data=form, timeout=10).status_code == 503
+    assert requests.post(f"{hubspot_emulator.base_url}/oauth/2026-03/token", data=form, timeout=10).status_code == 503
     assert Client(hubspot_emulator).get(f"{V4}/contacts/companies/labels").status_code == 200
     hubspot_emulator.configure(fault_503=0.0)
-    assert requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", data=form, timeout=10).status_code == 200
+    assert requests.post(f"{hubspot_emulator.base_url}/oauth/2026-03/token", data=form, timeout=10).status_code == 200
 
 
 def test_stop_ends_keep_alive_connections() -> None:
@@ -520,9 +528,10 @@ def test_stop_ends_keep_alive_connections() -> None:
 
 
 def test_revoked_refresh_token_gets_invalid_grant(hubspot_emulator: HubSpotEmulator) -> None:
-    """Revoke with ``DELETE /oauth/v1/refresh-tokens/{token}``; afterwards "refresh token is invalid, expired or
-    revoked" (§13)."""
+    """Revoke with the legacy ``DELETE /oauth/v1/refresh-tokens/{token}`` (served with ``oauth_v1_enabled``);
+    afterwards "refresh token is invalid, expired or revoked" (§13)."""
     hubspot_emulator.oauth_client("c", "s", "r")
+    hubspot_emulator.configure(oauth_v1_enabled=True)
     form = {"grant_type": "refresh_token", "client_id": "c", "client_secret": "s", "refresh_token": "r"}
     base = hubspot_emulator.base_url
     assert requests.post(f"{base}/oauth/v1/token", data=form, timeout=10).status_code == 200

@@ -80,10 +80,19 @@ def test_every_endpoint_status_is_schema_checked(
     c.post("/crm/v3/associations/contacts/deals/batch/read", {"inputs": [{"id": "1"}, {"id": "9"}]})
     c.post("/crm/v3/associations/contacts/deals/batch/archive", {"inputs": [v3]})
     hubspot_emulator.oauth_client("app", "secret", "refresh")
-    form = {"grant_type": "refresh_token", "client_id": "app", "client_secret": "secret", "refresh_token": "refresh"}
+    oauth = f"{hubspot_emulator.base_url}/oauth/2026-03/token"
+    client = {"client_id": "app", "client_secret": "secret"}
+    form = {"grant_type": "refresh_token", **client, "refresh_token": "refresh"}
+    access = requests.post(oauth, data=form, timeout=10).json()["access_token"]
+    requests.post(oauth, data={**form, "refresh_token": "x"}, timeout=10)  # 400
+    for token in (access, "refresh", "unknown"):  # active access token, active refresh token, inactive
+        requests.post(f"{oauth}/introspect", data={**client, "token": token}, timeout=10)
+    requests.post(f"{oauth}/introspect", data={"client_id": "app", "client_secret": "no", "token": access}, timeout=10)
+    requests.post(f"{oauth}/revoke", data={**client, "token": access}, timeout=10)  # 200
+    requests.post(f"{oauth}/revoke?token={access}", data=client, timeout=10)  # 400: a query parameter
+    hubspot_emulator.configure(oauth_v1_enabled=True)
     requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", data=form, timeout=10)
-    requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", data={**form, "refresh_token": "x"}, timeout=10)
-    requests.delete(f"{hubspot_emulator.base_url}/oauth/v1/refresh-tokens/refresh", timeout=10)
+    requests.delete(f"{hubspot_emulator.base_url}/oauth/v1/refresh-tokens/refresh", timeout=10)  # 204
 
     expected = {(name, status) for name, statuses in SUCCESS_SCHEMAS.items() for status in statuses}
     assert expected - shape_checker.seen == set()

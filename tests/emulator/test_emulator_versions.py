@@ -121,7 +121,9 @@ def test_window_headers_on_faults_for_oauth_calls_leave_out_the_daily_ones(hubsp
         "client_secret": "secret-9",
         "refresh_token": "refresh-9",
     }
-    token = requests.post(f"{hubspot_emulator.base_url}/oauth/v1/token", data=form, timeout=10).json()["access_token"]
+    token = requests.post(f"{hubspot_emulator.base_url}/oauth/2026-03/token", data=form, timeout=10).json()[
+        "access_token"
+    ]
     hubspot_emulator.configure(
         requests_per_10_seconds=40, daily_limit=1000, fault_503=1.0, fault_endpoints=["labels.list"]
     )

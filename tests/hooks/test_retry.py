@@ -55,7 +55,7 @@ def test_permanent_failures_are_not_retried(error) -> None:
         requests.ConnectTimeout("no answer"),
         requests.ReadTimeout("slow"),
         requests.exceptions.ChunkedEncodingError("connection closed mid-body"),
-        HubSpotConnectionError("token endpoint unreachable", method="POST", path="/oauth/v1/token"),
+        HubSpotConnectionError("token endpoint unreachable", method="POST", path="/oauth/2026-03/token"),
     ],
 )
 def test_network_failures_are_retried(error) -> None:

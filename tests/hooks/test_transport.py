@@ -86,7 +86,7 @@ def test_validation_error_keeps_hubspot_body_and_is_not_retried(hubspot_emulator
 
 def test_oauth_refreshes_before_expiry_and_once_on_401(hubspot_emulator) -> None:
     hubspot_emulator.oauth_client("cid", "csecret-value", "refresh-value")
-    hubspot_emulator.configure(oauth_token_lifetime=1)
+    hubspot_emulator.configure(oauth_token_lifetime=60)
     transport = make_transport(
         hubspot_emulator.base_url,
         access_token=None,
@@ -94,21 +94,27 @@ def test_oauth_refreshes_before_expiry_and_once_on_401(hubspot_emulator) -> None
         client_secret="csecret-value",
         refresh_token="refresh-value",
     )
+    now = [0.0]
+    transport.auth._clock = lambda: now[0]
     assert transport.request("GET", TYPES_PATH).status_code == 200
     assert transport.auth.refresh_count == 1
-    # A 1-second token is refreshed 0.1 s before expiry: after 1 s the cached one is stale, so it refreshes first.
-    time.sleep(1.05)
+    # A 60-second token is refreshed 6 s before expiry (a tenth of its life): at 54 s the cached one is stale,
+    # so it refreshes first, while the server would still accept the old one.
+    now[0] = 54.0
     assert transport.request("GET", TYPES_PATH).status_code == 200
     assert transport.auth.refresh_count == 2
     assert transport.stats.token_refreshes_on_401 == 0
-    # Now let the server expire the token while our clock still believes it is fresh: a 401, one refresh, success.
-    transport.auth._clock = lambda: 0.0
-    transport.auth._refresh_at = 10.0
+    # Now let the server expire a token while our clock still believes it is fresh: the next token lives 1 s at
+    # the server (the hook trusts at least 60 s), so after 1 s: a 401, one refresh, success.
+    hubspot_emulator.configure(oauth_token_lifetime=1)
+    now[0] = 120.0
+    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.auth.refresh_count == 3
     time.sleep(1.05)
     assert transport.request("GET", TYPES_PATH).status_code == 200
     assert transport.stats.token_refreshes_on_401 == 1
-    assert transport.auth.refresh_count == 3
-    assert hubspot_emulator.counters()["oauth.token"] == {"200": 3}
+    assert transport.auth.refresh_count == 4
+    assert hubspot_emulator.counters()["oauth.token"] == {"200": 4}
 
 
 def test_oauth_bad_refresh_token_is_an_auth_error_that_quotes_no_secret(hubspot_emulator, caplog) -> None:

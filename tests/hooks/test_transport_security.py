@@ -52,7 +52,7 @@ pytestmark = pytest.mark.usefixtures("fresh_limiters")
 
 TYPES_PATH = "/crm/v3/associations/contacts/companies/types"
 CREATE_PATH = "/crm/v4/associations/contacts/companies/batch/create"
-TOKEN_PATH = "/oauth/v1/token"
+TOKEN_PATH = "/oauth/2026-03/token"
 CLIENT_SECRET = "csecret-sec-4e1d"
 REFRESH_TOKEN = "refresh-sec-9a7b"
 REDIRECTS = (301, 302, 303, 307, 308)
