@@ -242,9 +242,20 @@ def send(
     if not content or (errors_only and not may_name_errors(content)):
         return response.status_code, None
     try:
-        return response.status_code, loads(content)
+        return response.status_code, unwrap_created(loads(content))
     except ValueError:
         return response.status_code, None
+
+
+def unwrap_created(body: Any) -> Any:
+    """The ``entity`` of a ``{createdResourceId, entity, location}`` answer, else the body as it is.
+
+    Date-version spec snapshots wrapped the record-level labels ``PUT`` answer so (reference §20.3); whether
+    HubSpot sends it is unconfirmed, so every answer read through :func:`send` is unwrapped where it appears.
+    """
+    if type(body) is dict and "entity" in body and ("createdResourceId" in body or "location" in body):
+        return body["entity"]
+    return body
 
 
 def send_rederived(
