@@ -94,7 +94,8 @@ class HubSpotError(AirflowException):
 
 
 class HubSpotAuthError(HubSpotError):
-    """401 (credentials missing, invalid or expired after one refresh) or 403 (missing scopes)."""
+    """401 (credentials missing, invalid or expired after one refresh) or 403 (missing scopes, or from 2026-09 a
+    user permission such as "Edit Associations" refusing the whole request; the message is HubSpot's)."""
 
 
 class HubSpotMissingScopesError(HubSpotAuthError):

@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from ._config import EmulatorConfig
+from ._config import PERMISSION_RULES, PERMISSION_TOKENS, EmulatorConfig
 from ._server import HubSpotEmulator
 
 _HELP = {
@@ -47,6 +47,11 @@ _HELP = {
     "redirect_location": "Location of redirects: '' = the request's own URL, '/path' = this host, or another URL",
     "fault_trickle": "share of requests whose body is sent one byte every --trickle-interval seconds",
     "trickle_interval": "seconds between two bytes of a trickled body",
+    "association_permission_rule": "refuse association writes on versions >= 2026-09 for a missing 'Edit "
+    "Associations' permission: refuse_inputs (per input, 207), refuse_batch (400) or refuse_request (403)",
+    "association_permission_from_ids": "from-ids the permission rule refuses (repeatable; default: every write)",
+    "association_permission_tokens": "credentials the permission rule binds: all, or oauth (user-level tokens only)",
+    "wrap_created_resource": "dated record-level labels PUT answers {createdResourceId, entity, location}",
 }
 
 
@@ -80,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
             parser.add_argument(flag, dest=f.name, type=json.loads, default=None, help=text)
         elif f.name == "label_write_semantics":
             parser.add_argument(flag, dest=f.name, choices=["replace", "merge"], default=None, help=text)
+        elif f.name == "association_permission_rule":
+            parser.add_argument(flag, dest=f.name, choices=PERMISSION_RULES, default=None, help=text)
+        elif f.name == "association_permission_tokens":
+            parser.add_argument(flag, dest=f.name, choices=PERMISSION_TOKENS, default=None, help=text)
+        elif f.name == "association_permission_from_ids":
+            parser.add_argument(flag, dest=f.name, type=int, action="append", default=None, help=text)
         elif hint == "str":
             parser.add_argument(flag, dest=f.name, default=None, help=text)
         elif "int" in hint and "float" not in hint:

@@ -54,12 +54,14 @@ class VersionCodes:
     archive: int
 
 
-#: every version HubSpot's spec collection publishes for the Associations APIs (rollouts 130902, 321895)
+#: every version HubSpot's spec collection publishes for the Associations APIs (rollout 130902: v4, 2025-09,
+#: 2026-03; rollout 321895: 2026-09 GA and 2026-09-beta). The March-2026 draft of 2026-09 listed 200 only for
+#: batch create/read; the GA spec has 201/207 and 200/207 again (reference §20.3, §20.10).
 VERSIONS: dict[str, VersionCodes] = {
     "v4": VersionCodes(create=201, partial=207, limits_create=201, limits_partial=207, archive=204),
     "2025-09": VersionCodes(create=201, partial=207, limits_create=200, limits_partial=200, archive=200),
     "2026-03": VersionCodes(create=201, partial=207, limits_create=201, limits_partial=207, archive=200),
-    "2026-09": VersionCodes(create=200, partial=200, limits_create=200, limits_partial=200, archive=200),
+    "2026-09": VersionCodes(create=201, partial=207, limits_create=201, limits_partial=207, archive=200),
     "2026-09-beta": VersionCodes(create=201, partial=207, limits_create=201, limits_partial=207, archive=200),
 }
 _PUBLISHED_DATED = sorted((int(v[:4]), int(v[5:7])) for v in VERSIONS if _DATED.match(v))
@@ -83,6 +85,31 @@ def version_codes(version: str | None) -> VersionCodes | None:
     earlier = [d for d in _PUBLISHED_DATED if d <= date]
     return VERSIONS[f"{earlier[-1][0]:04d}-{earlier[-1][1]:02d}"] if earlier else None
 
+
+def enforces_write_rules(version: str | None) -> bool:
+    """Whether a version applies admin-configured rules to API writes: ``/2026-09/`` onward (reference §20.4);
+    v4 and earlier dated versions stay unenforced. ``2026-09-beta`` counts as 2026-09."""
+    found = _DATED.match((version or "")[:7])
+    return found is not None and (int(found.group(1)), int(found.group(2))) >= (2026, 9)
+
+
+#: the user permission HubSpot names for association writes from 2026-09 (reference §20.4, third-party wording)
+EDIT_ASSOCIATIONS = "Edit Associations"
+#: endpoints that write associations between records: the ones the permission rule binds. Label definitions
+#: and limit configurations are account settings (governed by scopes and super-admin rights), not in scope.
+PERMISSION_ENDPOINTS = frozenset(
+    {
+        "batch.create",
+        "batch.archive",
+        "batch.labels_archive",
+        "batch.associate_default",
+        "records.put",
+        "records.delete",
+        "records.default",
+    }
+)
+#: our name for a refused association write; HubSpot's real body is unknown (reference §20.10 item 5)
+PERMISSION_SUB_CATEGORY = "crm.associations.USER_DOES_NOT_HAVE_PERMISSIONS"
 
 _AUTH_MESSAGE = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find "
@@ -630,8 +657,18 @@ class EmulatorApp:
             if missing:
                 return Response(403, missing_scopes_body(missing), headers, delay=extra_delay)
             body = self._json(request)
+            refusals: list[dict[str, Any]] = []
+            if (
+                config.association_permission_rule is not None
+                and route.name in PERMISSION_ENDPOINTS
+                and enforces_write_rules(params.get("version"))
+                and (oauth or config.association_permission_tokens == "all")
+            ):
+                body, refusals = self._permission_rule(route.name, body, params, config)
             with self.state.lock:
                 response = route.handler(request, body, **params)
+            if refusals:
+                self._add_refusals(response, refusals, route.name, params.get("version"))
             response.headers.update(headers)
             response.delay += extra_delay
             response.trickle = trickle
@@ -643,6 +680,99 @@ class EmulatorApp:
             error = _state_error(exc)
             return Response(error.status, error.body, dict(headers))
         return response
+
+    # ------------------------------------------------------------------ the 2026-09 permission rule
+    def _permission_rule(
+        self, name: str, body: Any, params: dict[str, str], config: EmulatorConfig
+    ) -> tuple[Any, list[dict[str, Any]]]:
+        """Apply ``association_permission_rule`` to one association write (HubSpot's answer is unknown,
+        reference §20.10 item 5; these shapes are the emulator's choice, named in HubSpot's vocabulary).
+
+        Returns the body to hand to the endpoint (the refused inputs taken out) and one ``errors[]`` item per
+        refused input, or raises the refusal of the whole request: 403 (``refuse_request``), 400
+        (``refuse_batch``, and ``refuse_inputs`` on a record-level write, which has only one input).
+        """
+        ftype, ttype = self._object_type(params["from_type"]), self._object_type(params["to_type"])
+        only = set(config.association_permission_from_ids)
+        refused: list[tuple[int, list[int]]] = []  # (from id, to ids) of each refused input
+        kept: list[Any] = []
+        record = name.startswith("records.")
+        if record:
+            from_id, to_id = self._object_id(params.get("from_id")), self._object_id(params.get("to_id"))
+            if from_id is not None and to_id is not None and (not only or from_id in only):
+                refused.append((from_id, [to_id]))
+        elif isinstance(body, dict) and isinstance(body.get("inputs"), list):
+            for item in body["inputs"]:
+                from_id = _id_of(item.get("from")) if isinstance(item, dict) else None
+                if from_id is None or (only and from_id not in only):
+                    kept.append(item)
+                    continue
+                targets = item.get("to")
+                to_ids = [_id_of(ref) for ref in targets] if isinstance(targets, list) else [_id_of(targets)]
+                refused.append((from_id, [i for i in to_ids if i is not None]))
+        if not refused:
+            return body, []
+        rule = config.association_permission_rule
+        if rule == "refuse_request":
+            raise ApiError(
+                403,
+                error_body(
+                    f"This request needs the '{EDIT_ASSOCIATIONS}' permission, which the user of this token does "
+                    "not have. A super admin can grant it under Settings > Users & Teams.",
+                    "USER_DOES_NOT_HAVE_PERMISSIONS",
+                    {"requiredPermissions": [EDIT_ASSOCIATIONS]},
+                ),
+            )
+        if rule == "refuse_batch" or record:
+            context = {"fromObjectId": sorted({str(f) for f, _ in refused})}
+            if record:
+                context["toObjectId"] = [str(refused[0][1][0])]
+            raise ApiError(
+                400,
+                error_body(
+                    f"One or more associations cannot be changed: the user does not have the '{EDIT_ASSOCIATIONS}' "
+                    "permission",
+                    "VALIDATION_ERROR",
+                    {**context, "requiredPermissions": [EDIT_ASSOCIATIONS]},
+                    PERMISSION_SUB_CATEGORY,
+                ),
+            )
+        errors = [self._permission_item(ftype, from_id, ttype, to_ids) for from_id, to_ids in refused]
+        return {**body, "inputs": kept}, errors
+
+    @staticmethod
+    def _permission_item(ftype: str, from_id: int, ttype: str, to_ids: list[int]) -> dict[str, Any]:
+        """One refused input as a batch ``errors[]`` entry, naming its ids in ``context`` as HubSpot's do."""
+        targets = ", ".join(str(i) for i in to_ids)
+        return {
+            "status": "error",
+            "category": "VALIDATION_ERROR",
+            "subCategory": PERMISSION_SUB_CATEGORY,
+            "message": (
+                f"The user does not have the '{EDIT_ASSOCIATIONS}' permission: associations of "
+                f"{object_name(ftype).upper()} {from_id} with {object_name(ttype).upper()} {targets} cannot be changed."
+            ),
+            "context": {
+                "fromObjectId": [str(from_id)],
+                "toObjectId": [str(i) for i in to_ids],
+                "requiredPermissions": [EDIT_ASSOCIATIONS],
+            },
+            "errors": [],
+            "links": {},
+        }
+
+    def _add_refusals(self, response: Response, refusals: list[dict[str, Any]], name: str, version: str | None) -> None:
+        """Merge the refused inputs' errors into the endpoint's batch answer (207 where the version lists it)."""
+        if not 200 <= response.status < 300:
+            return  # the request failed as a whole (a 400 for the rest): that answer stands
+        body = response.body if isinstance(response.body, dict) else self._envelope([], _now_iso())
+        errors = [*(body.get("errors") or []), *refusals]
+        merged = {k: v for k, v in body.items() if k not in ("errors", "numErrors")}
+        response.body = self._envelope(merged.pop("results", []), merged.pop("startedAt", _now_iso()), errors)
+        if name in ("batch.create", "batch.associate_default"):
+            response.status = self._codes(version).partial
+        else:  # batch/archive and labels/archive list only 200 at dated versions (reference §20.3)
+            response.status = 200
 
     @staticmethod
     def _retry_after(config: EmulatorConfig) -> dict[str, str]:
@@ -1159,8 +1289,15 @@ class EmulatorApp:
             "toObjectId": tid,
             "labels": self.state.labels_between(ftype, fid, ttype, tid),
         }
-        prefix = f"/crm/objects/{version}" if version not in (None, "v4") else "/crm/v4/objects"
+        dated = version not in (None, "v4")
+        prefix = f"/crm/objects/{version}" if dated else "/crm/v4/objects"
         location = f"{request.base_url}{prefix}/{ftype}/{fid}/associations/{ttype}/{tid}"
+        if dated and self.config.wrap_created_resource:  # reference §20.3; the id is our choice (unconfirmed)
+            return Response(
+                201,
+                {"createdResourceId": str(tid), "entity": body_out, "location": location},
+                {"Location": location},
+            )
         return Response(201, body_out, {"Location": location})
 
     def _record_delete(

@@ -20,6 +20,10 @@ _SHARES = (
     "fault_slow_after",
 )
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+#: what the 2026-09 association permission rule does to a refused write (``association_permission_rule``)
+PERMISSION_RULES = ("refuse_inputs", "refuse_batch", "refuse_request")
+#: which credentials that rule binds (``association_permission_tokens``)
+PERMISSION_TOKENS = ("all", "oauth")
 
 
 @dataclass
@@ -94,6 +98,21 @@ class EmulatorConfig:
     fault_trickle: float = 0.0
     #: seconds between two bytes of a trickled body
     trickle_interval: float = 0.5
+    # -- the 2026-09 write rules (reference §20.4): from /2026-09/ on, admin rules such as the user-level
+    # -- "Edit Associations" permission apply to API association writes; v4 and earlier dated versions stay
+    # -- unenforced. HubSpot's status and body for a refusal are unknown (§20.10 item 5): the shapes are ours.
+    #: None = off; "refuse_inputs": each refused input fails in the batch answer (207 / 200 with ``errors[]``,
+    #: ``VALIDATION_ERROR``) and the others are applied, a record-level write (one input) is 400 naming it;
+    #: "refuse_batch": 400 ``VALIDATION_ERROR`` naming the refused inputs, nothing applied; "refuse_request":
+    #: 403 ``USER_DOES_NOT_HAVE_PERMISSIONS`` naming the permission, nothing applied
+    association_permission_rule: str | None = None
+    #: from-ids whose writes the rule refuses (empty = every write), so one batch can mix refused and applied
+    association_permission_from_ids: list[int] = field(default_factory=list)
+    #: credentials the rule binds: "all" (the static token too) or "oauth" (user-level OAuth access tokens only)
+    association_permission_tokens: str = "all"
+    #: the record-level labels PUT of dated versions answers ``{"createdResourceId", "entity", "location"}``
+    #: around its body (a spec variant seen in 2025-09 snapshots, reference §20.3; unconfirmed on the wire)
+    wrap_created_resource: bool = False
 
     def __post_init__(self) -> None:
         self.validate()
@@ -127,6 +146,13 @@ class EmulatorConfig:
             raise ValueError(f"redirect_status must be one of {REDIRECT_STATUSES}, got {self.redirect_status}")
         if float(self.trickle_interval) < 0:
             raise ValueError("trickle_interval must be >= 0")
+        if self.association_permission_rule not in (None, *PERMISSION_RULES):
+            raise ValueError(f"association_permission_rule must be None or one of {PERMISSION_RULES}")
+        if self.association_permission_tokens not in PERMISSION_TOKENS:
+            raise ValueError(f"association_permission_tokens must be one of {PERMISSION_TOKENS}")
+        ids = self.association_permission_from_ids
+        if not isinstance(ids, list) or any(isinstance(i, bool) or not isinstance(i, int) or i < 1 for i in ids):
+            raise ValueError("association_permission_from_ids must be a list of record ids (integers >= 1)")
 
     def update(self, **knobs: Any) -> None:
         """Set knobs by name; unknown names and invalid values raise ``ValueError`` and change nothing."""

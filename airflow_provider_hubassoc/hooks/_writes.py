@@ -63,6 +63,9 @@ not have applied it. Each write the hook sends falls in one of two kinds:
 **Failures mapped to inputs.** A 207 keeps its successes; each error is matched to the inputs it names
 (:func:`match_error`); errors naming none fail the inputs missing from ``results``. A 400 naming some inputs
 fails those and re-sends the rest (HubSpot refuses a whole batch for one bad id); one naming none fails all.
+Writes refused by the 2026-09 write rules (a user permission, a validation rule; reference §20.4) are mapped the
+same way; a 403 refusing the whole request is raised (:class:`~airflow_provider_hubassoc.exceptions.HubSpotAuthError`
+with HubSpot's message), never a row failure or a success.
 """
 
 from __future__ import annotations
@@ -242,9 +245,20 @@ def send(
     if not content or (errors_only and not may_name_errors(content)):
         return response.status_code, None
     try:
-        return response.status_code, loads(content)
+        return response.status_code, unwrap_created(loads(content))
     except ValueError:
         return response.status_code, None
+
+
+def unwrap_created(body: Any) -> Any:
+    """The ``entity`` of a ``{createdResourceId, entity, location}`` answer, else the body as it is.
+
+    Date-version spec snapshots wrapped the record-level labels ``PUT`` answer so (reference §20.3); whether
+    HubSpot sends it is unconfirmed, so every answer read through :func:`send` is unwrapped where it appears.
+    """
+    if type(body) is dict and "entity" in body and ("createdResourceId" in body or "location" in body):
+        return body["entity"]
+    return body
 
 
 def send_rederived(

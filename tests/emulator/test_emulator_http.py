@@ -250,20 +250,13 @@ def test_dated_archive_returns_200_with_body(client: Client, hubspot_emulator: H
     assert v4.status_code == 204 and v4.content == b""
 
 
-def test_dated_2026_09_create_answers_200(client: Client) -> None:
-    """ "In the 2026-09 spec batch/create and batch/read list only 200 (no 207)" (§10)."""
-    assert (
-        client.post(
-            "/crm/associations/2026-09/contacts/companies/batch/create", {"inputs": [pair(1, 2, spec(279))]}
-        ).status_code
-        == 200
-    )
-    assert (
-        client.post(
-            "/crm/associations/2026-09/contacts/companies/batch/read", {"inputs": [{"id": "1"}, {"id": "5"}]}
-        ).status_code
-        == 200
-    )
+def test_dated_2026_09_ga_answers_201_and_207(client: Client) -> None:
+    """The GA 2026-09 spec has 201/207 on batch/create and 200/207 on batch/read (§20.3); the March draft's
+    "only 200 (no 207)" (§10) is superseded (§20.10)."""
+    dated = "/crm/associations/2026-09/contacts/companies"
+    assert client.post(f"{dated}/batch/create", {"inputs": [pair(1, 2, spec(279))]}).status_code == 201
+    assert client.post(f"{dated}/batch/read", {"inputs": [{"id": "1"}]}).status_code == 200
+    assert client.post(f"{dated}/batch/read", {"inputs": [{"id": "1"}, {"id": "5"}]}).status_code == 207
     assert (
         client.post(
             "/crm/associations/2026-03/contacts/companies/batch/read", {"inputs": [{"id": "1"}, {"id": "5"}]}

@@ -31,7 +31,7 @@ def test_every_endpoint_status_is_schema_checked(
     ok, bad = pair(1, 10, spec(279)), pair(9, 10, spec(279))
     c.post(f"{V4}/contacts/companies/batch/create", {"inputs": [ok]})  # 201
     c.post(f"{V4}/contacts/companies/batch/create", {"inputs": [ok, bad]})  # 207
-    c.post("/crm/associations/2026-09/contacts/companies/batch/create", {"inputs": [ok]})  # 200
+    c.post("/crm/associations/2026-09/contacts/companies/batch/create", {"inputs": [ok]})  # 201 (2026-09 GA)
     c.post(f"{V4}/contacts/companies/batch/read", {"inputs": [{"id": "1"}]})  # 200
     c.post(f"{V4}/contacts/companies/batch/read", {"inputs": [{"id": "1"}, {"id": "2"}]})  # 207
     default = {"from": {"id": "2"}, "to": {"id": "11"}}
@@ -59,9 +59,9 @@ def test_every_endpoint_status_is_schema_checked(
     c.post(f"{CONF}/contacts/companies/batch/update", {"inputs": [limit]})  # 200
     c.post(f"{CONF}/contacts/companies/batch/update", {"inputs": [{**limit, "typeId": 1}]})  # 207
     c.post(
-        "/crm/associations/2026-09/definitions/configurations/contacts/deals/batch/create",
+        "/crm/associations/2025-09/definitions/configurations/contacts/deals/batch/create",
         {"inputs": [{**limit, "typeId": 4}]},
-    )  # 200 (2026-09 spec)
+    )  # 200 (2025-09 spec)
     c.get(f"{CONF}/all")
     c.get(f"{CONF}/contacts/companies")
     c.post(f"{CONF}/contacts/companies/batch/purge", {"inputs": [{"category": "HUBSPOT_DEFINED", "typeId": 279}]})

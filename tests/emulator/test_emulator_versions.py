@@ -17,13 +17,13 @@ if TYPE_CHECKING:
     from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
 #: version -> (batch/create ok, create/read with errors, config create ok, config create/update with errors,
-#: archive/labels archive/purge), as each rollout's spec lists them (130902: v4, 2025-09, 2026-03, 2026-09;
-#: 321895: 2026-09-beta)
+#: archive/labels archive/purge), as each rollout's spec lists them (130902: v4, 2025-09, 2026-03; 321895:
+#: 2026-09 GA and 2026-09-beta; the March-2026 draft's 200-only 2026-09 is superseded, reference §20.10)
 DOCUMENTED = {
     "v4": (201, 207, 201, 207, 204),
     "2025-09": (201, 207, 200, 200, 200),
     "2026-03": (201, 207, 201, 207, 200),
-    "2026-09": (200, 200, 200, 200, 200),
+    "2026-09": (201, 207, 201, 207, 200),
     "2026-09-beta": (201, 207, 201, 207, 200),
 }
 
@@ -82,6 +82,98 @@ def test_versions_that_answered_404_are_served(client: Client, hubspot_emulator:
     assert [r["toObjectId"] for r in client.get(f"{objects}/companies").json()["results"]] == [6]
     assert client.delete(f"{objects}/companies/6").status_code == 204
     assert hubspot_emulator.associations("contacts", 5, "companies") == {}
+
+
+@pytest.mark.parametrize("version", ["2025-09", "2026-03", "2026-09"])
+def test_every_association_endpoint_is_served_at_each_dated_version(
+    client: Client, hubspot_emulator: HubSpotEmulator, version: str
+) -> None:
+    """Each route of the surface, under the version's own prefixes, with the code its spec documents."""
+    create_ok, _partial, limits_ok, _limits_partial, archive = DOCUMENTED[version]
+    assoc, objects = _assoc(version), f"/crm/objects/{version}/contacts/5/associations"
+    labels = f"{assoc}/contacts/companies/labels"
+    created = client.post(labels, {"name": "billing", "label": "Billing"})
+    type_id = created.json()["results"][0]["typeId"]
+    limits = f"{assoc}/definitions/configurations/contacts/companies"
+    limit = {"category": "USER_DEFINED", "typeId": type_id, "maxToObjectIds": 5}
+    calls = [
+        ("labels.list", client.get(labels), 200),
+        ("labels.create", created, 200),
+        ("labels.update", client.put(labels, {"associationTypeId": type_id, "label": "Billing 2"}), 204),
+        (
+            "batch.create",
+            client.post(f"{assoc}/contacts/companies/batch/create", {"inputs": [pair(5, 6, spec(279))]}),
+            create_ok,
+        ),
+        ("batch.read", client.post(f"{assoc}/contacts/companies/batch/read", {"inputs": [{"id": "5"}]}), 200),
+        (
+            "batch.associate_default",
+            client.post(
+                f"{assoc}/contacts/companies/batch/associate/default",
+                {"inputs": [{"from": {"id": "5"}, "to": {"id": "7"}}]},
+            ),
+            200,
+        ),
+        ("records.put", client.put(f"{objects}/companies/8", [spec(type_id, "USER_DEFINED")]), 201),
+        ("records.default", client.put(f"{objects}/default/companies/9"), 200),
+        ("records.list", client.get(f"{objects}/companies"), 200),
+        (
+            "batch.labels_archive",
+            client.post(
+                f"{assoc}/contacts/companies/batch/labels/archive",
+                {"inputs": [pair(5, 8, spec(type_id, "USER_DEFINED"))]},
+            ),
+            archive,
+        ),
+        (
+            "batch.archive",
+            client.post(
+                f"{assoc}/contacts/companies/batch/archive", {"inputs": [{"from": {"id": "5"}, "to": [{"id": "6"}]}]}
+            ),
+            archive,
+        ),
+        ("records.delete", client.delete(f"{objects}/companies/7"), 204),
+        ("limits.create", client.post(f"{limits}/batch/create", {"inputs": [limit]}), limits_ok),
+        ("limits.update", client.post(f"{limits}/batch/update", {"inputs": [{**limit, "maxToObjectIds": 6}]}), 200),
+        ("limits.list", client.get(limits), 200),
+        ("limits.all", client.get(f"{assoc}/definitions/configurations/all"), 200),
+        (
+            "limits.purge",
+            client.post(f"{limits}/batch/purge", {"inputs": [{"category": "USER_DEFINED", "typeId": type_id}]}),
+            archive,
+        ),
+        ("usage.report", client.post(f"{assoc}/usage/high-usage-report/77"), 200),
+        ("labels.delete", client.delete(f"{labels}/{type_id}"), 204),
+    ]
+    assert [(name, r.status_code) for name, r, _ in calls] == [(name, code) for name, _, code in calls]
+    assert set(hubspot_emulator.counters()) == {name for name, _, _ in calls}
+    assert sorted(hubspot_emulator.associations("contacts", 5, "companies")) == [8, 9]
+    assert client.get(f"{objects}/companies").json()["results"][0]["toObjectId"] == 8
+
+
+@pytest.mark.parametrize("version", ["v4", "2025-09", "2026-03", "2026-09"])
+def test_paging_is_present_only_while_more_pages_follow(
+    client: Client, hubspot_emulator: HubSpotEmulator, version: str
+) -> None:
+    """2026-09 GA: "The 'paging' field will only be present if there are more pages and absent otherwise"
+    (§20.3); v4 and the earlier dated specs page the same way."""
+    hubspot_emulator.configure(batch_read_page_size=2)
+    for to_id in (11, 12, 13):
+        hubspot_emulator.associate("contacts", 5, "companies", to_id)
+    hubspot_emulator.associate("contacts", 6, "companies", 21)
+    objects = "/crm/v4/objects" if version == "v4" else f"/crm/objects/{version}"
+    first = client.get(f"{objects}/contacts/5/associations/companies", params={"limit": 2}).json()
+    after = first["paging"]["next"]["after"]
+    last = client.get(f"{objects}/contacts/5/associations/companies", params={"limit": 2, "after": after}).json()
+    assert [r["toObjectId"] for r in last["results"]] == [13] and "paging" not in last
+    whole = client.get(f"{objects}/contacts/5/associations/companies", params={"limit": 3}).json()
+    assert len(whole["results"]) == 3 and "paging" not in whole
+    read = f"{_assoc(version)}/contacts/companies/batch/read"
+    results = {r["from"]["id"]: r for r in client.post(read, {"inputs": [{"id": "5"}, {"id": "6"}]}).json()["results"]}
+    assert "paging" in results["5"] and "paging" not in results["6"]
+    cursor = results["5"]["paging"]["next"]["after"]
+    (tail,) = client.post(read, {"inputs": [{"id": "5", "after": cursor}]}).json()["results"]
+    assert [t["toObjectId"] for t in tail["to"]] == [13] and "paging" not in tail
 
 
 @pytest.mark.parametrize("version", ["2025-03", "2026-13", "2027-03-beta", "2026-03-beta", "v5"])
