@@ -48,13 +48,13 @@ from airflow_provider_hubassoc.hooks._object_types import (
 )
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings, normalize_api_version
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
-from airflow_provider_hubassoc.hooks._versions import DEFAULT_API_VERSION, version_warning
 from airflow_provider_hubassoc.hooks._validation import (
     MAX_RECORD_ID,
     label_length_problem,
     record_id_problem,
     shown,
 )
+from airflow_provider_hubassoc.hooks._versions import DEFAULT_API_VERSION, version_warning
 from airflow_provider_hubassoc.hooks._writes import (
     PairTypes,
     WrittenPairs,
