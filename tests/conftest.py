@@ -29,8 +29,9 @@ import re  # noqa: E402 - after the environment above, like every import of this
 
 import pytest  # noqa: E402
 
-#: paths of the versions HubSpot is retiring (v4 on 2027-03-30, OAuth v1 on 2027-02-16, v3 in September 2027)
-LEGACY_PATH = re.compile(r"^/(crm/v[34]/|crm/associations/v4/|oauth/v1/)")
+#: paths of the versions HubSpot is retiring (v4 on 2027-03-30, OAuth v1 on 2027-02-16, v1-v3 APIs incl. OAuth v3
+#: in September 2027)
+LEGACY_PATH = re.compile(r"^/(crm/v[34]/|crm/associations/v4/|oauth/v[13]/)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -40,25 +41,35 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+#: legacy paths served by any emulator of this process since the current test started
+_LEGACY_SEEN: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _watch_every_emulator():
+    """Record every v3/v4/OAuth v1-v3 path any in-process emulator serves (the shared one, and those tests start
+    themselves); an emulator in a subprocess is checked by its own test (the demo prints requests by version)."""
+    from airflow_provider_hubassoc.emulator._app import EmulatorApp
+
+    handle = EmulatorApp.handle
+
+    def watched(self, request):
+        if LEGACY_PATH.match(request.path):
+            _LEGACY_SEEN.append(f"{request.method} {request.path}")
+        return handle(self, request)
+
+    EmulatorApp.handle = watched
+    yield
+    EmulatorApp.handle = handle
+
+
 @pytest.fixture(autouse=True)
 def _no_legacy_paths_unless_marked(request: pytest.FixtureRequest):
-    """Fail a test that made the shared emulator serve a v3/v4/OAuth v1 path without ``@pytest.mark.legacy_api``:
-    the default (``2026-09``) and everything built on it must never fall back to a retiring version."""
-    if "hubspot_emulator" not in request.fixturenames or request.node.get_closest_marker("legacy_api"):
-        yield
-        return
-    emulator = request.getfixturevalue("hubspot_emulator")
-    seen: list[str] = []
-
-    def observe(req, _response) -> None:
-        if LEGACY_PATH.match(req.path):
-            seen.append(f"{req.method} {req.path}")
-
-    emulator.app.observers.append(observe)
+    """Fail a test that made an emulator serve a v3/v4/OAuth v1 path without ``@pytest.mark.legacy_api``: the
+    default (``2026-09``) and everything built on it must never fall back to a version HubSpot is retiring."""
+    _LEGACY_SEEN.clear()
     yield
-    emulator.app.observers.remove(observe)
-    if seen:
-        pytest.fail(
-            f"the test called retiring API paths without @pytest.mark.legacy_api: {sorted(set(seen))[:5]}",
-            pytrace=False,
-        )
+    seen = sorted(set(_LEGACY_SEEN))
+    _LEGACY_SEEN.clear()
+    if seen and not request.node.get_closest_marker("legacy_api"):
+        pytest.fail(f"the test called retiring API paths without @pytest.mark.legacy_api: {seen[:5]}", pytrace=False)

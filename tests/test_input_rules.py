@@ -282,7 +282,7 @@ def test_reschedule_mode_timeout_names_the_records_still_short(hubspot_connectio
 
 
 def test_emulator_refuses_label_names_and_texts_beyond_the_bounds(hubspot_emulator):
-    base = f"{hubspot_emulator.base_url}/crm/v4/associations/contacts/companies/labels"
+    base = f"{hubspot_emulator.base_url}/crm/associations/2026-09/contacts/companies/labels"
     headers = {"Authorization": f"Bearer {hubspot_emulator.token}"}
     cases = [
         ({"name": "n" * (MAX_LABEL_NAME_LENGTH + 1), "label": "N"}, "name"),
@@ -314,7 +314,7 @@ def test_emulator_batch_read_of_a_missing_record_is_an_error_not_an_empty_result
     hubspot_emulator.configure(auto_records=False)
     hubspot_emulator.create_records("contacts", [1])
     answer = requests.post(
-        f"{hubspot_emulator.base_url}/crm/v4/associations/contacts/companies/batch/read",
+        f"{hubspot_emulator.base_url}/crm/associations/2026-09/contacts/companies/batch/read",
         json={"inputs": [{"id": "1"}, {"id": "9"}]},
         headers={"Authorization": f"Bearer {hubspot_emulator.token}"},
         timeout=10,

@@ -215,6 +215,7 @@ def test_link_labeled_pairs_under_one_fault(emu, tmp_path, kind, chunk, semantic
     check_faults_happened(emu, kind)
 
 
+@pytest.mark.legacy_api
 @pytest.mark.parametrize("status", [200, 201])
 def test_v3_create_under_all_faults_with_200_or_201(emu, make_v3_hook, status):
     """v3 batch/create answers 201 per spec and 200 since 2025-08: both mean done, also after replays. 20,000

@@ -14,7 +14,9 @@ from emulator_helpers import Client, pair, spec
 
 from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
-V4 = "/crm/v4/associations"
+#: the provider's default version (reference §20.3); none of these behaviours differs between versions
+ASSOC = "/crm/associations/2026-09"
+OBJECTS = "/crm/objects/2026-09"
 
 
 @pytest.fixture
@@ -27,7 +29,7 @@ def test_missing_or_wrong_token_is_401_invalid_authentication(hubspot_emulator: 
     """401 body as widely captured: INVALID_AUTHENTICATION, "Authentication credentials not found..." (§11.2)."""
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
         response = requests.get(
-            f"{hubspot_emulator.base_url}{V4}/contacts/companies/labels", headers=headers, timeout=10
+            f"{hubspot_emulator.base_url}{ASSOC}/contacts/companies/labels", headers=headers, timeout=10
         )
         assert response.status_code == 401
         body = response.json()
@@ -55,14 +57,28 @@ def test_oauth_refresh_grant_issues_short_lived_tokens(hubspot_emulator: HubSpot
     assert token["token_type"] == "bearer" and token["expires_in"] == 120 and token["refresh_token"] == "refresh-1"
     assert token["token_use"] == "access_token" and token["hub_id"] == 1 and token["scopes"]
     oauth = Client(hubspot_emulator, token=token["access_token"])
-    labels = oauth.get(f"{V4}/contacts/companies/labels")
+    labels = oauth.get(f"{ASSOC}/contacts/companies/labels")
     assert labels.status_code == 200
     assert "X-HubSpot-RateLimit-Daily" not in labels.headers  # not sent for OAuth-authorised calls (§12.3)
     assert labels.headers["X-HubSpot-RateLimit-Max"] == "100"
+    bad = requests.post(
+        f"{hubspot_emulator.base_url}/oauth/2026-03/token", data={**form, "refresh_token": "x"}, timeout=10
+    )
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "invalid_grant" and bad.json()["status"] == "BAD_REFRESH_TOKEN"
+
+
+@pytest.mark.legacy_api
+def test_oauth_v3_token_path_answers_like_2026_03(hubspot_emulator: HubSpotEmulator) -> None:
+    """``/oauth/v3/token`` has the 2026-03 schemas (reference §20.5); HubSpot retires v1-v3 in September 2027."""
+    hubspot_emulator.oauth_client("client-1", "secret-1", "refresh-1")
+    form = {"grant_type": "refresh_token", "client_id": "client-1", "client_secret": "secret-1"}
     bad = requests.post(f"{hubspot_emulator.base_url}/oauth/v3/token", data={**form, "refresh_token": "x"}, timeout=10)
     assert bad.status_code == 400
     assert bad.json()["error"] == "invalid_grant" and bad.json()["status"] == "BAD_REFRESH_TOKEN"
-    v3 = requests.post(f"{hubspot_emulator.base_url}/oauth/v3/token", data=form, timeout=10).json()
+    v3 = requests.post(
+        f"{hubspot_emulator.base_url}/oauth/v3/token", data={**form, "refresh_token": "refresh-1"}, timeout=10
+    ).json()
     assert "hub_id" in v3 and "scopes" in v3
 
 
@@ -80,7 +96,7 @@ def test_expired_oauth_token_is_401(hubspot_emulator: HubSpotEmulator) -> None:
             "refresh_token": "refresh-1",
         },
     ).json()
-    response = Client(hubspot_emulator, token=token["access_token"]).get(f"{V4}/contacts/companies/labels")
+    response = Client(hubspot_emulator, token=token["access_token"]).get(f"{ASSOC}/contacts/companies/labels")
     assert response.status_code == 401
     assert response.json()["category"] == "EXPIRED_AUTHENTICATION"
 
@@ -90,10 +106,10 @@ def test_ten_second_window_headers_and_429_body(client: Client, hubspot_emulator
     """X-HubSpot-RateLimit-* headers on responses; 429 body names TEN_SECONDLY_ROLLING (§12.3)."""
     hubspot_emulator.configure(requests_per_10_seconds=3, retry_after=2)
     remaining = [
-        client.get(f"{V4}/contacts/companies/labels").headers["X-HubSpot-RateLimit-Remaining"] for _ in range(3)
+        client.get(f"{ASSOC}/contacts/companies/labels").headers["X-HubSpot-RateLimit-Remaining"] for _ in range(3)
     ]
     assert remaining == ["2", "1", "0"]
-    refused = client.get(f"{V4}/contacts/companies/labels")
+    refused = client.get(f"{ASSOC}/contacts/companies/labels")
     assert refused.status_code == 429
     body = refused.json()
     assert body["policyName"] == "TEN_SECONDLY_ROLLING" and body["errorType"] == "RATE_LIMIT"
@@ -108,12 +124,12 @@ def test_windows_are_per_token(client: Client, hubspot_emulator: HubSpotEmulator
     hubspot_emulator.configure(requests_per_10_seconds=1, daily_limit=3)
     hubspot_emulator.add_token("second-token")
     other = Client(hubspot_emulator, token="second-token")
-    assert client.get(f"{V4}/contacts/companies/labels").status_code == 200
-    assert other.get(f"{V4}/contacts/companies/labels").status_code == 200
-    assert client.get(f"{V4}/contacts/companies/labels").json()["policyName"] == "TEN_SECONDLY_ROLLING"
+    assert client.get(f"{ASSOC}/contacts/companies/labels").status_code == 200
+    assert other.get(f"{ASSOC}/contacts/companies/labels").status_code == 200
+    assert client.get(f"{ASSOC}/contacts/companies/labels").json()["policyName"] == "TEN_SECONDLY_ROLLING"
     hubspot_emulator.configure(requests_per_10_seconds=None)
-    assert client.get(f"{V4}/contacts/companies/labels").status_code == 200
-    daily = other.get(f"{V4}/contacts/companies/labels")
+    assert client.get(f"{ASSOC}/contacts/companies/labels").status_code == 200
+    daily = other.get(f"{ASSOC}/contacts/companies/labels")
     assert daily.status_code == 429
     assert daily.json()["policyName"] == "DAILY" and daily.json()["message"] == "You have reached your daily limit."
     assert "Retry-After" not in daily.headers
@@ -121,7 +137,7 @@ def test_windows_are_per_token(client: Client, hubspot_emulator: HubSpotEmulator
 
 def test_unlimited_sends_no_window_headers(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
     hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=None)
-    response = client.get(f"{V4}/contacts/companies/labels")
+    response = client.get(f"{ASSOC}/contacts/companies/labels")
     assert response.status_code == 200
     assert not [h for h in response.headers if h.lower().startswith("x-hubspot-ratelimit")]
 
@@ -131,7 +147,7 @@ def _statuses(client: Client, count: int) -> list[int | str]:
     out: list[int | str] = []
     for _ in range(count):
         try:
-            out.append(client.get(f"{V4}/contacts/companies/labels").status_code)
+            out.append(client.get(f"{ASSOC}/contacts/companies/labels").status_code)
         except requests.ConnectionError:  # noqa: PERF203 - each request's outcome is recorded
             out.append("dropped")
             client.session.close()
@@ -165,18 +181,18 @@ def test_faults_are_deterministic_with_a_seed(hubspot_emulator: HubSpotEmulator)
 
 def test_faults_only_on_chosen_endpoints(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
     hubspot_emulator.configure(fault_503=1.0, fault_endpoints=["batch.read", r"/labels$"])
-    assert client.get(f"{V4}/contacts/companies/labels").status_code == 503
-    assert client.post(f"{V4}/contacts/companies/batch/read", {"inputs": [{"id": "1"}]}).status_code == 503
-    assert client.put("/crm/v4/objects/contacts/1/associations/companies/2", [spec(279)]).status_code == 201
+    assert client.get(f"{ASSOC}/contacts/companies/labels").status_code == 503
+    assert client.post(f"{ASSOC}/contacts/companies/batch/read", {"inputs": [{"id": "1"}]}).status_code == 503
+    assert client.put(f"{OBJECTS}/contacts/1/associations/companies/2", [spec(279)]).status_code == 201
     # an injected fault changes nothing
     hubspot_emulator.configure(fault_503=1.0, fault_endpoints=["batch.create"])
-    assert client.post(f"{V4}/contacts/deals/batch/create", {"inputs": [pair(1, 2, spec(4))]}).status_code == 503
+    assert client.post(f"{ASSOC}/contacts/deals/batch/create", {"inputs": [pair(1, 2, spec(4))]}).status_code == 503
     assert hubspot_emulator.associations("contacts", 1, "deals") == {}
 
 
 def test_injected_429_has_hubspot_body(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
     hubspot_emulator.configure(fault_429=1.0, retry_after=1)
-    response = client.get(f"{V4}/contacts/companies/labels")
+    response = client.get(f"{ASSOC}/contacts/companies/labels")
     assert response.status_code == 429
     assert response.json()["policyName"] == "TEN_SECONDLY_ROLLING"
     assert response.headers["Retry-After"] == "1"
@@ -186,21 +202,21 @@ def test_slow_responses_exceed_client_timeout(client: Client, hubspot_emulator: 
     """A slow fault answers only after ``slow_seconds``: a client with a shorter read timeout gives up."""
     hubspot_emulator.configure(fault_slow=1.0, slow_seconds=1.5)
     with pytest.raises(requests.ReadTimeout):
-        client.session.get(f"{client.base}{V4}/contacts/companies/labels", timeout=0.2)
+        client.session.get(f"{client.base}{ASSOC}/contacts/companies/labels", timeout=0.2)
 
 
 def test_applied_then_answer_lost_faults(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
     """``fault_drop_after`` / ``fault_slow_after``: the write is applied, then its answer is lost (connection
     closed, or held past the client's read timeout); reads are answered as usual."""
     hubspot_emulator.configure(fault_drop_after=1.0)
-    assert client.get(f"{V4}/contacts/companies/labels").status_code == 200  # a read: not faulted
+    assert client.get(f"{ASSOC}/contacts/companies/labels").status_code == 200  # a read: not faulted
     with pytest.raises(requests.ConnectionError):
-        client.post(f"{V4}/contacts/deals/batch/create", {"inputs": [pair(1, 2, spec(4))]})
+        client.post(f"{ASSOC}/contacts/deals/batch/create", {"inputs": [pair(1, 2, spec(4))]})
     assert [t["typeId"] for t in hubspot_emulator.associations("contacts", 1, "deals")[2]] == [4]
     assert hubspot_emulator.counters()["batch.create"] == {"dropped after 201": 1}
     hubspot_emulator.configure(fault_drop_after=0.0, fault_slow_after=1.0, slow_seconds=1.0)
     with pytest.raises(requests.ReadTimeout):
-        client.session.put(f"{client.base}/crm/v4/objects/contacts/3/associations/deals/4", json=[spec(4)], timeout=0.2)
+        client.session.put(f"{client.base}{OBJECTS}/contacts/3/associations/deals/4", json=[spec(4)], timeout=0.2)
     assert 4 in hubspot_emulator.associations("contacts", 3, "deals")
     with pytest.raises(ValueError, match="must not exceed 1"):
         hubspot_emulator.configure(fault_slow_after=0.6, fault_drop_after=0.6)
@@ -220,8 +236,8 @@ def test_invalid_knobs_are_refused(hubspot_emulator: HubSpotEmulator) -> None:
 @pytest.mark.parametrize(
     "prefix",
     [
-        "/crm/v4/associations",
-        "/crm/associations/v4",
+        pytest.param("/crm/v4/associations", marks=pytest.mark.legacy_api),
+        pytest.param("/crm/associations/v4", marks=pytest.mark.legacy_api),
         "/crm/associations/2026-03",
         "/crm/associations/2026-09",
         "/crm/associations/2027-03",
@@ -235,6 +251,7 @@ def test_association_prefixes(client: Client, prefix: str) -> None:
     assert "Billing" in {r["label"] for r in listed}
 
 
+@pytest.mark.legacy_api
 def test_dated_archive_returns_200_with_body(client: Client, hubspot_emulator: HubSpotEmulator) -> None:
     """ "In the dated specs batch/archive, batch/labels/archive and configurations purge return 200 with a
     BatchResponse body instead of 204" (§10)."""
@@ -246,7 +263,10 @@ def test_dated_archive_returns_200_with_body(client: Client, hubspot_emulator: H
     assert response.status_code == 200
     assert response.json()["status"] == "COMPLETE"
     assert hubspot_emulator.associations("contacts", 1, "companies") == {}
-    v4 = client.post(f"{V4}/contacts/companies/batch/archive", {"inputs": [{"from": {"id": "1"}, "to": [{"id": "2"}]}]})
+    v4 = client.post(
+        "/crm/v4/associations/contacts/companies/batch/archive",
+        {"inputs": [{"from": {"id": "1"}, "to": [{"id": "2"}]}]},
+    )
     assert v4.status_code == 204 and v4.content == b""
 
 
@@ -308,7 +328,7 @@ def test_admin_api(hubspot_emulator: HubSpotEmulator) -> None:
             "types": [{"associationCategory": "USER_DEFINED", "associationTypeId": type_id}],
         },
     ).ok
-    Client(hubspot_emulator).get(f"{V4}/contacts/companies/labels")
+    Client(hubspot_emulator).get(f"{ASSOC}/contacts/companies/labels")
     state = requests.get(f"{base}/state", timeout=10).json()
     assert state["records"] == {"0-1": [5], "0-2": [6]}
     assert {"category": "USER_DEFINED", "typeId": type_id} in state["associations"][0]["types"]
@@ -348,7 +368,7 @@ def test_fixture_file_seeds_state(hubspot_emulator: HubSpotEmulator) -> None:
     assert hubspot_emulator.associations("deals", 1, "contacts") == {
         2: [{"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}]
     }
-    assert Client(hubspot_emulator, token="another").get(f"{V4}/deals/contacts/labels").status_code == 200
+    assert Client(hubspot_emulator, token="another").get(f"{ASSOC}/deals/contacts/labels").status_code == 200
 
 
 def test_repr_hides_token() -> None:
@@ -385,9 +405,9 @@ def test_serves_32_concurrent_keep_alive_connections(hubspot_emulator: HubSpotEm
 
     def worker(n: int) -> None:
         client = Client(hubspot_emulator)
-        first = client.put(f"/crm/v4/objects/contacts/{n + 1}/associations/companies/1", [spec(279)]).status_code
+        first = client.put(f"{OBJECTS}/contacts/{n + 1}/associations/companies/1", [spec(279)]).status_code
         barrier.wait(timeout=60)
-        second = client.get(f"/crm/v4/objects/contacts/{n + 1}/associations/companies").status_code
+        second = client.get(f"{OBJECTS}/contacts/{n + 1}/associations/companies").status_code
         with lock:
             results.extend([first, second])
 
@@ -429,11 +449,11 @@ def test_cli_serves_and_prints_url(tmp_path: pytest.TempPathFactory) -> None:
         assert process.stdout.readline().strip() == "token: cli-token"
         headers = {"Authorization": "Bearer cli-token"}
         ok = requests.put(
-            f"{base}/crm/v4/objects/contacts/1/associations/contacts/1", json=[spec(449)], headers=headers, timeout=10
+            f"{base}{OBJECTS}/contacts/1/associations/contacts/1", json=[spec(449)], headers=headers, timeout=10
         )
         assert ok.status_code == 201
         missing = requests.put(
-            f"{base}/crm/v4/objects/contacts/1/associations/contacts/2", json=[spec(449)], headers=headers, timeout=10
+            f"{base}{OBJECTS}/contacts/1/associations/contacts/2", json=[spec(449)], headers=headers, timeout=10
         )
         assert missing.status_code == 400
         config = requests.get(f"{base}/_emulator/config", timeout=10).json()
@@ -466,6 +486,7 @@ def test_emulator_does_not_import_airflow_or_the_hook() -> None:
     assert output.strip() == "[]"
 
 
+@pytest.mark.legacy_api
 def test_verbose_log_leaves_out_query_strings(capsys: pytest.CaptureFixture[str]) -> None:
     """Secrets never reach logs: OAuth v1 took ``refresh_token``/``client_secret`` as query parameters (the old
     path on purpose: the 2026-03 one refuses them, after logging the request all the same)."""
@@ -490,14 +511,14 @@ def test_reset_forgets_oauth_installs_and_extra_tokens(hubspot_emulator: HubSpot
     hubspot_emulator.add_token("extra")
     hubspot_emulator.oauth_client("c", "s", "r")
     hubspot_emulator.reset()
-    assert Client(hubspot_emulator, token="extra").get(f"{V4}/contacts/companies/labels").status_code == 401
+    assert Client(hubspot_emulator, token="extra").get(f"{ASSOC}/contacts/companies/labels").status_code == 401
     refused = requests.post(
         f"{hubspot_emulator.base_url}/oauth/2026-03/token",
         timeout=10,
         data={"grant_type": "refresh_token", "client_id": "c", "client_secret": "s", "refresh_token": "r"},
     )
     assert refused.status_code == 400
-    assert Client(hubspot_emulator).get(f"{V4}/contacts/companies/labels").status_code == 200
+    assert Client(hubspot_emulator).get(f"{ASSOC}/contacts/companies/labels").status_code == 200
 
 
 def test_faults_reach_the_token_endpoint(hubspot_emulator: HubSpotEmulator) -> None:
@@ -506,7 +527,7 @@ def test_faults_reach_the_token_endpoint(hubspot_emulator: HubSpotEmulator) -> N
     hubspot_emulator.configure(fault_503=1.0, fault_endpoints=["oauth.token"])
     form = {"grant_type": "refresh_token", "client_id": "c", "client_secret": "s", "refresh_token": "r"}
     assert requests.post(f"{hubspot_emulator.base_url}/oauth/2026-03/token", data=form, timeout=10).status_code == 503
-    assert Client(hubspot_emulator).get(f"{V4}/contacts/companies/labels").status_code == 200
+    assert Client(hubspot_emulator).get(f"{ASSOC}/contacts/companies/labels").status_code == 200
     hubspot_emulator.configure(fault_503=0.0)
     assert requests.post(f"{hubspot_emulator.base_url}/oauth/2026-03/token", data=form, timeout=10).status_code == 200
 
@@ -514,12 +535,13 @@ def test_faults_reach_the_token_endpoint(hubspot_emulator: HubSpotEmulator) -> N
 def test_stop_ends_keep_alive_connections() -> None:
     emulator = HubSpotEmulator().start()
     client = Client(emulator)
-    assert client.get(f"{V4}/contacts/companies/labels").status_code == 200
+    assert client.get(f"{ASSOC}/contacts/companies/labels").status_code == 200
     emulator.stop()
     with pytest.raises(requests.ConnectionError):
-        client.get(f"{V4}/contacts/companies/labels")
+        client.get(f"{ASSOC}/contacts/companies/labels")
 
 
+@pytest.mark.legacy_api
 def test_revoked_refresh_token_gets_invalid_grant(hubspot_emulator: HubSpotEmulator) -> None:
     """Revoke with the legacy ``DELETE /oauth/v1/refresh-tokens/{token}`` (served with ``oauth_v1_enabled``);
     afterwards "refresh token is invalid, expired or revoked" (§13)."""
@@ -554,8 +576,8 @@ def test_fixture_argument_and_seed_property(tmp_path: pytest.TempPathFactory) ->
 
 def test_write_requests_counts_only_successful_writes(hubspot_emulator: HubSpotEmulator) -> None:
     client = Client(hubspot_emulator)
-    client.put("/crm/v4/objects/contacts/1/associations/companies/2", [spec(279)])
-    client.post(f"{V4}/contacts/companies/batch/read", {"inputs": [{"id": "1"}]})
-    client.put("/crm/v4/objects/contacts/1/associations/companies/2", [spec(3, "USER_DEFINED")])  # 400
-    client.delete("/crm/v4/objects/contacts/1/associations/companies/2")
+    client.put(f"{OBJECTS}/contacts/1/associations/companies/2", [spec(279)])
+    client.post(f"{ASSOC}/contacts/companies/batch/read", {"inputs": [{"id": "1"}]})
+    client.put(f"{OBJECTS}/contacts/1/associations/companies/2", [spec(3, "USER_DEFINED")])  # 400
+    client.delete(f"{OBJECTS}/contacts/1/associations/companies/2")
     assert hubspot_emulator.write_requests() == 2

@@ -16,7 +16,7 @@ from emulator_helpers import Client
 if TYPE_CHECKING:
     from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
-LABELS = "/crm/v4/associations/contacts/companies/labels"
+LABELS = "/crm/associations/2026-09/contacts/companies/labels"
 CLIENT = {"client_id": "app-1", "client_secret": "secret-1"}
 GRANT = {"grant_type": "refresh_token", **CLIENT, "refresh_token": "refresh-1"}
 FORM_ONLY = "Ensure all parameters are provided as form-encoded body fields, not as query parameters"
@@ -149,6 +149,7 @@ def test_revoke_ends_access_and_refresh_tokens_and_answers_200_without_a_body(em
     assert emulator.counters()["oauth.revoke"] == {"200": 3, "400": 1}
 
 
+@pytest.mark.legacy_api
 def test_legacy_v1_paths_are_404_unless_enabled_and_v3_is_served(emulator: HubSpotEmulator) -> None:
     base = emulator.base_url
     v1 = requests.post(f"{base}/oauth/v1/token", data=GRANT, timeout=10)

@@ -14,8 +14,9 @@ from airflow_provider_hubassoc.emulator.__main__ import build_parser
 if TYPE_CHECKING:
     from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
-CREATE = "/crm/v4/associations/contacts/companies/batch/create"
-LABELS = "/crm/v4/associations/contacts/companies/labels"
+#: the provider's default version (reference §20.3); transport faults do not depend on it
+CREATE = "/crm/associations/2026-09/contacts/companies/batch/create"
+LABELS = "/crm/associations/2026-09/contacts/companies/labels"
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])

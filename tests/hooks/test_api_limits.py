@@ -7,7 +7,6 @@ import pytest
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 
 
-@pytest.mark.parametrize("api_version", ["v4", "2026-03"])
 def test_limits_create_list_update_purge(hook, emu, api_version):
     emu.create_label("contacts", "companies", "billing", "Billing contact")
     created = hook.create_association_limits("contacts", "companies", {"billing contact": 5}, api_version=api_version)

@@ -25,7 +25,6 @@ def test_associate_with_a_label_never_drops_existing_labels(hook, emu, semantics
     assert (row.from_id, row.to_id, row.from_object_type, row.to_object_type) == (1, 10, "0-1", "0-2")
 
 
-@pytest.mark.parametrize("api_version", ["v4", "2026-03"])
 def test_associate_default_and_remove(hook, emu, api_version):
     hook.associate_default("contacts", 3, "companies", 30, api_version=api_version)
     assert 279 in [t["typeId"] for t in emu.associations("contacts", 3, "companies")[30]]
@@ -41,7 +40,6 @@ def test_associate_without_labels_is_the_default_association(hook, emu):
     assert 40 in emu.associations("contacts", 4, "companies")
 
 
-@pytest.mark.parametrize("api_version", ["v4", "2026-03"])
 def test_record_listing_follows_every_page(make_hook, emu, sent, api_version):
     emu.configure(batch_read_page_size=3)
     for to_id in range(100, 111):

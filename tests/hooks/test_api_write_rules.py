@@ -220,7 +220,7 @@ def test_a_refused_request_raises_an_error_naming_the_permission(make_hook, emu,
     assert all(not emu.associations("contacts", i, "companies") for i in range(2, 6))
 
 
-@pytest.mark.parametrize("version", ["v4", "2025-09", "2026-03"])
+@pytest.mark.parametrize("version", [pytest.param("v4", marks=pytest.mark.legacy_api), "2025-09", "2026-03"])
 def test_versions_before_2026_09_are_not_refused(hook, emu, version):
     _refuse(emu, "refuse_request", ids=())
     result = hook.create_associations("contacts", "companies", PAIRS, labels="Primary", api_version=version)
@@ -234,7 +234,7 @@ def test_versions_before_2026_09_are_not_refused(hook, emu, version):
 # -- date-version answer shapes ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", ["v4", "2025-09", "2026-03", "2026-09"])
+@pytest.mark.parametrize("version", [pytest.param("v4", marks=pytest.mark.legacy_api), "2025-09", "2026-03", "2026-09"])
 def test_archives_and_purges_succeed_on_204_and_on_200_with_a_body(hook, emu, version):
     """v4 answers 204 without a body; the dated versions 200 with a BatchResponse body (§20.3)."""
     hook.create_associations("contacts", "companies", [(1, 10), (1, 11)], labels="Primary", api_version=version)
@@ -253,7 +253,7 @@ def test_archives_and_purges_succeed_on_204_and_on_200_with_a_body(hook, emu, ve
     assert emu.counters()["limits.purge"] == {"204" if version == "v4" else "200": 1}
 
 
-@pytest.mark.parametrize("version", ["v4", "2025-09", "2026-03", "2026-09"])
+@pytest.mark.parametrize("version", [pytest.param("v4", marks=pytest.mark.legacy_api), "2025-09", "2026-03", "2026-09"])
 def test_paging_absent_on_the_last_page_ends_each_listing(make_hook, emu, sent, version):
     emu.configure(batch_read_page_size=3)
     for to_id in range(100, 107):

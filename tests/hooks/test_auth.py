@@ -36,7 +36,7 @@ from airflow_provider_hubassoc.hooks._auth import (
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
 
-TYPES_PATH = "/crm/v3/associations/contacts/companies/types"
+LABELS_PATH = "/crm/associations/2026-09/contacts/companies/labels"
 TOKEN_PATH = "/oauth/2026-03/token"
 FAKE_BASE = "https://hubspot.test"
 CLIENT_SECRET = "csecret-7f3a91"
@@ -69,7 +69,7 @@ def concurrent_statuses(transport: HubSpotTransport, threads: int) -> list[int]:
 
     def call() -> None:
         barrier.wait()
-        statuses.append(transport.request("GET", TYPES_PATH).status_code)
+        statuses.append(transport.request("GET", LABELS_PATH).status_code)
 
     running = [threading.Thread(target=call) for _ in range(threads)]
     for thread in running:
@@ -129,7 +129,7 @@ def test_private_app_token_wins_and_cannot_be_refreshed() -> None:
 def test_refresh_is_a_form_body_to_the_2026_03_path_with_nothing_in_the_url(app_install, token_calls, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     transport = oauth_transport(app_install.base_url)
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200
     assert len(token_calls) == 1
     call = token_calls[0]
     assert (call["method"], call["path"], call["query"], call["status"]) == ("POST", TOKEN_PATH, "", 200)
@@ -157,13 +157,13 @@ def test_refreshed_a_minute_or_a_tenth_of_its_life_before_expiry_never_after_a_4
     clock = FakeClock()
     transport = oauth_transport(app_install.base_url)
     transport.auth._clock = clock
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200
     first = transport.auth.token()
     clock.now += refresh_after - 0.01
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200
     assert transport.auth.token() == first  # still inside the margin-adjusted lifetime: cached
     clock.now += 0.02
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200
     assert transport.auth.token() != first  # shortly before expiry: refreshed before the call
     assert transport.auth.refresh_count == 2 and len(token_calls) == 2
     assert transport.stats.token_refreshes_on_401 == 0
@@ -177,12 +177,12 @@ def test_a_rotated_refresh_token_is_used_for_the_rest_of_the_run(app_install, to
     transport = oauth_transport(app_install.base_url)
     transport.auth._clock = clock
     for _ in range(3):
-        assert transport.request("GET", TYPES_PATH).status_code == 200
+        assert transport.request("GET", LABELS_PATH).status_code == 200
         clock.now += 1800
     # and once more through the 401 path: the server drops the access token, the next refresh still works
     transport.auth._access_token = "emu-revoked"
     transport.auth._refresh_at = clock.now + 1800
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200
     assert transport.stats.token_refreshes_on_401 == 1
     sent = [call["form"]["refresh_token"][0] for call in token_calls]
     answered = [call["answer"]["refresh_token"] for call in token_calls]
@@ -230,7 +230,7 @@ def test_a_burst_of_401s_on_an_expired_token_refreshes_once(app_install) -> None
     app_install.configure(oauth_token_lifetime=2)
     transport = oauth_transport(app_install.base_url)
     transport.auth._clock = lambda: 0.0  # never refresh proactively: only a 401 can make us refresh
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200
     time.sleep(2.1)  # the emulator's 2-second token is now expired
     assert concurrent_statuses(transport, 8) == [200] * 8
     assert transport.auth.refresh_count == 2  # the first token, and one refresh for the whole burst
@@ -247,7 +247,7 @@ def test_a_second_401_after_the_refresh_is_final(app_install) -> None:
     app_install.configure(oauth_token_lifetime=0)
     transport = oauth_transport(app_install.base_url)
     with pytest.raises(HubSpotAuthError) as raised:
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     assert (raised.value.status, raised.value.category) == (401, "EXPIRED_AUTHENTICATION")
     assert transport.stats.requests_sent == 2  # the original and one resend after one refresh
     assert transport.auth.refresh_count == 2
@@ -303,7 +303,7 @@ def test_a_revoked_refresh_token_says_to_reauthorize(app_install, caplog) -> Non
     caplog.set_level(logging.DEBUG)
     transport = oauth_transport(app_install.base_url, refresh_token="revoked-refresh-91")
     with pytest.raises(HubSpotAuthError) as raised:
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     error = raised.value
     assert (error.status, error.category, error.sub_category) == (400, "BAD_REFRESH_TOKEN", "invalid_grant")
     assert (error.method, error.path) == ("POST", TOKEN_PATH)
@@ -319,7 +319,7 @@ def test_a_revoked_refresh_token_says_to_reauthorize(app_install, caplog) -> Non
 def test_a_wrong_client_secret_says_to_check_the_client_credentials(app_install) -> None:
     transport = oauth_transport(app_install.base_url, client_secret="not-the-secret-91")
     with pytest.raises(HubSpotAuthError) as raised:
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     assert (raised.value.category, raised.value.sub_category) == ("BAD_CLIENT_ID", "invalid_client")
     assert "Check `client_id` and `client_secret` of the connection" in str(raised.value)
     assert "not-the-secret-91" not in str(raised.value) and REFRESH_TOKEN not in str(raised.value)
@@ -373,7 +373,7 @@ def test_each_documented_refusal_says_what_to_fix(requests_mock, body, category,
     requests_mock.post(f"{FAKE_BASE}{TOKEN_PATH}", status_code=400, json=body)
     transport = oauth_transport(FAKE_BASE)
     with pytest.raises(HubSpotAuthError) as raised:
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     error = raised.value
     assert (error.status, error.category, error.sub_category) == (400, category, sub_category)
     said = body.get("message") or body["error_description"]
@@ -400,7 +400,7 @@ def test_the_advice_table_pairs_each_legacy_status_with_its_rfc_error() -> None:
 def test_an_unknown_refusal_names_hubspots_status(requests_mock, answer, named) -> None:
     requests_mock.post(f"{FAKE_BASE}{TOKEN_PATH}", **answer)
     with pytest.raises(HubSpotAuthError) as raised:
-        oauth_transport(FAKE_BASE).request("GET", TYPES_PATH)
+        oauth_transport(FAKE_BASE).request("GET", LABELS_PATH)
     assert f"HubSpot answered {named}, which this provider does not know" in str(raised.value)
     assert raised.value.status == answer["status_code"]
 
@@ -434,7 +434,7 @@ def test_token_endpoint_failures_never_quote_the_secrets(
     transport = oauth_transport(FAKE_BASE)
     caplog.set_level(logging.DEBUG)
     with pytest.raises(error_class) as raised:
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     error = raised.value
     assert expected_text in str(error)
     assert error.path == TOKEN_PATH and error.method == "POST"
@@ -454,9 +454,9 @@ def test_token_endpoint_outages_are_retried_like_any_transient_failure(requests_
             {"json": {"access_token": "at-ok", "expires_in": 1800, "token_type": "bearer"}},
         ],
     )
-    requests_mock.get(f"{FAKE_BASE}{TYPES_PATH}", json={"results": []})
+    requests_mock.get(f"{FAKE_BASE}{LABELS_PATH}", json={"results": []})
     transport = oauth_transport(FAKE_BASE)
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200
     assert transport.stats.retries_by_reason == {f"HubSpotConnectionError ({TOKEN_PATH})": 1, "HTTP 503": 1}
     assert requests_mock.last_request.headers["Authorization"] == "Bearer at-ok"
 
@@ -467,9 +467,9 @@ def test_a_rate_limited_token_endpoint_is_retried_and_said_so(app_install) -> No
         oauth_settings(app_install.base_url, max_retries=2), sleep=lambda seconds: None, rng=lambda: 0.0
     )
     with pytest.raises(HubSpotRateLimitError) as raised:
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     assert "the OAuth token endpoint is rate limited" in str(raised.value)
     assert (raised.value.status, raised.value.path, raised.value.retry_after) == (429, TOKEN_PATH, 0.05)
     assert app_install.counters() == {"oauth.token": {"429": 3}}  # the first attempt and two retries
     app_install.configure(fault_429=0.0)
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200

@@ -112,7 +112,7 @@ def test_secrets_absent_from_errors_logs_and_reprs_on_failures(hubspot_emulator,
         for conn_id in ("hubspot_badoauth", "hubspot_badtoken"):
             hook = HubSpotAssociationsHook(conn_id)
             with pytest.raises(HubSpotAuthError) as raised:
-                hook.transport.request("GET", "/crm/v4/associations/contacts/companies/labels")
+                hook.transport.request("GET", "/crm/associations/2026-09/contacts/companies/labels")
             texts += [str(raised.value), repr(raised.value), repr(hook), repr(hook.settings), repr(hook.transport)]
     out = capsys.readouterr()
     seen = " ".join(texts) + caplog.text + out.out + out.err

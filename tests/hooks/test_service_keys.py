@@ -70,8 +70,10 @@ def test_airflow_2_form_names_service_keys() -> None:
     [
         ("2026-09", "/crm/associations/2026-09/contacts/companies/labels", "labels.list"),
         ("2026-03", "/crm/associations/2026-03/contacts/companies/labels", "labels.list"),
-        ("v4", "/crm/v4/associations/contacts/companies/labels", "labels.list"),
-        ("v3", "/crm/v3/associations/contacts/companies/types", "v3.types"),
+        pytest.param(
+            "v4", "/crm/v4/associations/contacts/companies/labels", "labels.list", marks=pytest.mark.legacy_api
+        ),
+        pytest.param("v3", "/crm/v3/associations/contacts/companies/types", "v3.types", marks=pytest.mark.legacy_api),
     ],
 )
 def test_test_connection_reads_the_labels_listing_at_the_connection_version(

@@ -16,7 +16,7 @@ from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
 
-TYPES_PATH = "/crm/v3/associations/contacts/companies/types"
+LABELS_PATH = "/crm/associations/2026-09/contacts/companies/labels"
 MAX, INTERVAL_MS = 20, 2000
 
 
@@ -52,7 +52,7 @@ def _run_shards(base_url: str, sizes: list[int], concurrency: int) -> tuple[list
 
         def worker() -> None:
             for _ in todo:  # a shared iterator: each request is sent by one worker thread
-                transport.request("GET", TYPES_PATH)
+                transport.request("GET", LABELS_PATH)
                 with lock:
                     answered[index] += 1
 
@@ -85,7 +85,7 @@ def test_uneven_shards_share_one_window_and_the_long_one_takes_over_the_rest(sha
     once the short shards finish the long one sends at (nearly) the app's whole budget per window."""
     sizes = [40, 8, 8, 8]
     limiters, refused = _run_shards(shared_app.base_url, sizes, concurrency=2)
-    served = shared_app.counters()["v3.types"]
+    served = shared_app.counters()["labels.list"]
     assert served.get("200") == sum(sizes)
     assert served.get("429", 0) == sum(refused)  # every refusal seen, and retried to success
     assert sum(refused) <= 2

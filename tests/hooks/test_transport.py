@@ -27,8 +27,8 @@ from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
 
-TYPES_PATH = "/crm/v3/associations/contacts/companies/types"
-READ_PATH = "/crm/v4/associations/contacts/companies/batch/read"
+LABELS_PATH = "/crm/associations/2026-09/contacts/companies/labels"
+READ_PATH = "/crm/associations/2026-09/contacts/companies/batch/read"
 
 
 pytestmark = pytest.mark.usefixtures("fresh_limiters")
@@ -43,13 +43,13 @@ def make_transport(base_url: str, *, sleeps: list[float] | None = None, **settin
 
 def test_token_auth_and_any_2xx(hubspot_emulator) -> None:
     transport = make_transport(hubspot_emulator.base_url)
-    response = transport.request("GET", TYPES_PATH)
+    response = transport.request("GET", LABELS_PATH)
     assert response.status_code == 200
-    assert {"id": "1", "name": "contact_to_company"} in response.json()["results"]
+    assert {"category": "HUBSPOT_DEFINED", "typeId": 1, "label": "Primary"} in response.json()["results"]
     assert response.request.headers["User-Agent"].startswith("airflow-provider-hubassoc/")
     created = transport.request(
         "POST",
-        "/crm/v4/associations/contacts/companies/batch/create",
+        "/crm/associations/2026-09/contacts/companies/batch/create",
         json={
             "inputs": [
                 {
@@ -67,10 +67,10 @@ def test_token_auth_and_any_2xx(hubspot_emulator) -> None:
 def test_wrong_token_is_an_auth_error_without_retry(hubspot_emulator) -> None:
     transport = make_transport(hubspot_emulator.base_url, access_token="pat-wrong-token")
     with pytest.raises(HubSpotAuthError) as raised:
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     error = raised.value
     assert error.status == 401 and error.category == "INVALID_AUTHENTICATION"
-    assert error.method == "GET" and error.path == TYPES_PATH and error.correlation_id
+    assert error.method == "GET" and error.path == LABELS_PATH and error.correlation_id
     assert "pat-wrong-token" not in str(error)
     assert transport.stats.requests_sent == 1
 
@@ -78,7 +78,7 @@ def test_wrong_token_is_an_auth_error_without_retry(hubspot_emulator) -> None:
 def test_validation_error_keeps_hubspot_body_and_is_not_retried(hubspot_emulator) -> None:
     transport = make_transport(hubspot_emulator.base_url)
     with pytest.raises(HubSpotValidationError) as raised:
-        transport.request("GET", "/crm/v3/associations/unicorns/companies/types")
+        transport.request("GET", "/crm/associations/2026-09/unicorns/companies/labels")
     assert raised.value.status == 400
     assert "Unable to infer object type from: unicorns" in str(raised.value)
     assert transport.stats.requests_sent == 1
@@ -96,22 +96,22 @@ def test_oauth_refreshes_before_expiry_and_once_on_401(hubspot_emulator) -> None
     )
     now = [0.0]
     transport.auth._clock = lambda: now[0]
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200
     assert transport.auth.refresh_count == 1
     # A 60-second token is refreshed 6 s before expiry (a tenth of its life): at 54 s the cached one is stale,
     # so it refreshes first, while the server would still accept the old one.
     now[0] = 54.0
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200
     assert transport.auth.refresh_count == 2
     assert transport.stats.token_refreshes_on_401 == 0
     # Now let the server expire a token while our clock still believes it is fresh: the next token lives 1 s at
     # the server (the hook trusts at least 60 s), so after 1 s: a 401, one refresh, success.
     hubspot_emulator.configure(oauth_token_lifetime=1)
     now[0] = 120.0
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200
     assert transport.auth.refresh_count == 3
     time.sleep(1.05)
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200
     assert transport.stats.token_refreshes_on_401 == 1
     assert transport.auth.refresh_count == 4
     assert hubspot_emulator.counters()["oauth.token"] == {"200": 4}
@@ -127,7 +127,7 @@ def test_oauth_bad_refresh_token_is_an_auth_error_that_quotes_no_secret(hubspot_
         refresh_token="revoked-refresh-value",
     )
     with pytest.raises(HubSpotAuthError) as raised:
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     text = str(raised.value) + caplog.text + repr(transport) + repr(transport.auth)
     assert "refresh token is invalid" in str(raised.value)
     assert raised.value.category == "BAD_REFRESH_TOKEN"
@@ -167,7 +167,7 @@ def test_ten_secondly_429_maps_policy_headers_and_window(hubspot_emulator) -> No
     hubspot_emulator.add_token("pat-window-test")  # a window of its own, untouched by other tests
     hubspot_emulator.configure(requests_per_10_seconds=2)
     transport = make_transport(hubspot_emulator.base_url, access_token="pat-window-test", max_retries=0)
-    transport.request("GET", TYPES_PATH)
+    transport.request("GET", LABELS_PATH)
     # learnt from X-HubSpot-RateLimit-Max: this process paces itself to HubSpot's budget
     assert transport.limiter.effective_budget == 2
     # another client of the same app, blind to the headers, runs into HubSpot's window
@@ -176,9 +176,9 @@ def test_ten_secondly_429_maps_policy_headers_and_window(hubspot_emulator) -> No
         limiter=RateLimiter(100),
     )
     elsewhere.limiter.observe = lambda headers, stamp=None: None  # type: ignore[method-assign]
-    elsewhere.request("GET", TYPES_PATH)
+    elsewhere.request("GET", LABELS_PATH)
     with pytest.raises(HubSpotRateLimitError) as raised:
-        elsewhere.request("GET", TYPES_PATH)
+        elsewhere.request("GET", LABELS_PATH)
     error = raised.value
     assert not isinstance(error, HubSpotDailyLimitError)
     assert error.status == 429 and error.policy_name == "TEN_SECONDLY_ROLLING"
@@ -196,25 +196,25 @@ def test_daily_429_fails_fast(hubspot_emulator) -> None:
         limiter=blind,
         sleep=sleeps.append,
     )
-    transport.request("GET", TYPES_PATH)
+    transport.request("GET", LABELS_PATH)
     with pytest.raises(HubSpotDailyLimitError) as raised:
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     assert "daily request budget is spent" in str(raised.value)
     assert "midnight" in str(raised.value)
     assert transport.stats.requests_sent == 2 and sleeps == []
     # a limiter that reads X-HubSpot-RateLimit-Daily-Remaining: 0 fails the next call before sending anything
     seeing = make_transport(hubspot_emulator.base_url, max_retries=5)
     with pytest.raises(HubSpotDailyLimitError):
-        seeing.request("GET", TYPES_PATH)
+        seeing.request("GET", LABELS_PATH)
     with pytest.raises(HubSpotDailyLimitError, match="Daily-Remaining: 0"):
-        seeing.request("GET", TYPES_PATH)
+        seeing.request("GET", LABELS_PATH)
     assert seeing.stats.requests_sent == 1
 
 
 def test_429_then_success_honours_retry_after(requests_mock) -> None:
     base = "https://hubspot.test"
     requests_mock.get(
-        f"{base}{TYPES_PATH}",
+        f"{base}{LABELS_PATH}",
         [
             {
                 "status_code": 429,
@@ -237,7 +237,7 @@ def test_429_then_success_honours_retry_after(requests_mock) -> None:
         sleep=sleeps.append,
         rng=lambda: 0.0,
     )
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200
     # the retry waited Retry-After, and the shared limiter held every sender (this one included) as long
     assert sleeps == [3.0]
     assert clock.sleeps == [3.0]
@@ -279,13 +279,13 @@ def test_retry_after_forms(requests_mock, header, low, high) -> None:
         header = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=60), usegmt=True)
     base = "https://hubspot.test"
     requests_mock.get(
-        f"{base}{TYPES_PATH}",
+        f"{base}{LABELS_PATH}",
         status_code=429,
         headers={"Retry-After": header},
         json={"status": "error", "message": "slow down", "policyName": "TEN_SECONDLY_ROLLING"},
     )
     with pytest.raises(HubSpotRateLimitError) as raised:
-        make_transport(base, max_retries=0).request("GET", TYPES_PATH)
+        make_transport(base, max_retries=0).request("GET", LABELS_PATH)
     # an unreadable value falls back to the rolling window (10 s)
     assert low <= raised.value.retry_after <= high
 
@@ -329,20 +329,20 @@ def test_error_mapping_for_each_status(requests_mock, status, cls) -> None:
 
 def test_non_json_error_body_keeps_the_text(requests_mock) -> None:
     base = "https://hubspot.test"
-    requests_mock.get(f"{base}{TYPES_PATH}", status_code=502, text="<html>Bad gateway</html>")
+    requests_mock.get(f"{base}{LABELS_PATH}", status_code=502, text="<html>Bad gateway</html>")
     with pytest.raises(HubSpotServerError, match="Bad gateway"):
-        make_transport(base, max_retries=0).request("GET", TYPES_PATH)
+        make_transport(base, max_retries=0).request("GET", LABELS_PATH)
 
 
 def test_connection_refused_becomes_a_server_error_after_retries() -> None:
     sleeps: list[float] = []
     transport = make_transport("http://127.0.0.1:9", sleeps=sleeps, max_retries=2, connect_timeout=1)
     with pytest.raises(HubSpotConnectionError, match="no response after 3 attempt"):
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     assert len(sleeps) == 2
 
 
-CREATE_PATH = "/crm/v4/associations/contacts/deals/batch/create"
+CREATE_PATH = "/crm/associations/2026-09/contacts/deals/batch/create"
 CREATE_BODY = {
     "inputs": [
         {
@@ -382,10 +382,10 @@ def test_per_call_retry_cap(hubspot_emulator) -> None:
     hubspot_emulator.configure(fault_503=1.0)
     transport = make_transport(hubspot_emulator.base_url, max_retries=5)
     with pytest.raises(HubSpotServerError):
-        transport.request("GET", TYPES_PATH, max_retries=1)
+        transport.request("GET", LABELS_PATH, max_retries=1)
     assert transport.stats.requests_sent == 2
     with pytest.raises(HubSpotServerError):
-        transport.request("GET", TYPES_PATH, max_retries=50)  # a cap only lowers the connection's budget
+        transport.request("GET", LABELS_PATH, max_retries=50)  # a cap only lowers the connection's budget
     assert transport.stats.requests_sent == 2 + 6
 
 
@@ -395,7 +395,7 @@ def test_tls_failure_is_reported_at_once(hubspot_emulator) -> None:
     https_url = hubspot_emulator.base_url.replace("http://", "https://")
     transport = make_transport(https_url, sleeps=sleeps, max_retries=3)
     with pytest.raises(HubSpotServerError, match=r"TLS with https://127\.0\.0\.1") as raised:
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     assert "ca_bundle" in str(raised.value)
     assert sleeps == [] and transport.stats.requests_sent == 1
 
@@ -411,14 +411,14 @@ def test_limiter_is_shared_by_transports_of_one_account(hubspot_emulator) -> Non
 
 def test_request_json_none_for_204(hubspot_emulator) -> None:
     transport = make_transport(hubspot_emulator.base_url)
-    assert transport.request_json("DELETE", "/crm/v4/objects/contacts/1/associations/companies/2") is None
+    assert transport.request_json("DELETE", "/crm/objects/2026-09/contacts/1/associations/companies/2") is None
 
 
 def test_timeouts_and_tls_settings_reach_requests(requests_mock) -> None:
     base = "https://hubspot.test"
-    requests_mock.get(f"{base}{TYPES_PATH}", json={"results": []})
+    requests_mock.get(f"{base}{LABELS_PATH}", json={"results": []})
     transport = make_transport(base, connect_timeout=3, read_timeout=7, verify="/etc/ssl/custom.pem")
-    transport.request("GET", TYPES_PATH)
+    transport.request("GET", LABELS_PATH)
     sent = requests_mock.last_request
     assert sent.timeout == (3.0, 7.0)
     assert sent.verify == "/etc/ssl/custom.pem"
@@ -431,7 +431,7 @@ def test_transport_is_thread_safe_under_concurrency(hubspot_emulator) -> None:
 
     transport = make_transport(hubspot_emulator.base_url, max_concurrency=8)
     with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(lambda _: transport.request("GET", TYPES_PATH).status_code, range(64)))
+        statuses = list(pool.map(lambda _: transport.request("GET", LABELS_PATH).status_code, range(64)))
     assert statuses == [200] * 64
     assert transport.stats.requests_sent == 64
 

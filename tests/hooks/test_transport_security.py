@@ -50,8 +50,8 @@ else:  # pragma: no cover
 
 pytestmark = pytest.mark.usefixtures("fresh_limiters")
 
-TYPES_PATH = "/crm/v3/associations/contacts/companies/types"
-CREATE_PATH = "/crm/v4/associations/contacts/companies/batch/create"
+LABELS_PATH = "/crm/associations/2026-09/contacts/companies/labels"
+CREATE_PATH = "/crm/associations/2026-09/contacts/companies/batch/create"
 TOKEN_PATH = "/oauth/2026-03/token"
 CLIENT_SECRET = "csecret-sec-4e1d"
 REFRESH_TOKEN = "refresh-sec-9a7b"
@@ -163,7 +163,7 @@ def total_served(emulator: Any) -> int:
 
 @pytest.mark.parametrize("where", ["same host", "other host"])
 @pytest.mark.parametrize("status", REDIRECTS)
-@pytest.mark.parametrize(("method", "path", "body"), [("GET", TYPES_PATH, None), ("POST", CREATE_PATH, CREATE_BODY)])
+@pytest.mark.parametrize(("method", "path", "body"), [("GET", LABELS_PATH, None), ("POST", CREATE_PATH, CREATE_BODY)])
 def test_api_redirect_is_an_error_naming_status_and_location_and_is_not_followed(
     hubspot_emulator, other_host, where, status, method, path, body
 ) -> None:
@@ -190,7 +190,7 @@ def test_token_request_redirect_sends_no_secret_anywhere(hubspot_emulator, other
     location = redirect_to(hubspot_emulator, other_host, where, status, endpoints=["oauth.token"])
     transport = oauth_transport(hubspot_emulator, max_retries=3)
     with pytest.raises(HubSpotRedirectError) as raised:
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     error = raised.value
     assert (error.status, error.method, error.path) == (status, "POST", TOKEN_PATH)
     assert error.location == (location or f"{hubspot_emulator.base_url}{TOKEN_PATH}")
@@ -322,8 +322,8 @@ def test_ca_bundle_applies_to_token_and_api_requests_whatever_the_environment_sa
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/bogus-bundle.pem")
     monkeypatch.setenv("CURL_CA_BUNDLE", "/nonexistent/bogus-bundle.pem")
     transport = tls_oauth_transport(tls_host.url, verify=str(tls_files["ca"]))
-    assert transport.request("GET", TYPES_PATH).status_code == 200
-    assert [(r["method"], r["path"]) for r in tls_host.received] == [("POST", TOKEN_PATH), ("GET", TYPES_PATH)]
+    assert transport.request("GET", LABELS_PATH).status_code == 200
+    assert [(r["method"], r["path"]) for r in tls_host.received] == [("POST", TOKEN_PATH), ("GET", LABELS_PATH)]
     assert tls_host.received[1]["headers"]["Authorization"] == "Bearer from-recorder"
 
 
@@ -335,7 +335,7 @@ def test_the_environment_cannot_loosen_verification(tls_host, tls_files, monkeyp
     monkeypatch.setenv("CURL_CA_BUNDLE", str(tls_files["ca"]))
     transport = tls_oauth_transport(tls_host.url) if oauth else transport_for(tls_host.url, max_retries=0)
     with pytest.raises(HubSpotServerError, match=r"TLS|SSLError") as raised:
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     assert not isinstance(raised.value, HubSpotConnectionError)  # not retried: it would fail again
     assert tls_host.received == []
 
@@ -344,7 +344,7 @@ def test_the_environment_cannot_loosen_verification(tls_host, tls_files, monkeyp
 def test_verify_ssl_off_is_the_connections_choice_alone(tls_host, monkeypatch) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/bogus-bundle.pem")
     transport = tls_oauth_transport(tls_host.url, verify=False)
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200
     assert len(tls_host.received) == 2
 
 
@@ -363,7 +363,7 @@ def test_environment_proxies_only_for_https_and_never_for_plain_http(hubspot_emu
     hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=None)
     transport = transport_for(hubspot_emulator.base_url)
     assert transport.session.proxies == {} and transport.session.trust_env is False
-    assert transport.request("GET", TYPES_PATH).status_code == 200
+    assert transport.request("GET", LABELS_PATH).status_code == 200
     assert other_host.received == []
 
 
@@ -469,10 +469,10 @@ def test_a_trickling_body_is_cut_at_the_deadline(hubspot_emulator) -> None:
     transport = transport_for(hubspot_emulator.base_url, read_timeout=2, request_timeout=1, max_retries=0)
     started = time.monotonic()
     with pytest.raises(HubSpotDeadlineError, match=r"request_timeout=1s") as raised:
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     elapsed = time.monotonic() - started
     assert isinstance(raised.value, HubSpotConnectionError)  # the class of read timeouts: retried for reads
-    assert (raised.value.method, raised.value.path) == ("GET", TYPES_PATH)
+    assert (raised.value.method, raised.value.path) == ("GET", LABELS_PATH)
     assert elapsed < 10  # generous: the cut is at ~1 s; the body alone would take ~60 s
 
 
@@ -481,7 +481,7 @@ def test_the_deadline_also_bounds_the_wait_for_the_headers(hubspot_emulator) -> 
     transport = transport_for(hubspot_emulator.base_url, read_timeout=30, request_timeout=0.5, max_retries=0)
     started = time.monotonic()
     with pytest.raises(HubSpotDeadlineError):
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     assert time.monotonic() - started < 5  # generous: cut at ~0.5 s; the answer comes after 10 s
 
 
@@ -490,9 +490,9 @@ def test_a_deadline_hit_is_retried_for_a_read_and_ambiguous_for_a_write(hubspot_
     trickle(hubspot_emulator)
     transport = transport_for(hubspot_emulator.base_url, read_timeout=2, request_timeout=0.5, max_retries=1)
     with pytest.raises(HubSpotDeadlineError):
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     assert transport.stats.retries_by_reason == {
-        "HubSpotDeadlineError (/crm/v3/associations/contacts/companies/types)": 1
+        "HubSpotDeadlineError (/crm/associations/2026-09/contacts/companies/labels)": 1
     }
     hubspot_emulator.configure(fault_endpoints=["batch.create"])
     with pytest.raises(HubSpotDeadlineError):
@@ -505,7 +505,7 @@ def test_the_token_request_has_the_deadline_too(hubspot_emulator) -> None:
     transport = oauth_transport(hubspot_emulator, read_timeout=2, request_timeout=0.5, max_retries=0)
     started = time.monotonic()
     with pytest.raises(HubSpotDeadlineError) as raised:
-        transport.request("GET", TYPES_PATH)
+        transport.request("GET", LABELS_PATH)
     assert time.monotonic() - started < 5  # generous: cut at ~0.5 s; the token body alone takes ~14 s
     assert (raised.value.method, raised.value.path) == ("POST", TOKEN_PATH)
     assert CLIENT_SECRET not in str(raised.value) and REFRESH_TOKEN not in str(raised.value)
@@ -514,10 +514,10 @@ def test_the_token_request_has_the_deadline_too(hubspot_emulator) -> None:
 def test_a_request_within_its_deadline_is_untouched_and_deadlines_cost_no_thread_each(hubspot_emulator) -> None:
     hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=None)
     transport = transport_for(hubspot_emulator.base_url, request_timeout=30)
-    transport.request("GET", TYPES_PATH)
+    transport.request("GET", LABELS_PATH)
     threads = threading.active_count()
     for _ in range(600):
-        assert transport.request("GET", TYPES_PATH).status_code == 200
+        assert transport.request("GET", LABELS_PATH).status_code == 200
     assert transport.stats.retries == 0
     assert threading.active_count() <= threads + 1  # one watchdog thread, not one per request
     assert len(_http._watchdog._heap) < 600  # finished deadlines are dropped, not kept for 30 s each

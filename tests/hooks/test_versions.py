@@ -85,6 +85,7 @@ def _version_warnings(caplog, capsys) -> list[str]:
     return [line for line in lines if "HubSpot API version" in line]
 
 
+@pytest.mark.legacy_api
 def test_a_hook_on_v4_logs_one_warning_naming_the_date_however_many_calls(
     make_hook, caplog, capsys, monkeypatch
 ) -> None:
