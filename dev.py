@@ -7,8 +7,10 @@
     python3 dev.py release-check         # build sdist + wheel, twine check, install the wheel in a clean venv, ...
     python3 dev.py lint                  # ruff check, ruff format --check, mypy (the configuration in pyproject.toml)
     python3 dev.py bench [--full]        # every benchmark in benchmarks/, one after another, then every ratio
+    python3 dev.py docs                  # build the Sphinx site (docs/) into build/docs/html, warnings as errors
 
-Arguments after the command go to pytest (``python3 dev.py test --airflow 2 tests/sensors -x``).
+Arguments after the command go to pytest (``python3 dev.py test --airflow 2 tests/sensors -x``); after ``docs``,
+to sphinx-build (``python3 dev.py docs -E`` rebuilds every page).
 
 Every command is idempotent: a virtual environment is reused while pyproject.toml (and, for Airflow 2, its
 constraints file) is unchanged (a stamp file holds their hash), and reinstalled when they change. Standard
@@ -37,6 +39,9 @@ LINES: dict[str, tuple[Path, list[str], Path | None]] = {
         ROOT / "constraints" / "airflow-2.10.5-python3.11.txt",
     ),
 }
+#: The documentation's own environment: Sphinx beside the newest Airflow 3 (the API reference imports the package).
+DOCS_VENV = Path(os.environ.get("HUBASSOC_VENV_DOCS", ROOT / ".venv-docs"))
+DOCS_OUT = ROOT / "build" / "docs" / "html"
 
 
 def _say(message: str) -> None:
@@ -47,15 +52,17 @@ def _run(*args: str | os.PathLike[str], env: dict[str, str] | None = None) -> in
     return subprocess.call([str(a) for a in args], cwd=ROOT, env=env)
 
 
-def python_of(line: str) -> Path:
-    venv_dir = LINES[line][0]
+def python_of(line: str, venv_dir: Path | None = None) -> Path:
+    venv_dir = venv_dir or LINES[line][0]
     return venv_dir / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python")
 
 
-def ensure_venv(extras: str, line: str = "3") -> Path:
-    """Create the line's virtual environment and install the package (editable) with ``extras``, unless current."""
-    venv_dir, pins, constraints = LINES[line]
-    python = python_of(line)
+def ensure_venv(extras: str, line: str = "3", venv_dir: Path | None = None) -> Path:
+    """Create the line's virtual environment (or ``venv_dir``) and install the package (editable) with ``extras``,
+    unless current."""
+    line_venv, pins, constraints = LINES[line]
+    venv_dir = venv_dir or line_venv
+    python = python_of(line, venv_dir)
     inputs = (ROOT / "pyproject.toml").read_bytes() + extras.encode() + " ".join(pins).encode()
     if constraints is not None:
         inputs += constraints.read_bytes()
@@ -130,7 +137,20 @@ def bench(args: list[str]) -> int:
     return _run(python, ROOT / "benchmarks" / "run_all.py", *args)
 
 
-COMMANDS = {"demo": demo, "test": test, "release-check": release_check, "lint": lint, "bench": bench}
+def docs(args: list[str]) -> int:
+    # its own environment, so the test environments never carry Sphinx (tests/test_docs.py skips without it)
+    python = ensure_venv("docs", "3", DOCS_VENV)
+    return _run(python, "-m", "sphinx", "-W", "--keep-going", "-b", "html", *args, ROOT / "docs", DOCS_OUT)
+
+
+COMMANDS = {
+    "demo": demo,
+    "test": test,
+    "release-check": release_check,
+    "lint": lint,
+    "bench": bench,
+    "docs": docs,
+}
 
 
 def main(argv: list[str]) -> int:

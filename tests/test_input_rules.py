@@ -1,4 +1,4 @@
-"""The documented input rules (README, "Bad input"): what is accepted, and how edge inputs behave.
+"""The documented input rules (docs/bad-input.md, "Bad input"): what is accepted, and how edge inputs behave.
 
 The refusals are catalogued in ``test_hostile_inputs.py``; these tests pin the behaviours that are not errors:
 a BOM, the ``encoding`` option, duplicates across chunks counted once, the empty-input rule, the sensor failing

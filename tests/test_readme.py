@@ -1,133 +1,57 @@
-"""The README's code examples use argument names the code accepts, and its connection table matches the code.
-
-Every ``python`` block of README.md is parsed (it must be valid Python); each call of one of the package's public
-classes (directly, or through ``.partial()``/``.expand()``) may only use keyword arguments that the class or
-Airflow's ``BaseOperator``/``BaseSensorOperator`` accept, and calls of the emulator's and the hook's methods only
-those methods' parameters.
+"""The README is the landing page: its commands are dev.py's, its examples call our API correctly, and every
+link into the documentation names a page and heading that exist. What moved into docs/ is tested in
+tests/test_docs.py.
 """
 
 from __future__ import annotations
 
 import ast
-import inspect
+import importlib.util
 import re
-from pathlib import Path
 
-import pytest
-
-from airflow_provider_hubassoc import CONNECTION_EXTRA_FIELDS
-from airflow_provider_hubassoc.emulator import HubSpotEmulator
-from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
-from airflow_provider_hubassoc.operators import associations, labels
-from airflow_provider_hubassoc.sensors import associations as sensors
-
-README = Path(__file__).resolve().parents[1] / "README.md"
-CLASSES = {
-    cls.__name__: cls
-    for cls in (
-        associations.HubSpotReadAssociationsOperator,
-        associations.HubSpotCreateAssociationsOperator,
-        associations.HubSpotArchiveAssociationsOperator,
-        associations.HubSpotSyncAssociationsOperator,
-        labels.HubSpotSyncLabelsOperator,
-        sensors.HubSpotAssociationSensor,
-        HubSpotAssociationsHook,
-        HubSpotEmulator,
-    )
-}
-#: variables the README binds to an emulator (``with HubSpotEmulator(...) as emu``, the pytest fixture)
-EMULATOR_NAMES = {"emu", "hubspot_emulator"}
+from doc_support import CLASSES, README, ROOT, anchors, calls, unknown_arguments
 
 
 def python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
 
 
-def accepted(cls: type) -> set[str] | None:
-    """Keyword names ``cls(...)`` accepts (None: anything, the chain ends in an open ``**kwargs``)."""
-    names: set[str] = set()
-    for klass in cls.__mro__:
-        if "__init__" not in vars(klass) or klass is object:
-            continue
-        parameters = inspect.signature(klass.__init__).parameters.values()
-        names |= {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-        if not any(p.kind is p.VAR_KEYWORD for p in parameters):
-            return names - {"self"}
-        if not klass.__module__.startswith("airflow_provider_hubassoc") and klass.__name__ == "BaseOperator":
-            return names - {"self"}  # BaseOperator's own **kwargs only warns about unknown arguments
-    return None
-
-
-def method_parameters(cls: type, name: str) -> set[str] | None:
-    parameters = inspect.signature(getattr(cls, name)).parameters.values()
-    if any(p.kind is p.VAR_KEYWORD for p in parameters):
-        return None
-    return {p.name for p in parameters} - {"self"}
-
-
-def calls(tree: ast.AST) -> list[tuple[str, set[str] | None, list[str], int]]:
-    """(what is called, accepted keywords, keywords used, line) for every call the README makes of our API."""
-    found = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        used = [k.arg for k in node.keywords if k.arg is not None]
-        func = node.func
-        if isinstance(func, ast.Name) and func.id in CLASSES:
-            found.append((func.id, accepted(CLASSES[func.id]), used, node.lineno))
-        elif isinstance(func, ast.Attribute):
-            target = func.value
-            if func.attr in {"partial", "expand"}:
-                while isinstance(target, ast.Call) and isinstance(target.func, ast.Attribute):
-                    target = target.func.value  # Op.partial(...).expand(...)
-                if isinstance(target, ast.Name) and target.id in CLASSES:
-                    found.append((f"{target.id}.{func.attr}", accepted(CLASSES[target.id]), used, node.lineno))
-            elif isinstance(target, ast.Name) and target.id in EMULATOR_NAMES and hasattr(HubSpotEmulator, func.attr):
-                found.append(
-                    (f"HubSpotEmulator.{func.attr}", method_parameters(HubSpotEmulator, func.attr), used, node.lineno)
-                )
-            elif isinstance(target, ast.Name) and target.id == "hook" and hasattr(HubSpotAssociationsHook, func.attr):
-                found.append(
-                    (
-                        f"HubSpotAssociationsHook.{func.attr}",
-                        method_parameters(HubSpotAssociationsHook, func.attr),
-                        used,
-                        node.lineno,
-                    )
-                )
-    return found
-
-
-def test_readme_python_blocks_parse_and_call_our_api() -> None:
+def test_readme_quick_start_calls_our_api_with_accepted_argument_names() -> None:
     blocks = python_blocks()
-    assert len(blocks) >= 8
+    assert blocks, "the README's quick start has a Python example"
     called = {name.split(".")[0] for block in blocks for name, *_ in calls(ast.parse(block))}
-    # every operator and the sensor has an example in the README
-    assert {name for name in CLASSES if name.endswith(("Operator", "Sensor"))} <= called
+    assert {"HubSpotAssociationsHook", "HubSpotCreateAssociationsOperator"} <= called <= set(CLASSES)
+    for block in blocks:
+        problems = unknown_arguments(block)
+        assert not problems, "\n".join(problems) + "\n" + block
 
 
-@pytest.mark.parametrize("index", range(len(python_blocks())))
-def test_readme_example_uses_only_accepted_argument_names(index: int) -> None:
-    block = python_blocks()[index]
-    problems = []
-    for name, allowed, used, line in calls(ast.parse(block)):
-        unknown = sorted(set(used) - allowed) if allowed is not None else []
-        if unknown:
-            problems.append(f"{name} (block line {line}) does not accept {unknown}")
-    assert not problems, "\n".join(problems) + "\n" + block
+def test_readme_two_commands_are_dev_py_commands() -> None:
+    section = README.read_text().split("## The two commands\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    used = [line.split("#", 1)[0].split() for line in block.splitlines() if line.strip()]
+    assert all(words[:2] == ["python3", "dev.py"] for words in used), block
+    spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
+    assert spec is not None and spec.loader is not None
+    dev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dev)
+    assert {words[2] for words in used} == set(dev.COMMANDS), "README's commands vs dev.py's"
+    # the commands CI and the demo test depend on, exactly as written
+    for command in ("python3 dev.py demo ", "python3 dev.py test ", "python3 dev.py test --airflow 2 "):
+        assert command in block
 
 
-def test_readme_connection_table_names_every_extra_with_its_default() -> None:
-    text = README.read_text()
-    section = text.split("## Connection", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("| `")]
-    named: dict[str, str] = {}
-    for row in rows:
-        cells = [c.strip() for c in row.strip("|").split("|")]
-        for name in re.findall(r"`([a-z0-9_]+)`", cells[0]):
-            named[name] = cells[-1]
-    assert set(named) == set(CONNECTION_EXTRA_FIELDS), "README's connection table vs CONNECTION_EXTRA_FIELDS"
-    for name, default_text in named.items():
-        default = CONNECTION_EXTRA_FIELDS[name]["schema"].get("default")
-        if isinstance(default, (int, float)) and not isinstance(default, bool):
-            assert str(default) in default_text, f"README says {name} defaults to {default_text!r}, code: {default}"
+def test_readme_links_into_the_documentation_exist() -> None:
+    broken = []
+    links = re.findall(r"\]\(([^)\s]+)\)", README.read_text())
+    assert any(link.startswith("docs/") for link in links)
+    for target in links:
+        if re.match(r"[a-z]+://", target):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = ROOT / path
+        if not linked.exists():
+            broken.append(f"{target} (no such file)")
+        elif anchor and anchor not in anchors(linked):
+            broken.append(f"{target} (no such heading)")
+    assert not broken, "\n".join(broken)
