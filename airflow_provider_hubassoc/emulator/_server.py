@@ -17,7 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from ._app import WRITE_ENDPOINTS, EmulatorApp, Request, Response, split_target
+from ._app import EmulatorApp
+from ._http import Request, Response, split_target
+from ._routes import WRITE_ENDPOINTS
 from ._types import UnknownObjectType, object_type_id
 
 
