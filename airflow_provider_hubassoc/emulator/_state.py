@@ -25,6 +25,10 @@ from typing import Any
 from ._association_types import (
     CATEGORIES,
     HUBSPOT_DEFINED,
+    LABEL_OBJECT_TYPES,
+    MAX_LABEL_NAME_LENGTH,
+    MAX_LABEL_TEXT_LENGTH,
+    MAX_LABELS_PER_PAIR,
     USER_DEFINED,
     AssociationTypes,
     Definition,
@@ -33,7 +37,19 @@ from ._association_types import (
 )
 from ._types import COMPANY, PRIMARY_COMPANY_TYPES, object_name
 
-__all__ = ["CATEGORIES", "HUBSPOT_DEFINED", "USER_DEFINED", "AccountState", "Definition", "Spec", "StateError"]
+__all__ = [  # the association types' names moved to _association_types.py, kept importable from here
+    "CATEGORIES",
+    "HUBSPOT_DEFINED",
+    "LABEL_OBJECT_TYPES",
+    "MAX_LABELS_PER_PAIR",
+    "MAX_LABEL_NAME_LENGTH",
+    "MAX_LABEL_TEXT_LENGTH",
+    "USER_DEFINED",
+    "AccountState",
+    "Definition",
+    "Spec",
+    "StateError",
+]
 
 
 @dataclass
