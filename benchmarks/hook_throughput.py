@@ -19,7 +19,6 @@ import json
 import math
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -28,31 +27,11 @@ import urllib.request
 def _start_emulator(budget: int, latency: float, *options: str) -> tuple[subprocess.Popen[str], str]:
     """The emulator in its own process (``budget`` 0: no rate limit), token ``bench-token``, no daily limit;
     ``options`` are further CLI options. Every benchmark that runs the emulator apart starts it here."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_hubassoc.emulator",
-            "--port",
-            "0",
-            "--token",
-            "bench-token",
-            "--requests-per-10-seconds",
-            str(budget),
-            "--daily-limit",
-            "0",
-            "--latency",
-            str(latency),
-            *options,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "listening on" in line:
-            return process, line.rsplit(" ", 1)[-1].strip()
-    raise RuntimeError("the emulator did not start")
+    from airflow_provider_hubassoc.emulator import HubSpotEmulator
+
+    limits = ("--requests-per-10-seconds", str(budget), "--daily-limit", "0", "--latency", str(latency))
+    emulator = HubSpotEmulator.spawn(*limits, *options, token="bench-token")
+    return emulator.process, emulator.base_url
 
 
 def _counters(base_url: str) -> dict[str, dict[str, int]]:

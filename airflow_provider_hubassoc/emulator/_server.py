@@ -17,7 +17,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from ._app import WRITE_ENDPOINTS, EmulatorApp, Request, Response, split_target
+from ._app import EmulatorApp
+from ._http import Request, Response, split_target
+from ._routes import WRITE_ENDPOINTS
+from ._spawn import SpawnedEmulator
 from ._types import UnknownObjectType, object_type_id
 
 
@@ -244,6 +247,17 @@ class HubSpotEmulator:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    @staticmethod
+    def spawn(*options: str, token: str = "test-token", timeout: float = 30.0) -> SpawnedEmulator:
+        """The emulator in a process of its own (the CLI on a free loopback port), for callers that must not share
+        its interpreter; ``with HubSpotEmulator.spawn("--fault-503", "0.1") as emu:`` gives ``emu.base_url`` and
+        ``emu.token`` and stops the process on exit. State is then reached over the admin API only.
+
+        :param options: further CLI options (``python -m airflow_provider_hubassoc.emulator --help``).
+        :param timeout: seconds to wait for it to listen (then it is killed and ``RuntimeError`` raised).
+        """
+        return SpawnedEmulator(*options, token=token, timeout=timeout)
 
     # ------------------------------------------------------------------ addresses
     @property

@@ -423,30 +423,13 @@ def test_serves_32_concurrent_keep_alive_connections(hubspot_emulator: HubSpotEm
 def test_cli_serves_and_prints_url(tmp_path: pytest.TempPathFactory) -> None:
     fixture = tmp_path / "fixture.json"  # type: ignore[operator]
     fixture.write_text(json.dumps({"records": {"contacts": [1]}}))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_hubassoc.emulator",
-            "--port",
-            "0",
-            "--token",
-            "cli-token",
-            "--no-auto-records",
-            "--fixture",
-            str(fixture),
-            "--requests-per-10-seconds",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline().strip()
+    options = ("--no-auto-records", "--fixture", str(fixture), "--requests-per-10-seconds", "0")
+    with HubSpotEmulator.spawn(*options, token="cli-token") as process:
+        first = process.banner[0].strip()
         assert first.startswith("HubSpot emulator listening on http://127.0.0.1:")
         base = first.rsplit(" ", 1)[1]
-        assert process.stdout.readline().strip() == "token: cli-token"
+        assert process.banner[1].strip() == "token: cli-token"
+        assert process.base_url == base
         headers = {"Authorization": "Bearer cli-token"}
         ok = requests.put(
             f"{base}{OBJECTS}/contacts/1/associations/contacts/1", json=[spec(449)], headers=headers, timeout=10
@@ -458,9 +441,7 @@ def test_cli_serves_and_prints_url(tmp_path: pytest.TempPathFactory) -> None:
         assert missing.status_code == 400
         config = requests.get(f"{base}/_emulator/config", timeout=10).json()
         assert config["requests_per_10_seconds"] is None and config["auto_records"] is False
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    assert process.process.poll() is not None  # stopped on exit
 
 
 def test_cli_help_lists_every_knob() -> None:
