@@ -158,6 +158,13 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": [
             {"integration-name": integration, "python-modules": ["airflow_provider_hubassoc.sensors.associations"]}
         ],
+        "transfers": [
+            {
+                "source-integration-name": "Common SQL",
+                "target-integration-name": integration,
+                "python-module": "airflow_provider_hubassoc.transfers.sql_to_hubspot",
+            }
+        ],
         "triggers": [
             {"integration-name": integration, "python-modules": ["airflow_provider_hubassoc.triggers.associations"]}
         ],

@@ -20,6 +20,7 @@ import pytest
 from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS, BaseOperator, BaseSensorOperator
 from airflow_provider_hubassoc.operators import associations, labels
 from airflow_provider_hubassoc.sensors import associations as sensors
+from airflow_provider_hubassoc.transfers import sql_to_hubspot
 
 PAIRS = {"from_object_type": "contacts", "to_object_type": "companies", "pairs": [[1, 2]]}
 #: every public operator and sensor, with the smallest valid arguments (a new class without an entry fails below)
@@ -59,7 +60,7 @@ OVERRIDE_POINTS = {
 
 def _public_task_classes() -> set[type]:
     found = set()
-    for module in (associations, labels, sensors):
+    for module in (associations, labels, sensors, sql_to_hubspot):
         for name, obj in vars(module).items():
             if (
                 inspect.isclass(obj)

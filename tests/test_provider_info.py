@@ -46,3 +46,24 @@ def test_providers_manager_registers_hook_and_form_metadata() -> None:
     assert widgets["extra__hubspot__client_secret"].is_sensitive
     assert widgets["extra__hubspot__refresh_token"].is_sensitive
     assert manager.field_behaviours["hubspot"]["hidden_fields"] == ["login", "port", "schema"]
+
+
+def test_provider_info_validates_against_airflows_schema_and_lists_the_transfer() -> None:
+    import importlib
+    import json
+    from pathlib import Path
+
+    import airflow
+    import jsonschema
+
+    schema = json.loads((Path(airflow.__file__).parent / "provider_info.schema.json").read_text())
+    info = get_provider_info()
+    jsonschema.validate(info, schema)
+    (transfer,) = info["transfers"]
+    assert transfer["target-integration-name"] == info["integrations"][0]["integration-name"]
+    assert transfer["source-integration-name"] == "Common SQL"  # apache-airflow-providers-common-sql's integration
+    module = importlib.import_module(transfer["python-module"])
+    from airflow_provider_hubassoc.operators import associations
+
+    # the warehouse -> HubSpot reconcile lives in transfers/; its old import path keeps working
+    assert module.HubSpotSyncAssociationsOperator is associations.HubSpotSyncAssociationsOperator

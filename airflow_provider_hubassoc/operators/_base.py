@@ -1,40 +1,37 @@
-"""What every HubSpot operator shares: the connection, the hook, ``on_kill``, failure files and failure policy."""
+"""What every HubSpot operator shares: the connection, the hook, ``on_kill``, and (for the long ones) the
+checkpoint and daily-budget hooks of :mod:`._job`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import ExitStack
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from airflow_provider_hubassoc._compat import AirflowFailException, BaseOperator, Context, DateTimeTrigger
-from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset
+from airflow_provider_hubassoc._compat import BaseOperator, Context
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
 from airflow_provider_hubassoc.operators._checkpoint import (
     Checkpoint,
     CheckpointStore,
-    add_counts,
     default_checkpoint_base,
     input_fingerprint,
 )
-from airflow_provider_hubassoc.operators._files import PairSource, RowWriter, SourcePair
+from airflow_provider_hubassoc.operators._job import (
+    FailureReport,
+    chunk_saver,
+    daily_budget_reset,
+    result_counts,
+    stop_for_daily_budget,
+)
 from airflow_provider_hubassoc.operators._lineage import openlineage_facets
 
 if TYPE_CHECKING:
     from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
-    from airflow_provider_hubassoc.hooks.models import BatchResult, InputFailure
+    from airflow_provider_hubassoc.hooks.models import BatchResult
+    from airflow_provider_hubassoc.operators._files import PairSource
+    from airflow_provider_hubassoc.operators._rowfiles import RowWriter
 
-FAILURE_COLUMNS = ("row", "from_id", "to_id", "labels", "status", "category", "sub_category", "message", "operation")
 #: settings that are credentials: only ever read from the Airflow connection
 SECRET_SETTINGS = frozenset({"access_token", "client_id", "client_secret", "refresh_token"})
-#: failures returned in the XCom summary (all of them go to the failures file)
-FAILURE_SAMPLE = 10
-
-
-class RowOrigin(Protocol):
-    """Where a hook input position came from (a :class:`PairSource`, or a list of planned pairs)."""
-
-    def origin(self, position: int | None) -> SourcePair | None: ...
 
 
 class HubSpotBaseOperator(BaseOperator):
@@ -112,149 +109,6 @@ def hook_overrides(hook_params: dict[str, Any], api_version: str | None) -> dict
     return overrides
 
 
-def check_failure_policy(max_failures: int | None, max_failure_ratio: float | None) -> None:
-    """Argument checks at DAG parse time."""
-    if max_failures is not None and (
-        isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 0
-    ):
-        raise ValueError(f"max_failures must be None or an integer >= 0, got {max_failures!r}")
-    if max_failure_ratio is not None and (
-        isinstance(max_failure_ratio, bool)
-        or not isinstance(max_failure_ratio, (int, float))
-        or not 0 <= max_failure_ratio <= 1
-    ):
-        raise ValueError(f"max_failure_ratio must be None or a number from 0 to 1, got {max_failure_ratio!r}")
-
-
-class FailureReport:
-    """Collects the failed inputs of one task run: each goes to the failures file (with its source row and
-    HubSpot's reason) as it is found; the count is checked against the policy as it grows.
-
-    ``max_failures`` is checked while running: once exceeded, the hook is cancelled (no further chunk is sent,
-    the task will fail anyway). ``max_failure_ratio`` can only be judged at the end.
-    """
-
-    def __init__(
-        self,
-        hook: HubSpotAssociationsHook,
-        path: str | None,
-        *,
-        max_failures: int | None,
-        max_failure_ratio: float | None,
-        log: Any,
-        previous: list[dict[str, Any]] | None = None,
-    ) -> None:
-        self.hook, self.path, self.log = hook, path, log
-        self.max_failures, self.max_failure_ratio = max_failures, max_failure_ratio
-        self.count = 0
-        self.sample: list[dict[str, Any]] = []
-        #: every failed row of this run (earlier attempts' first): what a checkpoint records
-        self.rows: list[dict[str, Any]] = []
-        self.stopped_early = False
-        self._previous = list(previous or [])
-        self._stack = ExitStack()
-        self._writer: RowWriter | None = None
-
-    def __enter__(self) -> FailureReport:
-        if self.path:
-            self._writer = self._stack.enter_context(RowWriter(self.path, FAILURE_COLUMNS))
-        # a resumed run: the file is rebuilt from the checkpoint's rows, then this attempt's are appended
-        for row in self._previous:
-            self.add(row)
-        return self
-
-    def flush(self) -> None:
-        """Make the rows found so far durable in the failures file (before a checkpoint records them)."""
-        if self._writer is not None:
-            self._writer.flush()
-
-    def __exit__(self, *exc: Any) -> None:
-        # the file is completed (renamed into place) even when the task fails: it is the record of what failed
-        self._stack.__exit__(None, None, None)
-
-    def callback(self, source: RowOrigin | None, operation: str) -> Callable[[InputFailure], None]:
-        """A ``failure_callback`` for one hook call whose inputs came from ``source`` (positions map to rows)."""
-
-        def record(failure: InputFailure) -> None:
-            origin = source.origin(failure.position) if source is not None else None
-            given = failure.input if isinstance(failure.input, dict) else {}
-            row = {
-                "row": origin.row if origin is not None else None,
-                "from_id": origin.from_id if origin is not None else given.get("from_id", given.get("id")),
-                "to_id": origin.to_id if origin is not None else given.get("to_id"),
-                "labels": list(origin.labels) if origin is not None else [],
-                "status": failure.status,
-                "category": failure.category,
-                "sub_category": failure.sub_category,
-                "message": failure.message,
-                "operation": operation,
-            }
-            self.add(row)
-
-        return record
-
-    def add(self, row: dict[str, Any]) -> None:
-        self.count += 1
-        self.rows.append(row)
-        if len(self.sample) < FAILURE_SAMPLE:
-            self.sample.append(row)
-        if self._writer is not None:
-            self._writer.write(row)
-        if self.max_failures is not None and self.count > self.max_failures and not self.stopped_early:
-            self.stopped_early = True
-            self.log.error(
-                "%d failed input(s) exceed max_failures=%d: stopping after the requests in flight",
-                self.count,
-                self.max_failures,
-            )
-            self.hook.cancel()
-
-    def summary(self) -> dict[str, Any]:
-        return {"failed": self.count, "failures_path": self.path, "failures_sample": self.sample}
-
-    def enforce(self, total: int, context: Context, summary: dict[str, Any]) -> None:
-        """Fail the task (no retry: the same rows would fail again) when the policy is exceeded; the summary
-        is pushed to XCom under ``summary`` first, so what was done is on record."""
-        reasons = []
-        if self.max_failures is not None and self.count > self.max_failures:
-            reasons.append(f"{self.count} failed > max_failures={self.max_failures}")
-        if self.max_failure_ratio is not None and total and self.count / total > self.max_failure_ratio:
-            reasons.append(f"{self.count}/{total} failed > max_failure_ratio={self.max_failure_ratio}")
-        if not reasons:
-            return
-        ti = context.get("ti") if context else None
-        if ti is not None:
-            ti.xcom_push(key="summary", value=summary)
-        where = f"; failed rows and reasons in {self.path}" if self.path else " (set failures_path to keep them all)"
-        first = self.sample[0] if self.sample else None
-        first_text = (
-            (
-                f"; first: row {first['row']} {first['from_id']}->{first['to_id']}: "
-                f"{first['category']} {first['message']}"
-            )
-            if first
-            else ""
-        )
-        raise AirflowFailException(f"{'; '.join(reasons)}{first_text}{where}. Done: {summary_line(summary)}")
-
-
-def summary_line(summary: dict[str, Any]) -> str:
-    keys = ("total", "succeeded", "failed", "skipped", "not_sent", "requests")
-    return ", ".join(f"{key}={summary[key]}" for key in keys if key in summary)
-
-
-def result_counts(result: BatchResult | None) -> dict[str, int]:
-    if result is None:  # no chunk was sent
-        return {"total": 0, "succeeded": 0, "failed": 0, "skipped": 0, "requests": 0}
-    return {
-        "total": result.total,
-        "succeeded": result.succeeded,
-        "failed": result.failed,
-        "skipped": result.skipped,
-        "requests": result.requests,
-    }
-
-
 class ResumableOperator(HubSpotBaseOperator):
     """A long operator that keeps a checkpoint (see :mod:`._checkpoint`) and outlasts a spent daily budget.
 
@@ -309,71 +163,20 @@ class ResumableOperator(HubSpotBaseOperator):
         source: PairSource | None = None,
         output: RowWriter | None = None,
     ) -> Callable[[int, int], None]:
-        """A ``chunk_callback`` that saves the checkpoint once a chunk and its failures are accounted: the
-        failures file (and output file) flushed first, so each agrees with what the checkpoint records.
-        Positions are the hook call's plus ``offset``; counts are ``base`` plus ``counts(running result)``."""
-
-        def done(_start: int, end: int) -> None:
-            if source is not None:
-                source.forget_before(end)
-            if checkpoint is None:
-                return
-            report.flush()
-            written = {}
-            if output is not None:
-                output.flush()
-                written = {"output_rows": output.count}
-            running = self.hook.batch_result
-            assert running is not None  # the hook sets it before its first chunk_callback
-            checkpoint.save(
-                position=offset + end,
-                counts=add_counts(base, counts(running)),
-                failures=report.rows,
-                **written,
-            )
-
-        return done
+        """A ``chunk_callback`` saving this task's checkpoint per chunk (see :func:`._job.chunk_saver`)."""
+        return chunk_saver(
+            self.hook, checkpoint, report, offset=offset, base=base, counts=counts, source=source, output=output
+        )
 
     def daily_budget_spent(
         self, context: Context, error: HubSpotDailyLimitError, summary: dict[str, Any], checkpoint: Checkpoint | None
     ) -> NoReturn:
-        """Stop cleanly: the checkpoint is saved (per chunk), the summary goes to XCom and the log; then defer
-        until HubSpot's daily reset (``wait_for_daily_reset``) or fail saying when it resets and how to resume."""
-        zone = self.hook.settings.account_time_zone
-        reset_at = next_daily_reset(zone)
-        reason = error.message.rstrip(". ")
-        summary.update(stopped="daily_budget", daily_reset_at=reset_at.isoformat())
-        ti = context.get("ti") if context else None
-        if ti is not None:
-            ti.xcom_push(key="summary", value=summary)
-        self.log.warning(
-            "HubSpot's daily request budget is spent: %s. Done so far: %s. It resets at %s (midnight %s)",
-            reason,
-            summary_line(summary),
-            reset_at.isoformat(),
-            zone,
-        )
-        if self.wait_for_daily_reset and checkpoint is not None:
-            self.log.info(
-                "Deferring until %s, then resuming from checkpoint %s", reset_at.isoformat(), checkpoint.store
-            )
-            self.defer(trigger=DateTimeTrigger(moment=reset_at), method_name="execute_after_daily_reset")
-        where = (
-            f"Progress is saved in the checkpoint {checkpoint.store}: clear or re-run this task after the "
-            f"reset and it resumes where it stopped (resume=True), or set wait_for_daily_reset=True to "
-            f"wait for the reset without holding a worker slot."
-            if checkpoint is not None
-            else "No checkpoint was kept (an export to XCom, or no task instance): a re-run starts over."
-        )
-        raise AirflowFailException(
-            f"HubSpot's daily request budget is spent ({reason}). Done so far: {summary_line(summary)}. "
-            f"HubSpot resets the budget at midnight in the account's time zone {zone} ({reset_at.isoformat()}; "
-            f"connection extra account_time_zone). {where}"
-        )
+        """Stop cleanly, then defer until HubSpot's daily reset or fail (see :func:`._job.stop_for_daily_budget`)."""
+        stop_for_daily_budget(self, context, error, summary, checkpoint)
 
     def execute_after_daily_reset(self, context: Context, event: Any = None) -> Any:
         """Back from the deferral: HubSpot's daily budget has reset; resume from the checkpoint."""
         self.log.info("HubSpot's daily reset has passed: resuming from the checkpoint")
-        self.hook.transport.limiter.daily_budget_reset()
+        daily_budget_reset(self.hook)
         self._after_reset = True
         return self.execute(context)

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from airflow_provider_hubassoc._compat import AirflowFailException, BaseHook
 from airflow_provider_hubassoc.hooks._validation import shown
-from airflow_provider_hubassoc.operators._files import iter_file_records, named_error
+from airflow_provider_hubassoc.operators._rowfiles import iter_file_records, named_error
 
 #: rows fetched from a cursor (and written to a table) at a time
 DEFAULT_PAGE_SIZE = 10_000

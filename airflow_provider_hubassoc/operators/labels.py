@@ -62,62 +62,72 @@ def parse_definitions(value: Any) -> list[LabelDefinition]:
         value = value["labels"]
     if not isinstance(value, (list, tuple)):
         raise HubSpotInputError("definitions must be a list of label definitions", field="definitions")
-    parsed: list[LabelDefinition] = []
-    for index, item in enumerate(value):
-        where = f"definitions[{index}]"
-        if not isinstance(item, Mapping):
-            raise HubSpotInputError(f"{where}: expected an object, got {item!r}", field="definitions")
-        unknown = set(item) - _FIELDS
-        if unknown:
-            raise HubSpotInputError(
-                f"{where}: unknown field(s) {sorted(unknown)}; known: {sorted(_FIELDS)}", field=sorted(unknown)[0]
-            )
-        for key in ("from_object_type", "to_object_type", "name", "label"):
-            if not isinstance(item.get(key), str) or not item[key].strip():
-                raise HubSpotInputError(f"{where}: field {key!r} must be a non-empty string", field=key)
-        for key in ("name", "label", "inverse_label"):
-            too_long = (
-                label_length_problem(item[key], what=key if key == "name" else "label")
-                if isinstance(item.get(key), str)
-                else None
-            )
-            if too_long:
-                raise HubSpotInputError(f"{where}: field {key!r}: {too_long}: {shown(item[key])}", field=key)
-        if not _NAME.fullmatch(item["name"]):
-            raise HubSpotInputError(
-                f"{where}: name {item['name']!r} must be letters, digits and underscores, "
-                "not starting with a digit (HubSpot's rule)",
-                field="name",
-            )
-        if item["name"] in RESERVED_NAMES:
-            raise HubSpotInputError(
-                f"{where}: name {item['name']!r} is one of the operator's own XCom keys "
-                f"{sorted(RESERVED_NAMES)}; choose another name",
-                field="name",
-            )
-        inverse = item.get("inverse_label")
-        if inverse is not None and (not isinstance(inverse, str) or not inverse.strip()):
-            raise HubSpotInputError(
-                f"{where}: inverse_label must be a non-empty string or absent", field="inverse_label"
-            )
-        type_id = item.get("type_id")
-        if type_id is not None and (isinstance(type_id, bool) or not isinstance(type_id, int) or type_id < 1):
-            raise HubSpotInputError(f"{where}: type_id must be a positive integer", field="type_id")
-        previous = item.get("previous_labels") or ()
-        if not isinstance(previous, (list, tuple)) or not all(isinstance(p, str) and p.strip() for p in previous):
-            raise HubSpotInputError(f"{where}: previous_labels must be a list of label texts", field="previous_labels")
-        parsed.append(
-            LabelDefinition(
-                index,
-                item["from_object_type"].strip(),
-                item["to_object_type"].strip(),
-                item["name"],
-                item["label"],
-                inverse,
-                type_id,
-                tuple(previous),
-            )
+    parsed = [_parse_definition(index, item) for index, item in enumerate(value)]
+    _check_unique(parsed)
+    return parsed
+
+
+def _parse_definition(index: int, item: Any) -> LabelDefinition:
+    """One entry of the definitions, checked field by field; errors name the entry and field."""
+    where = f"definitions[{index}]"
+    if not isinstance(item, Mapping):
+        raise HubSpotInputError(f"{where}: expected an object, got {item!r}", field="definitions")
+    unknown = set(item) - _FIELDS
+    if unknown:
+        raise HubSpotInputError(
+            f"{where}: unknown field(s) {sorted(unknown)}; known: {sorted(_FIELDS)}", field=sorted(unknown)[0]
         )
+    _check_texts(where, item)
+    inverse = item.get("inverse_label")
+    if inverse is not None and (not isinstance(inverse, str) or not inverse.strip()):
+        raise HubSpotInputError(f"{where}: inverse_label must be a non-empty string or absent", field="inverse_label")
+    type_id = item.get("type_id")
+    if type_id is not None and (isinstance(type_id, bool) or not isinstance(type_id, int) or type_id < 1):
+        raise HubSpotInputError(f"{where}: type_id must be a positive integer", field="type_id")
+    previous = item.get("previous_labels") or ()
+    if not isinstance(previous, (list, tuple)) or not all(isinstance(p, str) and p.strip() for p in previous):
+        raise HubSpotInputError(f"{where}: previous_labels must be a list of label texts", field="previous_labels")
+    return LabelDefinition(
+        index,
+        item["from_object_type"].strip(),
+        item["to_object_type"].strip(),
+        item["name"],
+        item["label"],
+        inverse,
+        type_id,
+        tuple(previous),
+    )
+
+
+def _check_texts(where: str, item: Mapping[str, Any]) -> None:
+    """The text fields of one definition: present, within HubSpot's lengths, a valid and free name."""
+    for key in ("from_object_type", "to_object_type", "name", "label"):
+        if not isinstance(item.get(key), str) or not item[key].strip():
+            raise HubSpotInputError(f"{where}: field {key!r} must be a non-empty string", field=key)
+    for key in ("name", "label", "inverse_label"):
+        too_long = (
+            label_length_problem(item[key], what=key if key == "name" else "label")
+            if isinstance(item.get(key), str)
+            else None
+        )
+        if too_long:
+            raise HubSpotInputError(f"{where}: field {key!r}: {too_long}: {shown(item[key])}", field=key)
+    if not _NAME.fullmatch(item["name"]):
+        raise HubSpotInputError(
+            f"{where}: name {item['name']!r} must be letters, digits and underscores, "
+            "not starting with a digit (HubSpot's rule)",
+            field="name",
+        )
+    if item["name"] in RESERVED_NAMES:
+        raise HubSpotInputError(
+            f"{where}: name {item['name']!r} is one of the operator's own XCom keys "
+            f"{sorted(RESERVED_NAMES)}; choose another name",
+            field="name",
+        )
+
+
+def _check_unique(parsed: list[LabelDefinition]) -> None:
+    """Names unique overall; per object pair at most HubSpot's limit of labels, and no label text twice."""
     names: dict[str, int] = {}
     per_pair: dict[tuple[str, str], list[LabelDefinition]] = {}
     for definition in parsed:
@@ -146,7 +156,6 @@ def parse_definitions(value: Any) -> list[LabelDefinition]:
                     f"{pair[1]} is already used by definitions[{first}]",
                     field="label",
                 )
-    return parsed
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -315,6 +324,27 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
             None,
         )
 
+    def _apply(self, step: _Step, steps: list[_Step]) -> None:
+        """One step of the plan against HubSpot; a created or renamed label's type ids are noted on the step."""
+        d = step.definition
+        if step.action == "create" and d is not None:
+            created = self.hook.create_label(
+                d.from_object_type, d.to_object_type, name=d.name, label=d.label, inverse_label=d.inverse_label
+            )
+            step.type_id, step.inverse_id = _created_ids(created, d)
+        elif step.action == "update" and d is not None:
+            self.hook.update_label(
+                d.from_object_type,
+                d.to_object_type,
+                type_id=step.type_id,  # type: ignore[arg-type]
+                label=d.label,
+                inverse_label=d.inverse_label,
+            )
+            if d.inverse_label is not None and step.inverse_id is None:
+                step.inverse_id = self._inverse_id(d, step, steps)
+        elif step.action == "delete" and step.pair is not None:
+            self.hook.delete_label(*step.pair, step.type_id)  # type: ignore[arg-type]
+
     def execute(self, context: Context) -> dict[str, int | None]:
         try:
             definitions = self._definitions(self.definitions)
@@ -331,25 +361,8 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
         for step in steps:
             d = step.definition
             try:
-                if self.is_dry_run or step.action == "keep":
-                    pass
-                elif step.action == "create" and d is not None:
-                    created = self.hook.create_label(
-                        d.from_object_type, d.to_object_type, name=d.name, label=d.label, inverse_label=d.inverse_label
-                    )
-                    step.type_id, step.inverse_id = _created_ids(created, d)
-                elif step.action == "update" and d is not None:
-                    self.hook.update_label(
-                        d.from_object_type,
-                        d.to_object_type,
-                        type_id=step.type_id,  # type: ignore[arg-type]
-                        label=d.label,
-                        inverse_label=d.inverse_label,
-                    )
-                    if d.inverse_label is not None and step.inverse_id is None:
-                        step.inverse_id = self._inverse_id(d, step, steps)
-                elif step.action == "delete" and step.pair is not None:
-                    self.hook.delete_label(*step.pair, step.type_id)  # type: ignore[arg-type]
+                if not self.is_dry_run:
+                    self._apply(step, steps)
             except HubSpotError as error:
                 errors.append(f"{step.describe()}: {error}")
                 self.log.error("Failed: %s: %s", step.describe(), error)  # noqa: TRY400 - HubSpot's answer says it all

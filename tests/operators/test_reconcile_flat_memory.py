@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
 from airflow_provider_hubassoc.operators._files import PairSource
-from airflow_provider_hubassoc.operators._reconcile import plan_reconcile
+from airflow_provider_hubassoc.transfers._reconcile import plan_reconcile
 
 FAST = {"latency": 0.0, "jitter": 0.0, "requests_per_10_seconds": 100_000}
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
+from typing import IO, Any
 
 from airflow_provider_hubassoc.operators._files import DuplicateFinder, PairSource, SourcePair
 
@@ -60,25 +59,6 @@ class Plan:
             "archive": self.phases["archived"].planned,
             "unchanged": self.unchanged,
         }
-
-
-class StreamOrigin:
-    """Hook inputs from a stream of planned pairs; the last ``window`` are remembered so a failure reported by
-    position maps back to its desired row (a :class:`~._base.RowOrigin`)."""
-
-    def __init__(self, pairs: Iterable[SourcePair], window: int = 100_000) -> None:
-        self.pairs, self.window = pairs, window
-        self._seen: OrderedDict[int, SourcePair] = OrderedDict()
-
-    def __iter__(self) -> Iterator[tuple[int, int, tuple[Any, ...]]]:
-        for position, pair in enumerate(self.pairs):
-            self._seen[position] = pair
-            while len(self._seen) > self.window:
-                self._seen.popitem(last=False)
-            yield pair.hook_input()
-
-    def origin(self, position: int | None) -> SourcePair | None:
-        return self._seen.get(position) if position is not None else None
 
 
 def _desired_by_record(
@@ -141,59 +121,83 @@ def plan_reconcile(
     """Plan the changes that make HubSpot match ``source``; ``read(ids)`` streams the current associations of
     those records. ``skip``: ``(from_id, to_id, phase)`` changes whose failure an earlier attempt recorded;
     ``window``: records diffed at a time; ``sort_run``: pairs sorted in memory before a run is spilled."""
-    plan = Plan(phases={name: Phase(name, os.path.join(directory, f"{name}.jsonl")) for name in PHASES})
-    handles = {
-        name: open(phase.path, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-        for name, phase in plan.phases.items()
-    }
-
-    def add(name: str, row: int | None, from_id: int, to_id: int, labels: Iterable[Any]) -> None:
-        phase = plan.phases[name]
-        phase.planned += 1
-        if (from_id, to_id, name) not in skip:
-            phase.count += 1
-            handles[name].write(json.dumps([row, from_id, to_id, list(labels)]) + "\n")
-
-    try:
+    with _Spill(directory, skip) as spill:
         records = _records(_desired_by_record(source, keys_of, sort_run), extra_ids)
         while batch := [item for _n, item in zip(range(window), records, strict=False)]:
             wanted = dict(batch)
-            plan.records += len(wanted)
-            plan.desired += sum(len(targets) for targets in wanted.values())
-            seen: set[tuple[int, int]] = set()
-            for row in read(list(wanted)):
-                target = wanted.get(row.from_id, {}).get(row.to_id)
-                if target is None:
-                    if prune:
-                        add("archived", None, row.from_id, row.to_id, ())
-                    continue
-                seen.add((row.from_id, row.to_id))
-                origin, keys = target
-                current = {x.key for x in row.types}
-                missing = sorted(key[1] for key in keys - current if key[1] is not None)
-                extra = [
-                    x.type_id
-                    for x in row.types
-                    if managed
-                    and prune
-                    and x.category == "USER_DEFINED"
-                    and x.key not in keys
-                    and x.type_id is not None
-                ]
-                if missing:
-                    add("created", origin, row.from_id, row.to_id, missing)
-                if extra:
-                    add("labels_removed", origin, row.from_id, row.to_id, extra)
-                if not missing and not extra:
-                    plan.unchanged += 1
-            for from_id, targets in wanted.items():
-                for to_id, (origin, keys) in targets.items():
-                    if (from_id, to_id) not in seen:
-                        add("created", origin, from_id, to_id, sorted(k[1] for k in keys if k[1] is not None))
-    finally:
-        for handle in handles.values():
+            spill.plan.records += len(wanted)
+            spill.plan.desired += sum(len(targets) for targets in wanted.values())
+            _diff(spill, wanted, read(list(wanted)), prune=prune, managed=managed)
+    return spill.plan
+
+
+class _Spill:
+    """The plan being built: its counts, and each phase's changes appended to its spill file."""
+
+    def __init__(self, directory: str, skip: set[tuple[int, int, str]]) -> None:
+        self.plan = Plan(phases={name: Phase(name, os.path.join(directory, f"{name}.jsonl")) for name in PHASES})
+        self.skip = skip
+        self.handles: dict[str, IO[str]] = {}
+
+    def __enter__(self) -> _Spill:
+        for name, phase in self.plan.phases.items():
+            self.handles[name] = open(phase.path, "w", encoding="utf-8")  # closed in __exit__
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self.handles.values():
             handle.close()
-    return plan
+
+    def add(self, name: str, row: int | None, from_id: int, to_id: int, labels: Iterable[Any]) -> None:
+        phase = self.plan.phases[name]
+        phase.planned += 1
+        if (from_id, to_id, name) not in self.skip:
+            phase.count += 1
+            self.handles[name].write(json.dumps([row, from_id, to_id, list(labels)]) + "\n")
+
+
+def _diff(
+    spill: _Spill,
+    wanted: dict[int, dict[int, tuple[int | None, frozenset[Key]]]],
+    current: Iterable[Any],
+    *,
+    prune: bool,
+    managed: bool,
+) -> None:
+    """One window: the ``current`` associations of its records against their desired pairs (``wanted``)."""
+    seen: set[tuple[int, int]] = set()
+    for row in current:
+        target = wanted.get(row.from_id, {}).get(row.to_id)
+        if target is None:
+            if prune:
+                spill.add("archived", None, row.from_id, row.to_id, ())
+            continue
+        seen.add((row.from_id, row.to_id))
+        origin, keys = target
+        missing, extra = _label_changes(row, keys, prune=prune and managed)
+        if missing:
+            spill.add("created", origin, row.from_id, row.to_id, missing)
+        if extra:
+            spill.add("labels_removed", origin, row.from_id, row.to_id, extra)
+        if not missing and not extra:
+            spill.plan.unchanged += 1
+    for from_id, targets in wanted.items():
+        for to_id, (origin, keys) in targets.items():
+            if (from_id, to_id) not in seen:
+                spill.add("created", origin, from_id, to_id, sorted(k[1] for k in keys if k[1] is not None))
+
+
+def _label_changes(row: Any, keys: frozenset[Key], *, prune: bool) -> tuple[list[int], list[int]]:
+    """``(missing, extra)`` type ids of a current pair: the desired labels it lacks and, when pruning managed
+    labels, the user-defined ones it has but should not (HubSpot-defined types are never removed)."""
+    current = {x.key for x in row.types}
+    missing = sorted(key[1] for key in keys - current if key[1] is not None)
+    extra = [
+        x.type_id
+        for x in row.types
+        if prune and x.category == "USER_DEFINED" and x.key not in keys and x.type_id is not None
+    ]
+    return missing, extra
 
 
 def plan_directory() -> tempfile.TemporaryDirectory[str]:

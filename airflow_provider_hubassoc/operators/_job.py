@@ -1,0 +1,506 @@
+"""The job machinery of the long operators, in one place: what each ``execute`` calls instead of carrying it.
+
+A job is one attempt at an operator's work: the checkpoint it continues (see :mod:`._checkpoint`), the
+failures report and policy, the ``chunk_callback`` that saves the checkpoint once a chunk is accounted, the stop
+when HubSpot's daily budget is spent (defer until the reset, or fail saying how to resume), and the summary it
+returns to XCom. The operators say *what* to send; this module says what happens around it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+
+from airflow_provider_hubassoc._compat import AirflowException, AirflowFailException, Context, DateTimeTrigger
+from airflow_provider_hubassoc.exceptions import HubSpotCancelledError, HubSpotDailyLimitError
+from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset
+from airflow_provider_hubassoc.operators._checkpoint import Checkpoint, add_counts
+from airflow_provider_hubassoc.operators._files import PairSource, SizedStream, SourcePair
+from airflow_provider_hubassoc.operators._rowfiles import RowWriter
+
+if TYPE_CHECKING:
+    from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
+    from airflow_provider_hubassoc.hooks.models import BatchResult, InputFailure
+    from airflow_provider_hubassoc.operators._base import ResumableOperator
+
+FAILURE_COLUMNS = ("row", "from_id", "to_id", "labels", "status", "category", "sub_category", "message", "operation")
+#: failures returned in the XCom summary (all of them go to the failures file)
+FAILURE_SAMPLE = 10
+
+#: a ``chunk_callback`` of the hook: ``(start, end)`` positions of a chunk just accounted
+ChunkCallback = Callable[[int, int], None]
+
+
+# The hook's batch state: the ONE place the operators read it (a batch call's running and in-flight results, the
+# limiter's daily reset), so a hook that returns them explicitly changes these three functions only.
+
+
+def running_result(hook: HubSpotAssociationsHook) -> BatchResult | None:
+    """The running result of the hook's current (or just stopped) batch call: the finished prefix's counts."""
+    return hook.batch_result
+
+
+def in_flight_result(hook: HubSpotAssociationsHook) -> BatchResult | None:
+    """Chunks of the stopped batch call that were still in flight (applied past the finished prefix)."""
+    return hook.batch_in_flight
+
+
+def daily_budget_reset(hook: HubSpotAssociationsHook) -> None:
+    """Tell the hook's rate limiter that HubSpot's daily budget has reset (back from the deferral)."""
+    hook.transport.limiter.daily_budget_reset()
+
+
+class RowOrigin(Protocol):
+    """Where a hook input position came from (a :class:`PairSource`, or a list of planned pairs)."""
+
+    def origin(self, position: int | None) -> SourcePair | None: ...
+
+
+class StreamOrigin:
+    """Hook inputs from a stream of planned pairs; the last ``window`` are remembered so a failure reported by
+    position maps back to its desired row (a :class:`RowOrigin`)."""
+
+    def __init__(self, pairs: Iterable[SourcePair], window: int = 100_000) -> None:
+        self.pairs, self.window = pairs, window
+        self._seen: OrderedDict[int, SourcePair] = OrderedDict()
+
+    def __iter__(self) -> Iterator[tuple[int, int, tuple[Any, ...]]]:
+        for position, pair in enumerate(self.pairs):
+            self._seen[position] = pair
+            while len(self._seen) > self.window:
+                self._seen.popitem(last=False)
+            yield pair.hook_input()
+
+    def origin(self, position: int | None) -> SourcePair | None:
+        return self._seen.get(position) if position is not None else None
+
+
+def check_failure_policy(max_failures: int | None, max_failure_ratio: float | None) -> None:
+    """Argument checks at DAG parse time."""
+    if max_failures is not None and (
+        isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 0
+    ):
+        raise ValueError(f"max_failures must be None or an integer >= 0, got {max_failures!r}")
+    if max_failure_ratio is not None and (
+        isinstance(max_failure_ratio, bool)
+        or not isinstance(max_failure_ratio, (int, float))
+        or not 0 <= max_failure_ratio <= 1
+    ):
+        raise ValueError(f"max_failure_ratio must be None or a number from 0 to 1, got {max_failure_ratio!r}")
+
+
+class FailureReport:
+    """Collects the failed inputs of one task run: each goes to the failures file (with its source row and
+    HubSpot's reason) as it is found; the count is checked against the policy as it grows.
+
+    ``max_failures`` is checked while running: once exceeded, the hook is cancelled (no further chunk is sent,
+    the task will fail anyway). ``max_failure_ratio`` can only be judged at the end.
+    """
+
+    def __init__(
+        self,
+        hook: HubSpotAssociationsHook,
+        path: str | None,
+        *,
+        max_failures: int | None,
+        max_failure_ratio: float | None,
+        log: Any,
+        previous: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.hook, self.path, self.log = hook, path, log
+        self.max_failures, self.max_failure_ratio = max_failures, max_failure_ratio
+        self.count = 0
+        self.sample: list[dict[str, Any]] = []
+        #: every failed row of this run (earlier attempts' first): what a checkpoint records
+        self.rows: list[dict[str, Any]] = []
+        self.stopped_early = False
+        self._previous = list(previous or [])
+        self._stack = ExitStack()
+        self._writer: RowWriter | None = None
+
+    def __enter__(self) -> FailureReport:
+        if self.path:
+            self._writer = self._stack.enter_context(RowWriter(self.path, FAILURE_COLUMNS))
+        # a resumed run: the file is rebuilt from the checkpoint's rows, then this attempt's are appended
+        for row in self._previous:
+            self.add(row)
+        return self
+
+    def flush(self) -> None:
+        """Make the rows found so far durable in the failures file (before a checkpoint records them)."""
+        if self._writer is not None:
+            self._writer.flush()
+
+    def __exit__(self, *exc: Any) -> None:
+        # the file is completed (renamed into place) even when the task fails: it is the record of what failed
+        self._stack.__exit__(None, None, None)
+
+    def callback(self, source: RowOrigin | None, operation: str) -> Callable[[InputFailure], None]:
+        """A ``failure_callback`` for one hook call whose inputs came from ``source`` (positions map to rows)."""
+
+        def record(failure: InputFailure) -> None:
+            origin = source.origin(failure.position) if source is not None else None
+            given = failure.input if isinstance(failure.input, dict) else {}
+            row = {
+                "row": origin.row if origin is not None else None,
+                "from_id": origin.from_id if origin is not None else given.get("from_id", given.get("id")),
+                "to_id": origin.to_id if origin is not None else given.get("to_id"),
+                "labels": list(origin.labels) if origin is not None else [],
+                "status": failure.status,
+                "category": failure.category,
+                "sub_category": failure.sub_category,
+                "message": failure.message,
+                "operation": operation,
+            }
+            self.add(row)
+
+        return record
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.count += 1
+        self.rows.append(row)
+        if len(self.sample) < FAILURE_SAMPLE:
+            self.sample.append(row)
+        if self._writer is not None:
+            self._writer.write(row)
+        if self.max_failures is not None and self.count > self.max_failures and not self.stopped_early:
+            self.stopped_early = True
+            self.log.error(
+                "%d failed input(s) exceed max_failures=%d: stopping after the requests in flight",
+                self.count,
+                self.max_failures,
+            )
+            self.hook.cancel()
+
+    def summary(self) -> dict[str, Any]:
+        return {"failed": self.count, "failures_path": self.path, "failures_sample": self.sample}
+
+    def enforce(self, total: int, context: Context, summary: dict[str, Any]) -> None:
+        """Fail the task (no retry: the same rows would fail again) when the policy is exceeded; the summary
+        is pushed to XCom under ``summary`` first, so what was done is on record."""
+        reasons = []
+        if self.max_failures is not None and self.count > self.max_failures:
+            reasons.append(f"{self.count} failed > max_failures={self.max_failures}")
+        if self.max_failure_ratio is not None and total and self.count / total > self.max_failure_ratio:
+            reasons.append(f"{self.count}/{total} failed > max_failure_ratio={self.max_failure_ratio}")
+        if not reasons:
+            return
+        push_summary(context, summary)
+        where = f"; failed rows and reasons in {self.path}" if self.path else " (set failures_path to keep them all)"
+        first = self.sample[0] if self.sample else None
+        first_text = (
+            (
+                f"; first: row {first['row']} {first['from_id']}->{first['to_id']}: "
+                f"{first['category']} {first['message']}"
+            )
+            if first
+            else ""
+        )
+        raise AirflowFailException(f"{'; '.join(reasons)}{first_text}{where}. Done: {summary_line(summary)}")
+
+
+def summary_line(summary: dict[str, Any]) -> str:
+    keys = ("total", "succeeded", "failed", "skipped", "not_sent", "requests")
+    return ", ".join(f"{key}={summary[key]}" for key in keys if key in summary)
+
+
+def result_counts(result: BatchResult | None) -> dict[str, int]:
+    if result is None:  # no chunk was sent
+        return {"total": 0, "succeeded": 0, "failed": 0, "skipped": 0, "requests": 0}
+    return {
+        "total": result.total,
+        "succeeded": result.succeeded,
+        "failed": result.failed,
+        "skipped": result.skipped,
+        "requests": result.requests,
+    }
+
+
+def push_summary(context: Context, summary: dict[str, Any]) -> None:
+    """The summary to XCom under ``summary`` before the task fails, so what was done is on record."""
+    ti = context.get("ti") if context else None
+    if ti is not None:
+        ti.xcom_push(key="summary", value=summary)
+
+
+def chunk_saver(
+    hook: HubSpotAssociationsHook,
+    checkpoint: Checkpoint | None,
+    report: FailureReport,
+    *,
+    offset: int,
+    base: dict[str, int],
+    counts: Callable[[BatchResult], dict[str, int]] = result_counts,
+    source: PairSource | None = None,
+    output: RowWriter | None = None,
+) -> ChunkCallback:
+    """A ``chunk_callback`` that saves the checkpoint once a chunk and its failures are accounted: the
+    failures file (and output file) flushed first, so each agrees with what the checkpoint records.
+    Positions are the hook call's plus ``offset``; counts are ``base`` plus ``counts(running result)``."""
+
+    def done(_start: int, end: int) -> None:
+        if source is not None:
+            source.forget_before(end)
+        if checkpoint is None:
+            return
+        report.flush()
+        written = {}
+        if output is not None:
+            output.flush()
+            written = {"output_rows": output.count}
+        running = running_result(hook)
+        assert running is not None  # the hook sets it before its first chunk_callback
+        checkpoint.save(
+            position=offset + end,
+            counts=add_counts(base, counts(running)),
+            failures=report.rows,
+            **written,
+        )
+
+    return done
+
+
+def stop_for_daily_budget(
+    operator: ResumableOperator,
+    context: Context,
+    error: HubSpotDailyLimitError,
+    summary: dict[str, Any],
+    checkpoint: Checkpoint | None,
+) -> NoReturn:
+    """Stop cleanly: the checkpoint is saved (per chunk), the summary goes to XCom and the log; then defer
+    until HubSpot's daily reset (``wait_for_daily_reset``) or fail saying when it resets and how to resume."""
+    zone = operator.hook.settings.account_time_zone
+    reset_at = next_daily_reset(zone)
+    reason = error.message.rstrip(". ")
+    summary.update(stopped="daily_budget", daily_reset_at=reset_at.isoformat())
+    push_summary(context, summary)
+    operator.log.warning(
+        "HubSpot's daily request budget is spent: %s. Done so far: %s. It resets at %s (midnight %s)",
+        reason,
+        summary_line(summary),
+        reset_at.isoformat(),
+        zone,
+    )
+    if operator.wait_for_daily_reset and checkpoint is not None:
+        operator.log.info(
+            "Deferring until %s, then resuming from checkpoint %s", reset_at.isoformat(), checkpoint.store
+        )
+        operator.defer(trigger=DateTimeTrigger(moment=reset_at), method_name="execute_after_daily_reset")
+    where = (
+        f"Progress is saved in the checkpoint {checkpoint.store}: clear or re-run this task after the "
+        f"reset and it resumes where it stopped (resume=True), or set wait_for_daily_reset=True to "
+        f"wait for the reset without holding a worker slot."
+        if checkpoint is not None
+        else "No checkpoint was kept (an export to XCom, or no task instance): a re-run starts over."
+    )
+    raise AirflowFailException(
+        f"HubSpot's daily request budget is spent ({reason}). Done so far: {summary_line(summary)}. "
+        f"HubSpot resets the budget at midnight in the account's time zone {zone} ({reset_at.isoformat()}; "
+        f"connection extra account_time_zone). {where}"
+    )
+
+
+def count_pairs(
+    summary: dict[str, Any], counts: dict[str, int], total: int, source: PairSource, start: int, report: FailureReport
+) -> None:
+    """The summary over every attempt; pairs repeating an earlier row were never sent: counted once, as
+    skipped (``total`` and checkpoints count the pairs sent)."""
+    summary.update(counts, not_sent=total - counts["total"], resumed_from=start, **report.summary())
+    summary.update(total=counts["total"] + source.duplicates, skipped=counts["skipped"] + source.duplicates)
+
+
+#: one hook call writing pairs: ``(pairs, failure report, chunk_callback) -> result``
+PairCall = Callable[[SizedStream, FailureReport, ChunkCallback], "BatchResult"]
+
+
+def write_pairs(
+    operator: ResumableOperator,
+    context: Context,
+    call: PairCall,
+    source: PairSource,
+    total: int,
+    checkpoint: Checkpoint | None,
+    report: FailureReport,
+    summary: dict[str, Any],
+) -> dict[str, Any]:
+    """Send the pairs of ``source`` not done yet (after the checkpoint's position) through one hook call; the
+    checkpoint is saved per chunk and discarded once the whole input is done. A kill (cancel) ends with what
+    was done; a spent daily budget stops (:func:`stop_for_daily_budget`); the failure policy is enforced last."""
+    start = checkpoint.position if checkpoint is not None else 0
+    base = checkpoint.counts if checkpoint is not None else {}
+    cancelled = False
+    with report:
+        saver = chunk_saver(operator.hook, checkpoint, report, offset=start, base=base, source=source)
+        try:
+            result = call(SizedStream(source.hook_inputs(start), total - start), report, saver)
+        except HubSpotCancelledError as error:
+            result, cancelled = error.result, True
+        except HubSpotDailyLimitError as error:
+            running = result_counts(running_result(operator.hook))
+            count_pairs(summary, add_counts(base, running), total, source, start, report)
+            stop_for_daily_budget(operator, context, error, summary, checkpoint)
+    count_pairs(summary, add_counts(base, result_counts(result)), total, source, start, report)
+    operator.log.info("Done: %s", summary_line(summary))
+    if cancelled and not report.stopped_early:
+        raise AirflowException(f"cancelled; {summary_line(summary)}; the rest was not sent")
+    if checkpoint is not None and not cancelled:
+        checkpoint.discard()  # the whole input is done: a later run of this task starts over
+    report.enforce(total, context, summary)
+    return summary
+
+
+class PlannedPhase(Protocol):
+    """The changes of one kind a reconcile plans (see ``transfers/_reconcile.py``)."""
+
+    count: int
+
+    def pairs(self) -> Iterator[SourcePair]: ...
+
+
+#: one hook call of a phase: ``(pairs, hook keyword arguments) -> result``
+PhaseCall = Callable[[SizedStream, dict[str, Any]], "BatchResult"]
+
+
+def _phase_counts(name: str, running: BatchResult) -> dict[str, int]:
+    """A phase's counts for its checkpoint: what it has written so far, under the phase's name."""
+    return {name: running.succeeded}
+
+
+def write_phases(
+    operator: ResumableOperator,
+    context: Context,
+    phases: Sequence[tuple[str, PlannedPhase, PhaseCall]],
+    checkpoint: Checkpoint | None,
+    report: FailureReport,
+    summary: dict[str, Any],
+    *,
+    chunk_size: int | None,
+) -> None:
+    """Send each phase's changes through its hook call, in order; the summary gets each phase's count under its
+    name (over every attempt), ``not_sent`` and the failures. The checkpoint counts what each phase wrote; it is
+    discarded once every phase ran to its end. A kill ends with what was done; a spent budget stops."""
+    done = {name: 0 for name, _p, _c in phases}
+    base = checkpoint.counts if checkpoint is not None else {}
+    summary.update(created=0, labels_removed=0, archived=0, not_sent=0)
+    with report:
+        for index, (name, phase, call) in enumerate(phases):
+            if not phase.count:
+                continue
+            later = sum(following.count for _n, following, _c in phases[index + 1 :])
+            stream = StreamOrigin(phase.pairs())
+            arguments = {
+                "on_failure": "collect",
+                "chunk_size": chunk_size,
+                "chunk_callback": chunk_saver(
+                    operator.hook,
+                    checkpoint,
+                    report,
+                    offset=0,
+                    base=add_counts(base, done),
+                    counts=functools.partial(_phase_counts, name),
+                ),
+                "failure_callback": report.callback(stream, name),
+            }
+            try:
+                result = call(SizedStream(stream, phase.count), arguments)
+            except HubSpotDailyLimitError as error:
+                _phase_stopped_by_budget(
+                    operator, context, error, name, phase.count, later, done, base, checkpoint, report, summary
+                )
+            except HubSpotCancelledError as error:
+                done[name] = error.result.succeeded
+                summary.update(add_counts(base, done))
+                # this phase's unsent inputs and every later phase: nothing of them was sent
+                summary["not_sent"] = phase.count - error.result.total + later
+                if not report.stopped_early:
+                    raise AirflowException(
+                        f"cancelled during {name}: {error.message}; {summary['not_sent']} change(s) not sent"
+                    ) from None
+                break
+            done[name] = result.succeeded
+        else:
+            if checkpoint is not None:
+                checkpoint.discard()  # every write phase ran to its end
+    summary.update(add_counts(base, done), resumed=bool(checkpoint and checkpoint.resumed))
+    summary.update(report.summary())
+
+
+def _phase_stopped_by_budget(
+    operator: ResumableOperator,
+    context: Context,
+    error: HubSpotDailyLimitError,
+    name: str,
+    count: int,
+    later: int,
+    done: dict[str, int],
+    base: dict[str, int],
+    checkpoint: Checkpoint | None,
+    report: FailureReport,
+    summary: dict[str, Any],
+) -> NoReturn:
+    """The budget ran out during phase ``name`` (``count`` changes; ``later`` in the phases after it)."""
+    running = result_counts(running_result(operator.hook))
+    # Chunks still in flight when the budget ran out were applied past the finished prefix: a resumed plan
+    # finds their pairs done and never counts them, so they are counted here.
+    in_flight = result_counts(in_flight_result(operator.hook))
+    done[name] = running["succeeded"] + in_flight["succeeded"]
+    if checkpoint is not None and in_flight["total"]:
+        report.flush()
+        checkpoint.save(position=checkpoint.position, counts=add_counts(base, done), failures=report.rows)
+    summary.update(add_counts(base, done), resumed=bool(checkpoint and checkpoint.resumed), **report.summary())
+    summary["not_sent"] = count - running["total"] - in_flight["total"] + later
+    stop_for_daily_budget(operator, context, error, summary, checkpoint)
+
+
+def export_stopped_by_budget(
+    operator: ResumableOperator,
+    context: Context,
+    error: HubSpotDailyLimitError,
+    checkpoint: Checkpoint | None,
+    report: FailureReport,
+    start: int,
+    summary: dict[str, Any],
+) -> NoReturn:
+    """An export stopped by the daily budget: the summary counts what the checkpoint holds (rows written, records
+    read), since rows read past the last saved chunk are read again on resume."""
+    saved = checkpoint.extra if checkpoint is not None else {}
+    summary.update(
+        associations=int(saved.get("output_rows", 0)),
+        read=checkpoint.position if checkpoint is not None else 0,
+        resumed_from=start,
+        **report.summary(),
+    )
+    stop_for_daily_budget(operator, context, error, summary, checkpoint)
+
+
+def finish_export(
+    operator: ResumableOperator,
+    context: Context,
+    checkpoint: Checkpoint | None,
+    report: FailureReport,
+    summary: dict[str, Any],
+    total: int,
+    load: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Any]:
+    """After every read: the failure policy, then ``load`` (the file into a table); the checkpoint goes once
+    nothing is left to resume (after the load has committed, when there is one)."""
+    if checkpoint is not None and load is None:
+        checkpoint.discard()
+    summary.update(report.summary())
+    try:
+        report.enforce(total, context, summary)
+    except AirflowFailException:
+        if checkpoint is not None:  # too many failures: a re-run starts over, as without a table
+            checkpoint.discard()
+        raise
+    if load is not None:
+        load(summary)
+        if checkpoint is not None:
+            checkpoint.discard()
+    operator.log.info(
+        "Read %d association(s) of %d record(s); %d record(s) failed", summary["associations"], total, report.count
+    )
+    return summary

@@ -1,0 +1,1 @@
+"""Transfers of the HubSpot Associations provider: data from a warehouse into HubSpot."""
