@@ -85,7 +85,9 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
         "description": "What HubSpot does to a pair's other labels on a labeled create: replace (HubSpot's "
         "documented behaviour; the hook reads current labels first and re-sends them) or merge (keeps them; "
         "no reads, fastest). Choose merge only after hook.detect_label_write_semantics() reported it.",
-        "schema": {"type": ["string", "null"], "enum": ["replace", "merge", None], "default": "replace"},
+        # Airflow 3's form offers exactly the enum's values; "null" in the type keeps the field optional (the
+        # dropdown can be cleared; unset means replace) without a third "null" choice.
+        "schema": {"type": ["string", "null"], "enum": ["replace", "merge"], "default": "replace"},
     },
     "verify_ssl": {
         "label": "Verify TLS certificates",
@@ -168,6 +170,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {"integration-name": integration, "python-modules": ["airflow_provider_hubassoc.triggers.associations"]}
         ],
+        "extra-links": ["airflow_provider_hubassoc.links.associations.HubSpotRecordsLink"],
+        "asset-uris": [{"schemes": ["hubspot"], "handler": "airflow_provider_hubassoc.assets.sanitize_uri"}],
+        # Airflow 2.x reads the same handler under its earlier name
+        "dataset-uris": [{"schemes": ["hubspot"], "handler": "airflow_provider_hubassoc.assets.sanitize_uri"}],
         "config": {
             "hubspot": {
                 "description": "HubSpot CRM Associations provider.",

@@ -25,6 +25,7 @@ if TYPE_CHECKING or AIRFLOW_V_3_0_PLUS:  # type checkers see the Airflow 3 names
         Asset,
         BaseHook,
         BaseOperator,
+        BaseOperatorLink,
         BaseSensorOperator,
         Context,
         ObjectStoragePath,
@@ -39,6 +40,7 @@ if TYPE_CHECKING or AIRFLOW_V_3_0_PLUS:  # type checkers see the Airflow 3 names
         AirflowSkipException,
         TaskDeferred,
     )
+    from airflow.sdk.execution_time.xcom import XCom
 
     try:
         from airflow.sdk.log import mask_secret
@@ -58,6 +60,8 @@ else:  # pragma: no cover - exercised only on Airflow 2.x
     from airflow.hooks.base import BaseHook
     from airflow.io.path import ObjectStoragePath
     from airflow.models.baseoperator import BaseOperator
+    from airflow.models.baseoperatorlink import BaseOperatorLink
+    from airflow.models.xcom import XCom
     from airflow.sensors.base import BaseSensorOperator, PokeReturnValue
     from airflow.utils.context import Context
     from airflow.utils.log.secrets_masker import mask_secret
@@ -100,6 +104,7 @@ __all__ = [
     "Asset",
     "BaseHook",
     "BaseOperator",
+    "BaseOperatorLink",
     "BaseSensorOperator",
     "BaseTrigger",
     "Context",
@@ -109,6 +114,7 @@ __all__ = [
     "TaskDeferred",
     "TaskLogger",
     "TriggerEvent",
+    "XCom",
     "aget_connection",
     "conf",
     "mask_secret",

@@ -55,6 +55,7 @@ OVERRIDE_POINTS = {
     "template_fields_renderers",
     "ui_color",
     "ui_fgcolor",
+    "operator_extra_links",
 }
 
 

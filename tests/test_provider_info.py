@@ -26,7 +26,9 @@ def test_provider_info_matches_distribution_and_declares_connection_form() -> No
     assert conn["conn-fields"]["client_secret"]["schema"]["format"] == "password"
     assert conn["conn-fields"]["refresh_token"]["schema"]["format"] == "password"
     semantics = conn["conn-fields"]["label_write_semantics"]["schema"]
-    assert (semantics["enum"], semantics["default"]) == (["replace", "merge", None], "replace")
+    # exactly two choices in Airflow 3's dropdown, and still optional (no "null" choice; unset means replace)
+    assert (semantics["enum"], semantics["default"]) == (["replace", "merge"], "replace")
+    assert "null" in semantics["type"]
     assert info["versions"] == [airflow_provider_hubassoc.__version__]
 
 
@@ -67,3 +69,22 @@ def test_provider_info_validates_against_airflows_schema_and_lists_the_transfer(
 
     # the warehouse -> HubSpot reconcile lives in transfers/; its old import path keeps working
     assert module.HubSpotSyncAssociationsOperator is associations.HubSpotSyncAssociationsOperator
+
+
+def test_provider_info_registers_the_hubspot_asset_scheme_and_the_links() -> None:
+    info = get_provider_info()
+    handler = "airflow_provider_hubassoc.assets.sanitize_uri"
+    assert info["asset-uris"] == [{"schemes": ["hubspot"], "handler": handler}]
+    assert info["dataset-uris"] == info["asset-uris"]  # Airflow 2.x's name for the same registration
+    assert info["extra-links"] == ["airflow_provider_hubassoc.links.associations.HubSpotRecordsLink"]
+
+
+def test_providers_manager_uses_the_hubspot_uri_handler() -> None:
+    from airflow.providers_manager import ProvidersManager
+
+    from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS
+    from airflow_provider_hubassoc.assets import sanitize_uri
+
+    manager = ProvidersManager()
+    handlers = manager.asset_uri_handlers if AIRFLOW_V_3_0_PLUS else getattr(manager, "dataset_uri_handlers")  # noqa: B009 - Airflow 2's name
+    assert handlers["hubspot"] is sanitize_uri

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_hubassoc._compat import AirflowException, AirflowFailException, Context, ObjectStoragePath
 from airflow_provider_hubassoc.exceptions import HubSpotCancelledError, HubSpotDailyLimitError, HubSpotInputError
 from airflow_provider_hubassoc.hooks._object_types import plural_name
+from airflow_provider_hubassoc.links.associations import HubSpotRecordsLink
 from airflow_provider_hubassoc.operators._base import ResumableOperator
 from airflow_provider_hubassoc.operators._files import (
     PairSource,
@@ -116,6 +117,7 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         "sql_conn_id",
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"record_ids": "json"}
+    operator_extra_links = (HubSpotRecordsLink(),)
 
     def __init__(
         self,
@@ -458,6 +460,7 @@ class HubSpotCreateAssociationsOperator(_PairWriteOperator):
     """
 
     verb = "link"
+    operator_extra_links = (HubSpotRecordsLink(),)
 
     def _call(
         self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: Callable[[int, int], None]
@@ -484,6 +487,7 @@ class HubSpotArchiveAssociationsOperator(_PairWriteOperator):
     """
 
     verb = "unlink"
+    operator_extra_links = (HubSpotRecordsLink(),)
 
     def _call(
         self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: Callable[[int, int], None]

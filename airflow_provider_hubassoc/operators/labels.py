@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_hubassoc._compat import AirflowFailException, Context
 from airflow_provider_hubassoc.exceptions import HubSpotError, HubSpotInputError
 from airflow_provider_hubassoc.hooks._validation import label_length_problem, shown
+from airflow_provider_hubassoc.links.associations import HubSpotRecordsLink
 from airflow_provider_hubassoc.operators._base import HubSpotBaseOperator
 from airflow_provider_hubassoc.operators._lineage import declare, labels_uri, record_events
 
@@ -209,6 +210,7 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
     template_fields: Sequence[str] = ("definitions", "hubspot_conn_id")
     template_ext: Sequence[str] = (".json",)
     template_fields_renderers: ClassVar[dict[str, str]] = {"definitions": "json"}
+    operator_extra_links = (HubSpotRecordsLink(),)
 
     def __init__(
         self, *, definitions: Any, prune: bool = False, dry_run: bool = False, allow_empty: bool = False, **kwargs: Any

@@ -19,6 +19,7 @@ from airflow_provider_hubassoc._compat import (
 )
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
+from airflow_provider_hubassoc.links.associations import HubSpotRecordsLink
 from airflow_provider_hubassoc.operators._base import checked_hook_params, hook_overrides
 from airflow_provider_hubassoc.operators._files import check_object_types, parse_ids
 from airflow_provider_hubassoc.triggers.associations import AssociationCheck, HubSpotAssociationTrigger
@@ -52,6 +53,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         "hubspot_conn_id",
     )
     ui_color = "#ff7a59"
+    operator_extra_links = (HubSpotRecordsLink(),)
 
     def __init__(
         self,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc._compat import AirflowFailException, Context
 from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError, HubSpotInputError
+from airflow_provider_hubassoc.links.associations import HubSpotRecordsLink
 from airflow_provider_hubassoc.operators._files import PairSource, parse_ids, shard_of
 from airflow_provider_hubassoc.operators._job import PhaseCall, write_phases
 from airflow_provider_hubassoc.operators._pair_input import PairInputOperator
@@ -41,6 +42,7 @@ class HubSpotSyncAssociationsOperator(PairInputOperator):
     """
 
     template_fields: Sequence[str] = (*PairInputOperator.template_fields, "source_ids")
+    operator_extra_links = (HubSpotRecordsLink(),)
 
     def __init__(self, *, prune: bool = False, source_ids: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
