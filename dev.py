@@ -112,7 +112,10 @@ def demo(args: list[str]) -> int:
 def test(args: list[str]) -> int:
     line, rest = _airflow_line(args)
     python = ensure_venv("test", line)
-    return _run(python, "-m", "pytest", *(rest or ["-q"]))
+    rest = rest or ["-q"]
+    # one pytest worker per core (pytest-xdist), unless the caller chose: ``-n 0`` or ``-p no:xdist`` runs one process
+    chose = any(a.startswith(("-n", "--numprocesses")) or a.endswith("no:xdist") for a in rest)
+    return _run(python, "-m", "pytest", *([] if chose else ["-n", "auto"]), *rest)
 
 
 def release_check(args: list[str]) -> int:
