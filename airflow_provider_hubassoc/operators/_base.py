@@ -8,7 +8,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from airflow_provider_hubassoc._compat import AirflowFailException, BaseOperator, Context, DateTimeTrigger
+from airflow_provider_hubassoc._inputs import SECRET_SETTINGS, checked_hook_params  # noqa: F401 - old home
 from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset
+from airflow_provider_hubassoc.hooks._settings import task_overrides as hook_overrides
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
 from airflow_provider_hubassoc.operators._checkpoint import (
     Checkpoint,
@@ -25,8 +27,6 @@ if TYPE_CHECKING:
     from airflow_provider_hubassoc.hooks.models import BatchResult, InputFailure
 
 FAILURE_COLUMNS = ("row", "from_id", "to_id", "labels", "status", "category", "sub_category", "message", "operation")
-#: settings that are credentials: only ever read from the Airflow connection
-SECRET_SETTINGS = frozenset({"access_token", "client_id", "client_secret", "refresh_token"})
 #: failures returned in the XCom summary (all of them go to the failures file)
 FAILURE_SAMPLE = 10
 
@@ -91,25 +91,6 @@ class HubSpotBaseOperator(BaseOperator):
         if "hook" in self.__dict__:
             self.log.warning("Task killed: stopping HubSpot work after the requests in flight")
             self.hook.cancel()
-
-
-def checked_hook_params(hook_params: dict[str, Any] | None) -> dict[str, Any]:
-    """``hook_params`` of an operator or the sensor, checked at DAG parse time: never credentials."""
-    secret = sorted(set(hook_params or {}) & SECRET_SETTINGS)
-    if secret:
-        raise ValueError(
-            f"hook_params must not hold credentials ({', '.join(secret)}): task arguments are "
-            "visible in the UI and serialized DAGs; keep them in the Airflow connection"
-        )
-    return dict(hook_params or {})
-
-
-def hook_overrides(hook_params: dict[str, Any], api_version: str | None) -> dict[str, Any]:
-    """Settings that override the connection's extras for one task (``api_version`` wins over hook_params)."""
-    overrides = dict(hook_params)
-    if api_version is not None:
-        overrides["api_version"] = api_version
-    return overrides
 
 
 def check_failure_policy(max_failures: int | None, max_failure_ratio: float | None) -> None:
@@ -308,12 +289,12 @@ class ResumableOperator(HubSpotBaseOperator):
         counts: Callable[[BatchResult], dict[str, int]] = result_counts,
         source: PairSource | None = None,
         output: RowWriter | None = None,
-    ) -> Callable[[int, int], None]:
+    ) -> Callable[[int, int, BatchResult], None]:
         """A ``chunk_callback`` that saves the checkpoint once a chunk and its failures are accounted: the
         failures file (and output file) flushed first, so each agrees with what the checkpoint records.
         Positions are the hook call's plus ``offset``; counts are ``base`` plus ``counts(running result)``."""
 
-        def done(_start: int, end: int) -> None:
+        def done(_start: int, end: int, running: BatchResult) -> None:
             if source is not None:
                 source.forget_before(end)
             if checkpoint is None:
@@ -323,8 +304,6 @@ class ResumableOperator(HubSpotBaseOperator):
             if output is not None:
                 output.flush()
                 written = {"output_rows": output.count}
-            running = self.hook.batch_result
-            assert running is not None  # the hook sets it before its first chunk_callback
             checkpoint.save(
                 position=offset + end,
                 counts=add_counts(base, counts(running)),
@@ -374,6 +353,6 @@ class ResumableOperator(HubSpotBaseOperator):
     def execute_after_daily_reset(self, context: Context, event: Any = None) -> Any:
         """Back from the deferral: HubSpot's daily budget has reset; resume from the checkpoint."""
         self.log.info("HubSpot's daily reset has passed: resuming from the checkpoint")
-        self.hook.transport.limiter.daily_budget_reset()
+        self.hook.daily_budget_reset()
         self._after_reset = True
         return self.execute(context)

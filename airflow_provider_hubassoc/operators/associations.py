@@ -58,7 +58,7 @@ from airflow_provider_hubassoc.operators._sql import (
 )
 
 if TYPE_CHECKING:
-    from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationType, BatchResult
+    from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationType, BatchResult, ChunkCallback
 
 #: columns of exported association rows (CSV joins list cells with ";")
 ROW_COLUMNS = ("from_object_type", "from_id", "to_object_type", "to_id", "type_ids", "categories", "labels")
@@ -627,7 +627,7 @@ class _PairWriteOperator(_PairInputOperator):
 
     @abstractmethod
     def _call(
-        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: Callable[[int, int], None]
+        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: ChunkCallback
     ) -> BatchResult:
         """The one hook call writing ``pairs`` (the pairs of ``source`` not done yet)."""
 
@@ -709,9 +709,7 @@ class _PairWriteOperator(_PairInputOperator):
             except HubSpotCancelledError as error:
                 result, cancelled = error.result, True
             except HubSpotDailyLimitError as error:
-                self._count(
-                    summary, add_counts(base, result_counts(self.hook.batch_result)), total, source, start, report
-                )
+                self._count(summary, add_counts(base, result_counts(error.result)), total, source, start, report)
                 self.daily_budget_spent(context, error, summary, checkpoint)
         self._count(summary, add_counts(base, result_counts(result)), total, source, start, report)
         self.log.info("Done: %s", summary_line(summary))
@@ -751,7 +749,7 @@ class HubSpotCreateAssociationsOperator(_PairWriteOperator):
     verb = "link"
 
     def _call(
-        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: Callable[[int, int], None]
+        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: ChunkCallback
     ) -> BatchResult:
         return self.hook.create_associations(
             self.from_object_type,
@@ -777,7 +775,7 @@ class HubSpotArchiveAssociationsOperator(_PairWriteOperator):
     verb = "unlink"
 
     def _call(
-        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: Callable[[int, int], None]
+        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: ChunkCallback
     ) -> BatchResult:
         common = self._common_labels()
         kwargs: dict[str, Any] = {
@@ -923,10 +921,10 @@ class HubSpotSyncAssociationsOperator(_PairInputOperator):
                 try:
                     result = call(SizedStream(stream, phase.count), callbacks)
                 except HubSpotDailyLimitError as error:
-                    running = result_counts(self.hook.batch_result)
+                    running = result_counts(error.result)
                     # Chunks still in flight when the budget ran out were applied past the finished prefix: a
                     # resumed plan finds their pairs done and never counts them, so they are counted here.
-                    in_flight = result_counts(self.hook.batch_in_flight)
+                    in_flight = result_counts(error.in_flight)
                     done[name] = running["succeeded"] + in_flight["succeeded"]
                     if checkpoint is not None and in_flight["total"]:
                         report.flush()
