@@ -248,57 +248,7 @@ class HubSpotSettings:
 
     @classmethod
     def _from_connection(cls, connection: Any, overrides: Mapping[str, Any]) -> HubSpotSettings:
-        extras: Mapping[str, Any] = connection.extra_dejson or {}
-
-        def extra(name: str) -> Any:
-            for key in (name, f"{_LEGACY_PREFIX}{name}"):
-                value = extras.get(key)
-                if value not in (None, ""):
-                    return value
-            return None
-
-        values: dict[str, Any] = {}
-        base_url = _base_url(connection)
-        if base_url:
-            values["base_url"] = base_url
-        if connection.password:
-            values["access_token"] = connection.password
-        client_id = extra("client_id") or connection.login or None
-        for name, value in (
-            ("client_id", client_id),
-            ("client_secret", extra("client_secret")),
-            ("refresh_token", extra("refresh_token")),
-            ("api_version", extra("api_version")),
-            ("account_time_zone", extra("account_time_zone")),
-            ("label_write_semantics", extra("label_write_semantics")),
-        ):
-            if value is not None:
-                values[name] = str(value)
-        numeric = {
-            "requests_per_10_seconds": (int, 1),
-            "daily_request_limit": (int, 1),
-            "max_concurrency": (int, 1),
-            "max_retries": (int, 0),
-            "max_retry_seconds": (float, 0),
-            "connect_timeout": (float, 0),
-            "read_timeout": (float, 0),
-            "request_timeout": (float, 0),
-        }
-        for name, (kind, minimum) in numeric.items():
-            raw = extra(name)
-            if raw is not None and overrides.get(name) is None:  # a hook argument replaces the extra
-                values[name] = _as_number(raw, name, kind, minimum)
-        if extra("ca_bundle"):
-            values["verify"] = str(extra("ca_bundle"))
-            if not os.path.exists(values["verify"]):
-                raise HubSpotInputError(
-                    f"must be an existing file or directory, got {values['verify']!r}", field="ca_bundle"
-                )
-        elif extra("verify_ssl") is not None:
-            values["verify"] = _as_bool(extra("verify_ssl"), "verify_ssl")
-        if extra("allow_insecure_http") is not None:
-            values["allow_insecure_http"] = _as_bool(extra("allow_insecure_http"), "allow_insecure_http")
-
+        values = _connection_values(connection, overrides)
         if overrides.get("allow_insecure_http") is not None:
             raise HubSpotInputError(
                 "is refused: plain http:// off loopback is the connection's decision (its "
@@ -311,11 +261,71 @@ class HubSpotSettings:
             raise HubSpotInputError(
                 f"unknown hook setting(s) {unknown}; known: {sorted(known)}", field="hook arguments"
             )
+        # the precedence rule: a hook argument that is not None wins over the connection's value
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for name, (kind, minimum) in numeric.items():
+        for name, (kind, minimum) in _NUMERIC.items():
             if name in overrides and overrides[name] is not None:
                 values[name] = _as_number(overrides[name], name, kind, minimum)
         return cls(**values)
+
+
+#: numeric settings: their type and least value
+_NUMERIC: dict[str, tuple[type, float]] = {
+    "requests_per_10_seconds": (int, 1),
+    "daily_request_limit": (int, 1),
+    "max_concurrency": (int, 1),
+    "max_retries": (int, 0),
+    "max_retry_seconds": (float, 0),
+    "connect_timeout": (float, 0),
+    "read_timeout": (float, 0),
+    "request_timeout": (float, 0),
+}
+
+
+def _connection_values(connection: Any, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings the connection itself gives (fields and extras, checked); an extra a hook argument replaces
+    is not parsed (a bad extra does not fail a task that overrides it)."""
+    extras: Mapping[str, Any] = connection.extra_dejson or {}
+
+    def extra(name: str) -> Any:
+        for key in (name, f"{_LEGACY_PREFIX}{name}"):
+            value = extras.get(key)
+            if value not in (None, ""):
+                return value
+        return None
+
+    values: dict[str, Any] = {}
+    base_url = _base_url(connection)
+    if base_url:
+        values["base_url"] = base_url
+    if connection.password:
+        values["access_token"] = connection.password
+    client_id = extra("client_id") or connection.login or None
+    for name, value in (
+        ("client_id", client_id),
+        ("client_secret", extra("client_secret")),
+        ("refresh_token", extra("refresh_token")),
+        ("api_version", extra("api_version")),
+        ("account_time_zone", extra("account_time_zone")),
+        ("label_write_semantics", extra("label_write_semantics")),
+    ):
+        if value is not None:
+            values[name] = str(value)
+    for name, (kind, minimum) in _NUMERIC.items():
+        raw = extra(name)
+        if raw is not None and overrides.get(name) is None:  # a hook argument replaces the extra
+            values[name] = _as_number(raw, name, kind, minimum)
+    if extra("ca_bundle"):
+        values["verify"] = str(extra("ca_bundle"))
+        if not os.path.exists(values["verify"]):
+            raise HubSpotInputError(
+                f"must be an existing file or directory, got {values['verify']!r}", field="ca_bundle"
+            )
+    elif extra("verify_ssl") is not None:
+        values["verify"] = _as_bool(extra("verify_ssl"), "verify_ssl")
+    if extra("allow_insecure_http") is not None:
+        values["allow_insecure_http"] = _as_bool(extra("allow_insecure_http"), "allow_insecure_http")
+    return values
 
 
 def _where(name: str | None, connection: Any, overrides: Mapping[str, Any]) -> str:

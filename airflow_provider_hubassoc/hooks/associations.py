@@ -18,19 +18,15 @@ from airflow_provider_hubassoc.exceptions import HubSpotError, HubSpotMissingSco
 from airflow_provider_hubassoc.hooks._batching import CREATE_LIMIT, DEFAULT_LIMIT
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings, refuse_secret_arguments
 from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
-from airflow_provider_hubassoc.hooks.api import report
+from airflow_provider_hubassoc.hooks.api import AssociationsApi, report
 from airflow_provider_hubassoc.hooks.api._context import ApiContext, association_path
 from airflow_provider_hubassoc.hooks.api._inputs import parse_pair as _parse_pair, positive_int as _positive_int
-from airflow_provider_hubassoc.hooks.api.batch import BatchApi
-from airflow_provider_hubassoc.hooks.api.labels import LabelsApi
-from airflow_provider_hubassoc.hooks.api.limits import Limits, LimitsApi
-from airflow_provider_hubassoc.hooks.api.records import RecordsApi
-from airflow_provider_hubassoc.hooks.api.v3 import V3Api
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from airflow_provider_hubassoc.hooks._settings import HookSettings
+    from airflow_provider_hubassoc.hooks.api.limits import Limits
     from airflow_provider_hubassoc.hooks.models import (
         AssociationLimit,
         AssociationRow,
@@ -111,44 +107,10 @@ class HubSpotAssociationsHook(BaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Extra form fields for Airflow 2.x and 3.0/3.1; imports the form libraries lazily."""
-        from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
-        from flask_babel import lazy_gettext
-        from wtforms import BooleanField, IntegerField, PasswordField, StringField
-        from wtforms.validators import AnyOf, NumberRange, Optional
+        """Extra form fields for Airflow 2.x and 3.0/3.1 (the form libraries are imported only then)."""
+        from airflow_provider_hubassoc.hooks._form import form_widgets
 
-        widgets: dict[str, Any] = {}
-        for name, spec in CONNECTION_EXTRA_FIELDS.items():
-            schema = spec["schema"]
-            types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-            label = lazy_gettext(spec["label"])
-            description = spec.get("description", "")
-            default = schema.get("default")
-            if schema.get("format") == "password":
-                field = PasswordField(label, widget=BS3PasswordFieldWidget(), description=description)
-            elif schema.get("enum"):  # Airflow 2's form takes text, integer, password and boolean fields only
-                choices = [value for value in schema["enum"] if value is not None]
-                field = StringField(
-                    label,
-                    validators=[Optional(), AnyOf(choices)],
-                    widget=BS3TextFieldWidget(),
-                    default=default,
-                    description=description,
-                )
-            elif "boolean" in types:
-                field = BooleanField(label, default=default, description=description)
-            elif "integer" in types:
-                field = IntegerField(
-                    label,
-                    validators=[Optional(), NumberRange(min=schema.get("minimum"), max=schema.get("maximum"))],
-                    widget=BS3TextFieldWidget(),
-                    default=default,
-                    description=description,
-                )
-            else:
-                field = StringField(label, widget=BS3TextFieldWidget(), default=default, description=description)
-            widgets[name] = field
-        return widgets
+        return form_widgets(CONNECTION_EXTRA_FIELDS)
 
     @cached_property
     def settings(self) -> HubSpotSettings:
@@ -194,28 +156,9 @@ class HubSpotAssociationsHook(BaseHook):
     # -- the Associations API, by HubSpot's areas (see :mod:`.api`) ------------------------------------------
 
     @cached_property
-    def _api(self) -> ApiContext:
-        return ApiContext(lambda: self.settings, lambda: self.transport, self.log, self._cancelled)
-
-    @cached_property
-    def _labels(self) -> LabelsApi:
-        return LabelsApi(self._api)
-
-    @cached_property
-    def _batch(self) -> BatchApi:
-        return BatchApi(self._api, self._labels)
-
-    @cached_property
-    def _records(self) -> RecordsApi:
-        return RecordsApi(self._api, self._labels, self._batch)
-
-    @cached_property
-    def _limits(self) -> LimitsApi:
-        return LimitsApi(self._api, self._labels)
-
-    @cached_property
-    def _v3(self) -> V3Api:
-        return V3Api(self._api)
+    def _api(self) -> AssociationsApi:
+        """The API areas over this hook's settings, transport, log and cancel flag (built on first call)."""
+        return AssociationsApi(ApiContext(lambda: self.settings, lambda: self.transport, self.log, self._cancelled))
 
     # -- labels (definitions), v4 / dated -----------------------------------------------------------------
 
@@ -225,7 +168,7 @@ class HubSpotAssociationsHook(BaseHook):
         HubSpot-defined types carry their well-known name (``primary``, ``unlabeled``) in ``name``. The result
         refreshes the label cache used by :meth:`get_label`.
         """
-        return self._labels.list_labels(from_type, to_type, api_version=api_version)
+        return self._api.labels.list_labels(from_type, to_type, api_version=api_version)
 
     def get_label(
         self, from_type: str, to_type: str, label: str | int, *, api_version: str | None = None
@@ -239,7 +182,7 @@ class HubSpotAssociationsHook(BaseHook):
 
         :raises HubSpotInputError: the label does not exist between these object types.
         """
-        return self._labels.get_label(from_type, to_type, label, api_version=api_version)
+        return self._api.labels.get_label(from_type, to_type, label, api_version=api_version)
 
     def create_label(
         self,
@@ -258,7 +201,7 @@ class HubSpotAssociationsHook(BaseHook):
         answer lost, or an earlier run made it) adopts the existing label when its text (and inverse text)
         match, and returns its type id(s); a 409 for a different label is raised.
         """
-        return self._labels.create_label(from_type, to_type, name, label, inverse_label, api_version)
+        return self._api.labels.create_label(from_type, to_type, name, label, inverse_label, api_version)
 
     def update_label(
         self,
@@ -271,7 +214,7 @@ class HubSpotAssociationsHook(BaseHook):
         api_version: str | None = None,
     ) -> None:
         """Change a label's text (``PUT .../labels``); its name and type id stay."""
-        self._labels.update_label(from_type, to_type, type_id, label, inverse_label, api_version)
+        self._api.labels.update_label(from_type, to_type, type_id, label, inverse_label, api_version)
 
     def delete_label(self, from_type: str, to_type: str, type_id: int, *, api_version: str | None = None) -> None:
         """Delete a label (``DELETE .../labels/{typeId}``). HubSpot-defined types and labels in use cannot go.
@@ -279,7 +222,7 @@ class HubSpotAssociationsHook(BaseHook):
         Replay-safe: a 404 for a label that is gone (our earlier send was applied and its answer lost) is done;
         the listing is checked, so a 404 for any other reason is raised.
         """
-        self._labels.delete_label(from_type, to_type, type_id, api_version)
+        self._api.labels.delete_label(from_type, to_type, type_id, api_version)
 
     # -- records (basic), v4 / dated --------------------------------------------------------------------------
 
@@ -298,7 +241,7 @@ class HubSpotAssociationsHook(BaseHook):
         HubSpot *sets* the pair's labels to what is sent, so the pair's current labels are read first and sent
         too: a label is never dropped. Without labels this is :meth:`associate_default`.
         """
-        return self._records.associate(from_type, from_id, to_type, to_id, labels, api_version)
+        return self._api.records.associate(from_type, from_id, to_type, to_id, labels, api_version)
 
     def detect_label_write_semantics(
         self,
@@ -323,7 +266,7 @@ class HubSpotAssociationsHook(BaseHook):
         :param label_a: two different user-defined labels between the object types (not Primary/unlabeled).
         :raises HubSpotError: the pair could not be restored to its types (the message names what differs).
         """
-        return self._records.detect_label_write_semantics(
+        return self._api.records.detect_label_write_semantics(
             from_type, from_id, to_type, to_id, label_a, label_b, api_version
         )
 
@@ -331,13 +274,13 @@ class HubSpotAssociationsHook(BaseHook):
         self, from_type: str, from_id: int | str, to_type: str, to_id: int | str, *, api_version: str | None = None
     ) -> None:
         """Create the default (unlabeled) association (``PUT .../associations/default/{t}/{id}``); keeps labels."""
-        self._records.associate_default(from_type, from_id, to_type, to_id, api_version)
+        self._api.records.associate_default(from_type, from_id, to_type, to_id, api_version)
 
     def remove_association(
         self, from_type: str, from_id: int | str, to_type: str, to_id: int | str, *, api_version: str | None = None
     ) -> None:
         """Remove every association (all labels) between two records (``DELETE``); the records stay."""
-        self._records.remove_association(from_type, from_id, to_type, to_id, api_version)
+        self._api.records.remove_association(from_type, from_id, to_type, to_id, api_version)
 
     def iter_record_associations(
         self,
@@ -353,7 +296,7 @@ class HubSpotAssociationsHook(BaseHook):
         Follows ``paging.next.after`` until HubSpot sends no cursor; a cursor seen twice stops the loop with a
         warning instead of looping forever.
         """
-        return self._records.iter_record_associations(from_type, from_id, to_type, page_size, api_version)
+        return self._api.records.iter_record_associations(from_type, from_id, to_type, page_size, api_version)
 
     # -- batch, v4 / dated ----------------------------------------------------------------------------------
 
@@ -382,7 +325,7 @@ class HubSpotAssociationsHook(BaseHook):
             failure; ``"collect"`` reports failures to ``failure_callback`` and goes on.
         :param chunk_callback: as for :meth:`create_associations`.
         """
-        return self._batch.iter_read_associations(
+        return self._api.batch.iter_read_associations(
             from_type, to_type, ids, chunk_size, on_failure, failure_callback, chunk_callback, api_version
         )
 
@@ -420,7 +363,7 @@ class HubSpotAssociationsHook(BaseHook):
         :raises HubSpotError: a call stopped early (a failure in raise mode, :meth:`cancel`, the daily budget)
             carries ``result`` (the finished prefix) and ``in_flight`` (chunks that finished after it).
         """
-        return self._batch.create_associations(
+        return self._api.batch.create_associations(
             from_type, to_type, pairs, labels, on_failure, failure_callback, chunk_callback, chunk_size, api_version
         )
 
@@ -441,7 +384,7 @@ class HubSpotAssociationsHook(BaseHook):
         Archiving an absent pair is a no-op for HubSpot (idempotent). Same inputs and failure handling as
         :meth:`create_associations`; labels on inputs are ignored.
         """
-        return self._batch.archive_associations(
+        return self._api.batch.archive_associations(
             from_type, to_type, pairs, on_failure, failure_callback, chunk_callback, chunk_size, api_version
         )
 
@@ -463,7 +406,7 @@ class HubSpotAssociationsHook(BaseHook):
         Labels come from ``labels`` (for every pair) and/or each input's own labels; an input with none is an
         input error. Removing the *unlabeled* type removes every association of the pair (HubSpot's rule).
         """
-        return self._batch.archive_association_labels(
+        return self._api.batch.archive_association_labels(
             from_type, to_type, pairs, labels, on_failure, failure_callback, chunk_callback, chunk_size, api_version
         )
 
@@ -473,35 +416,35 @@ class HubSpotAssociationsHook(BaseHook):
         self, from_type: str | None = None, to_type: str | None = None, *, api_version: str | None = None
     ) -> list[AssociationLimit]:
         """Configured association limits: of one object pair, or of every pair when no types are given."""
-        return self._limits.list_association_limits(from_type, to_type, api_version)
+        return self._api.limits.list_association_limits(from_type, to_type, api_version)
 
     def create_association_limits(
         self, from_type: str, to_type: str, limits: Limits, *, api_version: str | None = None
     ) -> list[AssociationLimit]:
         """Set limits (``configurations/{f}/{t}/batch/create``): ``{label or type id: max to-object ids}``."""
-        return self._limits.write_limits("create", from_type, to_type, limits, api_version)
+        return self._api.limits.write_limits("create", from_type, to_type, limits, api_version)
 
     def update_association_limits(
         self, from_type: str, to_type: str, limits: Limits, *, api_version: str | None = None
     ) -> list[AssociationLimit]:
         """Change limits (``configurations/{f}/{t}/batch/update``); same input as :meth:`create_association_limits`."""
-        return self._limits.write_limits("update", from_type, to_type, limits, api_version)
+        return self._api.limits.write_limits("update", from_type, to_type, limits, api_version)
 
     def purge_association_limits(
         self, from_type: str, to_type: str, labels: Iterable[str | int], *, api_version: str | None = None
     ) -> None:
         """Remove configured limits of these labels (``configurations/{f}/{t}/batch/purge``)."""
-        self._limits.purge_association_limits(from_type, to_type, labels, api_version)
+        self._api.limits.purge_association_limits(from_type, to_type, labels, api_version)
 
     def request_high_usage_report(self, user_id: int | str, *, api_version: str | None = None) -> dict[str, Any]:
         """Ask HubSpot to email ``user_id`` a report of records near their association limits (POST)."""
-        return report.request_high_usage_report(self._api, user_id, api_version)
+        return report.request_high_usage_report(self._api.ctx, user_id, api_version)
 
     # -- v3 ---------------------------------------------------------------------------------------------------
 
     def v3_list_types(self, from_type: str, to_type: str) -> list[AssociationType]:
         """v3 association types between two object types (``GET /crm/v3/.../types``): ``type_id`` and ``name``."""
-        return self._v3.list_types(from_type, to_type)
+        return self._api.v3.list_types(from_type, to_type)
 
     def v3_create_associations(
         self,
@@ -520,7 +463,7 @@ class HubSpotAssociationsHook(BaseHook):
         :param association_type: the v3 type name (see :meth:`v3_list_types`); by default the unlabeled type
             (``contact_to_company_unlabeled`` where a primary type exists, else ``deal_to_contact``-style).
         """
-        return self._v3.write(
+        return self._api.v3.write(
             "create", from_type, to_type, pairs, association_type, on_failure, failure_callback, chunk_callback,
             chunk_size, CREATE_LIMIT,
         )  # fmt: skip
@@ -538,7 +481,7 @@ class HubSpotAssociationsHook(BaseHook):
         chunk_size: int | None = None,
     ) -> BatchResult:
         """v3 batch archive (``POST /crm/v3/.../batch/archive``, 1,000 a request, 204)."""
-        return self._v3.write(
+        return self._api.v3.write(
             "archive", from_type, to_type, pairs, association_type, on_failure, failure_callback, chunk_callback,
             chunk_size, DEFAULT_LIMIT,
         )  # fmt: skip
@@ -560,6 +503,6 @@ class HubSpotAssociationsHook(BaseHook):
         v3 ignores ``after`` in inputs, so a record with more than one page (100) of associations is cut at
         the first page (re-sending would loop forever). Use :meth:`iter_read_associations` (v4) for all rows.
         """
-        return self._v3.iter_read_associations(
+        return self._api.v3.iter_read_associations(
             from_type, to_type, ids, chunk_size, on_failure, failure_callback, chunk_callback
         )

@@ -72,3 +72,26 @@ def test_the_429_policy_is_read_in_the_retry_module() -> None:
     assert (
         retry_after_seconds("1.5") == 1.5 and retry_after_seconds(None) is None and retry_after_seconds("soon") is None
     )
+
+
+def _imports(path) -> set[str]:
+    import ast
+
+    tree = ast.parse(path.read_text())
+    return {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+
+
+def test_the_house_reads_hook_then_api_areas_then_transport() -> None:
+    from pathlib import Path
+
+    import airflow_provider_hubassoc
+
+    package = Path(airflow_provider_hubassoc.__file__).parent
+    for area in sorted((package / "hooks" / "api").glob("*.py")):
+        assert "airflow_provider_hubassoc.hooks.associations" not in _imports(area), area.name
+    shared = _imports(package / "_inputs.py")
+    assert not any(
+        m.startswith(("airflow_provider_hubassoc.hooks", "airflow_provider_hubassoc.operators")) for m in shared
+    )
+    sensor = _imports(package / "sensors" / "associations.py")
+    assert not any(m.startswith("airflow_provider_hubassoc.operators") for m in sensor)
