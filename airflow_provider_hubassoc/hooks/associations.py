@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from airflow_provider_hubassoc.hooks._settings import HookSettings
+    from airflow_provider_hubassoc.hooks.api.batch import Labels
     from airflow_provider_hubassoc.hooks.api.limits import Limits
     from airflow_provider_hubassoc.hooks.models import (
         AssociationLimit,
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
         FailureCallback,
     )
 
-Labels = str | int | Iterable[str | int] | None
 #: the old private names, importable from here as before
 __all__ = ["HubSpotAssociationsHook", "_parse_pair", "_positive_int", "association_path"]
 

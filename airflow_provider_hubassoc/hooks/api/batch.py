@@ -58,6 +58,7 @@ from airflow_provider_hubassoc.hooks.models import (
 if TYPE_CHECKING:
     from airflow_provider_hubassoc.hooks.api.labels import LabelsApi
 
+#: the labels of a call: one label text, internal name or type id, or several
 Labels = str | int | Iterable[str | int] | None
 
 
