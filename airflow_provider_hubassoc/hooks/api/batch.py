@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.hooks._batching import CREATE_LIMIT, DEFAULT_LIMIT, READ_LIMIT, Chunk, chunk_size_for
+from airflow_provider_hubassoc.hooks._failures import as_int, failure, match_error, sub_category
 from airflow_provider_hubassoc.hooks._json import batch_inputs, dumps
 from airflow_provider_hubassoc.hooks._object_types import plural_name
 from airflow_provider_hubassoc.hooks._writes import (
@@ -20,14 +21,10 @@ from airflow_provider_hubassoc.hooks._writes import (
     _Outcome,
     _Pair,
     archive_payload,
-    as_int,
     collapse,
     create_payload,
     default_payload,
-    failure,
-    match_error,
     split,
-    sub_category,
     union_types,
     write_batch,
 )

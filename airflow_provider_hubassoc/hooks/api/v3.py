@@ -7,8 +7,9 @@ from typing import Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.hooks._batching import READ_LIMIT, Chunk, chunk_size_for
+from airflow_provider_hubassoc.hooks._failures import as_int, failure, match_error, sub_category
 from airflow_provider_hubassoc.hooks._object_types import HUBSPOT_DEFINED_TYPES, plural_name, singular_name
-from airflow_provider_hubassoc.hooks._writes import _Outcome, _Pair, as_int, failure, match_error, sub_category
+from airflow_provider_hubassoc.hooks._writes import _Outcome, _Pair
 from airflow_provider_hubassoc.hooks.api._context import NO_ASSOCIATIONS_FOUND, ApiContext, association_path, next_after
 from airflow_provider_hubassoc.hooks.api._inputs import ReadInput, check_on_failure, parse_pair, read_input, validated
 from airflow_provider_hubassoc.hooks.api._runner import run_reads, run_writes
