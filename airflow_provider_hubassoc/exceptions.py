@@ -17,6 +17,12 @@ from airflow_provider_hubassoc._compat import AirflowException
 class HubSpotError(AirflowException):
     """Base class of every error from this provider."""
 
+    #: when the error stopped a batch call: that call's partial result (a ``BatchResult``; the finished
+    #: prefix of its input), else ``None``
+    result: Any = None
+    #: when the error stopped a batch write: chunks that still finished after it (sent, not in ``result``)
+    in_flight: Any = None
+
     def __init__(
         self,
         message: str,

@@ -15,6 +15,8 @@ from airflow_provider_hubassoc.hooks.models import (
     AssociationRow,
     AssociationType,
     BatchResult,
+    ChunkCallback,
+    FailureCallback,
     InputFailure,
 )
 
@@ -27,6 +29,8 @@ __all__ = [
     "AssociationRow",
     "AssociationType",
     "BatchResult",
+    "ChunkCallback",
+    "FailureCallback",
     "HubSpotAssociationsHook",
     "InputFailure",
     "normalize_object_type",

@@ -28,6 +28,7 @@ from airflow_provider_hubassoc.exceptions import (
     HubSpotServerError,
 )
 from airflow_provider_hubassoc.hooks._http import send
+from airflow_provider_hubassoc.hooks._retry import retry_after_seconds
 
 if TYPE_CHECKING:
     from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
@@ -159,49 +160,10 @@ class OAuthRefreshAuth:
             return True
 
     def _refresh(self) -> None:
-        settings = self._settings
-        try:
-            # ``send``: never redirected (a 3xx sends neither secret nor refresh token to its Location), TLS
-            # settings of the connection, the deadline; its HubSpotRedirectError/HubSpotDeadlineError pass through
-            response = send(
-                self._session,
-                settings,
-                "POST",
-                TOKEN_PATH,
-                data={
-                    "grant_type": "refresh_token",
-                    "client_id": settings.client_id,
-                    "client_secret": settings.client_secret,
-                    "refresh_token": self._refresh_token,
-                },
-                headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
-            )
-        except requests.RequestException as error:
-            # only the type: a network error's text may quote the request; SSL failures are not transient
-            transient = isinstance(error, (requests.ConnectionError, requests.Timeout)) and not isinstance(
-                error, requests.exceptions.SSLError
-            )
-            raise (HubSpotConnectionError if transient else HubSpotServerError)(
-                f"could not reach the OAuth token endpoint: {type(error).__name__}", method="POST", path=TOKEN_PATH
-            ) from None
+        """Trade the refresh token for an access token; keep a rotated refresh token; schedule the next refresh."""
+        response = self._post_refresh()
         body = _json_or_empty(response)
-        if response.status_code >= 500:
-            raise HubSpotServerError(
-                self._scrub(str(body.get("message") or "token endpoint failed")),
-                status=response.status_code,
-                method="POST",
-                path=TOKEN_PATH,
-            )
-        if response.status_code == 429:  # HubSpot's budget, not the credentials: retried like any 429
-            raise HubSpotRateLimitError(
-                "the OAuth token endpoint is rate limited",
-                status=429,
-                method="POST",
-                path=TOKEN_PATH,
-                retry_after=_seconds(response.headers.get("Retry-After")),
-            )
-        if not 200 <= response.status_code < 300:
-            raise self._refusal(response.status_code, body)
+        self._raise_unless_granted(response, body)
         rotated = body.get("refresh_token")
         if isinstance(rotated, str) and rotated:
             # HubSpot may rotate it and retire the old one: from now on, every refresh of this run uses the new
@@ -223,6 +185,54 @@ class OAuthRefreshAuth:
         self._expires_at = now + lifetime
         self._refresh_at = now + lifetime - min(MAX_REFRESH_MARGIN_SECONDS, lifetime / 10)
         self.refresh_count += 1
+
+    def _post_refresh(self) -> requests.Response:
+        """One POST to the token endpoint; a network failure becomes a HubSpot error naming only its type."""
+        settings = self._settings
+        try:
+            # ``send``: never redirected (a 3xx sends neither secret nor refresh token to its Location), TLS
+            # settings of the connection, the deadline; its HubSpotRedirectError/HubSpotDeadlineError pass through
+            return send(
+                self._session,
+                settings,
+                "POST",
+                TOKEN_PATH,
+                data={
+                    "grant_type": "refresh_token",
+                    "client_id": settings.client_id,
+                    "client_secret": settings.client_secret,
+                    "refresh_token": self._refresh_token,
+                },
+                headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+            )
+        except requests.RequestException as error:
+            # only the type: a network error's text may quote the request; SSL failures are not transient
+            transient = isinstance(error, (requests.ConnectionError, requests.Timeout)) and not isinstance(
+                error, requests.exceptions.SSLError
+            )
+            raise (HubSpotConnectionError if transient else HubSpotServerError)(
+                f"could not reach the OAuth token endpoint: {type(error).__name__}", method="POST", path=TOKEN_PATH
+            ) from None
+
+    def _raise_unless_granted(self, response: requests.Response, body: dict[str, Any]) -> None:
+        """A 5xx or 429 of the token endpoint is transient (retried as any); another non-2xx is a refusal."""
+        if response.status_code >= 500:
+            raise HubSpotServerError(
+                self._scrub(str(body.get("message") or "token endpoint failed")),
+                status=response.status_code,
+                method="POST",
+                path=TOKEN_PATH,
+            )
+        if response.status_code == 429:  # HubSpot's budget, not the credentials: retried like any 429
+            raise HubSpotRateLimitError(
+                "the OAuth token endpoint is rate limited",
+                status=429,
+                method="POST",
+                path=TOKEN_PATH,
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            )
+        if not 200 <= response.status_code < 300:
+            raise self._refusal(response.status_code, body)
 
     def _scrub(self, text: str) -> str:
         """HubSpot's own text with any secret of this connection replaced by ``***`` (defence in depth)."""
@@ -289,14 +299,6 @@ def token_lifetime(body: Mapping[str, Any], *, status: int | None = None) -> int
             MAX_TOKEN_LIFETIME_SECONDS,
         )
     return bounded
-
-
-def _seconds(value: str | None) -> float | None:
-    """``Retry-After`` in seconds (the HTTP-date form is left to the retry policy's own default)."""
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
 
 
 def _scrub(text: str, secrets: Iterable[str | None]) -> str:

@@ -139,6 +139,9 @@ def run_chunks(
 ) -> Iterator[tuple[Chunk[T], R]]:
     """Run ``work`` on every chunk and yield ``(chunk, result)`` in input order.
 
+    One generator of ~75 lines on purpose: the executor, the keys held, the read-ahead queue and the drain on
+    error share state that must be released in its ``finally`` whatever the caller does with the generator.
+
     :param max_concurrency: chunks running at once (1 runs them inline, in the caller's thread).
     :param max_in_flight: chunks read ahead and not yet yielded (default ``2 * max_concurrency``); bounds memory.
     :param keys: keys a chunk holds while it runs (write pairs); a chunk is not dispatched while a running

@@ -1,5 +1,10 @@
 """The retry policy: which failures are worth another try, and how long to wait before it.
 
+The whole policy is here: HubSpot's 429s read (:func:`rate_limit`: the daily budget is final, the 10-second
+window waits its ``Retry-After``), which failures are retried (:func:`is_retryable`) or ambiguous
+(:func:`is_ambiguous`), the delay (:func:`next_delay`) and the tenacity policy (:func:`hubspot_retry`). The
+transport only sends, and asks.
+
 A named tenacity policy (as Google's ``quota_retry``) built from a predicate on the error, with the wait as a
 pure function of the attempt and HubSpot's hints (as stripe-python's ``next_delay``): the server's hint wins,
 then the status. Randomness and sleep are injectable, so tests neither sleep nor flake.
@@ -13,10 +18,13 @@ that is gone), but not for a labeled write under HubSpot's replace semantics: th
 
 from __future__ import annotations
 
+import email.utils
 import random
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 import requests
 import tenacity
@@ -42,6 +50,53 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 DEFAULT_WINDOW_SECONDS = 10.0
 LOCKED_MIN_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """What a 429 says: which of HubSpot's limits (``policyName``), whether it is the daily one (spent until the
+    account's midnight: never retried), and the seconds to wait before the next try."""
+
+    policy: str | None
+    daily: bool
+    retry_after: float | None
+
+
+def rate_limit(body: Mapping[str, Any], headers: Mapping[str, str], retry_after: float | None) -> RateLimit:
+    """Read HubSpot's 429: ``DAILY`` is final; ``TEN_SECONDLY_ROLLING`` (or none named) waits ``Retry-After``,
+    else the window HubSpot's ``X-HubSpot-RateLimit-Interval-Milliseconds`` gives, else 10 s."""
+    policy = body.get("policyName")
+    if policy == "DAILY":
+        return RateLimit(policy, True, retry_after)
+    if retry_after is None:
+        interval = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
+        retry_after = int(interval) / 1000 if interval and interval.isdigit() else DEFAULT_WINDOW_SECONDS
+    return RateLimit(policy or None, False, retry_after)
+
+
+def daily_limit_message(message: str | None) -> str:
+    """HubSpot's message of a ``DAILY`` 429, with what it means for the caller."""
+    return (
+        f"{message or 'daily limit reached'} The account's daily request budget is spent; it resets at midnight "
+        "in the account's time zone, so retrying now is pointless."
+    )
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (a number or an HTTP date), never negative; ``None`` without one."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:  # the other form RFC 9110 allows: an HTTP date
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def is_retryable(error: BaseException) -> bool:

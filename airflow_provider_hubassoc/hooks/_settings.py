@@ -1,7 +1,9 @@
 """Connection settings: the Airflow connection parsed and validated once.
 
-One place for precedence: hook arguments win over connection extras, which win over defaults. Extras are read
-both unprefixed and with Airflow's legacy ``extra__hubspot__`` prefix. Secrets are excluded from ``repr``.
+One place for precedence: a task's ``api_version`` wins over its ``hook_params`` (:func:`task_overrides`),
+hook arguments win over connection extras, which win over defaults (:meth:`HubSpotSettings.from_connection`).
+Extras are read both unprefixed and with Airflow's legacy ``extra__hubspot__`` prefix. Credentials come from
+the connection only (:func:`refuse_secret_arguments`) and are excluded from ``repr``.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from airflow_provider_hubassoc import __version__
+from airflow_provider_hubassoc._inputs import SECRET_SETTINGS
 from airflow_provider_hubassoc.exceptions import HubSpotConnectionSettingsError, HubSpotInputError
 from airflow_provider_hubassoc.hooks._versions import DEFAULT_API_VERSION
 
@@ -33,6 +36,51 @@ _LEGACY_PREFIX = "extra__hubspot__"
 #: ``replace`` (the safe default); ``merge`` is for accounts observed to keep them (see the README)
 LABEL_WRITE_SEMANTICS = ("replace", "merge")
 USER_AGENT = f"airflow-provider-hubassoc/{__version__}"
+
+
+class HookSettings(TypedDict, total=False):
+    """The settings a hook argument (or an operator's ``hook_params``) may override; ``None`` keeps the
+    connection's value. Never credentials, never ``allow_insecure_http`` (the connection's decision)."""
+
+    base_url: str | None
+    api_version: str | None
+    requests_per_10_seconds: int | None
+    daily_request_limit: int | None
+    account_time_zone: str | None
+    max_concurrency: int | None
+    max_retries: int | None
+    max_retry_seconds: float | None
+    connect_timeout: float | None
+    read_timeout: float | None
+    request_timeout: float | None
+    verify: bool | str | None
+    user_agent: str | None
+    label_write_semantics: str | None
+
+
+def refuse_secret_arguments(conn_id: str, arguments: Mapping[str, Any]) -> None:
+    """Refuse credentials passed as hook arguments, as Slack's hook does: task arguments show in the UI and in
+    serialized DAGs, so credentials come from the Airflow connection only.
+
+    :raises HubSpotConnectionSettingsError: naming the first such argument.
+    """
+    secret = sorted(set(arguments) & SECRET_SETTINGS)
+    if secret:
+        raise HubSpotConnectionSettingsError(
+            f"connection {conn_id!r}: hook argument {secret[0]!r} is refused: credentials come from the Airflow "
+            "connection only (its password or extras), never from hook or task arguments",
+            conn_id=conn_id,
+            field=secret[0],
+        )
+
+
+def task_overrides(hook_params: Mapping[str, Any] | None, api_version: str | None) -> dict[str, Any]:
+    """The hook arguments of one task (an operator, the sensor, its trigger): its ``hook_params``, with its own
+    ``api_version`` on top when given. They then win over the connection's extras (:class:`HubSpotSettings`)."""
+    overrides = dict(hook_params or {})
+    if api_version is not None:
+        overrides["api_version"] = api_version
+    return overrides
 
 
 def normalize_api_version(value: str) -> str:
@@ -200,57 +248,7 @@ class HubSpotSettings:
 
     @classmethod
     def _from_connection(cls, connection: Any, overrides: Mapping[str, Any]) -> HubSpotSettings:
-        extras: Mapping[str, Any] = connection.extra_dejson or {}
-
-        def extra(name: str) -> Any:
-            for key in (name, f"{_LEGACY_PREFIX}{name}"):
-                value = extras.get(key)
-                if value not in (None, ""):
-                    return value
-            return None
-
-        values: dict[str, Any] = {}
-        base_url = _base_url(connection)
-        if base_url:
-            values["base_url"] = base_url
-        if connection.password:
-            values["access_token"] = connection.password
-        client_id = extra("client_id") or connection.login or None
-        for name, value in (
-            ("client_id", client_id),
-            ("client_secret", extra("client_secret")),
-            ("refresh_token", extra("refresh_token")),
-            ("api_version", extra("api_version")),
-            ("account_time_zone", extra("account_time_zone")),
-            ("label_write_semantics", extra("label_write_semantics")),
-        ):
-            if value is not None:
-                values[name] = str(value)
-        numeric = {
-            "requests_per_10_seconds": (int, 1),
-            "daily_request_limit": (int, 1),
-            "max_concurrency": (int, 1),
-            "max_retries": (int, 0),
-            "max_retry_seconds": (float, 0),
-            "connect_timeout": (float, 0),
-            "read_timeout": (float, 0),
-            "request_timeout": (float, 0),
-        }
-        for name, (kind, minimum) in numeric.items():
-            raw = extra(name)
-            if raw is not None and overrides.get(name) is None:  # a hook argument replaces the extra
-                values[name] = _as_number(raw, name, kind, minimum)
-        if extra("ca_bundle"):
-            values["verify"] = str(extra("ca_bundle"))
-            if not os.path.exists(values["verify"]):
-                raise HubSpotInputError(
-                    f"must be an existing file or directory, got {values['verify']!r}", field="ca_bundle"
-                )
-        elif extra("verify_ssl") is not None:
-            values["verify"] = _as_bool(extra("verify_ssl"), "verify_ssl")
-        if extra("allow_insecure_http") is not None:
-            values["allow_insecure_http"] = _as_bool(extra("allow_insecure_http"), "allow_insecure_http")
-
+        values = _connection_values(connection, overrides)
         if overrides.get("allow_insecure_http") is not None:
             raise HubSpotInputError(
                 "is refused: plain http:// off loopback is the connection's decision (its "
@@ -263,11 +261,71 @@ class HubSpotSettings:
             raise HubSpotInputError(
                 f"unknown hook setting(s) {unknown}; known: {sorted(known)}", field="hook arguments"
             )
+        # the precedence rule: a hook argument that is not None wins over the connection's value
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for name, (kind, minimum) in numeric.items():
+        for name, (kind, minimum) in _NUMERIC.items():
             if name in overrides and overrides[name] is not None:
                 values[name] = _as_number(overrides[name], name, kind, minimum)
         return cls(**values)
+
+
+#: numeric settings: their type and least value
+_NUMERIC: dict[str, tuple[type, float]] = {
+    "requests_per_10_seconds": (int, 1),
+    "daily_request_limit": (int, 1),
+    "max_concurrency": (int, 1),
+    "max_retries": (int, 0),
+    "max_retry_seconds": (float, 0),
+    "connect_timeout": (float, 0),
+    "read_timeout": (float, 0),
+    "request_timeout": (float, 0),
+}
+
+
+def _connection_values(connection: Any, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings the connection itself gives (fields and extras, checked); an extra a hook argument replaces
+    is not parsed (a bad extra does not fail a task that overrides it)."""
+    extras: Mapping[str, Any] = connection.extra_dejson or {}
+
+    def extra(name: str) -> Any:
+        for key in (name, f"{_LEGACY_PREFIX}{name}"):
+            value = extras.get(key)
+            if value not in (None, ""):
+                return value
+        return None
+
+    values: dict[str, Any] = {}
+    base_url = _base_url(connection)
+    if base_url:
+        values["base_url"] = base_url
+    if connection.password:
+        values["access_token"] = connection.password
+    client_id = extra("client_id") or connection.login or None
+    for name, value in (
+        ("client_id", client_id),
+        ("client_secret", extra("client_secret")),
+        ("refresh_token", extra("refresh_token")),
+        ("api_version", extra("api_version")),
+        ("account_time_zone", extra("account_time_zone")),
+        ("label_write_semantics", extra("label_write_semantics")),
+    ):
+        if value is not None:
+            values[name] = str(value)
+    for name, (kind, minimum) in _NUMERIC.items():
+        raw = extra(name)
+        if raw is not None and overrides.get(name) is None:  # a hook argument replaces the extra
+            values[name] = _as_number(raw, name, kind, minimum)
+    if extra("ca_bundle"):
+        values["verify"] = str(extra("ca_bundle"))
+        if not os.path.exists(values["verify"]):
+            raise HubSpotInputError(
+                f"must be an existing file or directory, got {values['verify']!r}", field="ca_bundle"
+            )
+    elif extra("verify_ssl") is not None:
+        values["verify"] = _as_bool(extra("verify_ssl"), "verify_ssl")
+    if extra("allow_insecure_http") is not None:
+        values["allow_insecure_http"] = _as_bool(extra("allow_insecure_http"), "allow_insecure_http")
+    return values
 
 
 def _where(name: str | None, connection: Any, overrides: Mapping[str, Any]) -> str:

@@ -8,7 +8,6 @@ thread-safe: batch chunks run concurrently through it.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import threading
@@ -16,7 +15,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -37,10 +35,12 @@ from airflow_provider_hubassoc.hooks._http import new_session, send
 from airflow_provider_hubassoc.hooks._json import dumps, loads
 from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter, shared_limiter
 from airflow_provider_hubassoc.hooks._retry import (
-    DEFAULT_WINDOW_SECONDS,
+    daily_limit_message,
     hubspot_retry,
     is_ambiguous,
     is_retryable,
+    rate_limit,
+    retry_after_seconds,
     retry_reason,
 )
 
@@ -268,22 +268,15 @@ class HubSpotTransport:
         if status == 403 and body.get("category") == MISSING_SCOPES:  # the message names the scopes to add
             cls = HubSpotMissingScopesError
         context = dict(body.get("context") or {}) if isinstance(body.get("context"), Mapping) else {}
-        retry_after = _retry_after_seconds(response)
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         if status == 429:
-            policy = body.get("policyName")
-            if policy:
-                context["policyName"] = policy
-            if policy == "DAILY":
+            limit = rate_limit(body, response.headers, retry_after)
+            if limit.policy:
+                context["policyName"] = limit.policy
+            if limit.daily:
                 cls = HubSpotDailyLimitError
-                body = {
-                    **body,
-                    "message": f"{body.get('message') or 'daily limit reached'} The account's daily "
-                    "request budget is spent; it resets at midnight in the account's time zone, so retrying "
-                    "now is pointless.",
-                }
-            elif retry_after is None:
-                interval = response.headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
-                retry_after = int(interval) / 1000 if interval and interval.isdigit() else DEFAULT_WINDOW_SECONDS
+                body = {**body, "message": daily_limit_message(body.get("message"))}
+            retry_after = limit.retry_after
         error = cls.from_response_body(
             {**body, "context": context} if context else body,
             status=status,
@@ -303,20 +296,3 @@ def _encoded(body: Any) -> bytes | None:
         return dumps(body)
     except ValueError as error:
         raise requests.exceptions.InvalidJSONError(error) from None
-
-
-def _retry_after_seconds(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:  # the other form RFC 9110 allows: an HTTP date
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

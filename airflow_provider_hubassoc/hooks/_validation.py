@@ -1,76 +1,22 @@
-"""The input rules shared by the hook, the operators and the sensor: what a record id is, how long a label may be.
-
-One module so every door applies the same rule: a hook caller with a list gets the same error as an operator
-reading a CSV, before anything is sent. Nothing here talks to HubSpot.
-"""
+"""Moved to :mod:`airflow_provider_hubassoc._inputs` (the input rules the hook, operators and sensor share);
+these names stay importable from here."""
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from airflow_provider_hubassoc._inputs import (
+    MAX_LABEL_NAME_LENGTH,
+    MAX_LABEL_TEXT_LENGTH,
+    MAX_RECORD_ID,
+    label_length_problem,
+    record_id_problem,
+    shown,
+)
 
-#: HubSpot record ids are 64-bit integers (the API's ``hs_object_id``; ids in request bodies are strings of
-#: digits): 1 to 2^63 - 1. Anything larger cannot be a record, and would be refused only after earlier rows were
-#: written.
-MAX_RECORD_ID = 2**63 - 1
-_MAX_ID_DIGITS = len(str(MAX_RECORD_ID))
-_ASCII_DIGITS = re.compile(r"[0-9]+")
-
-#: HubSpot documents no length limit for association label names or texts; these bounds are ours, chosen so
-#: a runaway cell (a whole paragraph, a 200 KB field) fails naming its row instead of reaching HubSpot.
-MAX_LABEL_NAME_LENGTH = 100
-MAX_LABEL_TEXT_LENGTH = 255
-
-
-def shown(value: Any, limit: int = 40) -> str:
-    """``repr`` of a bad value, cut short so a 5,000-digit id or a 200 KB cell does not flood the error."""
-    if isinstance(value, str) and len(value) > limit:
-        return f"{value[:limit]!r}... ({len(value)} characters)"
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
-        return f"an integer of {value.bit_length()} bits"
-    text = repr(value)
-    return text if len(text) <= limit + 2 else f"{text[:limit]}... ({len(text)} characters)"
-
-
-def record_id_problem(value: Any) -> tuple[int | None, str | None]:
-    """``(id, None)`` for a valid record id, else ``(None, why)``.
-
-    Accepted: an ``int`` (not ``bool``) or a string of ASCII digits (surrounding whitespace ignored), from 1 to
-    2^63 - 1. Refused, whatever they would round to: floats (``12.0``), exponents (``1e3``), signs (``+12``),
-    separators (``1_000``, ``1 000``), decimals (``123.0``) and non-ASCII digits (``١٢``).
-    """
-    if isinstance(value, bool):
-        return None, "expected a positive integer id, not a boolean"
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= _MAX_ID_DIGITS:
-        number = int(value)  # the usual cell: digits only (the rule below, taken quickly)
-    elif isinstance(value, str):
-        text = value.strip()
-        if not _ASCII_DIGITS.fullmatch(text):
-            return None, (
-                "expected a positive integer id written with the digits 0-9 only (no sign, decimal "
-                "point, exponent, separator or space)"
-            )
-        if len(text.lstrip("0")) > _MAX_ID_DIGITS:  # before int(): Python refuses to parse > 4,300 digits
-            return None, (
-                f"expected a positive integer id within HubSpot's id range (1 to 2^63 - 1), not {len(text)} digits"
-            )
-        number = int(text)
-    elif isinstance(value, float):
-        return None, "expected a positive integer id, not a float (write 12, not 12.0 or 1e3)"
-    else:
-        return None, f"expected a positive integer id, not a {type(value).__name__}"
-    if number < 1:
-        return None, "expected a positive integer id"
-    if number > MAX_RECORD_ID:
-        return None, "expected a positive integer id within HubSpot's id range (1 to 2^63 - 1)"
-    return number, None
-
-
-def label_length_problem(value: str, *, what: str = "label") -> str | None:
-    """Why a label text (``what="label"``) or internal name (``what="name"``) is too long, or ``None``."""
-    bound = MAX_LABEL_NAME_LENGTH if what == "name" else MAX_LABEL_TEXT_LENGTH
-    if len(value) > bound:
-        return f"{what} is {len(value)} characters long; at most {bound} are accepted"
-    return None
+__all__ = [
+    "MAX_LABEL_NAME_LENGTH",
+    "MAX_LABEL_TEXT_LENGTH",
+    "MAX_RECORD_ID",
+    "label_length_problem",
+    "record_id_problem",
+    "shown",
+]

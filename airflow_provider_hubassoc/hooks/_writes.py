@@ -1,85 +1,36 @@
 """Sending a batch write safely: payloads, per-input failures, and what happens when a write's answer is lost.
 
-**What happens when a write's answer is lost.** A write is *ambiguous* when it was sent and no usable answer
-came back (a dropped connection, a read timeout, a 5xx: :func:`~._retry.is_ambiguous`). HubSpot may or may
-not have applied it. Each write the hook sends falls in one of two kinds:
+A write is *ambiguous* when it was sent and no usable answer came back (:func:`~._retry.is_ambiguous`).
+Writes a replay cannot change (default associations, archives, label archives, v3 creates, label texts,
+limits) are retried as they are by the transport. A labeled ``batch/create`` or ``PUT`` under
+``label_write_semantics="replace"`` may *replace* a pair's labels, so it is never replayed blindly
+(``retry_ambiguous=False``): :func:`send_rederived` re-reads the pairs' current types, rebuilds the payload and
+sends again, within the connection's retry budget; :class:`WrittenPairs` spares the re-read of pairs this call
+itself wrote and HubSpot confirmed. Limit: a request still queued inside HubSpot when we re-read could land
+after our re-derived write (a longer ``read_timeout`` narrows that window).
 
-* **Replay cannot change state: plain retries** (the transport re-sends the same request):
-
-  - ``batch/associate/default`` and ``PUT .../associations/default/...``: add the unlabeled type, never remove
-    one; a second send finds it there.
-  - ``batch/archive``, ``DELETE .../associations/...``, v3 ``batch/archive``: remove pairs; a second send
-    removes nothing more (our inputs name only pairs we mean to remove).
-  - ``batch/labels/archive``: removes the named types only; a second send finds them gone.
-  - v3 ``batch/create``: adds one named type to the pair and removes none (the reference documents replace
-    semantics for v4 PUT and batch create only; the emulator adds); 200 or 201 both mean done.
-  - label update (``PUT .../labels``): sets a text; a second send sets the same text.
-  - limits (``configurations/.../batch/create|update|purge``): set or remove a number, never an association.
-    A replayed *create* whose first send was applied is refused ("already configured"); the hook raises that
-    error as is (not adopted: a limit set by someone else must not pass silently).
-
-* **Replay could change state: re-derived** (:func:`send_rederived`), under the connection's
-  ``label_write_semantics="replace"`` (the default). A labeled ``batch/create`` and a labeled
-  ``PUT .../associations/{t}/{id}`` may *replace* a pair's labels with what is sent (HubSpot's v4 guide). The
-  payload is the union of the pair's current types and the wanted ones. If that write was applied and its
-  answer lost, HubSpot has meanwhile set types of its own (``Primary`` on a new contact->company pair):
-  re-sending the old union would strip them. So the transport is asked not to replay it
-  (``retry_ambiguous=False``; it still retries 429/423 and failures before the request was sent), and this
-  module re-reads the affected pairs' current types, re-derives the payload and sends again, bounded by the
-  connection's ``max_retries`` / ``max_retry_seconds`` with the same back-off
-  (:meth:`~._transport.HubSpotTransport.retrying`). So HubSpot-defined types are never lost by a write of
-  ours, however often it reaches HubSpot.
-
-  *Reads correctness needs, and no more.* Each from-id of a chunk is read once (every page, until each
-  wanted to-id was seen); a pair this call itself wrote earlier is not read again: :class:`WrittenPairs`
-  keeps, for the last :data:`WRITTEN_PAIRS_KEPT` pairs, the types HubSpot's answer says they now hold (sent
-  types plus the labels the answer lists, e.g. an automatic ``Primary``). Only a confirmed answer is
-  remembered: a pair whose answer was lost, failed or named a label we cannot map is forgotten, and a replay
-  always re-reads, never trusts memory. A write that sets ``Primary`` (one per record: HubSpot takes it off
-  the record's other pair) empties the memory when it starts and when it ends. Cost of the memory: a label
-  someone else adds to such a pair between our two writes of it is not seen (with reads the same window is
-  a read's length).
-
-  Limit: the re-read sees a lost write only once HubSpot has applied it. HubSpot applies a request before
-  answering; a request still queued inside HubSpot when we re-read (an answer lost to a *client* timeout while
-  HubSpot is still working) could in theory land after our re-derived write. Nothing a client can do closes
-  that window; a longer ``read_timeout`` narrows it.
-
-* **Labeled creates under ``label_write_semantics="merge"``: plain retries.** The payload is the wanted
-  types only, no read. On an account that keeps a pair's other labels on create, a replay adds what is
-  already there: whatever HubSpot set in between (``Primary``) stays, so blind replay cannot change state and
-  the transport re-sends as for the default endpoint. Two things stay true in both modes: a wanted
-  ``Primary`` re-sent moves the primary back to this pair (it was the wanted state), and two pairs of one
-  record in concurrent chunks land in whatever order HubSpot applies them, lost answers or not. The danger is
-  choosing ``merge`` on a *replace* account: every create then strips the labels it does not name (lost
-  answer or not). Hence replace is the default, and
-  :meth:`~.associations.HubSpotAssociationsHook.detect_label_write_semantics` tells which one an account has.
-  Single-pair ``PUT`` (``associate``) always reads first: one read per call, and detection tests batch create.
-
-* **Label definitions** (``POST``/``DELETE .../labels``, in the hook): a create replayed after a lost answer
-  gets 409 for the label it created; the hook adopts that label (matched by text, both directions of a paired
-  label) and returns its type ids. A delete replayed gets 404 for a label already gone: done.
-
-**Failures mapped to inputs.** A 207 keeps its successes; each error is matched to the inputs it names
-(:func:`match_error`); errors naming none fail the inputs missing from ``results``. A 400 naming some inputs
-fails those and re-sends the rest (HubSpot refuses a whole batch for one bad id); one naming none fails all.
-Writes refused by the 2026-09 write rules (a user permission, a validation rule; reference §20.4) are mapped the
-same way; a 403 refusing the whole request is raised (:class:`~airflow_provider_hubassoc.exceptions.HubSpotAuthError`
-with HubSpot's message), never a row failure or a success.
+Failures are mapped to inputs (:func:`~._failures.match_error`): a 207 keeps its successes; a 400 naming some
+inputs fails those and re-sends the rest; a 403 refusing the whole request is raised. The full story, with the
+table of writes and why each is safe, is in ``docs/design.md`` ("Batch writes").
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_hubassoc.exceptions import HubSpotAnswerLostError, HubSpotInputError, HubSpotValidationError
+from airflow_provider_hubassoc.exceptions import HubSpotAnswerLostError, HubSpotValidationError
+from airflow_provider_hubassoc.hooks._failures import (  # failure mapping: importable from here as before
+    as_int,
+    failure,
+    match_error,
+    result_pairs,
+    sub_category,
+)
 from airflow_provider_hubassoc.hooks._json import batch_inputs, dumps, loads, may_name_errors
-from airflow_provider_hubassoc.hooks._object_types import normalize_object_type
 from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationType, InputFailure
 
 if TYPE_CHECKING:
@@ -496,119 +447,23 @@ def union_types(*groups: Iterable[AssociationType]) -> tuple[AssociationType, ..
     return tuple(merged.values())
 
 
-# -- failures mapped to inputs --------------------------------------------------------------------------------
-
-
-def as_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def sub_category(error: Mapping[str, Any]) -> str | None:
-    sub = error.get("subCategory")
-    return str(sub) if sub is not None else None
-
-
-_DIGITS = re.compile(r"(?<![\w-])(\d+)(?![\w-])")
-
-
-def _context_side(context: Mapping[str, Any], f: str | None, t: str | None) -> str | None:
-    """``"from"``/``"to"`` when the error's ``objectType`` tells which side its ``objectId`` is on."""
-    names = context.get("objectType")
-    names = names if isinstance(names, (list, tuple)) else [names] if names else []
-    if not names or f is None or t is None or f == t:
-        return None
-    try:
-        kind = normalize_object_type(str(names[0]))
-    except HubSpotInputError:
-        return None
-    return "from" if kind == f else "to" if kind == t else None
-
-
-def _error_ids(
-    error: Mapping[str, Any], f: str | None = None, t: str | None = None
-) -> tuple[set[int], set[int], set[int]]:
-    """Record ids an error names: ``(from ids, to ids, ids of either side)``, from ``context`` when given,
-    else from the digits in its message (HubSpot often names ids only there)."""
-    from_ids: set[int] = set()
-    to_ids: set[int] = set()
-    any_ids: set[int] = set()
-    context = error.get("context") if isinstance(error.get("context"), Mapping) else {}
-    side = _context_side(context or {}, f, t)
-    for key, values in (context or {}).items():
-        lowered = str(key).lower()
-        if "type" in lowered or "id" not in lowered:
-            continue
-        values = values if isinstance(values, (list, tuple, set)) else [values]
-        numbers = {n for n in (as_int(str(v).split("=")[-1]) for v in values) if n is not None}
-        if lowered.startswith("from") or (side == "from" and lowered == "objectid"):
-            from_ids |= numbers
-        elif lowered.startswith("to") or (side == "to" and lowered == "objectid"):
-            to_ids |= numbers
-        else:
-            any_ids |= numbers
-    if not (from_ids or to_ids or any_ids):
-        for value in (context or {}).get("INVALID_OBJECT_IDS", []) if context else []:
-            any_ids |= {int(d) for d in _DIGITS.findall(str(value))}
-    if not (from_ids or to_ids or any_ids):
-        any_ids = {int(d) for d in _DIGITS.findall(str(error.get("message") or ""))}
-        if error.get("id") is not None and as_int(error.get("id")) is not None:
-            any_ids.add(int(error["id"]))
-    return from_ids, to_ids, any_ids
-
-
-def match_error(
-    error: Mapping[str, Any],
-    candidates: list[tuple[int, int, int | None]],
-    f: str | None = None,
-    t: str | None = None,
-) -> list[tuple[int, int, int | None]]:
-    """The inputs ``(position, from_id, to_id)`` an error is about; empty when it names none of them.
-    ``f``/``t`` (object types of the call) let an ``objectType`` in the context pick the side of its id."""
-    from_ids, to_ids, any_ids = _error_ids(error, f, t)
-    if not (from_ids or to_ids or any_ids):
-        return []
-    matched = []
-    for position, from_id, to_id in candidates:
-        if from_ids and from_id not in from_ids:
-            continue
-        if to_ids and to_id is not None and to_id not in to_ids:
-            continue
-        if any_ids and from_id not in any_ids and (to_id is None or to_id not in any_ids):
-            continue
-        matched.append((position, from_id, to_id))
-    return matched
-
-
-def failure(position: int | None, item: Any, status: int | None, error: Mapping[str, Any]) -> InputFailure:
-    context = error.get("context")
-    return InputFailure(
-        position=position,
-        input=item,
-        status=status,
-        category=error.get("category"),
-        sub_category=sub_category(error),
-        message=str(error.get("message") or "failed"),
-        context=dict(context) if isinstance(context, Mapping) else {},
-    )
-
-
-def result_pairs(body: Any) -> set[tuple[int, int]] | None:
-    """``(from, to)`` pairs a batch response lists as done, or ``None`` when its results do not name pairs."""
-    if not isinstance(body, Mapping) or not isinstance(body.get("results"), list):
-        return None
-    pairs: set[tuple[int, int]] = set()
-    for item in body["results"]:
-        if not isinstance(item, Mapping):
-            return None
-        if "fromObjectId" in item:
-            f, t = as_int(item.get("fromObjectId")), as_int(item.get("toObjectId"))
-        else:
-            f = as_int((item.get("from") or {}).get("id")) if isinstance(item.get("from"), Mapping) else None
-            t = as_int((item.get("to") or {}).get("id")) if isinstance(item.get("to"), Mapping) else None
-        if f is None or t is None:
-            return None
-        pairs.add((f, t))
-    return pairs
+__all__ = [
+    "PairTypes",
+    "TypesReader",
+    "WrittenPairs",
+    "archive_payload",
+    "as_int",
+    "collapse",
+    "create_payload",
+    "default_payload",
+    "failure",
+    "match_error",
+    "result_pairs",
+    "send",
+    "send_rederived",
+    "split",
+    "sub_category",
+    "union_types",
+    "unwrap_created",
+    "write_batch",
+]

@@ -6,7 +6,7 @@ ints (HubSpot sends them as numbers or strings depending on the endpoint; the ho
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,3 +198,11 @@ class BatchResult:
             "failures_dropped": self.failures_dropped,
             "reads_skipped": self.reads_skipped,
         }
+
+
+#: receives each failed input of a batch call as it is found (``failure_callback=``)
+FailureCallback = Callable[[InputFailure], None]
+#: receives ``(start, end)`` input positions of each finished chunk of a batch call, in order, or
+#: ``(start, end, result)`` with the call's running :class:`BatchResult` when it takes three arguments
+#: (``chunk_callback=``; the point to checkpoint)
+ChunkCallback = Callable[[int, int], None] | Callable[[int, int, BatchResult], None]

@@ -8,6 +8,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow_provider_hubassoc._compat import BaseOperator, Context
+from airflow_provider_hubassoc._inputs import SECRET_SETTINGS, checked_hook_params  # noqa: F401 - old home
+from airflow_provider_hubassoc.hooks._settings import task_overrides as hook_overrides
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
 from airflow_provider_hubassoc.operators._checkpoint import (
     Checkpoint,
@@ -16,9 +18,9 @@ from airflow_provider_hubassoc.operators._checkpoint import (
     input_fingerprint,
 )
 from airflow_provider_hubassoc.operators._job import (
+    ChunkCallback,
     FailureReport,
     chunk_saver,
-    daily_budget_reset,
     result_counts,
     stop_for_daily_budget,
 )
@@ -29,9 +31,6 @@ if TYPE_CHECKING:
     from airflow_provider_hubassoc.hooks.models import BatchResult
     from airflow_provider_hubassoc.operators._files import PairSource
     from airflow_provider_hubassoc.operators._rowfiles import RowWriter
-
-#: settings that are credentials: only ever read from the Airflow connection
-SECRET_SETTINGS = frozenset({"access_token", "client_id", "client_secret", "refresh_token"})
 
 
 class HubSpotBaseOperator(BaseOperator):
@@ -90,25 +89,6 @@ class HubSpotBaseOperator(BaseOperator):
             self.hook.cancel()
 
 
-def checked_hook_params(hook_params: dict[str, Any] | None) -> dict[str, Any]:
-    """``hook_params`` of an operator or the sensor, checked at DAG parse time: never credentials."""
-    secret = sorted(set(hook_params or {}) & SECRET_SETTINGS)
-    if secret:
-        raise ValueError(
-            f"hook_params must not hold credentials ({', '.join(secret)}): task arguments are "
-            "visible in the UI and serialized DAGs; keep them in the Airflow connection"
-        )
-    return dict(hook_params or {})
-
-
-def hook_overrides(hook_params: dict[str, Any], api_version: str | None) -> dict[str, Any]:
-    """Settings that override the connection's extras for one task (``api_version`` wins over hook_params)."""
-    overrides = dict(hook_params)
-    if api_version is not None:
-        overrides["api_version"] = api_version
-    return overrides
-
-
 class ResumableOperator(HubSpotBaseOperator):
     """A long operator that keeps a checkpoint (see :mod:`._checkpoint`) and outlasts a spent daily budget.
 
@@ -162,7 +142,7 @@ class ResumableOperator(HubSpotBaseOperator):
         counts: Callable[[BatchResult], dict[str, int]] = result_counts,
         source: PairSource | None = None,
         output: RowWriter | None = None,
-    ) -> Callable[[int, int], None]:
+    ) -> ChunkCallback:
         """A ``chunk_callback`` saving this task's checkpoint per chunk (see :func:`._job.chunk_saver`)."""
         return chunk_saver(
             self.hook, checkpoint, report, offset=offset, base=base, counts=counts, source=source, output=output
@@ -177,6 +157,6 @@ class ResumableOperator(HubSpotBaseOperator):
     def execute_after_daily_reset(self, context: Context, event: Any = None) -> Any:
         """Back from the deferral: HubSpot's daily budget has reset; resume from the checkpoint."""
         self.log.info("HubSpot's daily reset has passed: resuming from the checkpoint")
-        daily_budget_reset(self.hook)
+        self.hook.daily_budget_reset()
         self._after_reset = True
         return self.execute(context)

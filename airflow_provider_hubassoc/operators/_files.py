@@ -9,19 +9,27 @@ operators hand what it yields to the hook.
 from __future__ import annotations
 
 import heapq
-import json
 import struct
 import tempfile
 import zlib
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import IO, Any
 
+from airflow_provider_hubassoc._inputs import (  # noqa: F401 - shared rules, kept importable from here
+    check_object_types,
+    label_length_problem,
+    named_error,
+    parse_id,
+    parse_ids,
+    parse_json_list,
+    record_id_problem,
+    shown,
+)
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
-from airflow_provider_hubassoc.hooks._validation import label_length_problem, record_id_problem, shown
 from airflow_provider_hubassoc.operators._rowfiles import (
     DEFAULT_ENCODING,
     LABEL_SEPARATOR,
@@ -29,7 +37,6 @@ from airflow_provider_hubassoc.operators._rowfiles import (
     check_encoding as check_encoding,
     file_format as file_format,
     iter_file_records,
-    named_error,
 )
 
 
@@ -37,13 +44,6 @@ def shard_of(from_id: int, shard_count: int) -> int:
     """The shard of a pair: by its from id, so every write to one record (and so to one pair) stays in one
     shard and in order. CRC-32 spreads ids evenly whatever their pattern, and is the same in every process."""
     return zlib.crc32(str(from_id).encode()) % shard_count
-
-
-def check_object_types(from_object_type: Any, to_object_type: Any) -> None:
-    """Parse-time check of an operator's or sensor's object types (normalised by the hook when used)."""
-    for name, value in (("from_object_type", from_object_type), ("to_object_type", to_object_type)):
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"{name} must be an object type such as 'contacts' or '2-123', got {value!r}")
 
 
 def check_shard(shard_index: int | None, shard_count: int | None) -> None:
@@ -55,14 +55,6 @@ def check_shard(shard_index: int | None, shard_count: int | None) -> None:
         raise ValueError(
             f"shard_index must be an integer from 0 to shard_count - 1 ({shard_count - 1}), got {shard_index!r}"
         )
-
-
-def parse_id(value: Any, where: str, field_name: str) -> int:
-    """A record id (the hook's rule: an int or ASCII digits, 1 to 2^63 - 1); else an error naming row and field."""
-    number, problem = record_id_problem(value)
-    if number is None:
-        raise named_error(f"{where}: field {field_name!r}: {problem}; got {shown(value)}", field=field_name)
-    return number
 
 
 def parse_labels(value: Any, where: str, field_name: str) -> tuple[str | int, ...]:
@@ -359,33 +351,6 @@ class SizedStream:
 
     def __len__(self) -> int:
         return self.length
-
-
-def parse_json_list(value: Any, field_name: str) -> list[Any]:
-    """A list argument that may arrive as JSON text (a rendered template) or any sequence (an XCom value)."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise HubSpotInputError(
-                f"{field_name} must be a list or JSON text of one, got {value[:80]!r}", field=field_name
-            ) from None
-    if isinstance(value, Mapping) or not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
-        raise HubSpotInputError(f"{field_name} must be a list, got {type(value).__name__}", field=field_name)
-    return list(value)
-
-
-def parse_ids(value: Any, field_name: str) -> list[int]:
-    """Record ids from one id, a list, ``"1,2,3"`` or JSON text of a list; errors name the position
-    (``record_ids[0]`` is the first)."""
-    if isinstance(value, (int, str)) and not isinstance(value, bool):
-        text = str(value).strip()
-        if text.startswith("["):
-            value = parse_json_list(text, field_name)
-        else:
-            value = [part for part in text.split(",") if part.strip()]
-    items = parse_json_list(value, field_name)
-    return [parse_id(item, f"{field_name}[{position}]", field_name) for position, item in enumerate(items)]
 
 
 def iter_ids_from_file(

@@ -30,27 +30,9 @@ FAILURE_COLUMNS = ("row", "from_id", "to_id", "labels", "status", "category", "s
 #: failures returned in the XCom summary (all of them go to the failures file)
 FAILURE_SAMPLE = 10
 
-#: a ``chunk_callback`` of the hook: ``(start, end)`` positions of a chunk just accounted
-ChunkCallback = Callable[[int, int], None]
-
-
-# The hook's batch state: the ONE place the operators read it (a batch call's running and in-flight results, the
-# limiter's daily reset), so a hook that returns them explicitly changes these three functions only.
-
-
-def running_result(hook: HubSpotAssociationsHook) -> BatchResult | None:
-    """The running result of the hook's current (or just stopped) batch call: the finished prefix's counts."""
-    return hook.batch_result
-
-
-def in_flight_result(hook: HubSpotAssociationsHook) -> BatchResult | None:
-    """Chunks of the stopped batch call that were still in flight (applied past the finished prefix)."""
-    return hook.batch_in_flight
-
-
-def daily_budget_reset(hook: HubSpotAssociationsHook) -> None:
-    """Tell the hook's rate limiter that HubSpot's daily budget has reset (back from the deferral)."""
-    hook.transport.limiter.daily_budget_reset()
+#: the operators' ``chunk_callback``: ``(start, end)`` positions of a chunk just accounted, and the call's running
+#: result (its counts are what a checkpoint saves)
+ChunkCallback = Callable[[int, int, "BatchResult"], None]
 
 
 class RowOrigin(Protocol):
@@ -241,7 +223,7 @@ def chunk_saver(
     failures file (and output file) flushed first, so each agrees with what the checkpoint records.
     Positions are the hook call's plus ``offset``; counts are ``base`` plus ``counts(running result)``."""
 
-    def done(_start: int, end: int) -> None:
+    def done(_start: int, end: int, running: BatchResult) -> None:
         if source is not None:
             source.forget_before(end)
         if checkpoint is None:
@@ -251,8 +233,6 @@ def chunk_saver(
         if output is not None:
             output.flush()
             written = {"output_rows": output.count}
-        running = running_result(hook)
-        assert running is not None  # the hook sets it before its first chunk_callback
         checkpoint.save(
             position=offset + end,
             counts=add_counts(base, counts(running)),
@@ -339,7 +319,7 @@ def write_pairs(
         except HubSpotCancelledError as error:
             result, cancelled = error.result, True
         except HubSpotDailyLimitError as error:
-            running = result_counts(running_result(operator.hook))
+            running = result_counts(error.result)
             count_pairs(summary, add_counts(base, running), total, source, start, report)
             stop_for_daily_budget(operator, context, error, summary, checkpoint)
     count_pairs(summary, add_counts(base, result_counts(result)), total, source, start, report)
@@ -442,10 +422,10 @@ def _phase_stopped_by_budget(
     summary: dict[str, Any],
 ) -> NoReturn:
     """The budget ran out during phase ``name`` (``count`` changes; ``later`` in the phases after it)."""
-    running = result_counts(running_result(operator.hook))
+    running = result_counts(error.result)
     # Chunks still in flight when the budget ran out were applied past the finished prefix: a resumed plan
     # finds their pairs done and never counts them, so they are counted here.
-    in_flight = result_counts(in_flight_result(operator.hook))
+    in_flight = result_counts(error.in_flight)
     done[name] = running["succeeded"] + in_flight["succeeded"]
     if checkpoint is not None and in_flight["total"]:
         report.flush()

@@ -19,6 +19,7 @@ from itertools import islice
 from typing import IO, Any
 
 from airflow_provider_hubassoc._compat import ObjectStoragePath
+from airflow_provider_hubassoc._inputs import named_error
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.hooks._validation import shown
 
@@ -29,13 +30,6 @@ LABEL_SEPARATOR = ";"
 DEFAULT_ENCODING = "utf-8"
 #: bytes of lines read from an input file at a time
 _READ_BLOCK = 1 << 16
-
-
-def named_error(message: str, *, field: str | None = None, position: int | None = None) -> HubSpotInputError:
-    """An input error whose text already names the file, row and field: kept as attributes, not prefixed again."""
-    error = HubSpotInputError(message)
-    error.field, error.position = field, position
-    return error
 
 
 def file_format(path: str, explicit: str | None = None) -> str:

@@ -371,7 +371,7 @@ class _PairWriteOperator(PairInputOperator):
 
     @abstractmethod
     def _call(
-        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: Callable[[int, int], None]
+        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: ChunkCallback
     ) -> BatchResult:
         """The one hook call writing ``pairs`` (the pairs of ``source`` not done yet)."""
 
@@ -463,7 +463,7 @@ class HubSpotCreateAssociationsOperator(_PairWriteOperator):
     operator_extra_links = (HubSpotRecordsLink(),)
 
     def _call(
-        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: Callable[[int, int], None]
+        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: ChunkCallback
     ) -> BatchResult:
         return self.hook.create_associations(
             self.from_object_type,
@@ -490,7 +490,7 @@ class HubSpotArchiveAssociationsOperator(_PairWriteOperator):
     operator_extra_links = (HubSpotRecordsLink(),)
 
     def _call(
-        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: Callable[[int, int], None]
+        self, pairs: SizedStream, source: PairSource, report: FailureReport, chunk_callback: ChunkCallback
     ) -> BatchResult:
         common = self._common_labels()
         kwargs: dict[str, Any] = {

@@ -17,11 +17,11 @@ from airflow_provider_hubassoc._compat import (
     PokeReturnValue,
     conf,
 )
+from airflow_provider_hubassoc._inputs import check_object_types, checked_hook_params, parse_ids
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
+from airflow_provider_hubassoc.hooks._settings import task_overrides
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
 from airflow_provider_hubassoc.links.associations import HubSpotRecordsLink
-from airflow_provider_hubassoc.operators._base import checked_hook_params, hook_overrides
-from airflow_provider_hubassoc.operators._files import check_object_types, parse_ids
 from airflow_provider_hubassoc.triggers.associations import AssociationCheck, HubSpotAssociationTrigger
 
 
@@ -117,7 +117,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         )
 
     def _hook(self) -> HubSpotAssociationsHook:
-        return HubSpotAssociationsHook(self.hubspot_conn_id, **hook_overrides(self.hook_params, self.api_version))
+        return HubSpotAssociationsHook(self.hubspot_conn_id, **task_overrides(self.hook_params, self.api_version))
 
     def poke(self, context: Context) -> PokeReturnValue:
         return self._poke(self._check())

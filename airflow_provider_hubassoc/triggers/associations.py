@@ -10,6 +10,7 @@ from typing import Any
 
 from airflow_provider_hubassoc._compat import BaseTrigger, TriggerEvent, aget_connection
 from airflow_provider_hubassoc.exceptions import HubSpotError, HubSpotInputError
+from airflow_provider_hubassoc.hooks._settings import task_overrides
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
 
 
@@ -136,7 +137,7 @@ class HubSpotAssociationTrigger(BaseTrigger):
         hook: HubSpotAssociationsHook | None = None
         try:
             connection = await aget_connection(self.hubspot_conn_id)
-            overrides = {**self.hook_params, **({"api_version": self.api_version} if self.api_version else {})}
+            overrides = task_overrides(self.hook_params, self.api_version)
             hook = HubSpotAssociationsHook.from_connection(connection, **overrides)
             while True:
                 counts = await asyncio.to_thread(self.check.counts, hook)

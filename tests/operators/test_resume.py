@@ -23,8 +23,8 @@ from unittest import mock
 import pytest
 
 from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS, AirflowFailException, DateTimeTrigger, TaskDeferred
-from airflow_provider_hubassoc.hooks import associations as hook_module
 from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset, reset_shared_limiters
+from airflow_provider_hubassoc.hooks.api import batch as hook_module
 from airflow_provider_hubassoc.operators._checkpoint import CheckpointMismatchError, CheckpointStore
 from airflow_provider_hubassoc.operators._files import RowWriter
 from airflow_provider_hubassoc.operators.associations import (
