@@ -130,7 +130,10 @@ def _kebab(behaviour: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_provider_info() -> dict[str, Any]:
-    """Provider metadata read by Airflow's ProvidersManager (``package-name`` must match the dist)."""
+    """Provider metadata read by Airflow's ProvidersManager (``package-name`` must match the dist).
+
+    Long because it is data: the provider's whole declaration as one literal, as Airflow's own providers write it.
+    """
     integration = "HubSpot CRM Associations"
     return {
         "package-name": PACKAGE_NAME,

@@ -128,6 +128,9 @@ class HubSpotTransport:
     ) -> requests.Response:
         """Send one request (rate-limited, authenticated, retried); return the 2xx response or raise.
 
+        One attempt loop in one place, a little over 60 lines on purpose: a reader sees every path a request can
+        take (rate slot, auth, send, the answer's class, retry or raise) without jumping between helpers.
+
         :param json: the body: a value to encode as JSON, or ``bytes`` of JSON already encoded (batch writes).
         :param max_retries: fewer retries for this call than the connection allows (``test_connection`` wants
             an answer within seconds, not after the full back-off budget).

@@ -257,6 +257,10 @@ def write_batch(
         the union of those and each pair's wanted ``types``, and a lost answer re-reads before re-sending.
     :param written: with ``current``: pairs this call wrote before are taken from it instead of read, and
         what this write's answer confirms is added to it.
+
+    Longer than our usual 60 lines on purpose: its nested steps (load, send, replay after a lost answer) share
+    the state of one write (what was read, what was sent, the memory's generation); apart, they would pass it
+    around in every call.
     """
     remaining = pairs
     state: dict[tuple[int, int], tuple[AssociationType, ...]] = {}
