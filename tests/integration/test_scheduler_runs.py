@@ -27,7 +27,7 @@ from airflow_provider_hubassoc.emulator import HubSpotEmulator
 
 pytestmark = pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="Airflow 2 gives every run a logical date")
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "example_dags"
+EXAMPLES = Path(__file__).resolve().parents[2] / "example_dags"
 DAG_IDS = sorted(path.stem for path in EXAMPLES.glob("example_*.py"))
 AIRFLOW = Path(sys.executable).with_name("airflow")
 DEADLINE_SECONDS = 600  # a generous bound for a loaded 2-core machine; a healthy run takes about a minute

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from dag_support import dag_bag
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "example_dags"
+EXAMPLES = Path(__file__).resolve().parents[2] / "example_dags"
 EXAMPLE_IDS = {
     "example_hubspot_backfill.py": "example_hubspot_backfill",
     "example_hubspot_labels_as_code.py": "example_hubspot_labels_as_code",
