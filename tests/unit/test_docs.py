@@ -6,18 +6,13 @@ own environment; CI builds it in ``.ci/run`` in any case).
 from __future__ import annotations
 
 import ast
-import importlib.util
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from doc_support import (
     CLASSES,
     DOCS,
-    ROOT,
     anchors,
     calls,
     doc_pages,
@@ -84,32 +79,3 @@ def test_links_between_pages_name_existing_pages_and_headings() -> None:
             elif anchor and linked.suffix == ".md" and anchor not in anchors(linked):
                 broken.append(f"{page.relative_to(DOCS)} -> {target} (no such heading)")
     assert not broken, "\n".join(broken)
-
-
-def _sphinx_python() -> str | None:
-    """A Python with the docs extra: this one, else the environment ``python3 dev.py docs`` made, else None."""
-    if all(importlib.util.find_spec(m) for m in ("sphinx", "myst_parser", "furo")):
-        return sys.executable
-    venv = Path(os.environ.get("HUBASSOC_VENV_DOCS", ROOT / ".venv-docs"))
-    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    return str(python) if python.exists() else None
-
-
-@pytest.mark.skipif(
-    _sphinx_python() is None,
-    reason="Sphinx, myst-parser or furo not installed here and no .venv-docs: `python3 dev.py docs` builds the "
-    "site in its own environment (after that this test uses it), and CI runs it (.ci/run)",
-)
-def test_docs_build_with_warnings_as_errors(tmp_path: Path) -> None:
-    """The whole site, as CI builds it: a broken reference, include or docstring fails here (about 10 s)."""
-    python = _sphinx_python()
-    assert python is not None
-    build = subprocess.run(
-        [python, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(DOCS), str(tmp_path / "html")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert build.returncode == 0, build.stdout[-5000:] + build.stderr[-5000:]
-    assert (tmp_path / "html" / "api.html").exists()
