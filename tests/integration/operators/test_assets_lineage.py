@@ -12,6 +12,8 @@ from dag_support import dag_bag
 from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS
 from airflow_provider_hubassoc.operators.associations import (
     HubSpotCreateAssociationsOperator,
+    HubSpotReadAssociationsOperator,
+    HubSpotSyncAssociationsOperator,
 )
 
 PAIR_URI = "hubspot://hubspot_default/associations/contacts/companies"
@@ -68,6 +70,41 @@ def test_asset_events_carry_the_counts_and_queue_the_downstream_dag(dag_runner, 
         assert extra["operation"] == "link"
         queued = session.query(AssetDagRunQueue).filter_by(**{asset_key: asset.id}).all()
         assert [q.target_dag_id for q in queued] == ["crm_links_consumer"]
+
+
+def test_openlineage_facets_name_inputs_and_outputs(tmp_path):
+    pytest.importorskip("airflow.providers.openlineage")
+    link = HubSpotCreateAssociationsOperator(
+        task_id="link", from_object_type="contacts", to_object_type="companies", input_path=str(tmp_path / "pairs.csv")
+    )
+    lineage = link.get_openlineage_facets_on_complete(None)
+    assert [(d.namespace, d.name) for d in lineage.inputs] == [("file", f"{tmp_path}/pairs.csv")]
+    assert [(d.namespace, d.name) for d in lineage.outputs] == [
+        ("hubspot://hubspot_default", "associations/contacts/companies")
+    ]
+
+    query = HubSpotSyncAssociationsOperator(
+        task_id="sync",
+        from_object_type="contacts",
+        to_object_type="companies",
+        sql="SELECT a AS from_id, b AS to_id FROM t",
+        sql_conn_id="warehouse",
+    )
+    assert query.get_openlineage_facets_on_complete(None).job_facets["sql"].query.startswith("SELECT a")
+
+    export = HubSpotReadAssociationsOperator(
+        task_id="export",
+        from_object_type="contacts",
+        to_object_type="companies",
+        record_ids=[1],
+        sql_conn_id="warehouse",
+        table="crm.links",
+    )
+    lineage = export.get_openlineage_facets_on_complete(None)
+    assert [(d.namespace, d.name) for d in lineage.inputs] == [
+        ("hubspot://hubspot_default", "associations/contacts/companies")
+    ]
+    assert [(d.namespace, d.name) for d in lineage.outputs] == [("sql://warehouse", "crm.links")]
 
 
 def test_the_operators_import_nothing_of_openlineage():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from airflow_provider_hubassoc.assets import hubspot_associations_asset
 from airflow_provider_hubassoc.operators.associations import (
     HubSpotCreateAssociationsOperator,
@@ -63,38 +61,3 @@ def test_each_writing_operator_declares_the_pair_it_changes_and_the_export_its_o
         "s3://lake/crm/contact_company.jsonl",
         "sql://warehouse/crm.contact_company",
     ]
-
-
-def test_openlineage_facets_name_inputs_and_outputs(tmp_path):
-    pytest.importorskip("airflow.providers.openlineage")
-    link = HubSpotCreateAssociationsOperator(
-        task_id="link", from_object_type="contacts", to_object_type="companies", input_path=str(tmp_path / "pairs.csv")
-    )
-    lineage = link.get_openlineage_facets_on_complete(None)
-    assert [(d.namespace, d.name) for d in lineage.inputs] == [("file", f"{tmp_path}/pairs.csv")]
-    assert [(d.namespace, d.name) for d in lineage.outputs] == [
-        ("hubspot://hubspot_default", "associations/contacts/companies")
-    ]
-
-    query = HubSpotSyncAssociationsOperator(
-        task_id="sync",
-        from_object_type="contacts",
-        to_object_type="companies",
-        sql="SELECT a AS from_id, b AS to_id FROM t",
-        sql_conn_id="warehouse",
-    )
-    assert query.get_openlineage_facets_on_complete(None).job_facets["sql"].query.startswith("SELECT a")
-
-    export = HubSpotReadAssociationsOperator(
-        task_id="export",
-        from_object_type="contacts",
-        to_object_type="companies",
-        record_ids=[1],
-        sql_conn_id="warehouse",
-        table="crm.links",
-    )
-    lineage = export.get_openlineage_facets_on_complete(None)
-    assert [(d.namespace, d.name) for d in lineage.inputs] == [
-        ("hubspot://hubspot_default", "associations/contacts/companies")
-    ]
-    assert [(d.namespace, d.name) for d in lineage.outputs] == [("sql://warehouse", "crm.links")]
