@@ -9,7 +9,7 @@
     python3 dev.py bench [--full]        # every benchmark in benchmarks/, one after another, then every ratio
     python3 dev.py docs                  # build the Sphinx site (docs/) into build/docs/html, warnings as errors
 
-Arguments after the command go to pytest (``python3 dev.py test --airflow 2 tests/sensors -x``); after ``docs``,
+Arguments after the command go to pytest (``python3 dev.py test --airflow 2 tests/unit -x``); after ``docs``,
 to sphinx-build (``python3 dev.py docs -E`` rebuilds every page).
 
 Every command is idempotent: a virtual environment is reused while pyproject.toml (and, for Airflow 2, its
@@ -141,7 +141,7 @@ def bench(args: list[str]) -> int:
 
 
 def docs(args: list[str]) -> int:
-    # its own environment, so the test environments never carry Sphinx (tests/test_docs.py skips without it)
+    # its own environment, so the test environments never carry Sphinx (tests/integration/test_docs.py skips without it)
     python = ensure_venv("docs", "3", DOCS_VENV)
     return _run(python, "-m", "sphinx", "-W", "--keep-going", "-b", "html", *args, ROOT / "docs", DOCS_OUT)
 
