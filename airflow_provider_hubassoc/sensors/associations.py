@@ -43,6 +43,8 @@ class HubSpotAssociationSensor(BaseSensorOperator):
     :param allow_empty: with no record ids at all, succeed at once (``{"counts": {}, "ready": true}``) instead
         of failing (the rule of every operator of this provider).
     :param hook_params: per-task overrides of connection extras, as for the operators (no credentials).
+    :param portal_id: the HubSpot account (portal) id, digits only: the task's *HubSpot records* link opens the
+        watched record (or the object type's list) in that account; without it the task shows no link.
     """
 
     template_fields: Sequence[str] = (
@@ -67,6 +69,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         hubspot_conn_id: str = HubSpotAssociationsHook.default_conn_name,
         api_version: str | None = None,
         hook_params: dict[str, Any] | None = None,
+        portal_id: str | int | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         allow_empty: bool = False,
         **kwargs: Any,
@@ -97,6 +100,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         self.hubspot_conn_id = hubspot_conn_id
         self.api_version = api_version
         self.hook_params = checked_hook_params(hook_params)
+        self.portal_id = None if portal_id is None else str(portal_id)
         self.deferrable = deferrable
 
     def _check(self) -> AssociationCheck | None:

@@ -106,6 +106,14 @@ def test_portal_and_object_type_of_a_task() -> None:
         task_id="s", from_object_type="contacts", record_ids=[1], to_object_type="companies"
     )
     assert (task_portal_id(sensor), task_object_type(sensor)) == (None, "contacts")
+    watching = HubSpotAssociationSensor(
+        task_id="w", from_object_type="deals", record_ids=[7], to_object_type="companies", portal_id=12345
+    )
+    assert (task_portal_id(watching), task_object_type(watching)) == ("12345", "deals")
+    # the sensor's XCom result counts per watched record: one record -> its page in the account
+    assert record_url(task_portal_id(watching), "deals", single_record({"counts": {"7": 1}})) == (
+        "https://app.hubspot.com/contacts/12345/record/0-3/7"
+    )
 
 
 def test_no_link_without_a_portal_id() -> None:
