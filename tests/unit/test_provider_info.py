@@ -88,3 +88,20 @@ def test_providers_manager_uses_the_hubspot_uri_handler() -> None:
     manager = ProvidersManager()
     handlers = manager.asset_uri_handlers if AIRFLOW_V_3_0_PLUS else getattr(manager, "dataset_uri_handlers")  # noqa: B009 - Airflow 2's name
     assert handlers["hubspot"] is sanitize_uri
+
+
+def test_every_subpackage_is_in_the_wheel() -> None:
+    """pyproject.toml lists the packages by hand (example_dags is mapped from the top-level folder): a new
+    subpackage missing there installs from a clone but not from the wheel."""
+    from pathlib import Path
+
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join(init.parent.relative_to(root).parts)
+        for init in (root / "airflow_provider_hubassoc").rglob("__init__.py")
+    }
+    assert on_disk <= listed, f"add to [tool.setuptools] packages: {sorted(on_disk - listed)}"
+    assert "airflow_provider_hubassoc.example_dags" in listed
