@@ -447,7 +447,8 @@ class HubSpotCreateAssociationsOperator(_PairWriteOperator):
 
     Scale-out: ``shard_count`` splits the input by from-record id into that many disjoint shards and the task
     writes shard ``shard_index``: map it with ``.partial(..., shard_count=8, pool="hubspot").expand(
-    shard_index=list(range(8)))``, and give each shard its share of the rate limit through ``hook_params``.
+    shard_index=list(range(8)))``; the shards share the app's rate budget by themselves (HubSpot's headers),
+    so ``requests_per_10_seconds`` stays the app's whole budget.
 
     :param max_failures: fail the task when more rows than this fail (default 0: any failure); once exceeded,
         no further batch is sent. ``None``: never fail for row failures.
