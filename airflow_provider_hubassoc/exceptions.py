@@ -135,6 +135,21 @@ class HubSpotServerError(HubSpotError):
     """5xx, dropped connections and timeouts that outlived the retry budget."""
 
 
+class HubSpotAnswerError(HubSpotServerError):
+    """A 2xx answer that is not the shape its endpoint documents: not JSON (an HTML page from a proxy), JSON
+    that does not decode, an empty body, a field the provider reads missing or of the wrong type, or a record
+    or pair the request did not ask for. Never read as success or as "no associations": a read retries it like
+    a 5xx, a write treats it as a lost answer (HubSpot may or may not have applied it, see ``hooks/_writes``).
+
+    ``content_type`` and ``head`` (the body's first bytes, at most 200) say what came back; request headers
+    (the token) are never in it."""
+
+    def __init__(self, message: str, *, content_type: str | None = None, head: str = "", **kwargs: Any) -> None:
+        self.content_type = content_type
+        self.head = head
+        super().__init__(message, **kwargs)
+
+
 class HubSpotConnectionError(HubSpotServerError):
     """No HTTP answer at all (refused or dropped connection, timeout); transient, so the retry policy retries it."""
 

@@ -31,6 +31,7 @@ import tenacity
 import urllib3
 
 from airflow_provider_hubassoc.exceptions import (
+    HubSpotAnswerError,
     HubSpotAnswerLostError,
     HubSpotConnectionError,
     HubSpotDailyLimitError,
@@ -103,7 +104,7 @@ def is_retryable(error: BaseException) -> bool:
     """True for transient failures; never for 400/401/403/404/409 or a spent daily budget."""
     if isinstance(error, HubSpotDailyLimitError):
         return False
-    if isinstance(error, HubSpotConnectionError):
+    if isinstance(error, (HubSpotConnectionError, HubSpotAnswerError)):
         return True
     if isinstance(error, HubSpotError):
         return error.status in RETRYABLE_STATUSES
@@ -116,8 +117,10 @@ def is_ambiguous(error: BaseException) -> bool:
     """True when the request may have been applied although its answer is lost: a 5xx, a read timeout, a
     connection dropped or reset after the request was (maybe) sent. False for failures known to happen before
     HubSpot acted: 429/423 (refused), a connection that was never opened (refused, connect timeout)."""
-    if isinstance(error, HubSpotError):
-        return (error.status is not None and error.status >= 500) or isinstance(error, HubSpotConnectionError)
+    if isinstance(error, HubSpotError):  # a 2xx of the wrong shape: applied or not, nobody can tell
+        return (error.status is not None and error.status >= 500) or isinstance(
+            error, (HubSpotConnectionError, HubSpotAnswerError)
+        )
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return False
     if isinstance(error, requests.ConnectionError):
@@ -132,6 +135,8 @@ def retry_reason(error: BaseException) -> str:
         return f"answer lost ({retry_reason(error.cause)})"
     if isinstance(error, HubSpotConnectionError):
         return f"{type(error).__name__} ({error.path})"
+    if isinstance(error, HubSpotAnswerError):
+        return f"bad answer (HTTP {error.status})"
     if isinstance(error, HubSpotError):
         policy = error.context.get("policyName") if error.context else None
         return f"HTTP {error.status}" + (f" {policy}" if policy else "")

@@ -125,6 +125,7 @@ class HubSpotTransport:
         params: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
         retry_ambiguous: bool = True,
+        check: Callable[[requests.Response], None] | None = None,
     ) -> requests.Response:
         """Send one request (rate-limited, authenticated, retried); return the 2xx response or raise.
 
@@ -138,6 +139,9 @@ class HubSpotTransport:
             which HubSpot may have applied it (:func:`~._retry.is_ambiguous`) is not retried but raised as
             :class:`HubSpotAnswerLostError`, for :mod:`._writes` to re-derive the write; 429, 423 and failures
             before the request was sent are still retried here.
+        :param check: called on each 2xx answer inside the attempt (:func:`~._answers.decode`); the
+            :class:`HubSpotAnswerError` it raises for an answer of the wrong shape is retried like a 5xx, or
+            raised as :class:`HubSpotAnswerLostError` under ``retry_ambiguous=False``.
         """
         method = method.upper()
         what = f"{method} {path}"
@@ -151,7 +155,10 @@ class HubSpotTransport:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._send_once(method, path, body, params)
+                    response = self._send_once(method, path, body, params)
+                    if check is not None:
+                        check(response)
+                    return response
         except HubSpotError as error:
             if not retry_ambiguous and is_ambiguous(error):
                 raise HubSpotAnswerLostError(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotAnswerLostError, HubSpotValidationError
+from airflow_provider_hubassoc.hooks._answers import Shape, decode
 from airflow_provider_hubassoc.hooks._failures import (  # failure mapping: importable from here as before
     as_int,
     failure,
@@ -30,10 +31,12 @@ from airflow_provider_hubassoc.hooks._failures import (  # failure mapping: impo
     result_pairs,
     sub_category,
 )
-from airflow_provider_hubassoc.hooks._json import batch_inputs, dumps, loads, may_name_errors
+from airflow_provider_hubassoc.hooks._json import batch_inputs, dumps
 from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationType, InputFailure
 
 if TYPE_CHECKING:
+    import requests
+
     from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
 
 PairTypes = Mapping[tuple[int, int], tuple[AssociationType, ...]]
@@ -185,20 +188,25 @@ def send(
     params: Any = None,
     retry_ambiguous: bool = True,
     errors_only: bool = False,
+    required: bool = False,
+    shape: Shape | None = None,
 ) -> tuple[int, Any]:
-    """One request; returns ``(status, parsed body or None)``. Any 2xx is success (reference §16).
+    """One request; returns ``(status, parsed body or None)``. Any 2xx is success (reference §16) once its answer
+    passed the gate (:func:`~._answers.decode`: JSON, and ``shape`` when given); one that does not is retried,
+    or for ``retry_ambiguous=False`` raised as :class:`HubSpotAnswerLostError`, never taken as success.
 
     :param errors_only: the caller reads only the answer's ``errors`` (a batch write): an answer that cannot
         hold any is not decoded (``None``), see :func:`~._json.may_name_errors`.
+    :param required: the endpoint always answers a body: an empty one is an error.
     """
-    response = transport.request(method, path, json=json, params=params, retry_ambiguous=retry_ambiguous)
-    content = response.content
-    if not content or (errors_only and not may_name_errors(content)):
-        return response.status_code, None
-    try:
-        return response.status_code, unwrap_created(loads(content))
-    except ValueError:
-        return response.status_code, None
+    decoded: list[Any] = []
+
+    def check(response: requests.Response) -> None:
+        body = decode(response, method, path, errors_only=errors_only, required=required, shape=shape)
+        decoded[:] = [body]
+
+    response = transport.request(method, path, json=json, params=params, retry_ambiguous=retry_ambiguous, check=check)
+    return response.status_code, unwrap_created(decoded[0]) if decoded else None
 
 
 def unwrap_created(body: Any) -> Any:

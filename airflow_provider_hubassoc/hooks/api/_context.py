@@ -16,6 +16,7 @@ from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationTy
 
 if TYPE_CHECKING:
     from airflow_provider_hubassoc._compat import TaskLogger
+    from airflow_provider_hubassoc.hooks._answers import Shape
     from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
     from airflow_provider_hubassoc.hooks._transport import HubSpotTransport
 
@@ -91,9 +92,18 @@ class ApiContext:
         version = self.api_version(api_version, allow_v3=allow_v3)
         return version, normalize_object_type(from_type, "from_type"), normalize_object_type(to_type, "to_type")
 
-    def send(self, method: str, path: str, *, json: Any = None, params: Any = None) -> tuple[int, Any]:
-        """One request with plain retries; ``(status, parsed body or None)``."""
-        return send(self.transport, method, path, json=json, params=params)
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        required: bool = False,
+        shape: Shape | None = None,
+    ) -> tuple[int, Any]:
+        """One request with plain retries; ``(status, parsed body or None)``, the answer checked (``_answers``)."""
+        return send(self.transport, method, path, json=json, params=params, required=required, shape=shape)
 
 
 def association_path(version: str, endpoint: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
+from airflow_provider_hubassoc.hooks import _answers as answers
 from airflow_provider_hubassoc.hooks._batching import CREATE_LIMIT, DEFAULT_LIMIT, READ_LIMIT, Chunk, chunk_size_for
 from airflow_provider_hubassoc.hooks._failures import as_int, failure, match_error, sub_category
 from airflow_provider_hubassoc.hooks._json import batch_inputs, dumps
@@ -132,14 +133,15 @@ class BatchApi:
             payload = batch_inputs(
                 f'{{"id":"{i}","after":{dumps(a).decode()}}}' if a else f'{{"id":"{i}"}}' for i, a in batch
             )
-            status, body = self.ctx.send("POST", path, json=payload)
+            asked = {i for i, _a in batch}
+            status, body = self.ctx.send("POST", path, json=payload, required=True, shape=answers.batch_read(asked))
             outcome.requests += 1
-            body = body or {}
-            for item in body.get("results", []):
-                from_id = as_int((item.get("from") or {}).get("id"))
-                if from_id is None:
-                    continue
-                self._read_rows(f, t, from_id, item, outcome, keep_to, missing)
+            for item in body["results"]:  # the gate checked it: from ids asked, ``to`` lists
+                from_id = int(item["from"]["id"])
+                try:
+                    self._read_rows(f, t, from_id, item, outcome, keep_to, missing)
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    raise answers.row_error("POST", path, status, item) from None
                 after = next_after(item)
                 if after and missing is not None and not missing.get(from_id, True):
                     continue  # every wanted pair of this record is seen: its further pages cannot matter
