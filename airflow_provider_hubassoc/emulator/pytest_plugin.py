@@ -41,11 +41,13 @@ if pytest is not None:
 
     @pytest.fixture
     def hubspot_emulator(_hubspot_emulator_session: HubSpotEmulator) -> Iterator[HubSpotEmulator]:
-        """A running emulator in a fresh state (records, labels, associations, counters, default knobs)."""
+        """A running emulator in a fresh state (records, labels, associations, counters, default knobs, no observers)."""
         emulator = _hubspot_emulator_session
         restore_defaults(emulator)
         emulator.reset(seed=0)
+        emulator.app.observers.clear()  # a test's request observers never watch the next test
         yield emulator
+        emulator.app.observers.clear()
         restore_defaults(emulator)
 
     @pytest.fixture
