@@ -80,6 +80,18 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
         "server sending a byte at a time is cut here. Retries get a fresh deadline.",
         "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 120},
     },
+    "max_response_bytes": {
+        "label": "Max answer size (bytes)",
+        "description": "Most bytes one answer may have, counted decompressed while it arrives; a larger one "
+        "stops the call with HubSpotAnswerTooLargeError (HubSpot's largest answers are a few MiB).",
+        "schema": {"type": ["integer", "null"], "minimum": 1024, "default": 67108864},
+    },
+    "max_pages_per_record": {
+        "label": "Max pages per record",
+        "description": "Most pages of one record's associations followed in one call (a record has at most "
+        "tens of thousands of associations); more, or a cursor sent twice, stops with HubSpotPagingError.",
+        "schema": {"type": ["integer", "null"], "minimum": 1, "default": 1000},
+    },
     "label_write_semantics": {
         "label": "Label write semantics",
         "description": "What HubSpot does to a pair's other labels on a labeled create: replace (HubSpot's "

@@ -271,3 +271,13 @@ def error_class_for_status(status: int) -> type[HubSpotError]:
     if status >= 500:
         return HubSpotServerError
     return HubSpotValidationError
+
+
+class HubSpotPagingError(HubSpotServerError):
+    """HubSpot's paging did not end within its own limits: a record's cursor came back a second time, or a
+    record had more pages than ``max_pages_per_record`` allows. Never retried: the same answers would loop again."""
+
+
+class HubSpotAnswerTooLargeError(HubSpotServerError):
+    """An answer's body, counted decompressed while it arrived, passed ``max_response_bytes``; reading stopped
+    there. Never retried: the same request would get the same answer."""

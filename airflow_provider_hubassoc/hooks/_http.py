@@ -32,11 +32,17 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from airflow_provider_hubassoc.exceptions import HubSpotDeadlineError, HubSpotRedirectError
+from airflow_provider_hubassoc.exceptions import (
+    HubSpotAnswerTooLargeError,
+    HubSpotDeadlineError,
+    HubSpotRedirectError,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
 
+#: decompressed bytes read at a time (urllib3 decompresses at most this much per read)
+READ_CHUNK_BYTES = 64 * 1024
 _current = threading.local()  # the deadline of the exchange running in this thread, if any
 
 
@@ -205,6 +211,7 @@ def send(
 
     :raises HubSpotRedirectError: any 3xx answer (nothing is sent to its ``Location``).
     :raises HubSpotDeadlineError: no complete answer within ``settings.request_timeout``.
+    :raises HubSpotAnswerTooLargeError: the body passed ``settings.max_response_bytes`` (decompressed).
     :raises requests.RequestException: as requests does for connect/read timeouts and network errors.
     """
     total = settings.request_timeout
@@ -216,8 +223,10 @@ def send(
                 f"{settings.base_url}{path}",
                 allow_redirects=False,
                 timeout=timeout,
+                stream=True,
                 **kwargs,
             )
+            read_body(response, settings.max_response_bytes, method, path)
         except requests.TooManyRedirects as error:  # max_redirects = 0: raised on a 3xx before following it
             if error.response is None:  # requests attaches the 3xx answer; without it there is nothing to report
                 raise
@@ -238,6 +247,27 @@ def send(
     if 300 <= response.status_code < 400:
         raise redirect_error(method, path, response)
     return response
+
+
+def read_body(response: requests.Response, cap: int, method: str, path: str) -> None:
+    """Read a streamed answer's body into ``response.content``, counting decompressed bytes; past ``cap``, stop
+    reading (at most one chunk more is held), drop the connection and raise."""
+    parts: list[bytes] = []
+    size = 0
+    for part in response.iter_content(READ_CHUNK_BYTES):
+        size += len(part)
+        if size > cap:
+            response.close()
+            raise HubSpotAnswerTooLargeError(
+                f"answer larger than max_response_bytes={cap} (decompressed; reading stopped after {size} bytes): "
+                "raise the connection extra max_response_bytes if HubSpot's answer is really this large",
+                status=response.status_code,
+                method=method,
+                path=path.split("?", 1)[0],
+            )
+        parts.append(part)
+    response._content = b"".join(parts)
+    response._content_consumed = True  # type: ignore[attr-defined]  # requests' own flag, as its .content sets
 
 
 def redirect_error(method: str, path: str, response: requests.Response) -> HubSpotRedirectError:

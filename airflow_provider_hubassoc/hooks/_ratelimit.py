@@ -39,6 +39,11 @@ from zoneinfo import ZoneInfo
 from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
 
 WINDOW_SECONDS = 10.0
+# HubSpot documents one rolling window, 10,000 ms (§12.3 of the reference): a header outside [1 s, 10 s] is
+# clamped into it, so a hostile or broken X-HubSpot-RateLimit-Interval-Milliseconds cannot stall senders for days
+# (the floor still lets a test emulator shorten the window to a few seconds).
+MIN_WINDOW_SECONDS = 1.0
+MAX_WINDOW_SECONDS = WINDOW_SECONDS
 # While other clients of the app are seen, this share of Max stays free for their answers still on the way.
 SHARED_RESERVE_SHARE = 0.05
 # A smaller count of others is believed after it lasted twice the margin plus this share of the window.
@@ -55,6 +60,11 @@ ARRIVAL_MARGIN_SECONDS = 0.05
 DAILY_REPROBE_SECONDS = 3600.0
 # The local daily_request_limit counts sends over this rolling period.
 DAY_SECONDS = 86400.0
+
+
+def window_seconds(interval_ms: int) -> float:
+    """An ``X-HubSpot-RateLimit-Interval-Milliseconds`` value as seconds, clamped to HubSpot's documented window."""
+    return min(MAX_WINDOW_SECONDS, max(MIN_WINDOW_SECONDS, interval_ms / 1000.0))
 
 
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:
@@ -257,16 +267,23 @@ class RateLimiter:
 
     def observe(self, headers: Mapping[str, str], stamp: float | None = None) -> None:
         """Learn from a response's rate-limit headers: adopt a smaller Max and HubSpot's window length, and
-        (given the ``stamp`` of the request answered) how much of the app's window other clients use."""
+        (given the ``stamp`` of the request answered) how much of the app's window other clients use.
+
+        Values are HubSpot's to send, so bounded here: a Max below 1 is ignored, Remaining is kept within
+        ``[0, Max]``, the window within ``[1 s, 10 s]`` (:func:`window_seconds`)."""
         maximum = _header_int(headers, "X-HubSpot-RateLimit-Max")
         remaining = _header_int(headers, "X-HubSpot-RateLimit-Remaining")
         interval_ms = _header_int(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
         daily_remaining = _header_int(headers, "X-HubSpot-RateLimit-Daily-Remaining")
+        if maximum is not None and maximum < 1:
+            maximum = None
+        if remaining is not None and maximum:
+            remaining = min(max(remaining, 0), maximum)
         with self._lock:
             if maximum:
                 self._server_max = maximum
             if interval_ms:
-                self.window = interval_ms / 1000.0
+                self.window = window_seconds(interval_ms)
             if remaining is not None and maximum and stamp is not None:
                 self._see_window(stamp, maximum - remaining)
             if daily_remaining is not None and daily_remaining <= 0:

@@ -19,6 +19,7 @@ that is gone), but not for a labeled write under HubSpot's replace semantics: th
 from __future__ import annotations
 
 import email.utils
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -33,10 +34,13 @@ import urllib3
 from airflow_provider_hubassoc.exceptions import (
     HubSpotAnswerError,
     HubSpotAnswerLostError,
+    HubSpotAnswerTooLargeError,
     HubSpotConnectionError,
     HubSpotDailyLimitError,
     HubSpotError,
+    HubSpotPagingError,
 )
+from airflow_provider_hubassoc.hooks._ratelimit import window_seconds
 
 if TYPE_CHECKING:
     from airflow_provider_hubassoc._compat import TaskLogger
@@ -51,6 +55,9 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 DEFAULT_WINDOW_SECONDS = 10.0
 LOCKED_MIN_SECONDS = 2.0
+#: the longest ``Retry-After`` believed: HubSpot's 477 (account moving data centre) asks for up to ~24 h; a
+#: longer value is clamped to it (and no retry starts past ``max_retry_seconds`` anyway)
+MAX_RETRY_AFTER_SECONDS = 86400.0
 
 
 @dataclass(frozen=True)
@@ -65,13 +72,14 @@ class RateLimit:
 
 def rate_limit(body: Mapping[str, Any], headers: Mapping[str, str], retry_after: float | None) -> RateLimit:
     """Read HubSpot's 429: ``DAILY`` is final; ``TEN_SECONDLY_ROLLING`` (or none named) waits ``Retry-After``,
-    else the window HubSpot's ``X-HubSpot-RateLimit-Interval-Milliseconds`` gives, else 10 s."""
+    else the window HubSpot's ``X-HubSpot-RateLimit-Interval-Milliseconds`` gives (clamped to 1-10 s), else 10 s."""
     policy = body.get("policyName")
     if policy == "DAILY":
         return RateLimit(policy, True, retry_after)
     if retry_after is None:
-        interval = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
-        retry_after = int(interval) / 1000 if interval and interval.isdigit() else DEFAULT_WINDOW_SECONDS
+        interval = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds") or ""
+        readable = interval.isascii() and interval.isdigit() and int(interval) > 0
+        retry_after = window_seconds(int(interval)) if readable else DEFAULT_WINDOW_SECONDS
     return RateLimit(policy or None, False, retry_after)
 
 
@@ -84,25 +92,29 @@ def daily_limit_message(message: str | None) -> str:
 
 
 def retry_after_seconds(value: str | None) -> float | None:
-    """Seconds a ``Retry-After`` header asks for (a number or an HTTP date), never negative; ``None`` without one."""
+    """Seconds a ``Retry-After`` header asks for (a number or an HTTP date), within ``[0, 24 h]``
+    (:data:`MAX_RETRY_AFTER_SECONDS`); ``None`` without a readable one."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return min(MAX_RETRY_AFTER_SECONDS, max(0.0, seconds)) if math.isfinite(seconds) else None
     try:  # the other form RFC 9110 allows: an HTTP date
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
         return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return min(MAX_RETRY_AFTER_SECONDS, max(0.0, (when - datetime.now(timezone.utc)).total_seconds()))
 
 
 def is_retryable(error: BaseException) -> bool:
-    """True for transient failures; never for 400/401/403/404/409 or a spent daily budget."""
-    if isinstance(error, HubSpotDailyLimitError):
+    """True for transient failures; never for 400/401/403/404/409, a spent daily budget, an answer over
+    ``max_response_bytes`` or paging past its bounds (the same request would meet the same answer)."""
+    if isinstance(error, (HubSpotDailyLimitError, HubSpotAnswerTooLargeError, HubSpotPagingError)):
         return False
     if isinstance(error, (HubSpotConnectionError, HubSpotAnswerError)):
         return True
@@ -116,7 +128,10 @@ def is_retryable(error: BaseException) -> bool:
 def is_ambiguous(error: BaseException) -> bool:
     """True when the request may have been applied although its answer is lost: a 5xx, a read timeout, a
     connection dropped or reset after the request was (maybe) sent. False for failures known to happen before
-    HubSpot acted: 429/423 (refused), a connection that was never opened (refused, connect timeout)."""
+    HubSpot acted: 429/423 (refused), a connection that was never opened (refused, connect timeout). An answer
+    cut at ``max_response_bytes`` is ambiguous whatever its status: it was sent, and its end never read."""
+    if isinstance(error, HubSpotAnswerTooLargeError):
+        return True
     if isinstance(error, HubSpotError):  # a 2xx of the wrong shape: applied or not, nobody can tell
         return (error.status is not None and error.status >= 500) or isinstance(
             error, (HubSpotConnectionError, HubSpotAnswerError)

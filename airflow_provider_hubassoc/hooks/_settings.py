@@ -29,6 +29,12 @@ DEFAULT_REQUESTS_PER_10_SECONDS = 100
 #: total seconds one attempt may take, from connecting to the body's last byte (twice the read timeout)
 DEFAULT_REQUEST_TIMEOUT = 120.0
 TIMEOUTS = ("connect_timeout", "read_timeout", "request_timeout")
+#: most bytes one answer may have, counted decompressed while it arrives (HubSpot's largest documented answer,
+#: a batch read of 1,000 records, is a few MiB; a gzip bomb or a runaway proxy page is stopped here)
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: most pages followed for one record in one call: HubSpot's docs give 50,000 associations of a record as their
+#: example limit, which is 500 pages at the smallest page it sends (100); twice that is the margin
+DEFAULT_MAX_PAGES_PER_RECORD = 1000
 #: ``YYYY-MM`` and its ``-beta`` preview (HubSpot publishes e.g. ``2026-09-beta`` before ``2026-09``)
 _DATED_VERSION = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-beta)?$")
 _LEGACY_PREFIX = "extra__hubspot__"
@@ -56,6 +62,8 @@ class HookSettings(TypedDict, total=False):
     verify: bool | str | None
     user_agent: str | None
     label_write_semantics: str | None
+    max_response_bytes: int | None
+    max_pages_per_record: int | None
 
 
 def refuse_secret_arguments(conn_id: str, arguments: Mapping[str, Any]) -> None:
@@ -185,6 +193,10 @@ class HubSpotSettings:
     #: ``replace``: labeled creates read each pair's current types first and send them too; ``merge``: they
     #: send only the wanted types (no reads) - right only where HubSpot keeps the labels a create does not name
     label_write_semantics: str = "replace"
+    #: most bytes of one answer, decompressed (:data:`DEFAULT_MAX_RESPONSE_BYTES`)
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    #: most pages of one record's associations followed in one call (:data:`DEFAULT_MAX_PAGES_PER_RECORD`)
+    max_pages_per_record: int = DEFAULT_MAX_PAGES_PER_RECORD
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
@@ -279,6 +291,8 @@ _NUMERIC: dict[str, tuple[type, float]] = {
     "connect_timeout": (float, 0),
     "read_timeout": (float, 0),
     "request_timeout": (float, 0),
+    "max_response_bytes": (int, 1024),
+    "max_pages_per_record": (int, 1),
 }
 
 

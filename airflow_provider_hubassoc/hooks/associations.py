@@ -293,8 +293,9 @@ class HubSpotAssociationsHook(BaseHook):
     ) -> Iterator[AssociationRow]:
         """Every association of one record towards an object type, page by page (``GET``, at most 500 a page).
 
-        Follows ``paging.next.after`` until HubSpot sends no cursor; a cursor seen twice stops the loop with a
-        warning instead of looping forever.
+        Follows ``paging.next.after`` until HubSpot sends no cursor; a cursor seen twice, or more pages than the
+        connection's ``max_pages_per_record``, raises
+        :class:`~airflow_provider_hubassoc.exceptions.HubSpotPagingError` instead of looping for ever.
         """
         return self._api.records.iter_record_associations(from_type, from_id, to_type, page_size, api_version)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_hubassoc.exceptions import HubSpotInputError
+from airflow_provider_hubassoc.exceptions import HubSpotInputError, HubSpotPagingError
 from airflow_provider_hubassoc.hooks._object_types import normalize_object_type
 from airflow_provider_hubassoc.hooks._settings import normalize_api_version
 from airflow_provider_hubassoc.hooks._versions import DEFAULT_API_VERSION, version_warning
@@ -134,3 +134,38 @@ def next_after(body: Mapping[str, Any]) -> str | None:
     paging = body.get("paging") if isinstance(body, Mapping) else None
     after = ((paging or {}).get("next") or {}).get("after")
     return str(after) if after else None
+
+
+class PageBound:
+    """Bounds the pages followed per record in one call: a cursor a record already had, or a page past
+    ``max_pages`` (:attr:`HubSpotSettings.max_pages_per_record`), raises :class:`HubSpotPagingError` naming the
+    method, path, record and cursor, so a cursor that changes on every page is not followed for ever."""
+
+    def __init__(self, method: str, path: str, max_pages: int) -> None:
+        self.method = method
+        self.path = path
+        self.max_pages = max_pages
+        self._pages: dict[str, int] = {}
+        self._seen: set[tuple[str, str]] = set()
+
+    def follow(self, record: str, after: str) -> None:
+        """``record`` (e.g. ``contacts 5``) is about to be asked for its page after ``after``: allowed, or raise."""
+        shown = after if len(after) <= 80 else f"{after[:80]}..."
+        if (record, after) in self._seen:
+            raise HubSpotPagingError(
+                f"HubSpot sent paging cursor {shown!r} for {record} a second time: its pages would loop; "
+                "nothing after the first of them was read",
+                method=self.method,
+                path=self.path,
+            )
+        pages = self._pages.get(record, 1) + 1
+        if pages > self.max_pages:
+            raise HubSpotPagingError(
+                f"{record} has more than max_pages_per_record={self.max_pages} pages (next cursor {shown!r}): "
+                "more than HubSpot's association limits allow, so its paging is not followed further; raise the "
+                "connection extra max_pages_per_record if the record really has this many",
+                method=self.method,
+                path=self.path,
+            )
+        self._seen.add((record, after))
+        self._pages[record] = pages

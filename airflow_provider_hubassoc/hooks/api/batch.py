@@ -32,6 +32,7 @@ from airflow_provider_hubassoc.hooks._writes import (
 from airflow_provider_hubassoc.hooks.api._context import (
     NO_ASSOCIATIONS_FOUND,
     ApiContext,
+    PageBound,
     association_path,
     next_after,
     row_from_multi,
@@ -122,10 +123,11 @@ class BatchApi:
     ) -> None:
         """Batch-read ``inputs`` following every per-input cursor; rows go to ``outcome.rows`` (or, with
         ``keep_to``, only rows whose ``to_id`` is wanted for that ``from_id`` go to ``outcome.existing``, and a
-        record's cursor is no longer followed once each of its wanted ``to_id`` was seen)."""
+        record's cursor is no longer followed once each of its wanted ``to_id`` was seen). A record's pages are
+        bounded by :class:`PageBound`: a cursor it had before, or too many pages, raises."""
         path = association_path(version, f"associations/{f}/{t}/batch/read")
         queue: deque[tuple[int, str | None]] = deque((item.id, None) for item in inputs)
-        seen: set[tuple[int, str]] = set()
+        bound = PageBound("POST", path, self.ctx.settings.max_pages_per_record)
         failed: set[int] = set()
         missing = {fid: set(tos) for fid, tos in keep_to.items()} if keep_to is not None else None
         while queue:
@@ -146,13 +148,8 @@ class BatchApi:
                 if after and missing is not None and not missing.get(from_id, True):
                     continue  # every wanted pair of this record is seen: its further pages cannot matter
                 if after:
-                    if (from_id, after) in seen:
-                        self.ctx.log.warning(
-                            "HubSpot repeated paging cursor for %s %s; stopping", plural_name(f), from_id
-                        )
-                    else:
-                        seen.add((from_id, after))
-                        queue.append((from_id, after))
+                    bound.follow(f"{plural_name(f)} {from_id}", after)
+                    queue.append((from_id, after))
             self._read_failures(f, t, inputs, status, body, outcome, failed)
 
     @staticmethod

@@ -16,7 +16,13 @@ from airflow_provider_hubassoc.hooks._writes import (
     union_types,
     write_batch,
 )
-from airflow_provider_hubassoc.hooks.api._context import ApiContext, association_path, next_after, row_from_multi
+from airflow_provider_hubassoc.hooks.api._context import (
+    ApiContext,
+    PageBound,
+    association_path,
+    next_after,
+    row_from_multi,
+)
 from airflow_provider_hubassoc.hooks.api._inputs import label_tuple, positive_int
 from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationType
 
@@ -146,14 +152,15 @@ class RecordsApi:
     def iter_record_associations(
         self, from_type: str, from_id: int | str, to_type: str, page_size: int, api_version: str | None
     ) -> Iterator[AssociationRow]:
-        """``GET`` page by page until HubSpot sends no cursor; a cursor seen twice stops with a warning."""
+        """``GET`` page by page until HubSpot sends no cursor; a cursor seen twice, or more pages than
+        ``max_pages_per_record``, raises :class:`HubSpotPagingError` (:class:`PageBound`)."""
         version, f, t = self.ctx.object_pair(from_type, to_type, api_version)
         fid = positive_int(from_id, None, "from_id")
         if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 500:
             raise HubSpotInputError("page_size must be between 1 and 500", field="page_size")
         path = association_path(version, f"objects/{f}/{fid}/associations/{t}")
         after: str | None = None
-        seen: set[str] = set()
+        bound = PageBound("GET", path, self.ctx.settings.max_pages_per_record)
         while True:
             params: dict[str, Any] = {"limit": page_size}
             if after:
@@ -165,9 +172,4 @@ class RecordsApi:
             after = next_after(body)
             if not after:
                 return
-            if after in seen:
-                self.ctx.log.warning(
-                    "HubSpot repeated paging cursor %r for %s %s; stopping", after, plural_name(f), fid
-                )
-                return
-            seen.add(after)
+            bound.follow(f"{plural_name(f)} {fid}", after)
