@@ -101,7 +101,7 @@ class ResumableOperator(HubSpotBaseOperator):
         it resets at midnight in the account's time zone (connection extra ``account_time_zone``) and resume;
         ``False`` (default): fail with what was done and when the budget resets. A resume that still finds the
         budget spent in the first 15 minutes after that midnight (HubSpot's reset running late) defers a minute
-        at a time until then, never a whole extra day (:func:`._job.daily_budget_retry_at`).
+        at a time until then, never a whole extra day (:func:`._daily_reset.daily_budget_retry_at`).
     """
 
     def __init__(

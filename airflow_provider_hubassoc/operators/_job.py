@@ -12,14 +12,12 @@ import functools
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
-from datetime import datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
-from zoneinfo import ZoneInfo
 
 from airflow_provider_hubassoc._compat import AirflowException, AirflowFailException, Context, DateTimeTrigger
 from airflow_provider_hubassoc.exceptions import HubSpotCancelledError, HubSpotDailyLimitError
-from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset
 from airflow_provider_hubassoc.operators._checkpoint import Checkpoint, add_counts
+from airflow_provider_hubassoc.operators._daily_reset import RESET_GRACE, daily_budget_retry_at
 from airflow_provider_hubassoc.operators._files import PairSource, SizedStream, SourcePair
 from airflow_provider_hubassoc.operators._rowfiles import RowWriter
 
@@ -31,33 +29,6 @@ if TYPE_CHECKING:
 FAILURE_COLUMNS = ("row", "from_id", "to_id", "labels", "status", "category", "sub_category", "message", "operation")
 #: failures returned in the XCom summary (all of them go to the failures file)
 FAILURE_SAMPLE = 10
-
-#: how long after the account's midnight a budget still spent is taken for a late reset, not a spent new day
-RESET_GRACE = timedelta(minutes=15)
-#: the step of the short deferrals within :data:`RESET_GRACE`
-RESET_STEP = timedelta(minutes=1)
-
-
-def utcnow() -> datetime:
-    """The clock of the daily-budget stop (tests replace it)."""
-    return datetime.now(timezone.utc)
-
-
-def daily_budget_retry_at(time_zone: str, now: datetime, *, after_reset: bool) -> tuple[datetime, bool]:
-    """When to try again with the daily budget spent, and whether HubSpot's reset is only late.
-
-    The rule: normally the coming midnight in the account's time zone. But a run resumed from a reset deferral
-    (``after_reset``) that still finds the budget spent within :data:`RESET_GRACE` of the midnight just passed
-    met a late reset (HubSpot's clock, or ours, a few seconds off): it tries again after :data:`RESET_STEP`,
-    never past the grace window, instead of losing a whole day. After the window it is a spent day again.
-    """
-    zone = ZoneInfo(time_zone)
-    local = now.astimezone(zone)
-    last_reset = datetime.combine(local.date(), time(0), tzinfo=zone).astimezone(timezone.utc)
-    if after_reset and now - last_reset < RESET_GRACE:
-        return min(now + RESET_STEP, last_reset + RESET_GRACE), True
-    return next_daily_reset(time_zone, now), False
-
 
 #: the operators' ``chunk_callback``: ``(start, end)`` positions of a chunk just accounted, and the call's running
 #: result (its counts are what a checkpoint saves)
@@ -283,7 +254,7 @@ def stop_for_daily_budget(
     until HubSpot's daily reset (``wait_for_daily_reset``) or fail saying when it resets and how to resume.
     Just after a reset that HubSpot has not yet applied, the deferral is short (:func:`daily_budget_retry_at`)."""
     zone = operator.hook.settings.account_time_zone
-    reset_at, late = daily_budget_retry_at(zone, utcnow(), after_reset=operator._after_reset)
+    reset_at, late = daily_budget_retry_at(zone, after_reset=operator._after_reset)
     reason = error.message.rstrip(". ")
     summary.update(stopped="daily_budget", daily_reset_at=reset_at.isoformat())
     push_summary(context, summary)

@@ -16,8 +16,8 @@ from airflow_provider_hubassoc.hooks._object_types import normalize_object_type
 from airflow_provider_hubassoc.hooks._settings import HubSpotSettings, normalize_api_version
 from airflow_provider_hubassoc.hooks.api._inputs import check_label_texts, label_tuple
 from airflow_provider_hubassoc.operators._checkpoint import CheckpointCorruptError, CheckpointStore
+from airflow_provider_hubassoc.operators._daily_reset import RESET_GRACE, RESET_STEP, daily_budget_retry_at
 from airflow_provider_hubassoc.operators._files import parse_labels
-from airflow_provider_hubassoc.operators._job import RESET_GRACE, RESET_STEP, daily_budget_retry_at
 from airflow_provider_hubassoc.operators._locations import LocationError, check_writable_location
 
 if AIRFLOW_V_3_0_PLUS:

@@ -10,7 +10,7 @@ import pytest
 
 from airflow_provider_hubassoc._compat import DateTimeTrigger, TaskDeferred
 from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset, reset_shared_limiters
-from airflow_provider_hubassoc.operators import _job
+from airflow_provider_hubassoc.operators import _daily_reset
 from airflow_provider_hubassoc.operators._checkpoint import CheckpointCorruptError
 from airflow_provider_hubassoc.operators._locations import LocationError
 from tests.integration.operators.test_resume import (
@@ -98,18 +98,18 @@ def test_a_late_daily_reset_is_waited_out_in_minutes_not_a_day(emulator, tmp_pat
 
     # the trigger fires at midnight, but HubSpot's reset is 5 s late: the budget is still spent
     now = midnight + timedelta(seconds=5)
-    monkeypatch.setattr(_job, "utcnow", lambda: now)
+    monkeypatch.setattr(_daily_reset, "utcnow", lambda: now)
     resumed = link(tmp_path, source, wait_for_daily_reset=True, hook_params=params)
     with pytest.raises(TaskDeferred) as again:
         resumed.execute_after_daily_reset(ti.context(), {"moment": midnight.isoformat()})
     trigger = again.value.trigger
     assert isinstance(trigger, DateTimeTrigger)
-    assert trigger.moment == now + _job.RESET_STEP  # a minute, not a day
+    assert trigger.moment == now + _daily_reset.RESET_STEP  # a minute, not a day
     assert again.value.method_name == "execute_after_daily_reset"
     assert store_of(tmp_path, ti).load()["position"] == position  # nothing lost, nothing redone
 
     # past the grace window the budget is taken as spent for the day
-    now = midnight + _job.RESET_GRACE + timedelta(seconds=1)
+    now = midnight + _daily_reset.RESET_GRACE + timedelta(seconds=1)
     later = link(tmp_path, source, wait_for_daily_reset=True, hook_params=params)
     with pytest.raises(TaskDeferred) as next_day:
         later.execute_after_daily_reset(ti.context(), {"moment": midnight.isoformat()})
