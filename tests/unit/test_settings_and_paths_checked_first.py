@@ -163,10 +163,21 @@ def test_writable_locations_pass_and_create_nothing(tmp_path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_object_store_is_probed_by_creating_and_removing_an_object(tmp_path) -> None:
-    (tmp_path / "bucket").mkdir()
-    check_writable_location(f"memory://{tmp_path.name}/bucket/rows.csv", "output_path", "file")
-    check_writable_location(f"memory://{tmp_path.name}/checkpoints", "checkpoint_path", "directory")
+@pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="Airflow 2's ObjectStoragePath registers no memory:// store")
+def test_an_object_store_is_probed_by_creating_and_removing_an_object(tmp_path, monkeypatch) -> None:
+    from airflow_provider_hubassoc._compat import ObjectStoragePath
+
+    bucket = f"memory://{tmp_path.name}"
+    check_writable_location(f"{bucket}/exports/rows.csv", "output_path", "file")
+    check_writable_location(f"{bucket}/checkpoints", "checkpoint_path", "directory")
+    assert not [p for p in ObjectStoragePath(bucket).rglob("*") if ".hubassoc-probe" in str(p)]  # removed
+
+    def refused(self, data):
+        raise PermissionError("Access Denied")
+
+    monkeypatch.setattr(ObjectStoragePath, "write_bytes", refused)
+    with pytest.raises(LocationError, match=r"output_path 'memory://.*' cannot be written .*Access Denied"):
+        check_writable_location(f"{bucket}/exports/rows.csv", "output_path", "file")
 
 
 # -- corrupt checkpoint ------------------------------------------------------------------------------------
