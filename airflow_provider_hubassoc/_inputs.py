@@ -25,6 +25,8 @@ _ASCII_DIGITS = re.compile(r"[0-9]+")
 #: a runaway cell (a whole paragraph, a 200 KB field) fails naming its row instead of reaching HubSpot.
 MAX_LABEL_NAME_LENGTH = 100
 MAX_LABEL_TEXT_LENGTH = 255
+#: C0 controls, DEL and C1 controls: never part of a label a person can read or type
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def shown(value: Any, limit: int = 40) -> str:
@@ -73,12 +75,25 @@ def record_id_problem(value: Any) -> tuple[int | None, str | None]:
     return number, None
 
 
-def label_length_problem(value: str, *, what: str = "label") -> str | None:
-    """Why a label text (``what="label"``) or internal name (``what="name"``) is too long, or ``None``."""
+def label_text_problem(value: str, *, what: str = "label") -> str | None:
+    """Why a label text (``what="label"``) or internal name (``what="name"``) cannot be sent, or ``None``: too
+    long, or (a text) holding a control character (C0, DEL or C1: a NUL, a tab, a line break...), which no label
+    shown in HubSpot's UI can carry and which would reach its logs, exports and our failures file as they are.
+    Names are left to the stricter rule of their callers (letters, digits and underscores)."""
     bound = MAX_LABEL_NAME_LENGTH if what == "name" else MAX_LABEL_TEXT_LENGTH
     if len(value) > bound:
         return f"{what} is {len(value)} characters long; at most {bound} are accepted"
+    control = _CONTROL.search(value) if what != "name" else None  # names: the operators' own stricter rule
+    if control:
+        return (
+            f"{what} holds the control character U+{ord(control.group()):04X} at position {control.start()}; "
+            "label texts must be printable"
+        )
     return None
+
+
+#: the former name, kept for callers (it checks more than the length since control characters are refused)
+label_length_problem = label_text_problem
 
 
 #: settings that are credentials: only ever read from the Airflow connection, never hook or task arguments
@@ -99,8 +114,11 @@ def checked_hook_params(hook_params: dict[str, Any] | None) -> dict[str, Any]:
 def check_object_types(from_object_type: Any, to_object_type: Any) -> None:
     """Parse-time check of an operator's or sensor's object types (normalised by the hook when used)."""
     for name, value in (("from_object_type", from_object_type), ("to_object_type", to_object_type)):
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"{name} must be an object type such as 'contacts' or '2-123', got {value!r}")
+        if not isinstance(value, str) or not value.strip() or not value.isascii():
+            raise ValueError(
+                f"{name} must be an object type such as 'contacts' or '2-123' (ASCII letters and digits 0-9), "
+                f"got {value!r}"
+            )
 
 
 def named_error(message: str, *, field: str | None = None, position: int | None = None) -> HubSpotInputError:

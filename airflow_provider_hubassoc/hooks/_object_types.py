@@ -56,8 +56,10 @@ for _type_id, (_singular, _plural, _extra) in _STANDARD.items():
     for _name in (_singular, _plural, *_extra):
         _BY_NAME[_name] = _type_id
 
-_TYPE_ID = re.compile(r"^[02]-[1-9]\d*$")
-_FULLY_QUALIFIED = re.compile(r"^p\d+_[a-z][a-z0-9_]*$", re.IGNORECASE)
+# ASCII only: ``\d`` alone would take ``2-1٢٣`` and IGNORECASE would take the Kelvin sign for ``k``; HubSpot
+# (and an Airflow asset URI built from the type) would then refuse it naming nothing.
+_TYPE_ID = re.compile(r"^[02]-[1-9][0-9]*$", re.ASCII)
+_FULLY_QUALIFIED = re.compile(r"^p[0-9]+_[a-z][a-z0-9_]*$", re.IGNORECASE | re.ASCII)
 
 CONTACTS, COMPANIES, DEALS, TICKETS = "0-1", "0-2", "0-3", "0-5"
 
@@ -79,6 +81,12 @@ def normalize_object_type(value: str, field: str = "object_type") -> str:
 @lru_cache(maxsize=1024)
 def _normalize(text: str, field: str) -> str:
     value = text
+    if not text.isascii():
+        raise HubSpotInputError(
+            f"object type {value!r} must be ASCII (a name such as 'contacts', '0-1', '2-123' or 'p123_cars'): "
+            "HubSpot's object types are written with the letters a-z and the digits 0-9 only",
+            field=field,
+        )
     if _TYPE_ID.match(text):
         # Unknown 0-… ids are accepted: HubSpot adds standard objects over time and the id form is always valid.
         return text

@@ -36,7 +36,7 @@ DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 #: example limit, which is 500 pages at the smallest page it sends (100); twice that is the margin
 DEFAULT_MAX_PAGES_PER_RECORD = 1000
 #: ``YYYY-MM`` and its ``-beta`` preview (HubSpot publishes e.g. ``2026-09-beta`` before ``2026-09``)
-_DATED_VERSION = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-beta)?$")
+_DATED_VERSION = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])(-beta)?$")
 _LEGACY_PREFIX = "extra__hubspot__"
 #: what a labeled ``batch/create`` does to a pair's labels it does not name: HubSpot's v4 guide documents
 #: ``replace`` (the safe default); ``merge`` is for accounts observed to keep them (see the README)
@@ -144,20 +144,51 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _shown_url(base_url: str) -> str:
+    """``base_url`` fit for an error text: a ``user:password@`` replaced by ``***@``, a query or fragment (which may
+    hold a key, ``?hapikey=...``) by ``?...`` / ``#...``."""
+    for mark in "?#":
+        head, found, _ = base_url.partition(mark)
+        base_url = f"{head}{mark}..." if found else base_url
+    scheme, sep, rest = base_url.partition("://")
+    authority, slash, tail = rest.partition("/")
+    if "@" not in authority:
+        return base_url
+    return f"{scheme}{sep}***@{authority.rpartition('@')[2]}{slash}{tail}"
+
+
 def _check_base_url(base_url: str, allow_insecure_http: bool) -> None:
-    """Refuse what would put a token on the wire in clear text, before any connection is opened."""
+    """Refuse what would put a token on the wire in clear text, or send something else than the token, before
+    any connection is opened.
+
+    A ``user:password@`` in the host would make requests send Basic auth instead of the Bearer token (and
+    the password would show in logs); a query or a fragment would be glued to every request path. A path is
+    kept: a proxy or gateway may serve HubSpot under a prefix (``https://proxy.example.com/hubspot``). Error
+    texts never show the password.
+    """
+    shown_url = _shown_url(base_url)
     parts = urlsplit(base_url)
     try:
         _ = parts.port  # reading it parses the port
     except ValueError:
-        raise HubSpotInputError(f"has a bad port: {base_url!r}", field="base_url") from None
+        raise HubSpotInputError(f"has a bad port: {shown_url!r}", field="base_url") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise HubSpotInputError(
-            f"must be an https:// URL such as {DEFAULT_BASE_URL}, got {base_url!r}", field="base_url"
+            f"must be an https:// URL such as {DEFAULT_BASE_URL}, got {shown_url!r}", field="base_url"
+        )
+    if "@" in parts.netloc:
+        raise HubSpotInputError(
+            f"must not hold a user name or password ({shown_url!r}): requests would send them as Basic auth "
+            "instead of the token; put the token in the connection's password",
+            field="base_url",
+        )
+    if "?" in base_url or "#" in base_url:
+        raise HubSpotInputError(
+            f"must not hold a query or a fragment ('?...' or '#...'), got {shown_url!r}", field="base_url"
         )
     if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
         raise HubSpotInputError(
-            f"must use https:// ({base_url!r} would send the token in clear text): plain http:// is allowed only "
+            f"must use https:// ({shown_url!r} would send the token in clear text): plain http:// is allowed only "
             "to a loopback host (127.0.0.0/8, ::1, localhost) or with the extra allow_insecure_http=true",
             field="base_url",
         )
@@ -363,8 +394,7 @@ def _base_url(connection: Any) -> str | None:
     if not host:
         return None
     if "://" in host:
-        parts = urlsplit(host)
-        return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+        return host.rstrip("/")  # whole, so a user name, query or fragment is refused, not silently kept/dropped
     scheme = (connection.schema or "https").strip() or "https"
     port = f":{connection.port}" if connection.port else ""
     return f"{scheme}://{host}{port}"

@@ -24,7 +24,7 @@ DEFAULT_API_VERSION = "2026-09"
 WARN_DAYS_BEFORE_UNSUPPORTED = 90
 CURRENT_MONTHS = 6
 SUPPORTED_MONTHS = 18
-_DATED = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])(-beta)?$")
+_DATED = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])(-beta)?$")
 
 
 def _add_months(day: date, months: int) -> date:

@@ -25,6 +25,7 @@ from airflow_provider_hubassoc.operators._job import (
     stop_for_daily_budget,
 )
 from airflow_provider_hubassoc.operators._lineage import openlineage_facets
+from airflow_provider_hubassoc.operators._locations import check_writable_location
 
 if TYPE_CHECKING:
     from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
@@ -98,7 +99,9 @@ class ResumableOperator(HubSpotBaseOperator):
     :param resume: resume from this task run's checkpoint (default); ``False`` discards it and starts over.
     :param wait_for_daily_reset: when HubSpot's daily request budget is spent, defer (no worker slot held) until
         it resets at midnight in the account's time zone (connection extra ``account_time_zone``) and resume;
-        ``False`` (default): fail with what was done and when the budget resets.
+        ``False`` (default): fail with what was done and when the budget resets. A resume that still finds the
+        budget spent in the first 15 minutes after that midnight (HubSpot's reset running late) defers a minute
+        at a time until then, never a whole extra day (:func:`._daily_reset.daily_budget_retry_at`).
     """
 
     def __init__(
@@ -120,6 +123,15 @@ class ResumableOperator(HubSpotBaseOperator):
         if not context or context.get("ti") is None:
             return None
         return CheckpointStore.for_context(self.checkpoint_path or default_checkpoint_base(), context)
+
+    def check_locations(self, context: Context, *, checkpoint: bool, **files: str | None) -> None:
+        """Every location this run writes, checked before HubSpot is touched (see :mod:`._locations`): the
+        ``files`` by parameter name (``failures_path=...``), and the checkpoint base when one is kept."""
+        for param, path in files.items():
+            if path:
+                check_writable_location(path, param, "file")
+        if checkpoint and self._checkpoint_store(context) is not None:
+            check_writable_location(self.checkpoint_path or default_checkpoint_base(), "checkpoint_path", "directory")
 
     def _open_checkpoint(
         self, context: Context, *, path: str | None, items: Any, options: dict[str, Any]

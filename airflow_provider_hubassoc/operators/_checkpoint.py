@@ -61,6 +61,10 @@ class CheckpointMismatchError(AirflowFailException):
     """A checkpoint exists for this task run but for another input or options: resuming would be wrong."""
 
 
+class CheckpointCorruptError(AirflowFailException):
+    """A checkpoint that does not decode: named with its path and what to do."""
+
+
 class CheckpointStore:
     """The checkpoint of one task instance: keyed by DAG, task, run and map index (mapped shards never share one)."""
 
@@ -96,7 +100,18 @@ class CheckpointStore:
     def load(self) -> dict[str, Any] | None:
         if not self.location.exists():
             return None
-        state: dict[str, Any] = json.loads(self.location.read_text())
+        try:
+            state = json.loads(self.location.read_text())
+        except ValueError as error:  # torn by a store that is not atomic, or edited: JSON that does not decode
+            raise CheckpointCorruptError(
+                f"the checkpoint at {self} is corrupt ({error}): delete it to start over, or run the task once "
+                "with resume=False (which discards it)"
+            ) from None
+        if not isinstance(state, dict):
+            raise CheckpointCorruptError(
+                f"the checkpoint at {self} is corrupt (a JSON {type(state).__name__}, not an object): delete it "
+                "to start over, or run the task once with resume=False (which discards it)"
+            )
         return state
 
     def save(self, state: Mapping[str, Any]) -> None:

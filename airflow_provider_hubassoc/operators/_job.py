@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from airflow_provider_hubassoc._compat import AirflowException, AirflowFailException, Context, DateTimeTrigger
 from airflow_provider_hubassoc.exceptions import HubSpotCancelledError, HubSpotDailyLimitError
-from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset
 from airflow_provider_hubassoc.operators._checkpoint import Checkpoint, add_counts
+from airflow_provider_hubassoc.operators._daily_reset import RESET_GRACE, daily_budget_retry_at
 from airflow_provider_hubassoc.operators._files import PairSource, SizedStream, SourcePair
 from airflow_provider_hubassoc.operators._rowfiles import RowWriter
 
@@ -251,9 +251,10 @@ def stop_for_daily_budget(
     checkpoint: Checkpoint | None,
 ) -> NoReturn:
     """Stop cleanly: the checkpoint is saved (per chunk), the summary goes to XCom and the log; then defer
-    until HubSpot's daily reset (``wait_for_daily_reset``) or fail saying when it resets and how to resume."""
+    until HubSpot's daily reset (``wait_for_daily_reset``) or fail saying when it resets and how to resume.
+    Just after a reset that HubSpot has not yet applied, the deferral is short (:func:`daily_budget_retry_at`)."""
     zone = operator.hook.settings.account_time_zone
-    reset_at = next_daily_reset(zone)
+    reset_at, late = daily_budget_retry_at(zone, after_reset=operator._after_reset)
     reason = error.message.rstrip(". ")
     summary.update(stopped="daily_budget", daily_reset_at=reset_at.isoformat())
     push_summary(context, summary)
@@ -265,6 +266,14 @@ def stop_for_daily_budget(
         zone,
     )
     if operator.wait_for_daily_reset and checkpoint is not None:
+        if late:
+            operator.log.warning(
+                "The budget is still spent just after HubSpot's daily reset (a late reset): trying again at %s "
+                "(short steps for %s after midnight %s, then the next midnight)",
+                reset_at.isoformat(),
+                RESET_GRACE,
+                zone,
+            )
         operator.log.info(
             "Deferring until %s, then resuming from checkpoint %s", reset_at.isoformat(), checkpoint.store
         )

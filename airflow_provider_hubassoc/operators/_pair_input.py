@@ -152,6 +152,7 @@ class PairInputOperator(ResumableOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         """A query (``sql=``) is staged once in a spool file while its rows are validated, written from like an
         input file, and deleted after."""
+        self.check_locations(context, checkpoint=not self.is_dry_run, failures_path=self.failures_path)
         columns = [c for c in (self.from_id_column, self.to_id_column, self.label_column) if c is not None]
         with optional_spool(
             self.sql_conn_id, self.sql, parameters=self.sql_parameters, required=columns, page_size=self.sql_page_size

@@ -214,6 +214,12 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         return ids, count, repeats
 
     def execute(self, context: Context) -> dict[str, Any]:
+        self.check_locations(
+            context,
+            checkpoint=self.output_path is not None or self.table is not None,
+            output_path=self.output_path,
+            failures_path=self.failures_path,
+        )
         summary = self._export_to_table(context) if self.table is not None else self._export(context, self.output_path)
         record_events(self, context, summary, self.lineage_uris()[1])
         return summary
