@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypedDict
@@ -21,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from airflow_provider_hubassoc import __version__
 from airflow_provider_hubassoc._inputs import SECRET_SETTINGS
 from airflow_provider_hubassoc.exceptions import HubSpotConnectionSettingsError, HubSpotInputError
-from airflow_provider_hubassoc.hooks._versions import DEFAULT_API_VERSION
+from airflow_provider_hubassoc.hooks._versions import DATED_VERSION, DEFAULT_API_VERSION
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 # HubSpot's documented burst budget for a Free/Starter private app (associations: 100 per 10 s).
@@ -35,8 +34,6 @@ DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 #: most pages followed for one record in one call: HubSpot's docs give 50,000 associations of a record as their
 #: example limit, which is 500 pages at the smallest page it sends (100); twice that is the margin
 DEFAULT_MAX_PAGES_PER_RECORD = 1000
-#: ``YYYY-MM`` and its ``-beta`` preview (HubSpot publishes e.g. ``2026-09-beta`` before ``2026-09``)
-_DATED_VERSION = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])(-beta)?$")
 _LEGACY_PREFIX = "extra__hubspot__"
 #: what a labeled ``batch/create`` does to a pair's labels it does not name: HubSpot's v4 guide documents
 #: ``replace`` (the safe default); ``merge`` is for accounts observed to keep them (see the README)
@@ -99,7 +96,7 @@ def normalize_api_version(value: str) -> str:
         return "v4"
     if text in {"v3", "3"}:
         return "v3"
-    if _DATED_VERSION.match(text):
+    if DATED_VERSION.match(text):
         return text
     raise HubSpotInputError(
         f"unknown HubSpot API version {value!r}: use a dated version such as {DEFAULT_API_VERSION!r} (the default), "

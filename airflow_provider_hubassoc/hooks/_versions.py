@@ -24,7 +24,8 @@ DEFAULT_API_VERSION = "2026-09"
 WARN_DAYS_BEFORE_UNSUPPORTED = 90
 CURRENT_MONTHS = 6
 SUPPORTED_MONTHS = 18
-_DATED = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])(-beta)?$")
+#: ``YYYY-MM`` and its ``-beta`` preview (HubSpot publishes e.g. ``2026-09-beta`` before ``2026-09``); ASCII digits
+DATED_VERSION = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])(-beta)?$")
 
 
 def _add_months(day: date, months: int) -> date:
@@ -93,7 +94,7 @@ def api_version_info(name: str) -> ApiVersion | None:
     known = API_VERSIONS.get(name)
     if known is not None:
         return known
-    found = _DATED.match(name)
+    found = DATED_VERSION.match(name)
     if not found:
         return None
     return _dated(name, date(int(found.group(1)), int(found.group(2)), 1), beta=bool(found.group(3)))

@@ -75,8 +75,6 @@ class ApiContext:
 
     def _warn_if_retiring(self, version: str) -> None:
         """One warning per hook and version past HubSpot's Current stage or near unsupported (``_versions``)."""
-        if version in self._versions_warned:
-            return
         with self._versions_lock:
             if version in self._versions_warned:
                 return
