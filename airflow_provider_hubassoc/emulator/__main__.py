@@ -11,6 +11,7 @@ import dataclasses
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ._config import PERMISSION_RULES, PERMISSION_TOKENS, EmulatorConfig
 from ._server import HubSpotEmulator
@@ -52,7 +53,16 @@ _HELP = {
     "association_permission_from_ids": "from-ids the permission rule refuses (repeatable; default: every write)",
     "association_permission_tokens": "credentials the permission rule binds: all, or oauth (user-level tokens only)",
     "wrap_created_resource": "dated record-level labels PUT answers {createdResourceId, entity, location}",
+    "hostile": "answer as a hostile HubSpot: a kind for every endpoint (html, empty, invalid_json, truncated, "
+    "wrong_shape, null_ids, non_int_id, unasked_record, changing_cursor, repeated_cursor, huge_rate_window, "
+    "huge_retry_after, oversize, gzip_bomb, negative_expires_in) or JSON rules "
+    '\'[{"kind": "html", "endpoints": ["batch.read"], "times": 1}]\' (docs/emulator.md, "Hostile answers")',
 }
+
+
+def _hostile_rules(text: str) -> Any:
+    """``--hostile html`` or ``--hostile '[{"kind": "html", "endpoints": ["batch.read"]}]'``."""
+    return json.loads(text) if text.lstrip().startswith(("[", "{")) else text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=text)
         elif f.name == "fault_endpoints":
             parser.add_argument(flag, dest=f.name, action="append", default=None, help=text)
+        elif f.name == "hostile":  # a kind name (every endpoint) or JSON rules, e.g. '[{"kind": "html"}]'
+            parser.add_argument(flag, dest=f.name, type=_hostile_rules, default=None, help=text)
         elif f.name == "custom_objects":
             parser.add_argument(flag, dest=f.name, type=json.loads, default=None, help=text)
         elif f.name == "label_write_semantics":

@@ -87,3 +87,15 @@ def add_token(app: EmulatorApp, data: dict[str, Any]) -> Response:
 def add_oauth_client(app: EmulatorApp, data: dict[str, Any]) -> Response:
     app.add_oauth_client(data["clientId"], data["clientSecret"], data["refreshToken"])
     return Response(200, {"status": "registered", "clientId": data["clientId"]})
+
+
+def add_hostile(app: EmulatorApp, data: dict[str, Any]) -> Response:
+    """``POST /_emulator/hostile {"kind", "endpoints"?, "times"?, "size"?}``: one more hostile rule."""
+    app.add_hostile(data["kind"], data.get("endpoints"), times=data.get("times"), size=data.get("size"))
+    return Response(200, {"hostile": app.config.hostile})
+
+
+def clear_hostile(app: EmulatorApp, data: dict[str, Any]) -> Response:
+    """``DELETE /_emulator/hostile``: a well-behaved HubSpot again."""
+    app.configure(hostile=[])
+    return Response(200, {"hostile": []})

@@ -19,6 +19,7 @@ from typing import Any
 
 from ._config import EmulatorConfig
 from ._endpoints import MAX_CREATE, MAX_LIST_LIMIT, MAX_OTHER, MAX_READ
+from ._hostile import Hostility, refusal as hostile_refusal, spoil
 from ._http import (
     ApiError,
     Request,
@@ -86,11 +87,15 @@ class EmulatorApp:
         self.counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         #: callables ``(request, response)`` run after every API response (tests validate shapes with it)
         self.observers: list[Callable[[Request, Response], None]] = []
+        #: what the ``hostile`` rules have spoiled so far (their ``times``)
+        self.hostility = Hostility()
 
     # ------------------------------------------------------------------ admin operations (also Python API)
     def configure(self, **knobs: Any) -> None:
         """Set knobs; ``seed=`` restarts the fault/jitter draws from that seed (state is kept)."""
         reseed = "seed" in knobs
+        if "hostile" in knobs:
+            self.hostility.reset()  # a rule set anew counts its ``times`` from zero
         seed = knobs.pop("seed", None)
         with self.state.lock:
             self.config.update(**knobs)
@@ -112,10 +117,20 @@ class EmulatorApp:
             self.oauth_clients.clear()
             self.tokens = {self.token}
             self.token_scopes.clear()
+            self.hostility.reset()
             if seed is not None:
                 self.seed = seed
             with self.rng_lock:
                 self.rng = random.Random(self.seed)
+
+    def add_hostile(
+        self, kind: str, endpoints: str | list[str] | None = None, *, times: int | None = None, size: int | None = None
+    ) -> None:
+        """One more hostile rule (after those set): ``kind`` for ``endpoints`` (names or path regexes; None =
+        every endpoint), for the first ``times`` matching requests (None = all), ``size`` bytes for ``oversize``
+        and ``gzip_bomb``. ``configure(hostile=[])`` ends them all; see ``_hostile.KINDS``."""
+        rule = {"kind": kind, "endpoints": endpoints, "times": times, "size": size}
+        self.configure(hostile=[*self.config.hostile, rule])
 
     def refill_daily_budget(self) -> None:
         """HubSpot's midnight reset, on demand: the account's daily budget is full again (tests of long runs)."""
@@ -209,7 +224,11 @@ class EmulatorApp:
         with self.rng_lock:
             draw, jitter_draw = self.rng.random(), self.rng.random()
         config = self.config
-        response = serve_api(self, request, route, params, draw, config)
+        rule = self.hostility.pick(config.hostile, name, request.path) if config.hostile and route else None
+        refused = hostile_refusal(rule) if rule is not None else None
+        response = refused or serve_api(self, request, route, params, draw, config)
+        if rule is not None:
+            spoil(rule, request, response, self.hostility)
         response.endpoint = name
         response.delay += config.latency + config.jitter * jitter_draw
         decoded = response._body  # an encoded fast-path body is never an error body: no need to decode it

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._hostile import normalize_rules
+
 _SHARES = (
     "fault_500",
     "fault_502",
@@ -113,11 +115,16 @@ class EmulatorConfig:
     #: the record-level labels PUT of dated versions answers ``{"createdResourceId", "entity", "location"}``
     #: around its body (a spec variant seen in 2025-09 snapshots, reference §20.3; unconfirmed on the wire)
     wrap_created_resource: bool = False
+    # -- a hostile HubSpot (issue 21; ``_hostile.py``, docs/emulator.md "Hostile answers"): each rule
+    # -- ``{"kind", "endpoints", "times", "size"}`` rewrites the answers of the endpoints it names
+    #: hostile rules, first match wins; a kind name alone is a rule for every endpoint; empty = a well-behaved HubSpot
+    hostile: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:
+        self.hostile = normalize_rules(self.hostile)
         if self.label_write_semantics not in ("replace", "merge"):
             raise ValueError("label_write_semantics must be 'replace' or 'merge'")
         for name in _SHARES:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,11 @@ class Response:
         self.trickle = trickle
         #: applied, then answered after ``slow_seconds`` (``fault_slow_after``; counted as "late <status>")
         self.late = False
+        #: the hostile kind that rewrote this answer (``_hostile.py``), None for a real one
+        self.hostile: str | None = None
+        #: a body sent in chunks as they come (``stream_length`` bytes in all), never held whole in memory
+        self.stream: Iterator[bytes] | None = None
+        self.stream_length = 0
 
     def __repr__(self) -> str:
         return f"<Response {self.status} {self.endpoint}>"
@@ -76,7 +82,7 @@ class Response:
 
     @property
     def has_body(self) -> bool:
-        return self._body is not None or self.payload is not None
+        return self._body is not None or self.payload is not None or self.stream is not None
 
     def encoded(self) -> bytes:
         """The body as sent: compact JSON, encoded once."""

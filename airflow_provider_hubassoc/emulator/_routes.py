@@ -169,6 +169,8 @@ ADMIN_ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("POST", "/_emulator/associations"): admin.associate,
     ("POST", "/_emulator/tokens"): admin.add_token,
     ("POST", "/_emulator/oauth-clients"): admin.add_oauth_client,
+    ("POST", "/_emulator/hostile"): admin.add_hostile,
+    ("DELETE", "/_emulator/hostile"): admin.clear_hostile,
 }
 
 

@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -82,16 +83,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline()
 
     def _send(self, response: Response) -> None:
-        payload = response.encoded()
+        payload = b"" if response.stream is not None else response.encoded()
         self.send_response(response.status)
         if response.has_body:
             self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Content-Length", str(response.stream_length if response.stream else len(payload)))
         for name, value in response.headers.items():
             self.send_header(name, value)
         # headers and body leave in one write: two small writes on a keep-alive socket meet Nagle's
         # algorithm and the peer's delayed ACK (40 ms per response)
         self._headers_buffer.append(b"\r\n")
+        if response.stream is not None:
+            self.flush_headers()
+            self._stream(response.stream)
+            return
         if response.trickle > 0 and payload and self.command != "HEAD":
             self.flush_headers()
             self._trickle(payload, response.trickle)
@@ -99,6 +104,14 @@ class _Handler(BaseHTTPRequestHandler):
         if payload and self.command != "HEAD":
             self._headers_buffer.append(payload)
         self.flush_headers()
+
+    def _stream(self, chunks: Iterator[bytes]) -> None:
+        """A hostile answer's body (``oversize``, ``gzip_bomb``), chunk by chunk, until done or the client hangs up."""
+        try:
+            for chunk in chunks:
+                self.wfile.write(chunk)
+        except OSError:
+            self.close_connection = True
 
     def _trickle(self, payload: bytes, interval: float) -> None:
         """Fault ``trickle``: one byte every ``interval`` seconds, until done or the client hangs up."""
@@ -337,6 +350,13 @@ class HubSpotEmulator:
 
     def configure(self, **knobs: Any) -> None:
         self.app.configure(**knobs)
+
+    def hostile(
+        self, kind: str, endpoints: str | list[str] | None = None, *, times: int | None = None, size: int | None = None
+    ) -> None:
+        """Answer as a hostile HubSpot (``_hostile.KINDS``): ``kind`` for ``endpoints`` (None = all), for the first
+        ``times`` requests (None = all). Cleared with the other knobs (``configure(hostile=[])``, the pytest plugin)."""
+        self.app.add_hostile(kind, endpoints, times=times, size=size)
 
     @property
     def config(self) -> dict[str, Any]:
