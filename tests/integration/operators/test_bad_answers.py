@@ -6,8 +6,6 @@ On main before the gate: the export of an HTML page succeeded with 0 rows; the l
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from airflow_provider_hubassoc.exceptions import HubSpotAnswerError
@@ -15,8 +13,6 @@ from airflow_provider_hubassoc.operators.associations import (
     HubSpotCreateAssociationsOperator,
     HubSpotReadAssociationsOperator,
 )
-
-HTML = b"<html><body><h1>Down for maintenance</h1></body></html>"
 
 
 @pytest.fixture(autouse=True)
@@ -26,18 +22,13 @@ def _short_backoff(monkeypatch):
 
 @pytest.fixture
 def html_from(hubspot_emulator):
-    """``html_from("batch.read")``: every 2xx answer of that endpoint becomes a maintenance page."""
-    before = list(hubspot_emulator.app.observers)
+    """``html_from("batch.read")``: every 2xx answer of that endpoint becomes a maintenance page (the emulator's
+    ``hostile`` knob, kind ``html``; the plugin resets it after the test)."""
 
     def install(endpoint: str) -> None:
-        def observe(request: Any, response: Any) -> None:
-            if response.endpoint == endpoint and 200 <= response.status < 300:
-                response.payload, response.content_type = HTML, "text/html"
+        hubspot_emulator.hostile("html", endpoint)
 
-        hubspot_emulator.app.observers.append(observe)
-
-    yield install
-    hubspot_emulator.app.observers[:] = before
+    return install
 
 
 def test_an_export_answered_with_html_fails_and_exports_nothing(
