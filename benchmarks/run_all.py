@@ -82,6 +82,13 @@ PARTS = (
         ("--sizes", "100000", "1000000"),
     ),
     Part(
+        "answer-bounds",
+        "issue 21: a hook read's peak RSS growth ÷ max_response_bytes against a 512 MiB answer and a gzip bomb",
+        "answer_bounds.py",
+        ("--size-mib", "512", "--cap-mib", "64"),
+        ("--size-mib", "2048", "--cap-mib", "64"),
+    ),
+    Part(
         "emulator",
         "(7) emulator capacity ÷ the 190/10 s ceiling",
         "emulator_capacity.py",
