@@ -251,6 +251,17 @@ def test_an_expires_in_out_of_bounds_is_clamped_and_said(app_install, caplog, li
     assert auth.token() != first and auth.refresh_count == 2
 
 
+def test_a_hostile_negative_expires_in_does_not_refresh_before_every_call(app_install) -> None:
+    """The token answer says ``expires_in: -3600`` (emulator ``hostile`` kind ``negative_expires_in``): the
+    lifetime is clamped to a minute, so three calls share one token instead of refreshing before each."""
+    app_install.hostile("negative_expires_in", "oauth.token")
+    transport = oauth_transport(app_install.base_url)
+    for _ in range(3):
+        transport.request("GET", LABELS_PATH)
+    assert app_install.counters()["oauth.token"] == {"200": 1}
+    assert transport.auth.refresh_count == 1
+
+
 def test_a_revoked_refresh_token_says_to_reauthorize(app_install, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     transport = oauth_transport(app_install.base_url, refresh_token="revoked-refresh-91")
