@@ -11,6 +11,7 @@ import gc
 import json
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -154,6 +155,12 @@ class _Server(ThreadingHTTPServer):
             gc.set_threshold(100_000, 20, 100)
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a cut answer, its own deadline) is routine, not a traceback on stderr."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
     @property
     def host(self) -> str:
