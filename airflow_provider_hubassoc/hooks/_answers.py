@@ -115,12 +115,17 @@ def batch_read(asked: Container[int]) -> Shape:
             problem = paging_problem(item)
             if problem is not None:
                 return problem
-        errors = body.get("errors")
-        if errors is not None and (type(errors) is not list or any(type(e) is not dict for e in errors)):
-            return "field 'errors' is not a list of objects"
-        return None
+        return errors_problem(body)
 
     return check
+
+
+def errors_problem(body: Mapping[str, Any]) -> str | None:
+    """``errors``, when there, a list of objects (``StandardError``, reference §11.1)."""
+    errors = body.get("errors")
+    if errors is not None and (type(errors) is not list or any(type(e) is not dict for e in errors)):
+        return "field 'errors' is not a list of objects"
+    return None
 
 
 def paging_problem(item: Mapping[str, Any]) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Container, Mapping
 from typing import Any
 
-from airflow_provider_hubassoc.hooks._answers import Shape, paging_problem, row_problem
+from airflow_provider_hubassoc.hooks._answers import Shape, errors_problem, paging_problem, row_problem
 from airflow_provider_hubassoc.hooks._failures import as_int
 
 #: what a check of one ``results`` item returns: what is wrong with it, or ``None``
@@ -20,7 +20,7 @@ ItemCheck = Callable[[Any], "str | None"]
 
 
 def _int(value: Any) -> bool:
-    """An id HubSpot may send as a number or a string of digits (§2), never a bool or a float with a fraction."""
+    """An id HubSpot may send as a number or a string of digits (§2), never a bool or a float."""
     return not isinstance(value, bool) and as_int(value) is not None and not isinstance(value, float)
 
 
@@ -49,13 +49,6 @@ def results_of(item: ItemCheck | None = None, *, non_empty: bool = False) -> Sha
         return errors_problem(body)
 
     return check
-
-
-def errors_problem(body: Mapping[str, Any]) -> str | None:
-    errors = body.get("errors")
-    if errors is not None and (type(errors) is not list or any(type(e) is not dict for e in errors)):
-        return "field 'errors' is not a list of objects"
-    return None
 
 
 def association_type(item: Mapping[str, Any]) -> str | None:
@@ -91,14 +84,10 @@ def _limit(item: Mapping[str, Any]) -> str | None:
 limits = results_of(_limit)
 
 
-def _record_row(item: Mapping[str, Any]) -> str | None:
-    return row_problem(item)
-
-
 def record_page(body: Any) -> str | None:
     """One page of ``GET .../objects/{type}/{id}/associations/{toType}`` (§4): ``results`` of
     ``MultiAssociatedObjectWithLabel``, and ``paging`` when more pages follow."""
-    problem = results_of(_record_row)(body)
+    problem = results_of(row_problem)(body)
     return problem if problem is not None else paging_problem(body)
 
 
@@ -165,16 +154,20 @@ def _context_records(error: Mapping[str, Any]) -> tuple[list[tuple[str, int]], s
     return named, None
 
 
-def batch_write(pairs: Collection[tuple[int, int]]) -> Shape:
+def batch_write(pairs: Callable[[], Collection[tuple[int, int]]]) -> Shape:
     """A batch write's answer (§5, §11.1): an object; ``errors`` a list of objects, none naming in its
     ``context`` a record the request did not contain; ``results``, when there, a list whose
     ``LabelsBetweenObjectPair`` items (``fromObjectId``/``toObjectId``, batch/create) name exactly a pair asked
     for, with a ``labels`` list, and whose ``{from, to}`` items (default associations, v3; both directions, §3
-    and §4) name only records asked for. An answer naming anything else is not counted: the write is ambiguous."""
-    from_ids = {f for f, _t in pairs}
-    to_ids = {t for _f, t in pairs}
-    either = from_ids | to_ids
-    asked = set(pairs)
+    and §4) name only records asked for. An answer naming anything else is not counted: the write is ambiguous.
+
+    :param pairs: returns the request's ``(from, to)`` pairs; called only for an answer that is decoded (most
+        write answers are not, see :func:`~._json.may_name_errors`).
+    """
+    asked: set[tuple[int, int]] = set()
+    from_ids: set[int] = set()
+    to_ids: set[int] = set()
+    either: set[int] = set()
 
     def result(item: Any) -> str | None:
         if type(item) is not dict:
@@ -201,6 +194,11 @@ def batch_write(pairs: Collection[tuple[int, int]]) -> Shape:
     def check(body: Any) -> str | None:
         if type(body) is not dict:
             return f"expected an object, got {type(body).__name__}"
+        if not asked:
+            asked.update(pairs())
+            from_ids.update(f for f, _t in asked)
+            to_ids.update(t for _f, t in asked)
+            either.update(from_ids | to_ids)
         results = body.get("results")
         if results is not None and type(results) is not list:
             return "field 'results' is not a list"
@@ -209,13 +207,15 @@ def batch_write(pairs: Collection[tuple[int, int]]) -> Shape:
             if problem is not None:
                 return problem
         problem = errors_problem(body)
-        for error in body.get("errors") or [] if problem is None else []:
+        if problem is not None:
+            return problem
+        for error in body.get("errors") or []:
             named, problem = _context_records(error)
-            unasked = [n for side, n in named if n not in {"from": from_ids, "to": to_ids}.get(side, either)]
-            if problem is None and unasked:
-                problem = f"an error names record {unasked[0]}, which the request did not contain"
             if problem is not None:
-                break
-        return problem
+                return problem
+            unasked = [n for side, n in named if n not in {"from": from_ids, "to": to_ids}.get(side, either)]
+            if unasked:
+                return f"an error names record {unasked[0]}, which the request did not contain"
+        return None
 
     return check

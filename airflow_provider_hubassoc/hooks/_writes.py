@@ -20,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotAnswerLostError, HubSpotValidationError
@@ -310,7 +311,7 @@ def write_batch(
     try:
         while remaining:
             try:
-                shape = batch_write([(p.from_id, p.to_id) for p in remaining])  # what this answer may name
+                shape = batch_write(partial(_keys, remaining))  # what this answer may name
                 if current is None:
                     status, body = send(transport, method, path, json=build(), errors_only=written is None, shape=shape)
                 else:
@@ -337,6 +338,10 @@ def write_batch(
     finally:
         if written is not None:
             written.moving(pairs)
+
+
+def _keys(pairs: list[_Pair]) -> list[tuple[int, int]]:
+    return [(p.from_id, p.to_id) for p in pairs]
 
 
 def _fail_refused(
