@@ -92,6 +92,13 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
         "tens of thousands of associations); more, or a cursor sent twice, stops with HubSpotPagingError.",
         "schema": {"type": ["integer", "null"], "minimum": 1, "default": 1000},
     },
+    "read_deadline_seconds": {
+        "label": "Read deadline (s)",
+        "description": "Most wall-time seconds of one read call (a batch read over all its chunks and pages, "
+        "a record's listing, the time the caller spends between rows included); past it the call stops with "
+        "HubSpotReadDeadlineError naming what was read.",
+        "schema": {"type": ["number", "null"], "minimum": 1, "default": 3600},
+    },
     "label_write_semantics": {
         "label": "Label write semantics",
         "description": "What HubSpot does to a pair's other labels on a labeled create: replace (HubSpot's "

@@ -278,6 +278,12 @@ class HubSpotPagingError(HubSpotServerError):
     record had more pages than ``max_pages_per_record`` allows. Never retried: the same answers would loop again."""
 
 
+class HubSpotReadDeadlineError(HubSpotServerError):
+    """One read call (a batch read over all its chunks and pages, a record's listing) took longer than the
+    connection's ``read_deadline_seconds``; the message says what was read so far. Never retried: rows already
+    yielded stay valid, the records after them were not read."""
+
+
 class HubSpotAnswerTooLargeError(HubSpotServerError):
     """An answer's body, counted decompressed while it arrived, passed ``max_response_bytes``; reading stopped
     there. Never retried: the same request would get the same answer."""

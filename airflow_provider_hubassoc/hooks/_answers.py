@@ -74,7 +74,7 @@ def decode(
     content_type = response.headers.get("Content-Type")
     if content_type is None or "json" not in content_type.lower():
         raise answer_error(method, path, status, content_type, content, "not JSON")
-    if errors_only and shape is None and not may_name_errors(content):
+    if errors_only and not may_name_errors(content):  # nothing in it is read: ``shape`` has nothing to check
         if content.lstrip()[:1] == b"{" and content.rstrip()[-1:] == b"}":
             return None
         raise answer_error(method, path, status, content_type, content, "not one JSON object")
@@ -112,12 +112,34 @@ def batch_read(asked: Container[int]) -> Shape:
                 return f"record {from_id} listed, which the request did not ask for"
             if type(item.get("to", [])) is not list:
                 return f"field 'to' of record {from_id} is not a list"
-        errors = body.get("errors")
-        if errors is not None and (type(errors) is not list or any(type(e) is not dict for e in errors)):
-            return "field 'errors' is not a list of objects"
-        return None
+            problem = paging_problem(item)
+            if problem is not None:
+                return problem
+        return errors_problem(body)
 
     return check
+
+
+def errors_problem(body: Mapping[str, Any]) -> str | None:
+    """``errors``, when there, a list of objects (``StandardError``, reference §11.1)."""
+    errors = body.get("errors")
+    if errors is not None and (type(errors) is not list or any(type(e) is not dict for e in errors)):
+        return "field 'errors' is not a list of objects"
+    return None
+
+
+def paging_problem(item: Mapping[str, Any]) -> str | None:
+    """``paging.next.after`` (reference §2), when there: an object holding an object holding a cursor."""
+    paging = item.get("paging")
+    if paging is None:
+        return None
+    following = paging.get("next") if type(paging) is dict else None
+    if type(paging) is not dict or (following is not None and type(following) is not dict):
+        return f"field 'paging' not as documented: {str(paging)[:120]}"
+    after = (following or {}).get("after")
+    if after is not None and (isinstance(after, bool) or not isinstance(after, (str, int))):
+        return f"field 'paging.next.after' is not a cursor: {str(after)[:120]}"
+    return None
 
 
 def row_problem(item: Any) -> str | None:

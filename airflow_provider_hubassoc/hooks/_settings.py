@@ -34,6 +34,10 @@ DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 #: most pages followed for one record in one call: HubSpot's docs give 50,000 associations of a record as their
 #: example limit, which is 500 pages at the smallest page it sends (100); twice that is the margin
 DEFAULT_MAX_PAGES_PER_RECORD = 1000
+#: most wall-time seconds of one read call (a batch read over all its chunks and pages, one record's listing):
+#: a 1,000,000-id export is about 1,000 requests, minutes at HubSpot's rate limits; an hour is the margin for
+#: paging and the caller's own work between rows, and a server answering slowly but never finishing stops here
+DEFAULT_READ_DEADLINE_SECONDS = 3600.0
 _LEGACY_PREFIX = "extra__hubspot__"
 #: what a labeled ``batch/create`` does to a pair's labels it does not name: HubSpot's v4 guide documents
 #: ``replace`` (the safe default); ``merge`` is for accounts observed to keep them (see the README)
@@ -61,6 +65,7 @@ class HookSettings(TypedDict, total=False):
     label_write_semantics: str | None
     max_response_bytes: int | None
     max_pages_per_record: int | None
+    read_deadline_seconds: float | None
 
 
 def refuse_secret_arguments(conn_id: str, arguments: Mapping[str, Any]) -> None:
@@ -225,6 +230,8 @@ class HubSpotSettings:
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     #: most pages of one record's associations followed in one call (:data:`DEFAULT_MAX_PAGES_PER_RECORD`)
     max_pages_per_record: int = DEFAULT_MAX_PAGES_PER_RECORD
+    #: most wall-time seconds of one read call (:data:`DEFAULT_READ_DEADLINE_SECONDS`)
+    read_deadline_seconds: float = DEFAULT_READ_DEADLINE_SECONDS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
@@ -321,6 +328,7 @@ _NUMERIC: dict[str, tuple[type, float]] = {
     "request_timeout": (float, 0),
     "max_response_bytes": (int, 1024),
     "max_pages_per_record": (int, 1),
+    "read_deadline_seconds": (float, 1),
 }
 
 

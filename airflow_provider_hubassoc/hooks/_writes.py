@@ -20,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotAnswerLostError, HubSpotValidationError
@@ -32,6 +33,7 @@ from airflow_provider_hubassoc.hooks._failures import (  # failure mapping: impo
     sub_category,
 )
 from airflow_provider_hubassoc.hooks._json import batch_inputs, dumps
+from airflow_provider_hubassoc.hooks._shapes import batch_write
 from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationType, InputFailure
 
 if TYPE_CHECKING:
@@ -228,6 +230,7 @@ def send_rederived(
     refresh: Callable[[], None],
     *,
     errors_only: bool = False,
+    shape: Shape | None = None,
 ) -> tuple[int, Any]:
     """Send a write whose blind replay could change state: ``build()`` makes the body from the state last read;
     after a lost answer, ``refresh()`` reads the current state again and the write is rebuilt and re-sent.
@@ -242,7 +245,9 @@ def send_rederived(
         with attempt:
             if attempt.retry_state.attempt_number > 1:
                 refresh()
-            return send(transport, method, path, json=build(), retry_ambiguous=False, errors_only=errors_only)
+            return send(
+                transport, method, path, json=build(), retry_ambiguous=False, errors_only=errors_only, shape=shape
+            )
     raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
 
@@ -306,10 +311,13 @@ def write_batch(
     try:
         while remaining:
             try:
+                shape = batch_write(partial(_keys, remaining))  # what this answer may name
                 if current is None:
-                    status, body = send(transport, method, path, json=build(), errors_only=written is None)
+                    status, body = send(transport, method, path, json=build(), errors_only=written is None, shape=shape)
                 else:
-                    status, body = send_rederived(transport, method, path, build, refresh, errors_only=written is None)
+                    status, body = send_rederived(
+                        transport, method, path, build, refresh, errors_only=written is None, shape=shape
+                    )
             except HubSpotValidationError as error:
                 outcome.requests += 1
                 before = set(outcome.failed_positions)
@@ -330,6 +338,10 @@ def write_batch(
     finally:
         if written is not None:
             written.moving(pairs)
+
+
+def _keys(pairs: list[_Pair]) -> list[tuple[int, int]]:
+    return [(p.from_id, p.to_id) for p in pairs]
 
 
 def _fail_refused(

@@ -295,7 +295,9 @@ class HubSpotAssociationsHook(BaseHook):
 
         Follows ``paging.next.after`` until HubSpot sends no cursor; a cursor seen twice, or more pages than the
         connection's ``max_pages_per_record``, raises
-        :class:`~airflow_provider_hubassoc.exceptions.HubSpotPagingError` instead of looping for ever.
+        :class:`~airflow_provider_hubassoc.exceptions.HubSpotPagingError` instead of looping for ever; a
+        listing still running after ``read_deadline_seconds`` raises
+        :class:`~airflow_provider_hubassoc.exceptions.HubSpotReadDeadlineError`.
         """
         return self._api.records.iter_record_associations(from_type, from_id, to_type, page_size, api_version)
 
@@ -320,7 +322,9 @@ class HubSpotAssociationsHook(BaseHook):
         (``NO_ASSOCIATIONS_FOUND``) yield nothing and are not failures. Duplicate ids within a chunk are read
         once. Rows come chunk by chunk in input order; chunks run with the connection's ``max_concurrency``.
         A chunk's rows (all pages of its records) are held until the chunk is done: for records with tens of
-        thousands of associations each, pass a smaller ``chunk_size`` to bound memory.
+        thousands of associations each, pass a smaller ``chunk_size`` to bound memory. The whole call (every
+        chunk and page) is bounded by the connection's ``read_deadline_seconds``
+        (:class:`~airflow_provider_hubassoc.exceptions.HubSpotReadDeadlineError`).
 
         :param on_failure: ``"raise"`` raises :class:`HubSpotBatchError` after the chunk holding the first real
             failure; ``"collect"`` reports failures to ``failure_callback`` and goes on.

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_hubassoc.exceptions import HubSpotInputError, HubSpotPagingError
+from airflow_provider_hubassoc.exceptions import HubSpotInputError, HubSpotPagingError, HubSpotReadDeadlineError
 from airflow_provider_hubassoc.hooks._object_types import normalize_object_type
 from airflow_provider_hubassoc.hooks._settings import normalize_api_version
 from airflow_provider_hubassoc.hooks._versions import DEFAULT_API_VERSION, version_warning
@@ -167,3 +168,44 @@ class PageBound:
             )
         self._seen.add((record, after))
         self._pages[record] = pages
+
+
+class ReadDeadline:
+    """The wall time of one read call (:attr:`HubSpotSettings.read_deadline_seconds`), checked before each of its
+    requests: past it, :class:`HubSpotReadDeadlineError` names what was read. One request under way is not cut
+    (``request_timeout`` and the retry budget bound it), so a call may overrun by that much.
+
+    Pages per call need no bound of their own: each record asked for is bounded by :class:`PageBound`, so a call
+    makes at most ``records asked x max_pages_per_record`` requests, and this deadline bounds its time.
+    Thread-safe: a batch read's chunks share one deadline.
+    """
+
+    def __init__(self, operation: str, seconds: float) -> None:
+        self.operation = operation
+        self.seconds = seconds
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.rows = 0
+
+    def check(self, method: str, path: str) -> None:
+        """A request of the call is about to be sent: allowed, or raise (nothing more is sent)."""
+        elapsed = time.monotonic() - self._started
+        if elapsed <= self.seconds:
+            return
+        with self._lock:
+            requests, rows = self.requests, self.rows
+        raise HubSpotReadDeadlineError(
+            f"{self.operation}: still reading after {elapsed:.1f}s, past read_deadline_seconds={self.seconds:g}; "
+            f"{requests} request(s) answered, {rows} row(s) read, nothing further sent (rows already yielded "
+            "stay valid; a batch read yields whole chunks only). Raise the connection extra read_deadline_seconds "
+            "if reading this much really takes longer",
+            method=method,
+            path=path,
+        )
+
+    def answered(self, rows: int) -> None:
+        """One request of the call was answered with ``rows`` rows."""
+        with self._lock:
+            self.requests += 1
+            self.rows += rows

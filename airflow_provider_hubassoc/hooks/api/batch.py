@@ -33,6 +33,7 @@ from airflow_provider_hubassoc.hooks.api._context import (
     NO_ASSOCIATIONS_FOUND,
     ApiContext,
     PageBound,
+    ReadDeadline,
     association_path,
     next_after,
     row_from_multi,
@@ -101,13 +102,14 @@ class BatchApi:
         size = chunk_size_for(READ_LIMIT, chunk_size)
         result = BatchResult(f"read {plural_name(f)}->{plural_name(t)} associations")
         items = validated(ids, read_input)
+        deadline = ReadDeadline(result.operation, self.ctx.settings.read_deadline_seconds)
 
         def work(chunk: Chunk[ReadInput]) -> _Outcome:
             unique: dict[int, ReadInput] = {}
             for item in chunk.items:
                 unique.setdefault(item.id, item)
             outcome = _Outcome(skipped=len(chunk.items) - len(unique))
-            self.batch_read(version, f, t, list(unique.values()), outcome, None)
+            self.batch_read(version, f, t, list(unique.values()), outcome, None, deadline)
             return outcome
 
         yield from run_reads(self.ctx, result, ids, items, size, work, on_failure, failure_callback, chunk_callback)
@@ -120,11 +122,13 @@ class BatchApi:
         inputs: list[ReadInput],
         outcome: _Outcome,
         keep_to: Mapping[int, set[int]] | None,
+        deadline: ReadDeadline | None = None,
     ) -> None:
         """Batch-read ``inputs`` following every per-input cursor; rows go to ``outcome.rows`` (or, with
         ``keep_to``, only rows whose ``to_id`` is wanted for that ``from_id`` go to ``outcome.existing``, and a
         record's cursor is no longer followed once each of its wanted ``to_id`` was seen). A record's pages are
-        bounded by :class:`PageBound`: a cursor it had before, or too many pages, raises."""
+        bounded by :class:`PageBound`: a cursor it had before, or too many pages, raises; ``deadline`` bounds the
+        wall time of the whole read call (every chunk), checked before each request."""
         path = association_path(version, f"associations/{f}/{t}/batch/read")
         queue: deque[tuple[int, str | None]] = deque((item.id, None) for item in inputs)
         bound = PageBound("POST", path, self.ctx.settings.max_pages_per_record)
@@ -136,8 +140,11 @@ class BatchApi:
                 f'{{"id":"{i}","after":{dumps(a).decode()}}}' if a else f'{{"id":"{i}"}}' for i, a in batch
             )
             asked = {i for i, _a in batch}
+            if deadline is not None:
+                deadline.check("POST", path)
             status, body = self.ctx.send("POST", path, json=payload, required=True, shape=answers.batch_read(asked))
             outcome.requests += 1
+            rows_before = len(outcome.rows)
             for item in body["results"]:  # the gate checked it: from ids asked, ``to`` lists
                 from_id = int(item["from"]["id"])
                 try:
@@ -151,6 +158,8 @@ class BatchApi:
                     bound.follow(f"{plural_name(f)} {from_id}", after)
                     queue.append((from_id, after))
             self._read_failures(f, t, inputs, status, body, outcome, failed)
+            if deadline is not None:
+                deadline.answered(len(outcome.rows) - rows_before)
 
     @staticmethod
     def _read_rows(

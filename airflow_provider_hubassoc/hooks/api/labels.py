@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError, HubSpotNotFoundError, HubSpotValidationError
+from airflow_provider_hubassoc.hooks import _shapes as shapes
 from airflow_provider_hubassoc.hooks._object_types import HUBSPOT_DEFINED_TYPES, hubspot_defined_type_id, plural_name
 from airflow_provider_hubassoc.hooks.api._context import ApiContext, association_path
 from airflow_provider_hubassoc.hooks.api._inputs import check_label_texts, positive_int
@@ -26,10 +27,11 @@ class LabelsApi:
     def list_labels(self, from_type: str, to_type: str, *, api_version: str | None = None) -> list[AssociationType]:
         """Every association type between two object types; refreshes the cache."""
         version, f, t = self.ctx.object_pair(from_type, to_type, api_version)
-        _status, body = self.ctx.send("GET", association_path(version, f"associations/{f}/{t}/labels"))
+        path = association_path(version, f"associations/{f}/{t}/labels")
+        _status, body = self.ctx.send("GET", path, required=True, shape=shapes.labels_listing)
         known = {v: k for k, v in HUBSPOT_DEFINED_TYPES.get((f, t), {}).items()}
         types = []
-        for item in (body or {}).get("results", []):
+        for item in body["results"]:  # the gate checked them: ``typeId`` integers, ``category`` strings
             parsed = AssociationType.from_api(item)
             defined = parsed.category == "HUBSPOT_DEFINED"
             name = known.get(parsed.type_id) if defined and parsed.type_id is not None else None
@@ -78,8 +80,8 @@ class LabelsApi:
             body["inverseLabel"] = inverse_label
         path = association_path(version, f"associations/{f}/{t}/labels")
         try:
-            _status, response = self.ctx.send("POST", path, json=body)
-            created = [AssociationType.from_api(item, name=name) for item in (response or {}).get("results", [])]
+            _status, response = self.ctx.send("POST", path, json=body, required=True, shape=shapes.label_created)
+            created = [AssociationType.from_api(item, name=name) for item in response["results"]]
         except HubSpotValidationError as error:
             created = self._existing_label(version, f, t, name, label, inverse_label) if error.status == 409 else []
             if not created:

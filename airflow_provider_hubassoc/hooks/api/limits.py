@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError, HubSpotValidationError
+from airflow_provider_hubassoc.hooks import _shapes as shapes
 from airflow_provider_hubassoc.hooks._object_types import normalize_object_type
 from airflow_provider_hubassoc.hooks.api._context import ApiContext, association_path
 from airflow_provider_hubassoc.hooks.api._inputs import label_tuple, positive_int
@@ -37,8 +38,8 @@ class LimitsApi:
             f = normalize_object_type(from_type, "from_type")
             t = normalize_object_type(to_type or "", "to_type")
             endpoint = f"associations/definitions/configurations/{f}/{t}"
-        _status, body = self.ctx.send("GET", association_path(version, endpoint))
-        return [AssociationLimit.from_api(item) for item in (body or {}).get("results", [])]
+        _status, body = self.ctx.send("GET", association_path(version, endpoint), required=True, shape=shapes.limits)
+        return [AssociationLimit.from_api(item) for item in body["results"]]
 
     def purge_association_limits(
         self, from_type: str, to_type: str, labels: Iterable[str | int], api_version: str | None
@@ -71,8 +72,8 @@ class LimitsApi:
                 }
             )
         path = association_path(version, f"associations/definitions/configurations/{f}/{t}/batch/{action}")
-        status, body = self.ctx.send("POST", path, json={"inputs": inputs})
-        errors = (body or {}).get("errors") or []
+        status, body = self.ctx.send("POST", path, json={"inputs": inputs}, required=True, shape=shapes.limits)
+        errors = body.get("errors") or []
         if errors:
             first = errors[0]
             raise HubSpotValidationError(
@@ -81,4 +82,4 @@ class LimitsApi:
                 category=first.get("category"),
                 errors=errors,
             )
-        return [AssociationLimit.from_api(item) for item in (body or {}).get("results", [])]
+        return [AssociationLimit.from_api(item) for item in body["results"]]

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotError, HubSpotInputError
+from airflow_provider_hubassoc.hooks import _shapes as shapes
 from airflow_provider_hubassoc.hooks._object_types import plural_name
 from airflow_provider_hubassoc.hooks._writes import (
     _Outcome,
@@ -19,6 +20,7 @@ from airflow_provider_hubassoc.hooks._writes import (
 from airflow_provider_hubassoc.hooks.api._context import (
     ApiContext,
     PageBound,
+    ReadDeadline,
     association_path,
     next_after,
     row_from_multi,
@@ -153,7 +155,8 @@ class RecordsApi:
         self, from_type: str, from_id: int | str, to_type: str, page_size: int, api_version: str | None
     ) -> Iterator[AssociationRow]:
         """``GET`` page by page until HubSpot sends no cursor; a cursor seen twice, or more pages than
-        ``max_pages_per_record``, raises :class:`HubSpotPagingError` (:class:`PageBound`)."""
+        ``max_pages_per_record``, raises :class:`HubSpotPagingError` (:class:`PageBound`); past
+        ``read_deadline_seconds``, :class:`HubSpotReadDeadlineError` (:class:`ReadDeadline`)."""
         version, f, t = self.ctx.object_pair(from_type, to_type, api_version)
         fid = positive_int(from_id, None, "from_id")
         if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 500:
@@ -161,13 +164,17 @@ class RecordsApi:
         path = association_path(version, f"objects/{f}/{fid}/associations/{t}")
         after: str | None = None
         bound = PageBound("GET", path, self.ctx.settings.max_pages_per_record)
+        deadline = ReadDeadline(
+            f"list {plural_name(f)} {fid} -> {plural_name(t)}", self.ctx.settings.read_deadline_seconds
+        )
         while True:
             params: dict[str, Any] = {"limit": page_size}
             if after:
                 params["after"] = after
-            _status, body = self.ctx.send("GET", path, params=params)
-            body = body or {}
-            for item in body.get("results", []):
+            deadline.check("GET", path)
+            _status, body = self.ctx.send("GET", path, params=params, required=True, shape=shapes.record_page)
+            deadline.answered(len(body["results"]))
+            for item in body["results"]:  # the gate checked each row (``toObjectId``, type ids) and the paging
                 yield row_from_multi(f, fid, t, item)
             after = next_after(body)
             if not after:

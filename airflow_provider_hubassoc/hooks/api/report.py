@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_hubassoc.hooks import _shapes as shapes
 from airflow_provider_hubassoc.hooks.api._context import ApiContext, association_path
 from airflow_provider_hubassoc.hooks.api._inputs import positive_int
 
@@ -12,5 +13,6 @@ def request_high_usage_report(ctx: ApiContext, user_id: int | str, api_version: 
     """``POST``: HubSpot emails ``user_id`` a report of records near their association limits."""
     version = ctx.api_version(api_version)
     uid = positive_int(user_id, None, "user_id")
-    _status, body = ctx.send("POST", association_path(version, f"associations/usage/high-usage-report/{uid}"))
-    return dict(body or {})
+    path = association_path(version, f"associations/usage/high-usage-report/{uid}")
+    _status, body = ctx.send("POST", path, required=True, shape=shapes.an_object)
+    return dict(body)

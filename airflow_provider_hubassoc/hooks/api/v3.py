@@ -6,11 +6,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
+from airflow_provider_hubassoc.hooks import _shapes as shapes
 from airflow_provider_hubassoc.hooks._batching import READ_LIMIT, Chunk, chunk_size_for
 from airflow_provider_hubassoc.hooks._failures import as_int, failure, match_error, sub_category
 from airflow_provider_hubassoc.hooks._object_types import HUBSPOT_DEFINED_TYPES, plural_name, singular_name
 from airflow_provider_hubassoc.hooks._writes import _Outcome, _Pair
-from airflow_provider_hubassoc.hooks.api._context import NO_ASSOCIATIONS_FOUND, ApiContext, association_path, next_after
+from airflow_provider_hubassoc.hooks.api._context import (
+    NO_ASSOCIATIONS_FOUND,
+    ApiContext,
+    ReadDeadline,
+    association_path,
+    next_after,
+)
 from airflow_provider_hubassoc.hooks.api._inputs import ReadInput, check_on_failure, parse_pair, read_input, validated
 from airflow_provider_hubassoc.hooks.api._runner import run_reads, run_writes
 from airflow_provider_hubassoc.hooks.api.batch import one_request_per_chunk
@@ -32,11 +39,9 @@ class V3Api:
     def list_types(self, from_type: str, to_type: str) -> list[AssociationType]:
         """``GET /crm/v3/.../types``: ``type_id`` and ``name`` of each type."""
         _v, f, t = self.ctx.object_pair(from_type, to_type, "v3", allow_v3=True)
-        _status, body = self.ctx.send("GET", association_path("v3", f"associations/{f}/{t}/types"))
-        return [
-            AssociationType(None, as_int(item.get("id")), None, item.get("name"))
-            for item in (body or {}).get("results", [])
-        ]
+        path = association_path("v3", f"associations/{f}/{t}/types")
+        _status, body = self.ctx.send("GET", path, required=True, shape=shapes.v3_types)
+        return [AssociationType(None, as_int(item["id"]), None, item["name"]) for item in body["results"]]
 
     def write(
         self,
@@ -92,15 +97,20 @@ class V3Api:
         path = association_path("v3", f"associations/{f}/{t}/batch/read")
         result = BatchResult(f"v3 read {plural_name(f)}->{plural_name(t)} associations")
         items = validated(ids, read_input)
+        deadline = ReadDeadline(result.operation, self.ctx.settings.read_deadline_seconds)
 
         def work(chunk: Chunk[ReadInput]) -> _Outcome:
             unique: dict[int, ReadInput] = {}
             for item in chunk.items:
                 unique.setdefault(item.id, item)
             outcome = _Outcome(skipped=len(chunk.items) - len(unique))
-            status, body = self.ctx.send("POST", path, json={"inputs": [{"id": str(i)} for i in unique]})
+            shape = shapes.v3_batch_read(unique)
+            inputs = {"inputs": [{"id": str(i)} for i in unique]}
+            deadline.check("POST", path)
+            status, body = self.ctx.send("POST", path, json=inputs, required=True, shape=shape)
             outcome.requests += 1
-            self._read_page(f, t, list(unique.values()), status, body or {}, outcome)
+            self._read_page(f, t, list(unique.values()), status, body, outcome)
+            deadline.answered(len(outcome.rows))
             return outcome
 
         yield from run_reads(self.ctx, result, ids, items, size, work, on_failure, failure_callback, chunk_callback)
@@ -109,15 +119,13 @@ class V3Api:
         self, f: str, t: str, inputs: list[ReadInput], status: int, body: dict[str, Any], outcome: _Outcome
     ) -> None:
         """A v3 read answer's rows (one per pair, types by name) and failures; a second page is only warned of."""
-        for item in body.get("results", []):
-            from_id = as_int((item.get("from") or {}).get("id"))
+        for item in body["results"]:  # the gate checked them: records asked for, integer ids
+            from_id = int(item["from"]["id"])
             grouped: dict[int, list[AssociationType]] = {}
             for to in item.get("to") or []:
-                to_id = as_int(to.get("id"))
-                if to_id is not None:
-                    grouped.setdefault(to_id, []).append(AssociationType(None, None, None, to.get("type")))
+                grouped.setdefault(int(to["id"]), []).append(AssociationType(None, None, None, to.get("type")))
             for to_id, types in grouped.items():
-                outcome.rows.append(AssociationRow(f, from_id or 0, t, to_id, tuple(types)))
+                outcome.rows.append(AssociationRow(f, from_id, t, to_id, tuple(types)))
             if next_after(item):
                 self.ctx.log.warning(
                     "v3 read of %s %s has more associations than one page; v3 cannot page "
