@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotAnswerError
 from airflow_provider_hubassoc.hooks._failures import as_int
-from airflow_provider_hubassoc.hooks._json import loads, may_name_errors
+from airflow_provider_hubassoc.hooks._json import loads
 
 if TYPE_CHECKING:
     import requests
@@ -54,14 +54,11 @@ def decode(
     method: str,
     path: str,
     *,
-    errors_only: bool = False,
     required: bool = False,
     shape: Shape | None = None,
 ) -> Any:
     """The decoded JSON of a 2xx answer, or raise :class:`HubSpotAnswerError`.
 
-    :param errors_only: a batch write that reads only ``errors``: a JSON answer that cannot name any (see
-        :func:`~._json.may_name_errors`) is not decoded (``None``), once it is seen to be one whole object.
     :param required: the endpoint always answers a body (a batch read): an empty one is an error, not "none".
     :param shape: the endpoint's shape check, run on the decoded body.
     """
@@ -74,10 +71,6 @@ def decode(
     content_type = response.headers.get("Content-Type")
     if content_type is None or "json" not in content_type.lower():
         raise answer_error(method, path, status, content_type, content, "not JSON")
-    if errors_only and not may_name_errors(content):  # nothing in it is read: ``shape`` has nothing to check
-        if content.lstrip()[:1] == b"{" and content.rstrip()[-1:] == b"}":
-            return None
-        raise answer_error(method, path, status, content_type, content, "not one JSON object")
     try:
         body = loads(content)
     except ValueError as error:

@@ -189,7 +189,6 @@ def send(
     json: Any = None,
     params: Any = None,
     retry_ambiguous: bool = True,
-    errors_only: bool = False,
     required: bool = False,
     shape: Shape | None = None,
 ) -> tuple[int, Any]:
@@ -197,14 +196,12 @@ def send(
     passed the gate (:func:`~._answers.decode`: JSON, and ``shape`` when given); one that does not is retried,
     or for ``retry_ambiguous=False`` raised as :class:`HubSpotAnswerLostError`, never taken as success.
 
-    :param errors_only: the caller reads only the answer's ``errors`` (a batch write): an answer that cannot
-        hold any is not decoded (``None``), see :func:`~._json.may_name_errors`.
     :param required: the endpoint always answers a body: an empty one is an error.
     """
     decoded: list[Any] = []
 
     def check(response: requests.Response) -> None:
-        body = decode(response, method, path, errors_only=errors_only, required=required, shape=shape)
+        body = decode(response, method, path, required=required, shape=shape)
         decoded[:] = [body]
 
     response = transport.request(method, path, json=json, params=params, retry_ambiguous=retry_ambiguous, check=check)
@@ -229,7 +226,7 @@ def send_rederived(
     build: Callable[[], Any],
     refresh: Callable[[], None],
     *,
-    errors_only: bool = False,
+    required: bool = False,
     shape: Shape | None = None,
 ) -> tuple[int, Any]:
     """Send a write whose blind replay could change state: ``build()`` makes the body from the state last read;
@@ -246,7 +243,13 @@ def send_rederived(
             if attempt.retry_state.attempt_number > 1:
                 refresh()
             return send(
-                transport, method, path, json=build(), retry_ambiguous=False, errors_only=errors_only, shape=shape
+                transport,
+                method,
+                path,
+                json=build(),
+                retry_ambiguous=False,
+                required=required,
+                shape=shape,
             )
     raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
@@ -306,6 +309,8 @@ def write_batch(
             )
         return payload(sent)
 
+    # creates always answer a body (§5, 201/200/207); archives may answer 204 without one (§20.3)
+    required = not path.endswith("/archive")
     if current is not None and remaining:
         load()
     try:
@@ -313,10 +318,23 @@ def write_batch(
             try:
                 shape = batch_write(partial(_keys, remaining))  # what this answer may name
                 if current is None:
-                    status, body = send(transport, method, path, json=build(), errors_only=written is None, shape=shape)
+                    status, body = send(
+                        transport,
+                        method,
+                        path,
+                        json=build(),
+                        required=required,
+                        shape=shape,
+                    )
                 else:
                     status, body = send_rederived(
-                        transport, method, path, build, refresh, errors_only=written is None, shape=shape
+                        transport,
+                        method,
+                        path,
+                        build,
+                        refresh,
+                        required=required,
+                        shape=shape,
                     )
             except HubSpotValidationError as error:
                 outcome.requests += 1

@@ -171,8 +171,8 @@ def test_an_html_default_create_is_retried_plainly_and_never_success(make_hook, 
 
 
 def test_an_html_write_answer_without_errors_is_not_taken_as_json(make_hook, emu):
-    """A write answer is decoded only when it can name errors; a page served as JSON is still refused."""
+    """A page served as ``application/json`` to a write is refused as invalid JSON, never taken as success."""
     hook = make_hook(max_retries=0)
     _answer(emu, "batch.associate_default", HTML)
-    with pytest.raises(HubSpotAnswerError, match="not one JSON object"):
+    with pytest.raises(HubSpotAnswerError, match="invalid JSON"):
         hook.create_associations("contacts", "companies", [(1, 11)])

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
-from airflow_provider_hubassoc.hooks._json import PAUSE_GC_FROM, loads, may_name_errors
+from airflow_provider_hubassoc.hooks._json import PAUSE_GC_FROM, loads
 from airflow_provider_hubassoc.hooks._writes import (
     _Pair,
     archive_payload,
@@ -142,21 +142,6 @@ def test_result_pairs_of_create_and_default_responses():
     assert result_pairs({"results": [{"from": {"id": "1"}, "to": {"id": "2"}}]}) == {(1, 2)}
     assert result_pairs({"results": [{"from": {"id": "1"}, "to": [{"id": "2"}]}]}) is None
     assert result_pairs(None) is None
-
-
-@pytest.mark.parametrize(
-    ("body", "decoded"),
-    [
-        (b'{"status":"COMPLETE","results":[{"fromObjectId":1,"toObjectId":2,"labels":["Billing"]}]}', False),
-        (b'{"status":"COMPLETE","results":[],"numErrors":1,"errors":[{"message":"x"}]}', True),
-        (b'{"status":"COMPLETE","results":[],"\\u0065rrors":[{"message":"x"}]}', True),  # the key, escaped
-        (b'{"results":[{"labels":["Caf\\u00e9"]}]}', True),  # any escape: decoded, to be safe
-    ],
-)
-def test_a_write_answer_is_decoded_only_when_it_can_name_errors(body, decoded):
-    assert may_name_errors(body) is decoded
-    if not decoded:  # skipping it loses nothing: no errors list in it
-        assert "errors" not in json.loads(body)
 
 
 @pytest.mark.parametrize("collector_on", [True, False])
