@@ -52,18 +52,9 @@ WRITE_ERRORS = {kind: error for kind, error in READ_ERRORS.items() if error is n
 HEADER_ONLY = ("", "from_object_type,from_id,to_object_type,to_id")
 
 
-def needs_shape(endpoint: str) -> pytest.MarkDecorator:
-    """A kind the hook cannot refuse yet on this endpoint: its per-endpoint answer shape lands with issue 21."""
-    return pytest.mark.xfail(strict=True, reason=f"needs the per-endpoint shape for {endpoint} (issue 21)")
-
-
-def kinds(errors: dict[str, type[Exception]], pending: dict[str, str] | None = None) -> list[Any]:
-    """``(kind, error)`` parameters; those in ``pending`` (kind -> endpoint) marked :func:`needs_shape`."""
-    pending = pending or {}
-    return [
-        pytest.param(kind, error, id=kind, marks=[needs_shape(pending[kind])] if kind in pending else [])
-        for kind, error in errors.items()
-    ]
+def kinds(errors: dict[str, type[Exception]]) -> list[Any]:
+    """``(kind, error)`` parameters, named by kind."""
+    return [pytest.param(kind, error, id=kind) for kind, error in errors.items()]
 
 
 @pytest.fixture(autouse=True)
@@ -137,10 +128,6 @@ def test_an_export_reads_every_row_once_a_bad_answer_clears(hubspot_emulator, hu
 
 
 # ---------------------------------------------------------------------- create / link, archive / unlink
-#: kinds of write answer the hook does not refuse yet (counted as written)
-LINK_PENDING = ("empty", "wrong_shape", "null_ids", "non_int_id", "unasked_record")
-
-
 @pytest.mark.parametrize(("kind", "error"), kinds(WRITE_ERRORS))
 def test_a_link_answered_badly_is_never_counted_as_written(hubspot_emulator, hostile, kind, error) -> None:
     hostile(kind, "batch.associate_default")
@@ -182,9 +169,6 @@ def test_an_unlink_answered_badly_is_never_counted_as_written(hubspot_emulator, 
 # ---------------------------------------------------------------------- label sync
 LABEL_ERRORS = dict.fromkeys(BAD_BODIES, HubSpotAnswerError)
 LABEL_ERRORS.update({"oversize": HubSpotAnswerTooLargeError, "huge_retry_after": HubSpotRateLimitError})
-#: a labels listing with no body or a wrong shape is read today as "no labels" (the sync then writes); ids that
-#: are null or "abc" end in a raw ValueError / a failed delete instead of the answer error
-LABELS_PENDING = ("empty", "wrong_shape", "null_ids", "non_int_id")
 
 
 @pytest.mark.parametrize(("kind", "error"), kinds(LABEL_ERRORS))
