@@ -18,7 +18,7 @@ import pytest
 
 from airflow_provider_hubassoc._compat import AirflowException
 from airflow_provider_hubassoc.emulator._routes import WRITE_ENDPOINTS
-from airflow_provider_hubassoc.exceptions import HubSpotServerError
+from airflow_provider_hubassoc.exceptions import HubSpotAnswerError, HubSpotConnectionError, HubSpotServerError
 from airflow_provider_hubassoc.hooks._ratelimit import reset_shared_limiters
 from airflow_provider_hubassoc.operators._checkpoint import CheckpointStore
 from airflow_provider_hubassoc.operators._locations import LocationError
@@ -58,15 +58,18 @@ class TaskInstance:
 @pytest.fixture
 def outage(hubspot_emulator) -> Iterator[Any]:
     """``outage(after=2, endpoints=...)``: once ``after`` answers of those endpoints went out, every API answer is
-    lost (the request applied, its connection closed unanswered) until ``outage.end()``."""
+    lost (the request applied, its connection closed unanswered) until ``outage.end()``; with ``html=True`` each
+    is a proxy's maintenance page instead (a bad answer)."""
     before = list(hubspot_emulator.app.observers)
 
     class Outage:
-        def __call__(self, *, after: int, endpoints: frozenset[str] | set[str]) -> None:
+        def __call__(self, *, after: int, endpoints: frozenset[str] | set[str], html: bool = False) -> None:
             self.seen, self.down = 0, after <= 0
 
             def observe(_request: Any, response: Any) -> None:
-                if self.down:
+                if self.down and html:
+                    response.payload, response.content_type = b"<html>Down for maintenance</html>", "text/html"
+                elif self.down:
                     response.drop = True
                 elif response.endpoint in endpoints and 200 <= response.status < 300:
                     self.seen += 1
@@ -97,8 +100,9 @@ def failed_with_summary(operator: Any, ti: TaskInstance, logs: Any) -> tuple[Bas
         operator.execute(ti.context())
     summary = ti.pushed["summary"]
     capsys, caplog = logs
-    text = capsys.readouterr().out + caplog.text
-    lines = [line for line in text.splitlines() if "Stopped (" in line]
+    printed = capsys.readouterr().out
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Stopped (")]
+    lines = lines or [line for line in printed.splitlines() if "Stopped (" in line]
     assert len(lines) == 1 and "Done so far:" in lines[0], lines
     assert f"Stopped ({summary['stopped']})" in lines[0]
     return caught.value, summary
@@ -225,8 +229,9 @@ def test_a_reconcile_killed_without_a_word_resumes_with_counts_marked_unknown(hu
     assert done["created"] <= 300
 
 
+@pytest.mark.parametrize("html", [False, True], ids=["unreachable", "bad answer"])
 def test_an_export_cut_off_mid_read_says_what_was_saved_and_its_retry_exports_exactly(
-    hubspot_emulator, outage, tmp_path, capsys, caplog
+    html, hubspot_emulator, outage, tmp_path, capsys, caplog
 ):
     for record in range(1, 101):
         hubspot_emulator.associate("contacts", record, "companies", 1000 + record)
@@ -244,10 +249,11 @@ def test_an_export_cut_off_mid_read_says_what_was_saved_and_its_retry_exports_ex
             checkpoint_path=str(tmp_path / "checkpoints"),
         )
 
-    outage(after=2, endpoints={"batch.read"})
+    outage(after=2, endpoints={"batch.read"}, html=html)
     ti = TaskInstance()
     error, summary = failed_with_summary(export(), ti, (capsys, caplog))
-    assert isinstance(error, HubSpotServerError) and summary["stopped"] == f"error:{type(error).__name__}"
+    assert type(error) is (HubSpotAnswerError if html else HubSpotConnectionError)
+    assert summary["stopped"] == f"error:{type(error).__name__}"
     assert summary["read"] == 40 and summary["associations"] == 40 and summary["records"] == 100
     assert summary["counts_exact"] is True and summary["checkpoint"] == checkpoint_of(tmp_path, ti)
 
