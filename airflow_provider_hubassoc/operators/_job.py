@@ -8,9 +8,8 @@ returns to XCom. The operators say *what* to send; this module says what happens
 
 from __future__ import annotations
 
-import functools
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
@@ -18,6 +17,14 @@ from airflow_provider_hubassoc._compat import AirflowException, AirflowFailExcep
 from airflow_provider_hubassoc.exceptions import HubSpotCancelledError, HubSpotDailyLimitError
 from airflow_provider_hubassoc.operators._checkpoint import Checkpoint, add_counts
 from airflow_provider_hubassoc.operators._daily_reset import RESET_GRACE, daily_budget_retry_at
+from airflow_provider_hubassoc.operators._ending import (
+    CountedStream,
+    checkpoint_fields,
+    lower_bounds,
+    mark_summarised,
+    push_summary,
+    summary_line,
+)
 from airflow_provider_hubassoc.operators._files import PairSource, SizedStream, SourcePair
 from airflow_provider_hubassoc.operators._rowfiles import RowWriter
 
@@ -170,6 +177,7 @@ class FailureReport:
             reasons.append(f"{self.count}/{total} failed > max_failure_ratio={self.max_failure_ratio}")
         if not reasons:
             return
+        summary.setdefault("stopped", "failure_policy")
         push_summary(context, summary)
         where = f"; failed rows and reasons in {self.path}" if self.path else " (set failures_path to keep them all)"
         first = self.sample[0] if self.sample else None
@@ -181,12 +189,9 @@ class FailureReport:
             if first
             else ""
         )
-        raise AirflowFailException(f"{'; '.join(reasons)}{first_text}{where}. Done: {summary_line(summary)}")
-
-
-def summary_line(summary: dict[str, Any]) -> str:
-    keys = ("total", "succeeded", "failed", "skipped", "not_sent", "requests")
-    return ", ".join(f"{key}={summary[key]}" for key in keys if key in summary)
+        raise mark_summarised(
+            AirflowFailException(f"{'; '.join(reasons)}{first_text}{where}. Done: {summary_line(summary)}")
+        )
 
 
 def result_counts(result: BatchResult | None) -> dict[str, int]:
@@ -199,13 +204,6 @@ def result_counts(result: BatchResult | None) -> dict[str, int]:
         "skipped": result.skipped,
         "requests": result.requests,
     }
-
-
-def push_summary(context: Context, summary: dict[str, Any]) -> None:
-    """The summary to XCom under ``summary`` before the task fails, so what was done is on record."""
-    ti = context.get("ti") if context else None
-    if ti is not None:
-        ti.xcom_push(key="summary", value=summary)
 
 
 def chunk_saver(
@@ -257,6 +255,7 @@ def stop_for_daily_budget(
     reset_at, late = daily_budget_retry_at(zone, after_reset=operator._after_reset)
     reason = error.message.rstrip(". ")
     summary.update(stopped="daily_budget", daily_reset_at=reset_at.isoformat())
+    summary.update(checkpoint_fields(checkpoint, summary))
     push_summary(context, summary)
     operator.log.warning(
         "HubSpot's daily request budget is spent: %s. Done so far: %s. It resets at %s (midnight %s)",
@@ -285,10 +284,12 @@ def stop_for_daily_budget(
         if checkpoint is not None
         else "No checkpoint was kept (an export to XCom, or no task instance): a re-run starts over."
     )
-    raise AirflowFailException(
-        f"HubSpot's daily request budget is spent ({reason}). Done so far: {summary_line(summary)}. "
-        f"HubSpot resets the budget at midnight in the account's time zone {zone} ({reset_at.isoformat()}; "
-        f"connection extra account_time_zone). {where}"
+    raise mark_summarised(
+        AirflowFailException(
+            f"HubSpot's daily request budget is spent ({reason}). Done so far: {summary_line(summary)}. "
+            f"HubSpot resets the budget at midnight in the account's time zone {zone} ({reset_at.isoformat()}; "
+            f"connection extra account_time_zone). {where}"
+        )
     )
 
 
@@ -299,6 +300,25 @@ def count_pairs(
     skipped (``total`` and checkpoints count the pairs sent)."""
     summary.update(counts, not_sent=total - counts["total"], resumed_from=start, **report.summary())
     summary.update(total=counts["total"] + source.duplicates, skipped=counts["skipped"] + source.duplicates)
+
+
+def pairs_stopped(
+    summary: dict[str, Any],
+    error: BaseException,
+    stream: CountedStream,
+    base: dict[str, int],
+    total: int,
+    source: PairSource,
+    start: int,
+    report: FailureReport,
+) -> None:
+    """The counts of a link/unlink stopped by ``error``: the finished prefix (what the checkpoint holds); inputs
+    taken past it were sent or about to be, their outcome not counted (a retry sends them again)."""
+    prefix = getattr(error, "result", None)
+    count_pairs(summary, add_counts(base, result_counts(prefix)), total, source, start, report)
+    past = stream.taken - (prefix.total if prefix is not None else 0)
+    summary["not_sent"] -= past
+    lower_bounds(summary, past if prefix is not None else None)
 
 
 #: one hook call writing pairs: ``(pairs, failure report, chunk_callback) -> result``
@@ -323,17 +343,22 @@ def write_pairs(
     cancelled = False
     with report:
         saver = chunk_saver(operator.hook, checkpoint, report, offset=start, base=base, source=source)
+        stream = CountedStream(source.hook_inputs(start), total - start)
         try:
-            result = call(SizedStream(source.hook_inputs(start), total - start), report, saver)
+            result = call(stream, report, saver)
         except HubSpotCancelledError as error:
             result, cancelled = error.result, True
         except HubSpotDailyLimitError as error:
             running = result_counts(error.result)
             count_pairs(summary, add_counts(base, running), total, source, start, report)
             stop_for_daily_budget(operator, context, error, summary, checkpoint)
+        except Exception as error:  # retries exhausted, a bad answer, a bound: the ending pushes the summary
+            pairs_stopped(summary, error, stream, base, total, source, start, report)
+            raise
     count_pairs(summary, add_counts(base, result_counts(result)), total, source, start, report)
     operator.log.info("Done: %s", summary_line(summary))
     if cancelled and not report.stopped_early:
+        summary["stopped"] = "cancelled"  # the ending (``_ending.summary_on_failure``) pushes the summary
         raise AirflowException(f"cancelled; {summary_line(summary)}; the rest was not sent")
     if checkpoint is not None and not cancelled:
         checkpoint.discard()  # the whole input is done: a later run of this task starts over
@@ -341,120 +366,19 @@ def write_pairs(
     return summary
 
 
-class PlannedPhase(Protocol):
-    """The changes of one kind a reconcile plans (see ``transfers/_reconcile.py``)."""
-
-    count: int
-
-    def pairs(self) -> Iterator[SourcePair]: ...
-
-
-#: one hook call of a phase: ``(pairs, hook keyword arguments) -> result``
-PhaseCall = Callable[[SizedStream, dict[str, Any]], "BatchResult"]
-
-
-def _phase_counts(name: str, running: BatchResult) -> dict[str, int]:
-    """A phase's counts for its checkpoint: what it has written so far, under the phase's name."""
-    return {name: running.succeeded}
-
-
-def write_phases(
+def export_stopped(
     operator: ResumableOperator,
     context: Context,
-    phases: Sequence[tuple[str, PlannedPhase, PhaseCall]],
-    checkpoint: Checkpoint | None,
-    report: FailureReport,
-    summary: dict[str, Any],
-    *,
-    chunk_size: int | None,
-) -> None:
-    """Send each phase's changes through its hook call, in order; the summary gets each phase's count under its
-    name (over every attempt), ``not_sent`` and the failures. The checkpoint counts what each phase wrote; it is
-    discarded once every phase ran to its end. A kill ends with what was done; a spent budget stops."""
-    done = {name: 0 for name, _p, _c in phases}
-    base = checkpoint.counts if checkpoint is not None else {}
-    summary.update(created=0, labels_removed=0, archived=0, not_sent=0)
-    with report:
-        for index, (name, phase, call) in enumerate(phases):
-            if not phase.count:
-                continue
-            later = sum(following.count for _n, following, _c in phases[index + 1 :])
-            stream = StreamOrigin(phase.pairs())
-            arguments = {
-                "on_failure": "collect",
-                "chunk_size": chunk_size,
-                "chunk_callback": chunk_saver(
-                    operator.hook,
-                    checkpoint,
-                    report,
-                    offset=0,
-                    base=add_counts(base, done),
-                    counts=functools.partial(_phase_counts, name),
-                ),
-                "failure_callback": report.callback(stream, name),
-            }
-            try:
-                result = call(SizedStream(stream, phase.count), arguments)
-            except HubSpotDailyLimitError as error:
-                _phase_stopped_by_budget(
-                    operator, context, error, name, phase.count, later, done, base, checkpoint, report, summary
-                )
-            except HubSpotCancelledError as error:
-                done[name] = error.result.succeeded
-                summary.update(add_counts(base, done))
-                # this phase's unsent inputs and every later phase: nothing of them was sent
-                summary["not_sent"] = phase.count - error.result.total + later
-                if not report.stopped_early:
-                    raise AirflowException(
-                        f"cancelled during {name}: {error.message}; {summary['not_sent']} change(s) not sent"
-                    ) from None
-                break
-            done[name] = result.succeeded
-        else:
-            if checkpoint is not None:
-                checkpoint.discard()  # every write phase ran to its end
-    summary.update(add_counts(base, done), resumed=bool(checkpoint and checkpoint.resumed))
-    summary.update(report.summary())
-
-
-def _phase_stopped_by_budget(
-    operator: ResumableOperator,
-    context: Context,
-    error: HubSpotDailyLimitError,
-    name: str,
-    count: int,
-    later: int,
-    done: dict[str, int],
-    base: dict[str, int],
-    checkpoint: Checkpoint | None,
-    report: FailureReport,
-    summary: dict[str, Any],
-) -> NoReturn:
-    """The budget ran out during phase ``name`` (``count`` changes; ``later`` in the phases after it)."""
-    running = result_counts(error.result)
-    # Chunks still in flight when the budget ran out were applied past the finished prefix: a resumed plan
-    # finds their pairs done and never counts them, so they are counted here.
-    in_flight = result_counts(error.in_flight)
-    done[name] = running["succeeded"] + in_flight["succeeded"]
-    if checkpoint is not None and in_flight["total"]:
-        report.flush()
-        checkpoint.save(position=checkpoint.position, counts=add_counts(base, done), failures=report.rows)
-    summary.update(add_counts(base, done), resumed=bool(checkpoint and checkpoint.resumed), **report.summary())
-    summary["not_sent"] = count - running["total"] - in_flight["total"] + later
-    stop_for_daily_budget(operator, context, error, summary, checkpoint)
-
-
-def export_stopped_by_budget(
-    operator: ResumableOperator,
-    context: Context,
-    error: HubSpotDailyLimitError,
+    error: BaseException,
     checkpoint: Checkpoint | None,
     report: FailureReport,
     start: int,
     summary: dict[str, Any],
-) -> NoReturn:
-    """An export stopped by the daily budget: the summary counts what the checkpoint holds (rows written, records
-    read), since rows read past the last saved chunk are read again on resume."""
+) -> None:
+    """An export stopped by ``error``: the summary counts what the checkpoint holds (rows written, records read),
+    since rows read past the last saved chunk are read again on resume; a spent budget then stops (else the
+    caller raises ``error`` and the ending pushes the summary). Without a checkpoint (an export to XCom) the
+    rows read are lost with the task: nothing is counted as exported."""
     saved = checkpoint.extra if checkpoint is not None else {}
     summary.update(
         associations=int(saved.get("output_rows", 0)),
@@ -462,7 +386,9 @@ def export_stopped_by_budget(
         resumed_from=start,
         **report.summary(),
     )
-    stop_for_daily_budget(operator, context, error, summary, checkpoint)
+    summary.pop("rows", None)
+    if isinstance(error, HubSpotDailyLimitError):
+        stop_for_daily_budget(operator, context, error, summary, checkpoint)
 
 
 def finish_export(

@@ -23,6 +23,7 @@ from airflow_provider_hubassoc.exceptions import HubSpotCancelledError, HubSpotD
 from airflow_provider_hubassoc.hooks._object_types import plural_name
 from airflow_provider_hubassoc.links.associations import HubSpotRecordsLink
 from airflow_provider_hubassoc.operators._base import ResumableOperator
+from airflow_provider_hubassoc.operators._ending import summary_on_failure
 from airflow_provider_hubassoc.operators._files import (
     PairSource,
     SizedStream,
@@ -35,7 +36,7 @@ from airflow_provider_hubassoc.operators._job import (
     FailureReport,
     PairCall,
     check_failure_policy,
-    export_stopped_by_budget,
+    export_stopped,
     finish_export,
     write_pairs,
 )
@@ -289,28 +290,46 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
             log=self.log,
             previous=checkpoint.failures if checkpoint is not None else None,
         )
-        try:
-            with report:
-                if writer is None:
-                    kept = self._rows_for_xcom(self._read(ids, report))
-                    summary.update(associations=len(kept), output_path=None, rows=kept)
-                else:
-                    with writer:
-                        saver = self.chunk_saver(
-                            checkpoint,
-                            report,
-                            offset=start,
-                            output=writer,
-                            base=checkpoint.counts if checkpoint is not None else {},
-                        )
-                        for row in self._read(islice(ids, start, None), report, saver):
-                            writer.write(association_row(row))
-                    summary.update(associations=writer.count, output_path=output_path, resumed_from=start)
-        except HubSpotCancelledError as error:
-            raise AirflowException(f"stopped: {error.message}") from None
-        except HubSpotDailyLimitError as error:
-            export_stopped_by_budget(self, context, error, checkpoint, report, start, summary)
-        return finish_export(self, context, checkpoint, report, summary, count, load)
+        with summary_on_failure(self, context, summary) as ending:
+            ending.checkpoint = checkpoint
+            try:
+                self._read_into(ids, writer, report, checkpoint, start, summary)
+            except HubSpotCancelledError as error:
+                export_stopped(self, context, error, checkpoint, report, start, summary)
+                summary["stopped"] = "cancelled"
+                raise AirflowException(f"stopped: {error.message}") from None
+            except Exception as error:  # a spent budget stops there; anything else: the ending's summary
+                export_stopped(self, context, error, checkpoint, report, start, summary)
+                raise
+            return finish_export(self, context, checkpoint, report, summary, count, load)
+
+    def _read_into(
+        self,
+        ids: Any,
+        writer: RowWriter | None,
+        report: FailureReport,
+        checkpoint: Checkpoint | None,
+        start: int,
+        summary: dict[str, Any],
+    ) -> None:
+        """Every record's associations to ``writer`` (from ``start``, checkpointed per chunk), or into the
+        summary's ``rows`` for XCom."""
+        with report:
+            if writer is None:
+                kept = self._rows_for_xcom(self._read(ids, report))
+                summary.update(associations=len(kept), output_path=None, rows=kept)
+                return
+            with writer:
+                saver = self.chunk_saver(
+                    checkpoint,
+                    report,
+                    offset=start,
+                    output=writer,
+                    base=checkpoint.counts if checkpoint is not None else {},
+                )
+                for row in self._read(islice(ids, start, None), report, saver):
+                    writer.write(association_row(row))
+            summary.update(associations=writer.count, output_path=writer.path, resumed_from=start)
 
     def _read(
         self, ids: Iterable[int], report: FailureReport, saver: ChunkCallback | None = None
@@ -391,19 +410,20 @@ class _PairWriteOperator(PairInputOperator):
             "shard_index": self.shard_index,
             "shard_count": self.shard_count,
         }
-        try:
-            source, total, resolved = self._check_inputs()
-            checkpoint = self._checkpoint_for(context)
-            self._log_plan(source, total, resolved)
-            if self.is_dry_run:
-                return self._dry_run_summary(summary, source, total, resolved)
-            report = self._failure_report(checkpoint.failures if checkpoint is not None else None)
-            return write_pairs(self, context, self._call_for(source), source, total, checkpoint, report, summary)
-        except HubSpotDailyLimitError as error:  # before any chunk was sent (label look-ups): nothing new done
-            checkpoint = checkpoint or self._checkpoint_for(context)  # the rows were valid: the input is there
-            if checkpoint is not None:
-                summary.update(checkpoint.counts, failed=len(checkpoint.failures), resumed_from=checkpoint.position)
-            self.daily_budget_spent(context, error, summary, checkpoint)
+        with summary_on_failure(self, context, summary) as ending:
+            try:
+                source, total, resolved = self._check_inputs()
+                checkpoint = ending.checkpoint = self._checkpoint_for(context)
+                self._log_plan(source, total, resolved)
+                if self.is_dry_run:
+                    return self._dry_run_summary(summary, source, total, resolved)
+                report = self._failure_report(checkpoint.failures if checkpoint is not None else None)
+                return write_pairs(self, context, self._call_for(source), source, total, checkpoint, report, summary)
+            except HubSpotDailyLimitError as error:  # before any chunk was sent (label look-ups): nothing new done
+                checkpoint = checkpoint or self._checkpoint_for(context)  # the rows were valid: the input is there
+                if checkpoint is not None:
+                    summary.update(checkpoint.counts, failed=len(checkpoint.failures), resumed_from=checkpoint.position)
+                self.daily_budget_spent(context, error, summary, checkpoint)
 
     def _call_for(self, source: PairSource) -> PairCall:
         """:meth:`_call` over the pairs of ``source``, as :func:`~._job.write_pairs` calls it."""

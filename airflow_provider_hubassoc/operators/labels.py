@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_hubassoc._compat import AirflowFailException, Context
+from airflow_provider_hubassoc._inputs import check_object_types
 from airflow_provider_hubassoc.exceptions import HubSpotError, HubSpotInputError
 from airflow_provider_hubassoc.hooks._validation import label_length_problem, shown
 from airflow_provider_hubassoc.links.associations import HubSpotRecordsLink
 from airflow_provider_hubassoc.operators._base import HubSpotBaseOperator
+from airflow_provider_hubassoc.operators._ending import summary_on_failure
 from airflow_provider_hubassoc.operators._lineage import declare, labels_uri, record_events
 
 if TYPE_CHECKING:
@@ -88,6 +90,12 @@ def _parse_definition(index: int, item: Any) -> LabelDefinition:
     previous = item.get("previous_labels") or ()
     if not isinstance(previous, (list, tuple)) or not all(isinstance(p, str) and p.strip() for p in previous):
         raise HubSpotInputError(f"{where}: previous_labels must be a list of label texts", field="previous_labels")
+    for position, text in enumerate(previous):  # matched against HubSpot's texts: the same rule as a label's
+        problem = label_length_problem(text, what="label")
+        if problem:
+            raise HubSpotInputError(
+                f"{where}: field 'previous_labels'[{position}]: {problem}: {shown(text)}", field="previous_labels"
+            )
     return LabelDefinition(
         index,
         item["from_object_type"].strip(),
@@ -105,6 +113,11 @@ def _check_texts(where: str, item: Mapping[str, Any]) -> None:
     for key in ("from_object_type", "to_object_type", "name", "label"):
         if not isinstance(item.get(key), str) or not item[key].strip():
             raise HubSpotInputError(f"{where}: field {key!r} must be a non-empty string", field=key)
+    try:  # the shared rule of object types: ASCII only (``2-1٢٣`` is no type id)
+        check_object_types(item["from_object_type"], item["to_object_type"])
+    except ValueError as error:
+        key = "from_object_type" if str(error).startswith("from_object_type") else "to_object_type"
+        raise HubSpotInputError(f"{where}: field {error}", field=key) from None
     for key in ("name", "label", "inverse_label"):
         too_long = (
             label_length_problem(item[key], what=key if key == "name" else "label")
@@ -348,12 +361,20 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
             self.hook.delete_label(*step.pair, step.type_id)  # type: ignore[arg-type]
 
     def execute(self, context: Context) -> dict[str, int | None]:
+        """Plan, then apply each step; whatever stops the task, the summary of the steps done goes to XCom
+        (``summary``) and the log first (see :mod:`._ending`)."""
+        summary: dict[str, Any] = {"operation": "sync_labels", "dry_run": self.is_dry_run}
+        with summary_on_failure(self, context, summary):
+            return self._sync(context, summary)
+
+    def _sync(self, context: Context, summary: dict[str, Any]) -> dict[str, int | None]:
         try:
             definitions = self._definitions(self.definitions)
             steps = self.plan(definitions)
         except HubSpotInputError as error:
             raise AirflowFailException(error.message) from None
         counts = {a: sum(1 for s in steps if s.action == a) for a in ("create", "update", "delete", "keep")}
+        summary.update(plan=counts, succeeded=0, failed=0, not_sent=sum(counts.values()) - counts["keep"])
         self.log.info("Label plan: %s%s", counts, "; DRY RUN, nothing is written" if self.is_dry_run else "")
         for step in steps:
             self.log.info("  %s", step.describe())
@@ -363,10 +384,13 @@ class HubSpotSyncLabelsOperator(HubSpotBaseOperator):
         for step in steps:
             d = step.definition
             try:
-                if not self.is_dry_run:
+                if not self.is_dry_run and step.action != "keep":
+                    summary["not_sent"] -= 1
                     self._apply(step, steps)
+                    summary["succeeded"] += 1
             except HubSpotError as error:
                 errors.append(f"{step.describe()}: {error}")
+                summary["failed"] += 1
                 self.log.error("Failed: %s: %s", step.describe(), error)  # noqa: TRY400 - HubSpot's answer says it all
             if d is not None:
                 type_ids[d.name] = step.type_id

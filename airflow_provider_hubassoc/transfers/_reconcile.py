@@ -200,5 +200,10 @@ def _label_changes(row: Any, keys: frozenset[Key], *, prune: bool) -> tuple[list
     return missing, extra
 
 
+def spill_base() -> str:
+    """Where the plan's spill files go: the local temporary directory (``TMPDIR``, see :mod:`tempfile`)."""
+    return tempfile.gettempdir()
+
+
 def plan_directory() -> tempfile.TemporaryDirectory[str]:
-    return tempfile.TemporaryDirectory(prefix="hubassoc-plan-")
+    return tempfile.TemporaryDirectory(prefix="hubassoc-plan-", dir=spill_base())

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_hubassoc._compat import AirflowFailException, Context
 from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError, HubSpotInputError
 from airflow_provider_hubassoc.links.associations import HubSpotRecordsLink
+from airflow_provider_hubassoc.operators._ending import summary_on_failure
 from airflow_provider_hubassoc.operators._files import PairSource, parse_ids, shard_of
-from airflow_provider_hubassoc.operators._job import PhaseCall, write_phases
+from airflow_provider_hubassoc.operators._locations import check_writable_location
 from airflow_provider_hubassoc.operators._pair_input import PairInputOperator
-from airflow_provider_hubassoc.transfers._reconcile import PHASES, Plan, plan_directory, plan_reconcile
+from airflow_provider_hubassoc.operators._phases import PhaseCall, write_phases
+from airflow_provider_hubassoc.transfers._reconcile import PHASES, Plan, plan_directory, plan_reconcile, spill_base
 
 if TYPE_CHECKING:
     from airflow_provider_hubassoc.operators._checkpoint import Checkpoint
@@ -35,7 +37,7 @@ class HubSpotSyncAssociationsOperator(PairInputOperator):
 
     Memory stays flat however many pairs are desired: they are sorted by from-id on disk and diffed against
     the current associations a window of records at a time, and the planned changes are spilled to local files
-    (see :mod:`._reconcile`; the writes run through :func:`~airflow_provider_hubassoc.operators._job.write_phases`); the plan counts are exact. ``shard_count`` still spreads a large reconcile over
+    (see :mod:`._reconcile`; the writes run through :func:`~airflow_provider_hubassoc.operators._phases.write_phases`); the plan counts are exact. ``shard_count`` still spreads a large reconcile over
     workers.
 
     :return: the plan counts and, unless ``dry_run``, the counts of each write.
@@ -49,27 +51,36 @@ class HubSpotSyncAssociationsOperator(PairInputOperator):
         self.prune = prune
         self.source_ids = source_ids
 
+    def execute(self, context: Context) -> dict[str, Any]:
+        """The plan's spill directory (the local temporary directory) is checked with the other locations,
+        before HubSpot is touched."""
+        check_writable_location(spill_base(), "the reconcile's spill directory (TMPDIR)", "directory")
+        return super().execute(context)
+
     def _run(self, context: Context) -> dict[str, Any]:
         checkpoint: Checkpoint | None = None
-        try:
-            source, _total, _resolved = self._check_inputs()
-            checkpoint = self._checkpoint_for(context)
-            return self._reconcile(context, source, checkpoint)
-        except HubSpotDailyLimitError as error:  # before the writes (label look-ups, reads of the plan)
-            checkpoint = checkpoint or self._checkpoint_for(context)
-            summary: dict[str, Any] = {
-                "operation": "sync",
-                "from_object_type": self.from_object_type,
-                "to_object_type": self.to_object_type,
-            }
-            if checkpoint is not None:
-                summary.update(checkpoint.counts, failed=len(checkpoint.failures))
-            self.daily_budget_spent(context, error, summary, checkpoint)
+        summary: dict[str, Any] = {
+            "operation": "sync",
+            "from_object_type": self.from_object_type,
+            "to_object_type": self.to_object_type,
+        }
+        with summary_on_failure(self, context, summary) as ending:
+            try:
+                source, _total, _resolved = self._check_inputs()
+                checkpoint = ending.checkpoint = self._checkpoint_for(context)
+                return self._reconcile(context, source, checkpoint, summary)
+            except HubSpotDailyLimitError as error:  # before the writes (label look-ups, reads of the plan)
+                checkpoint = checkpoint or self._checkpoint_for(context)
+                if checkpoint is not None and "plan" not in summary:
+                    summary.update(checkpoint.counts, failed=len(checkpoint.failures))
+                self.daily_budget_spent(context, error, summary, checkpoint)
 
     def _fingerprint_options(self) -> dict[str, Any]:
         return {**super()._fingerprint_options(), "prune": self.prune, "source_ids": self.source_ids}
 
-    def _reconcile(self, context: Context, source: PairSource, checkpoint: Checkpoint | None) -> dict[str, Any]:
+    def _reconcile(
+        self, context: Context, source: PairSource, checkpoint: Checkpoint | None, summary: dict[str, Any]
+    ) -> dict[str, Any]:
         """Plan from the current state, then write. A resumed run plans again (what an earlier attempt wrote
         is no longer missing) and does not resend the changes whose failures the checkpoint holds. So a chunk
         HubSpot applied must be counted by the attempt that sent it: on a budget stop the chunks still in flight
@@ -97,10 +108,15 @@ class HubSpotSyncAssociationsOperator(PairInputOperator):
                 directory=directory,
                 skip={(row["from_id"], row["to_id"], row["operation"]) for row in previous},
             )
-            return self._apply(context, planned, checkpoint, previous)
+            return self._apply(context, planned, checkpoint, previous, summary)
 
     def _apply(
-        self, context: Context, planned: Plan, checkpoint: Checkpoint | None, previous: list[dict[str, Any]]
+        self,
+        context: Context,
+        planned: Plan,
+        checkpoint: Checkpoint | None,
+        previous: list[dict[str, Any]],
+        summary: dict[str, Any],
     ) -> dict[str, Any]:
         f, t = self.from_object_type, self.to_object_type
         plan = planned.counts()
@@ -113,14 +129,7 @@ class HubSpotSyncAssociationsOperator(PairInputOperator):
             if self.is_dry_run
             else ("" if self.prune else " (prune=False: extra associations are kept)"),
         )
-        summary: dict[str, Any] = {
-            "operation": "sync",
-            "from_object_type": f,
-            "to_object_type": t,
-            "dry_run": self.is_dry_run,
-            "prune": self.prune,
-            "plan": plan,
-        }
+        summary.update(dry_run=self.is_dry_run, prune=self.prune, plan=plan)
         if self.is_dry_run:
             return summary
         report = self._failure_report(previous)

@@ -46,6 +46,12 @@ PARENT = label("parent_contact", "Parent", inverse_label="Child")
         (json.dumps([label("bad-name", "Bad")]), r"definitions\[0\]: name 'bad-name'"),
         ("[not json", r"definitions: not valid JSON"),
         ([label("plan", "Plan")], r"definitions\[0\]: name 'plan' is one of the operator's own XCom keys"),
+        ([label("bell\a", "Bell")], r"definitions\[0\]: name 'bell\\x07' must be letters"),
+        (
+            [{**DECIDER, "previous_labels": ["Old", "Old\x00"]}],
+            r"definitions\[0\]: field 'previous_labels'\[1\]: label holds the control character U\+0000",
+        ),
+        ([label("x", "X", pair=("2-1\u0662\u0663", "companies"))], r"definitions\[0\]: field from_object_type must"),
     ],
 )
 def test_bad_definitions_fail_when_the_dag_is_parsed(definitions, message):
