@@ -137,9 +137,7 @@ class RecordStore:
         record_id = self.index(object_type, name).get(_normal(name, str(value)))
         return None if record_id is None else self.get(object_type, record_id)
 
-    def _check_unique(
-        self, object_type: str, rows: list[dict[str, str]], unique: set[str], *, allow: int | None = None
-    ) -> None:
+    def _check_unique(self, object_type: str, rows: list[dict[str, str]], unique: set[str]) -> None:
         """Refuse rows whose unique values another record (or an earlier row) holds: nothing is written then."""
         for name in sorted(unique - {"hs_object_id"}):
             index = self.index(object_type, name)
@@ -150,7 +148,7 @@ class RecordStore:
                     continue
                 normal = _normal(name, value)
                 holder = index.get(normal)
-                if (holder is not None and holder != allow) or normal in seen:
+                if holder is not None or normal in seen:
                     raise _conflict(object_type, name, value, holder)
                 seen.add(normal)
 
