@@ -18,12 +18,16 @@ if TYPE_CHECKING:
 
 _SCHEMA = json.loads((Path(__file__).parent / "schemas" / "responses.schema.json").read_text())
 jsonschema.Draft202012Validator.check_schema(_SCHEMA)
+#: the CRM objects API's answers (written from HubSpot's SDK models, see its title); shares ``standardError``
+_OBJECTS_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "objects.schema.json").read_text())
+jsonschema.Draft202012Validator.check_schema(_OBJECTS_SCHEMA)
+_DEFS = {**_SCHEMA["$defs"], **_OBJECTS_SCHEMA["$defs"]}
 
 
 @functools.cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
     """One validator per ``$defs`` entry (``jsonschema.validate`` re-checks the whole schema on every call)."""
-    return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{name}", "$defs": _SCHEMA["$defs"]})
+    return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{name}", "$defs": _DEFS})
 
 
 #: endpoint name -> {status: schema $def} for 2xx answers; None = no body allowed
@@ -56,6 +60,16 @@ SUCCESS_SCHEMAS: dict[str, dict[int, str | None]] = {
     # 200 without a body: the 2026-03 revoke (no documented body, §20.10 item 3); 204: legacy v1 DELETE
     "oauth.revoke": {200: None, 204: None, 400: "oauthError"},
 }
+#: the CRM objects API's endpoints (kept apart: ``test_emulator_objects.py`` exercises each of these pairs)
+OBJECT_SCHEMAS: dict[str, dict[int, str | None]] = {
+    "objects.create": {201: "simplePublicObject"},
+    "objects.batch.create": {201: "batchSimplePublicObject"},
+    "objects.read": {200: "simplePublicObjectWithAssociations"},
+    "objects.batch.read": {200: "batchSimplePublicObject", 207: "batchSimplePublicObjectWithErrors"},
+    "objects.list": {200: "objectsPage"},
+    "objects.search": {200: "searchPage"},
+    "objects.merge": {200: "simplePublicObject"},
+}
 #: 200 answers that carry errors: 2025-09 limit configurations (no 207 in that spec), and dated archives with
 #: inputs refused by the 2026-09 permission rule (the archive endpoints list only 200, reference §20.3)
 _DATED_200_WITH_ERRORS = {
@@ -68,11 +82,11 @@ _DATED_200_WITH_ERRORS = {
 
 def expected_schema(response: Response) -> str | None:
     """The ``$defs`` entry a response must match (``None``: it must have no body)."""
-    if response.status == 429:
-        return "rateLimitError"
+    if response.status == 429:  # search has its own per-second limit (policy SECONDLY, reference §20.8)
+        return "searchRateLimitError" if response.endpoint == "objects.search" else "rateLimitError"
     if 300 <= response.status < 400:  # the redirect fault: a Location and no body
         return None
-    by_status = SUCCESS_SCHEMAS.get(response.endpoint, {})
+    by_status = SUCCESS_SCHEMAS.get(response.endpoint) or OBJECT_SCHEMAS.get(response.endpoint, {})
     if response.status in by_status:
         name = by_status[response.status]
         if response.endpoint == "records.put" and isinstance(response.body, dict) and "entity" in response.body:

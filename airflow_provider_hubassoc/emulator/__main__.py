@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     knobs = {
         f.name: getattr(args, f.name) for f in dataclasses.fields(EmulatorConfig) if getattr(args, f.name) is not None
     }
-    for name in ("requests_per_10_seconds", "daily_limit"):
+    for name in ("requests_per_10_seconds", "daily_limit", "search_requests_per_second"):
         if knobs.get(name) == 0:
             knobs[name] = None
     try:

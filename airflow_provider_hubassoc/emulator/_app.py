@@ -144,6 +144,7 @@ class EmulatorApp:
     def dump(self) -> dict[str, Any]:
         with self.state.lock:
             state = self.state.dump()
+        state["objects"] = self.state.objects.dump()
         state["config"] = self.config.as_dict()
         state["oauthClients"] = sorted(self.oauth_clients)
         state["counters"] = self.counters()

@@ -68,6 +68,11 @@ class EmulatorConfig:
     oauth_v1_enabled: bool = False
     #: fully qualified custom object names accepted in paths, e.g. {"p123_cars": "2-123"}
     custom_objects: dict[str, str] = field(default_factory=dict)
+    #: unique-value properties per object type beyond contacts' ``email``, e.g. {"companies":
+    #: ["external_company_id"]}: ``idProperty`` may name them, a held value refuses a create (409)
+    unique_properties: dict[str, list[str]] = field(default_factory=dict)
+    #: CRM search requests a second per account (HubSpot: five, reference §20.8); None = unlimited
+    search_requests_per_second: int | None = 5
     #: fixed latency added to every API response, seconds
     latency: float = 0.0
     #: extra latency drawn uniformly from [0, jitter], seconds
@@ -141,6 +146,13 @@ class EmulatorConfig:
             value = getattr(self, name)
             if value is not None and int(value) < 1:
                 raise ValueError(f"{name} must be >= 1 or None (unlimited)")
+        if self.search_requests_per_second is not None and int(self.search_requests_per_second) < 1:
+            raise ValueError("search_requests_per_second must be >= 1 or None (unlimited)")
+        unique = self.unique_properties
+        if not isinstance(unique, dict) or not all(
+            isinstance(v, list) and all(isinstance(p, str) for p in v) for v in unique.values()
+        ):
+            raise ValueError('unique_properties must map object types to property names: {"companies": ["x"]}')
         if int(self.rate_limit_interval_ms) < 1:
             raise ValueError("rate_limit_interval_ms must be >= 1")
         if self.batch_read_page_size < 1 or self.v3_page_size < 1:

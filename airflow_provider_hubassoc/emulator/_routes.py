@@ -19,6 +19,8 @@ from . import (
     _configurations as configurations,
     _definitions as definitions,
     _oauth as oauth,
+    _objects as objects,
+    _record_admin as record_admin,
     _report as report,
     _v3 as v3,
 )
@@ -57,6 +59,8 @@ OBJECTS = (
 )
 _RECORD = OBJECTS + r"(?P<to_type>[^/]+)/(?P<to_id>[^/]+)/?$"
 _V3 = r"^/crm/v3/associations/" + _PAIR
+#: the CRM objects API: ``/crm/v3/objects/{type}`` (HubSpot's SDK) and ``/crm/objects/{version}/{type}``
+CRM_OBJECTS = r"^/crm/(?:v3/objects|objects/(?P<version>\d{4}-\d{2}(?:-beta)?))/(?P<object_type>[^/]+)"
 
 ROUTES: tuple[Route, ...] = (
     _route("oauth.token", "POST", OAUTH + r"token/?$", oauth.issue_token),
@@ -111,6 +115,13 @@ ROUTES: tuple[Route, ...] = (
     _route("records.put", "PUT", _RECORD, basic.put, writes=True),
     _route("records.delete", "DELETE", _RECORD, basic.delete, writes=True),
     _route("records.list", "GET", OBJECTS + r"(?P<to_type>[^/]+)/?$", basic.list_page),
+    _route("objects.create", "POST", CRM_OBJECTS + r"/?$", objects.create, writes=True),
+    _route("objects.list", "GET", CRM_OBJECTS + r"/?$", objects.list_page),
+    _route("objects.batch.create", "POST", CRM_OBJECTS + r"/batch/create/?$", objects.batch_create, writes=True),
+    _route("objects.batch.read", "POST", CRM_OBJECTS + r"/batch/read/?$", objects.batch_read),
+    _route("objects.search", "POST", CRM_OBJECTS + r"/search/?$", objects.search),
+    _route("objects.merge", "POST", CRM_OBJECTS + r"/merge/?$", objects.merge, writes=True),
+    _route("objects.read", "GET", CRM_OBJECTS + r"/(?P<object_id>[^/]+)/?$", objects.read),
 )
 
 #: endpoint names (as in ``counters()``) whose requests change the account
@@ -165,6 +176,10 @@ ADMIN_ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("POST", "/_emulator/fixture"): admin.fixture,
     ("POST", "/_emulator/records"): admin.create_records,
     ("DELETE", "/_emulator/records"): admin.delete_records,
+    ("POST", "/_emulator/objects"): record_admin.create_objects,
+    ("POST", "/_emulator/objects/merge"): record_admin.merge_objects,
+    ("POST", "/_emulator/objects/stamp"): record_admin.stamp_objects,
+    ("POST", "/_emulator/objects/unique"): record_admin.declare_unique,
     ("POST", "/_emulator/labels"): admin.create_label,
     ("POST", "/_emulator/associations"): admin.associate,
     ("POST", "/_emulator/tokens"): admin.add_token,

@@ -21,6 +21,7 @@ from typing import Any
 
 from ._app import EmulatorApp
 from ._http import Request, Response, split_target
+from ._record_admin import RecordOperations
 from ._routes import WRITE_ENDPOINTS
 from ._spawn import SpawnedEmulator
 from ._types import UnknownObjectType, object_type_id
@@ -183,9 +184,10 @@ class _Server(ThreadingHTTPServer):
                 connection.shutdown(socket.SHUT_RDWR)
 
 
-class HubSpotEmulator:
+class HubSpotEmulator(RecordOperations):
     """A local HubSpot Associations API on a background thread.
 
+    Records with properties (the CRM objects API) are seeded through :class:`~._record_admin.RecordOperations`.
     ``with HubSpotEmulator(seed=1) as emu:`` starts on a free loopback port; ``emu.base_url`` and
     ``emu.token`` are what a client needs. Knobs are :class:`~._config.EmulatorConfig` fields, also
     settable later with :meth:`configure` or the admin API (``POST {base_url}/_emulator/config``).

@@ -35,6 +35,7 @@ from ._association_types import (
     Spec,
     StateError,
 )
+from ._records import RecordStore
 from ._types import COMPANY, PRIMARY_COMPANY_TYPES, object_name
 
 __all__ = [  # the association types' names moved to _association_types.py, kept importable from here
@@ -71,6 +72,8 @@ class AccountState(AssociationTypes):
         #: (record type, record id, company type, primary type id) -> the primary company's id
         self.primary_of: dict[tuple[str, int, str, int], int] = {}
         self.limits: dict[tuple[str, str, str, int], int] = {}
+        #: records with properties (the CRM objects API), see ``_records.py``
+        self.objects = RecordStore(self)
 
     # ------------------------------------------------------------------ records
     def create_records(self, object_type: str, ids: Iterable[int]) -> None:
