@@ -105,7 +105,9 @@ def shard_query(sql: str, column: str, shard_index: int, shard_count: int, diale
     The shard numbers are written as integer literals, not bound parameters: they are checked integers, and a
     bound parameter would change how a ``format``-paramstyle driver (psycopg, MySQL) reads the user's own SQL
     (each ``%`` then needs doubling, so a query with ``id % 8`` that ran unbound would fail). A trailing ``;``
-    is dropped; the subquery alias takes no ``AS`` (Oracle refuses it)."""
+    is dropped; the subquery alias takes no ``AS`` (Oracle refuses it). A row no shard would hold (a ``NULL`` or
+    negative id, a remainder the database computes as negative) reaches a shard all the same (``IS NULL``,
+    ``ABS``), where validation names it: bad input is never dropped unseen."""
     count, index = int(shard_count), int(shard_index)  # integers, never text spliced into SQL
     if not 0 <= index < count:
         raise ValueError(f"shard_index {index} is not in 0..{count - 1}")
@@ -114,9 +116,9 @@ def shard_query(sql: str, column: str, shard_index: int, shard_count: int, diale
         if _PLAIN_COLUMN.match(column)
         else f'hubassoc_q."{column.replace(chr(34), 2 * chr(34))}"'
     )
-    remainder = f"{name} % {count}" if dialect in _PERCENT_DIALECTS else f"MOD({name}, {count})"
+    remainder = f"ABS({name}) % {count}" if dialect in _PERCENT_DIALECTS else f"MOD(ABS({name}), {count})"
     body = sql.strip().rstrip(";").rstrip()
-    return f"SELECT * FROM (\n{body}\n) hubassoc_q WHERE {remainder} = {index}"
+    return f"SELECT * FROM (\n{body}\n) hubassoc_q WHERE {name} IS NULL OR {remainder} = {index}"
 
 
 def check_columns(names: Sequence[str], required: Sequence[str], where: str) -> None:

@@ -77,7 +77,7 @@ def test_each_shard_reads_only_its_rows_and_the_union_is_exact(table, hubspot_em
         with queries_sent() as spy:
             summaries.append(link_from(table, "SELECT contact_id, company_id FROM desired;", shard).execute({}))
         (sent,) = [c.args[1] for c in spy.call_args_list]
-        remainder = "% 4" if table.kind == "sqlite" else "MOD(hubassoc_q.contact_id, 4)"
+        remainder = "ABS(hubassoc_q.contact_id) % 4" if table.kind == "sqlite" else "MOD(ABS(hubassoc_q.contact_id), 4)"
         assert remainder in sent and sent.endswith(f"= {shard}")
         own = [c for c in CONTACTS if c % SHARDS == shard]
         summary = summaries[-1]
@@ -106,6 +106,17 @@ def test_a_query_that_shards_itself_another_way_fails_naming_the_function(table,
     assert "query on 'warehouse' row 1: field 'contact_id': from id 1 is in shard 1 of 4" in message
     assert "not this task's shard 2" in message and "from_id % shard_count" in message
     assert "contact_id % 4 = 2" in message and "'company_id': 700001" in message
+    assert hubspot_emulator.write_requests() == 0
+
+
+def test_a_row_no_shard_would_hold_is_named_not_dropped(table, hubspot_emulator):
+    """A NULL or negative id has no shard by the modulo: it reaches a shard all the same, whose validation
+    names it, as a file's bad row is named."""
+    table.run("INSERT INTO desired (contact_id, company_id) VALUES (NULL, 5), (-6, 6)")
+    for shard, where, bad in ((1, "", "got None"), (2, "WHERE company_id <> 5", "got -6")):
+        query = f"SELECT contact_id, company_id FROM desired {where} ORDER BY company_id"
+        with pytest.raises(AirflowFailException, match=f"query on 'warehouse' row 1: field 'contact_id'.*{bad}"):
+            link_from(table, query, shard).execute({})
     assert hubspot_emulator.write_requests() == 0
 
 

@@ -17,23 +17,24 @@ def test_the_shard_of_a_pair_is_its_from_id_modulo_the_shard_count():
 @pytest.mark.parametrize(
     ("dialect", "predicate"),
     [
-        ("postgresql", "MOD(hubassoc_q.contact_id, 8) = 3"),
-        ("snowflake", "MOD(hubassoc_q.contact_id, 8) = 3"),
-        (None, "MOD(hubassoc_q.contact_id, 8) = 3"),
-        ("sqlite", "hubassoc_q.contact_id % 8 = 3"),  # SQLite's mod() is floating point: wrong past 2^53
-        ("mssql", "hubassoc_q.contact_id % 8 = 3"),
+        ("postgresql", "MOD(ABS(hubassoc_q.contact_id), 8) = 3"),
+        ("snowflake", "MOD(ABS(hubassoc_q.contact_id), 8) = 3"),
+        (None, "MOD(ABS(hubassoc_q.contact_id), 8) = 3"),
+        ("sqlite", "ABS(hubassoc_q.contact_id) % 8 = 3"),  # SQLite's mod() is floating point: wrong past 2^53
+        ("mssql", "ABS(hubassoc_q.contact_id) % 8 = 3"),
     ],
 )
 def test_a_sharded_query_is_wrapped_in_the_dialects_remainder(dialect, predicate):
     sql = shard_query("SELECT contact_id, company_id FROM t -- trailing comment\n ;  ", "contact_id", 3, 8, dialect)
     assert sql == (
-        "SELECT * FROM (\nSELECT contact_id, company_id FROM t -- trailing comment\n) hubassoc_q WHERE " + predicate
+        "SELECT * FROM (\nSELECT contact_id, company_id FROM t -- trailing comment\n) hubassoc_q "
+        "WHERE hubassoc_q.contact_id IS NULL OR " + predicate
     )
 
 
 def test_a_column_name_that_needs_quoting_is_quoted():
     sql = shard_query("SELECT 1", 'Contact "Id"', 0, 2, "postgresql")
-    assert sql.endswith('WHERE MOD(hubassoc_q."Contact ""Id""", 2) = 0')
+    assert sql.endswith('WHERE hubassoc_q."Contact ""Id""" IS NULL OR MOD(ABS(hubassoc_q."Contact ""Id"""), 2) = 0')
 
 
 def test_shard_numbers_are_integers_never_text():
