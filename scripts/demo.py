@@ -137,10 +137,10 @@ def export(emulator: Any) -> list[str]:
     ]
     with sqlite3.connect(WAREHOUSE_DB) as warehouse:
         exported = set(warehouse.execute("SELECT from_id, to_id FROM crm_contact_company"))
-        if warehouse.execute("SELECT 1 FROM sqlite_master WHERE name = 'contact_company'").fetchone():
-            source = set(
-                warehouse.execute("SELECT contact_id, company_id FROM contact_company WHERE contact_id <= 5000")
-            )
+        if exported:
+            # the backfill's own table (contact_company_<run id>) is dropped when its run ends: its rows, as
+            # its extract task wrote them (contact i → company 900000 + i % 250)
+            source = {(contact, 900_000 + contact % 250) for contact in range(1, 5001)}
             lines.append(
                 f"  round trip: table contact_company → HubSpot (backfill) → table crm_contact_company: "
                 f"{len(source & exported):,} of {len(source):,} pairs came back"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import heapq
 import struct
 import tempfile
-import zlib
 from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
@@ -39,11 +38,20 @@ from airflow_provider_hubassoc.operators._rowfiles import (
     iter_file_records,
 )
 
+#: the shard function, as error messages and the checkpoint fingerprint name it (a checkpoint written under
+#: another function has another fingerprint, so it is refused rather than resumed against other rows)
+SHARD_FUNCTION = "from_id % shard_count"
+
 
 def shard_of(from_id: int, shard_count: int) -> int:
     """The shard of a pair: by its from id, so every write to one record (and so to one pair) stays in one
-    shard and in order. CRC-32 spreads ids evenly whatever their pattern, and is the same in every process."""
-    return zlib.crc32(str(from_id).encode()) % shard_count
+    shard and in order; one function for files, lists and queries.
+
+    ``from_id % shard_count`` rather than the CRC-32 of earlier versions: a database computes it too, so a
+    sharded query reads only its shard's rows (``MOD(from_id, n) = i`` pushed into the query) and a query that
+    shards itself the natural way agrees with the operator. HubSpot's ids are positive and handed out in
+    sequence, so the modulo spreads them evenly (ids chosen in strides of ``shard_count`` would not spread)."""
+    return from_id % shard_count
 
 
 def check_shard(shard_index: int | None, shard_count: int | None) -> None:
@@ -197,6 +205,8 @@ class PairSource:
 
     :param column_names: ``(from, to, labels)`` field names in the file or in list items that are mappings.
     :param name: what error messages call the input (default: the path, or ``pairs``).
+    :param strict_shard: a row of another shard is an error, not skipped: the input should hold only this
+        shard's rows (a query filtered by the shard function); a file or list holds every shard's rows by design.
     """
 
     def __init__(
@@ -213,6 +223,7 @@ class PairSource:
         window: int = 100_000,
         encoding: str = DEFAULT_ENCODING,
         name: str | None = None,
+        strict_shard: bool = False,
     ) -> None:
         if (pairs is None) == (path is None):
             raise HubSpotInputError(
@@ -225,6 +236,7 @@ class PairSource:
         self._name = name
         self.columns = (from_column, to_column, label_column)
         self.shard = (shard_index, shard_count) if shard_count else None
+        self.strict_shard = strict_shard
         self.window_size = window
         self._window: OrderedDict[int, SourcePair] = OrderedDict()
         self._count: int | None = None
@@ -282,8 +294,24 @@ class PairSource:
                     error.position = row
                 raise
             if self.shard is not None and shard_of(pair.from_id, self.shard[1]) != self.shard[0]:
+                if self.strict_shard:
+                    raise self._other_shard(row, pair.from_id)
                 continue
             yield pair
+
+    def _other_shard(self, row: int, from_id: int) -> HubSpotInputError:
+        """A row of another shard in an input that should hold only this shard's rows (a sharded query)."""
+        index, count = self.shard  # type: ignore[misc]  # only called on a sharded source
+        column = self.columns[0]
+        error = HubSpotInputError(
+            f"{self.name} row {row}: field {column!r}: from id {from_id} is in shard {from_id % count} of {count}, "
+            f"not this task's shard {index}. The shard function is {SHARD_FUNCTION} ({from_id} % {count} = "
+            f"{from_id % count}); a query that selects its own shard must filter on {column} % {count} = {index} "
+            "(MOD() in SQL), or leave the filter to the operator",
+            field=column,
+        )
+        error.position = row
+        return error
 
     def __iter__(self) -> Iterator[SourcePair]:
         """Validated pairs of this shard, in file order (repeats included)."""

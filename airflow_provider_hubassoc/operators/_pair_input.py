@@ -11,6 +11,7 @@ from airflow_provider_hubassoc._compat import AirflowFailException, Context
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.operators._base import ResumableOperator
 from airflow_provider_hubassoc.operators._files import (
+    SHARD_FUNCTION,
     PairSource,
     check_object_types,
     check_shard,
@@ -102,10 +103,16 @@ class PairInputOperator(ResumableOperator):
         sql_conn_id: str | None = None,
         sql_parameters: Any = None,
         sql_page_size: int = DEFAULT_PAGE_SIZE,
+        sql_shard_filter: bool = True,
         **kwargs: Any,
     ) -> None:
         """Every argument is checked here, at DAG parse time, so a bad one fails the DAG file rather than a run:
-        the length is one line per argument."""
+        the length is one line per argument.
+
+        :param sql_shard_filter: with ``sql=`` and ``shard_count``: ``True`` (default) wraps the query so the
+            database returns only this shard's rows (``from_id % shard_count = shard_index``); ``False`` runs
+            the query as written, which must then select this shard's rows itself by that same function. Either
+            way a row of another shard fails the task, naming the row and the function."""
         super().__init__(**kwargs)
         check_object_types(from_object_type, to_object_type)
         check_one_source(("pairs", pairs), ("input_path", input_path), ("sql", sql))
@@ -115,6 +122,9 @@ class PairInputOperator(ResumableOperator):
             raise ValueError(f"sql_page_size must be a positive integer, got {sql_page_size!r}")
         self.sql, self.sql_conn_id, self.sql_parameters = sql, sql_conn_id, sql_parameters
         self.sql_page_size = sql_page_size
+        if not isinstance(sql_shard_filter, bool):
+            raise ValueError(f"sql_shard_filter must be True or False, got {sql_shard_filter!r}")  # noqa: TRY004 - option checks raise ValueError
+        self.sql_shard_filter = sql_shard_filter
         self._spool: QuerySpool | None = None
         self.encoding = check_input_options(encoding, allow_empty)
         self.allow_empty = allow_empty
@@ -155,16 +165,29 @@ class PairInputOperator(ResumableOperator):
         self.check_locations(context, checkpoint=not self.is_dry_run, failures_path=self.failures_path)
         columns = [c for c in (self.from_id_column, self.to_id_column, self.label_column) if c is not None]
         with optional_spool(
-            self.sql_conn_id, self.sql, parameters=self.sql_parameters, required=columns, page_size=self.sql_page_size
+            self.sql_conn_id,
+            self.sql,
+            parameters=self.sql_parameters,
+            required=columns,
+            page_size=self.sql_page_size,
+            shard=self._query_shard(),
         ) as spool:
             self._spool = spool
             try:
                 summary = self._run(context)
             finally:
                 self._spool = None
+            if spool is not None:
+                summary["rows_read"] = spool.rows
         if not self.is_dry_run:
             record_events(self, context, summary, self.lineage_uris()[1])
         return summary
+
+    def _query_shard(self) -> tuple[str, int, int] | None:
+        """What the query is wrapped in: this shard of the from-id column (see :func:`~._sql.shard_query`)."""
+        if self.sql is None or not self.shard_count or not self.sql_shard_filter:
+            return None
+        return (self.from_id_column, int(self.shard_index or 0), self.shard_count)
 
     @abstractmethod
     def _run(self, context: Context) -> dict[str, Any]:
@@ -187,6 +210,7 @@ class PairInputOperator(ResumableOperator):
             shard_count=self.shard_count,
             encoding=self.encoding,
             name=spool.name if spool else None,
+            strict_shard=spool is not None,  # a sharded query returns only this shard's rows
         )
 
     def _common_labels(self) -> list[str | int]:
@@ -207,7 +231,7 @@ class PairInputOperator(ResumableOperator):
             "columns": [self.from_id_column, self.to_id_column, self.label_column],
             "format": self.input_format,
             "encoding": self.encoding,
-            "shard": [self.shard_index, self.shard_count],
+            "shard": [self.shard_index, self.shard_count, SHARD_FUNCTION],
             "chunk_size": self.chunk_size,
         }
 
@@ -258,6 +282,18 @@ class PairInputOperator(ResumableOperator):
         except HubSpotInputError as error:
             values = self._spool.values_of(error.position) if self._spool is not None else ""
             raise AirflowFailException(error.message + values) from None
-        if not source.rows and not self.allow_empty and not getattr(self, "source_ids", None):
+        empty = not source.rows and not self.allow_empty and not getattr(self, "source_ids", None)
+        if empty and not self._an_empty_shard():
             raise empty_input(f"{source.name} (no rows)" if source.path else "pairs")
         return source, total, resolved
+
+    def _an_empty_shard(self) -> bool:
+        """Whether a query that returned no rows for this shard returns rows for others (an empty shard is normal;
+        an empty input fails): asked of the database only then, one row fetched."""
+        spool = self._spool
+        if spool is None or spool.shard is None:
+            return False
+        if spool.whole_query_has_rows():
+            self.log.info("No rows of shard %s of %s in the %s", self.shard_index, self.shard_count, spool.name)
+            return True
+        return False

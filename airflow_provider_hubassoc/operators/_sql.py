@@ -4,7 +4,8 @@ Any connection whose hook is a common-sql ``DbApiHook`` works (Postgres, Snowfla
 SQLite, DuckDB...). A query is read once, in pages (``fetchmany``; a server-side cursor where the driver has
 one), into a local JSON Lines spool file, its rows validated as they are staged; the operators then write from
 that file exactly as from an input file: the validation pass and the write pass see the same rows, a
-checkpoint fingerprints them, and sharding works as for files. A table is written in pages, all in one transaction, so a failed load leaves it as it was.
+checkpoint fingerprints them. A sharded query is wrapped in the shard predicate (:func:`shard_query`), so each
+shard reads only its rows. A table is written in pages, all in one transaction, so a failed load leaves it as it was.
 This module never talks to HubSpot.
 """
 
@@ -69,7 +70,7 @@ def iter_query(
     *,
     page_size: int = DEFAULT_PAGE_SIZE,
     name: str = "the query",
-) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
+) -> Generator[tuple[list[str], list[tuple[Any, ...]]], None, None]:
     """``(column names, page of rows)`` of a query, ``page_size`` rows at a time (never the whole result);
     ``name`` is what an error calls the query."""
     with closing(hook.get_conn()) as connection, closing(_cursor(connection)) as cursor:
@@ -88,6 +89,36 @@ def iter_query(
                 yield names, []
                 return
             yield names, list(page)
+
+
+#: dialects (common-sql's ``dialect_name``) whose integer remainder is the ``%`` operator: SQLite's ``mod()`` (where
+#: compiled in) works in floating point, wrong past 2^53; SQL Server has no ``MOD()``
+_PERCENT_DIALECTS = frozenset({"sqlite", "mssql"})
+#: a column name that needs no quoting in any dialect
+_PLAIN_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def shard_query(sql: str, column: str, shard_index: int, shard_count: int, dialect: str | None) -> str:
+    """``sql`` wrapped so the database returns only the rows of one shard: ``from_id % shard_count =
+    shard_index`` (:func:`~._files.shard_of`), as ``MOD(column, count)``, or ``%`` in :data:`_PERCENT_DIALECTS`.
+
+    The shard numbers are written as integer literals, not bound parameters: they are checked integers, and a
+    bound parameter would change how a ``format``-paramstyle driver (psycopg, MySQL) reads the user's own SQL
+    (each ``%`` then needs doubling, so a query with ``id % 8`` that ran unbound would fail). A trailing ``;``
+    is dropped; the subquery alias takes no ``AS`` (Oracle refuses it). A row no shard would hold (a ``NULL`` or
+    negative id, a remainder the database computes as negative) reaches a shard all the same (``IS NULL``,
+    ``ABS``), where validation names it: bad input is never dropped unseen."""
+    count, index = int(shard_count), int(shard_index)  # integers, never text spliced into SQL
+    if not 0 <= index < count:
+        raise ValueError(f"shard_index {index} is not in 0..{count - 1}")
+    name = (
+        f"hubassoc_q.{column}"
+        if _PLAIN_COLUMN.match(column)
+        else f'hubassoc_q."{column.replace(chr(34), 2 * chr(34))}"'
+    )
+    remainder = f"ABS({name}) % {count}" if dialect in _PERCENT_DIALECTS else f"MOD(ABS({name}), {count})"
+    body = sql.strip().rstrip(";").rstrip()
+    return f"SELECT * FROM (\n{body}\n) hubassoc_q WHERE {name} IS NULL OR {remainder} = {index}"
 
 
 def check_columns(names: Sequence[str], required: Sequence[str], where: str) -> None:
@@ -133,8 +164,11 @@ class QuerySpool:
         required: Sequence[str] = (),
         page_size: int = DEFAULT_PAGE_SIZE,
         directory: str | None = None,
+        shard: tuple[str, int, int] | None = None,
     ) -> None:
         self.conn_id, self.sql, self.parameters = conn_id, sql, parameters
+        #: ``(from-id column, shard index, shard count)``: the query is run wrapped by :func:`shard_query`
+        self.shard = shard
         self.required, self.page_size, self.directory = list(required), page_size, directory
         self.path: str | None = None
         #: rows staged so far (all of them once :meth:`records` is exhausted)
@@ -159,9 +193,9 @@ class QuerySpool:
         dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
         with open(self.path, "w", encoding="utf-8") as self._handle:
             try:
-                pages = iter_query(
-                    db_hook(self.conn_id), self.sql, self.parameters, page_size=self.page_size, name=self.name
-                )
+                hook = db_hook(self.conn_id)
+                sql = self.sql if self.shard is None else shard_query(self.sql, *self.shard, _dialect(hook))
+                pages = iter_query(hook, sql, self.parameters, page_size=self.page_size, name=self.name)
                 for names, page in pages:
                     if not self.rows:
                         check_columns(names, self.required, self.name)
@@ -179,6 +213,15 @@ class QuerySpool:
             finally:
                 self._handle = None
 
+    def whole_query_has_rows(self) -> bool:
+        """Whether the query as written (every shard) returns a row: what tells an empty shard (normal) from an
+        empty input (a broken upstream) once the shard's own query came back empty. Fetches one row."""
+        pages = iter_query(db_hook(self.conn_id), self.sql, self.parameters, page_size=1, name=self.name)
+        try:
+            return bool(next(pages)[1])
+        finally:
+            pages.close()
+
     def __exit__(self, *exc: Any) -> None:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
@@ -190,6 +233,14 @@ class QuerySpool:
             return ""
         row = spooled_row(self.path, position)
         return f" (row values: {shown(row, limit=300)})" if row is not None else ""
+
+
+def _dialect(hook: Any) -> str | None:
+    """common-sql's dialect name of a hook (``sqlite``, ``postgresql``...), ``None`` where it has none."""
+    try:
+        return str(hook.dialect_name)
+    except Exception:  # an older common-sql, or a hook whose dialect cannot be told: MOD()
+        return None
 
 
 @contextmanager

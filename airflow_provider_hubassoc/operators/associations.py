@@ -471,8 +471,9 @@ class HubSpotCreateAssociationsOperator(_PairWriteOperator):
     A retried task or a re-run backfill creates no duplicates and keeps every label, HubSpot's primary
     included, also when an answer was lost after HubSpot applied the write (see ``hooks/_writes.py``).
 
-    Scale-out: ``shard_count`` splits the input by from-record id into that many disjoint shards and the task
-    writes shard ``shard_index``: map it with ``.partial(..., shard_count=8, pool="hubspot").expand(
+    Scale-out: ``shard_count`` splits the input by from-record id (``from_id % shard_count``) into that many
+    disjoint shards and the task writes shard ``shard_index`` (a query is wrapped so it returns only that shard's
+    rows; see ``sql_shard_filter``): map it with ``.partial(..., shard_count=8, pool="hubspot").expand(
     shard_index=list(range(8)))``; the shards share the app's rate budget by themselves (HubSpot's headers),
     so ``requests_per_10_seconds`` stays the app's whole budget.
 

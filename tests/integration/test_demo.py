@@ -20,7 +20,7 @@ def test_demo_runs_every_example_and_prints_what_it_did(tmp_path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "Backfill: linked 19,999 of 20,000 contact→company pairs over 4 shards" in out
-    assert "refused row 20000 (20000→10000000000000): VALIDATION_ERROR" in out
+    assert "refused row 5000 (20000→10000000000000): VALIDATION_ERROR" in out
     assert 'Labels as code: {"decision_maker": ' in out
     assert "now carries ['Primary', 'Decision maker']" in out
     assert "Export: 5,000 associations of 5,000 contacts written to" in out

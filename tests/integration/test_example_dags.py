@@ -51,9 +51,15 @@ def test_backfill_example_links_every_shard(dag_runner, hubspot_emulator, exampl
     }
     report = dag_runner.xcom(run, "report")
     assert report["total"] == 20_000 and report["succeeded"] == 19_999 and report["failed"] == 1
-    assert report["failures"][0]["row"] == 20_000 and report["failures"][0]["to_id"] == 10**13
-    shard_totals = [dag_runner.xcom(run, "link_contacts_to_companies", map_index=i)["total"] for i in range(4)]
+    assert (
+        report["failures"][0]["row"] == 5_000 and report["failures"][0]["to_id"] == 10**13
+    )  # row 5,000 of shard 0's own rows
+    shards = [dag_runner.xcom(run, "link_contacts_to_companies", map_index=i) for i in range(4)]
+    shard_totals = [shard["total"] for shard in shards]
     assert sum(shard_totals) == 20_000 and min(shard_totals) > 4_000  # disjoint, evenly spread
+    assert [shard["rows_read"] for shard in shards] == shard_totals  # each shard's query returned only its rows
+    with sqlite3.connect(example_data / "warehouse.db") as warehouse:  # the run's own table, dropped at the end
+        assert warehouse.execute("SELECT name FROM sqlite_master WHERE name LIKE 'contact_company%'").fetchall() == []
     assert list(hubspot_emulator.associations("contacts", 7, "companies")) == [900_007]
     (failures_file,) = report["failures_files"]
     assert "10000000000000" in Path(failures_file).read_text()
