@@ -108,6 +108,19 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
         # dropdown can be cleared; unset means replace) without a third "null" choice.
         "schema": {"type": ["string", "null"], "enum": ["replace", "merge"], "default": "replace"},
     },
+    "label_verify_rounds": {
+        "label": "Label verify rounds",
+        "description": "replace only, for tasks that may label the same pairs at once: after each chunk's "
+        "labeled writes, rounds of re-reading its pairs and re-sending a label another task's write replaced "
+        "(each round one batch read per 1,000 from-ids, plus a create for pairs to repair). 0: off.",
+        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 10, "default": 0},
+    },
+    "label_verify_settle_seconds": {
+        "label": "Label verify settle (s)",
+        "description": "Seconds each verify round waits before reading: longer than any other writer's gap "
+        "between reading a pair and writing it (its batch read's answer time).",
+        "schema": {"type": ["number", "null"], "minimum": 0, "default": 2},
+    },
     "verify_ssl": {
         "label": "Verify TLS certificates",
         "description": "Applies to every request, the OAuth token request included; REQUESTS_CA_BUNDLE and "

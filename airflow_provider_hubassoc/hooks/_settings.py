@@ -63,6 +63,8 @@ class HookSettings(TypedDict, total=False):
     verify: bool | str | None
     user_agent: str | None
     label_write_semantics: str | None
+    label_verify_rounds: int | None
+    label_verify_settle_seconds: float | None
     max_response_bytes: int | None
     max_pages_per_record: int | None
     read_deadline_seconds: float | None
@@ -226,6 +228,11 @@ class HubSpotSettings:
     #: ``replace``: labeled creates read each pair's current types first and send them too; ``merge``: they
     #: send only the wanted types (no reads) - right only where HubSpot keeps the labels a create does not name
     label_write_semantics: str = "replace"
+    #: ``replace`` only: rounds of re-reading the pairs a chunk labeled and re-sending labels another writer's
+    #: stale write replaced (``hooks/_verify.py``); 0: none (one writer per pair at a time)
+    label_verify_rounds: int = 0
+    #: seconds each verify round waits first: longer than any concurrent writer's read->write gap
+    label_verify_settle_seconds: float = 2.0
     #: most bytes of one answer, decompressed (:data:`DEFAULT_MAX_RESPONSE_BYTES`)
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     #: most pages of one record's associations followed in one call (:data:`DEFAULT_MAX_PAGES_PER_RECORD`)
@@ -254,6 +261,10 @@ class HubSpotSettings:
                 field="label_write_semantics",
             )
         object.__setattr__(self, "label_write_semantics", semantics)
+        if not 0 <= self.label_verify_rounds <= MAX_LABEL_VERIFY_ROUNDS:
+            raise HubSpotInputError(
+                f"must be 0 to {MAX_LABEL_VERIFY_ROUNDS}, got {self.label_verify_rounds!r}", field="label_verify_rounds"
+            )
         try:
             ZoneInfo(self.account_time_zone)
         except (ValueError, ZoneInfoNotFoundError):
@@ -329,7 +340,11 @@ _NUMERIC: dict[str, tuple[type, float]] = {
     "max_response_bytes": (int, 1024),
     "max_pages_per_record": (int, 1),
     "read_deadline_seconds": (float, 1),
+    "label_verify_rounds": (int, 0),
+    "label_verify_settle_seconds": (float, 0),
 }
+#: most verify rounds of one chunk (each may wait ``label_verify_settle_seconds`` and read every pair again)
+MAX_LABEL_VERIFY_ROUNDS = 10
 
 
 def _connection_values(connection: Any, overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -266,6 +266,7 @@ def write_batch(
     *,
     current: TypesReader | None = None,
     written: WrittenPairs | None = None,
+    answered: Callable[[Any], None] | None = None,
 ) -> None:
     """Send one batch write and map its failures to inputs (see the module docstring).
 
@@ -273,6 +274,7 @@ def write_batch(
         the union of those and each pair's wanted ``types``, and a lost answer re-reads before re-sending.
     :param written: with ``current``: pairs this call wrote before are taken from it instead of read, and
         what this write's answer confirms is added to it.
+    :param answered: called with each answer's body (the verify pass notes the HubSpot-defined types it lists).
 
     Longer than our usual 60 lines on purpose: its nested steps (load, send, replay after a lost answer) share
     the state of one write (what was read, what was sent, the memory's generation); apart, they would pass it
@@ -346,6 +348,8 @@ def write_batch(
             outcome.requests += 1
             before = set(outcome.failed_positions)
             _map_answer(outcome, status, body, remaining, f, t)
+            if answered is not None:
+                answered(body)
             if written is not None:
                 written.record(sent, body, outcome.failed_positions - before, generation[0])
             remaining = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
@@ -16,6 +17,7 @@ from airflow_provider_hubassoc.hooks._batching import CREATE_LIMIT, DEFAULT_LIMI
 from airflow_provider_hubassoc.hooks._failures import as_int, failure, match_error, sub_category
 from airflow_provider_hubassoc.hooks._json import batch_inputs, dumps
 from airflow_provider_hubassoc.hooks._object_types import plural_name
+from airflow_provider_hubassoc.hooks._verify import SeenTypes, verify_labels
 from airflow_provider_hubassoc.hooks._writes import (
     PairTypes,
     WrittenPairs,
@@ -277,6 +279,8 @@ class BatchApi:
             return self.existing_types(version, f, t, [(p.from_id, p.to_id) for p in part], counter)
 
         written = None if merge else WrittenPairs(lambda: self.labels.cached(version, f, t))
+        verify_rounds = self.ctx.settings.label_verify_rounds
+        settle = self.ctx.settings.label_verify_settle_seconds
 
         def work(chunk: Chunk[_Pair]) -> _Outcome:
             unique, skipped = collapse(chunk.items)
@@ -285,24 +289,43 @@ class BatchApi:
             plain = [p for p in unique if not p.types]
             for part in split(plain, DEFAULT_LIMIT):
                 write_batch(transport, outcome, "POST", default_path, part, default_payload, f, t)
-            for part in split(labeled, CREATE_LIMIT):
-                if merge:  # the account keeps other labels: send the wanted ones, replay as is (see _writes)
+            if merge:  # the account keeps other labels: send the wanted ones, replay as is (see _writes)
+                for part in split(labeled, CREATE_LIMIT):
                     outcome.reads_skipped += len(part)
                     write_batch(transport, outcome, "POST", labeled_path, part, create_payload, f, t)
-                else:
-                    write_batch(
-                        transport,
-                        outcome,
-                        "POST",
-                        labeled_path,
-                        part,
-                        create_payload,
-                        f,
-                        t,
-                        current=current,
-                        written=written,
-                    )
+                return outcome
+            seen = SeenTypes(lambda: self.labels.cached(version, f, t)) if verify_rounds else None
+            reader = current if seen is None else lambda part, counter: seen.read(current(part, counter))
+            answered = seen.answered if seen is not None else None
+            for part in split(labeled, CREATE_LIMIT):
+                write_batch(
+                    transport,
+                    outcome,
+                    "POST",
+                    labeled_path,
+                    part,
+                    create_payload,
+                    f,
+                    t,
+                    current=reader,
+                    written=written,
+                    answered=answered,
+                )
+            if seen is not None and labeled:
+                verify_labels(
+                    outcome, labeled, seen, current, partial(repair, outcome), rounds=verify_rounds, settle=settle
+                )
             return outcome
+
+        def repair(outcome: _Outcome, pairs: list[_Pair], state: PairTypes) -> None:
+            """Re-send the pairs over the state just read (a lost answer re-reads, as every labeled write)."""
+            if written is not None:
+                written.forget(pairs)
+            for part in split(pairs, CREATE_LIMIT):
+                write_batch(
+                    transport, outcome, "POST", labeled_path, part, create_payload, f, t, current=lambda p, o: state
+                )
+            outcome.succeeded -= len(pairs)  # already counted by the first write
 
         return work
 

@@ -1,0 +1,132 @@
+"""Many writers, one account: tasks labeling the same pairs at once under ``replace`` (issue 23, item 3).
+
+Each writer is its own hook (own session, own connection settings), on its own thread, as two Airflow tasks on
+two workers would be; the emulator answers with latency and jitter so every writer's read->write window
+overlaps the others' writes. Without the verify pass a stale read replaces the other writer's label (and the
+``Primary`` HubSpot set when the other writer created the pair); with it every label each writer asked for ends
+present and Primary is kept on every pair.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+PAIRS = [(contact, 100_000 + contact) for contact in range(1, 2001)]
+LABELS = (("billing", "Billing contact"), ("decider", "Decision maker"), ("payer", "Payer"))
+PRIMARY = 1  # contact -> company primary (reference §6)
+
+
+@pytest.fixture
+def labels(emu) -> dict[str, int]:
+    return {text: emu.create_label("contacts", "companies", name, text)[0]["typeId"] for name, text in LABELS}
+
+
+def _run_at_once(jobs: list[Callable[[], Any]]) -> list[Any]:
+    """Start every job on its own thread behind one barrier; return their results (re-raise the first error)."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[Any] = [None] * len(jobs)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = jobs[index]()
+        except BaseException as error:  # handed to the test thread below
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+def _writer(make_hook, label: str, **extras: Any) -> Callable[[], Any]:
+    hook = make_hook(max_concurrency=2, **extras)
+    return lambda: hook.create_associations("contacts", "companies", PAIRS, labels=label, chunk_size=100)
+
+
+def _lost(emu, wanted: set[int]) -> tuple[int, int]:
+    """(pairs missing a wanted label, pairs without Primary)."""
+    missing = no_primary = 0
+    for contact, company in PAIRS:
+        held = {t["typeId"] for t in emu.associations("contacts", contact, "companies").get(company, [])}
+        missing += not wanted <= held
+        no_primary += PRIMARY not in held
+    return missing, no_primary
+
+
+#: the verify settings of the tests: settle longer than the emulator's slowest read answer (latency + jitter)
+VERIFY = {"label_verify_rounds": 4, "label_verify_settle_seconds": 0.15}
+
+
+def _requests_within_cost(result: Any) -> None:
+    """The docs' cost: per chunk of 100 pairs (100 from-ids) one read and one create, plus at most rounds + 1
+    verify reads and ``rounds`` repair creates."""
+    chunks = len(PAIRS) // 100
+    assert 2 * chunks <= result.requests <= chunks * (2 + VERIFY["label_verify_rounds"] * 2 + 1)
+
+
+@pytest.mark.parametrize("writers", [2, 3])
+def test_writers_at_once_keep_every_label_and_primary_with_verify(make_hook, emu, labels, writers):
+    emu.configure(latency=0.01, jitter=0.03, seed=7)
+    texts = [text for _name, text in LABELS[:writers]]
+    results = _run_at_once([_writer(make_hook, text, **VERIFY) for text in texts])
+    assert _lost(emu, {labels[text] for text in texts}) == (0, 0)
+    for result in results:
+        assert (result.succeeded, result.failed) == (len(PAIRS), 0)
+        _requests_within_cost(result)
+
+
+def test_verify_alone_costs_one_read_per_chunk(make_hook, emu, labels, sent):
+    hook = make_hook(**VERIFY)
+    result = hook.create_associations("contacts", "companies", PAIRS, labels="Billing contact", chunk_size=1000)
+    assert (result.succeeded, result.failed) == (len(PAIRS), 0)
+    # per chunk of 1,000: the read before the write, the write, one verify read
+    assert (sent("batch.read"), sent("batch.create"), result.requests) == (4, 2, 6)
+
+
+def test_verify_does_not_re_add_a_label_it_did_not_ask_for(make_hook, emu, labels):
+    """Another task removes a label this run did not ask for while it runs: it stays removed."""
+    emu.associate("contacts", 1, "companies", 100_001, [("USER_DEFINED", labels["Payer"])])
+    removed = []
+
+    def remove_payer(request, response) -> None:  # once, right after our labeled write landed
+        if response.endpoint == "batch.create" and not removed:
+            removed.append(True)
+            with emu.app.state.lock:
+                emu.app.state.remove_types("0-1", 1, "0-2", 100_001, [("USER_DEFINED", labels["Payer"])])
+
+    emu.app.observers.append(remove_payer)
+    try:
+        make_hook(**VERIFY).create_associations("contacts", "companies", [(1, 100_001)], labels="Billing contact")
+    finally:
+        emu.app.observers.remove(remove_payer)
+    held = {t["typeId"] for t in emu.associations("contacts", 1, "companies")[100_001]}
+    assert held == {PRIMARY, 279, labels["Billing contact"]}
+
+
+def test_a_label_still_lost_after_the_last_round_is_a_named_failure(make_hook, emu, labels):
+    """A writer that never verifies keeps replacing: the pair fails naming the cause, never a silent success."""
+
+    def clobber(request, response) -> None:  # another tool, replacing after each of our creates
+        if response.endpoint == "batch.create":
+            with emu.app.state.lock:
+                emu.app.state.apply_types("0-1", 1, "0-2", 100_001, [("USER_DEFINED", labels["Payer"])], replace=True)
+
+    emu.app.observers.append(clobber)
+    try:
+        result = make_hook(label_verify_rounds=2, label_verify_settle_seconds=0).create_associations(
+            "contacts", "companies", [(1, 100_001)], labels="Billing contact", on_failure="collect"
+        )
+    finally:
+        emu.app.observers.remove(clobber)
+    assert (result.succeeded, result.failed) == (0, 1)
+    assert result.failures[0].sub_category == "crm.associations.LABEL_LOST_TO_CONCURRENT_WRITER"
