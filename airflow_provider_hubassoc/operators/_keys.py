@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -21,15 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_hubassoc._compat import ObjectStoragePath
-from airflow_provider_hubassoc._inputs import parse_id, shown
+from airflow_provider_hubassoc._inputs import parse_id, parse_key
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.hooks._object_types import plural_name
 from airflow_provider_hubassoc.hooks.api._object_shapes import value_key
 from airflow_provider_hubassoc.operators._files import PairSource, shard_of
 
-#: the longest key accepted (ours: HubSpot documents none for a lookup; a runaway cell fails naming its row)
-MAX_KEY_LENGTH = 512
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 #: keys resolved per part file saved beside the checkpoint
 PART_KEYS = 1000
 #: the record id put in place of a key while the rows are validated (before any key is resolved)
@@ -48,27 +44,6 @@ class KeySide:
     @property
     def parameter(self) -> str:
         return f"{self.side}_id_property" if self.id_property else "check_merged_records"
-
-
-def parse_key(value: Any, where: str, field_name: str) -> str:
-    """A key cell: a non-empty string (or an integer) without control characters, at most
-    :data:`MAX_KEY_LENGTH` characters; the error names the row and field."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise HubSpotInputError(
-            f"{where}: field {field_name!r}: expected a key (text), got {shown(value)}", field=field_name
-        )
-    if len(value) > MAX_KEY_LENGTH:
-        raise HubSpotInputError(
-            f"{where}: field {field_name!r}: a key of more than {MAX_KEY_LENGTH} characters: {shown(value)}",
-            field=field_name,
-        )
-    if _CONTROL.search(value):
-        raise HubSpotInputError(
-            f"{where}: field {field_name!r}: a key with a control character: {shown(value)}", field=field_name
-        )
-    return value
 
 
 class KeyStore:

@@ -190,3 +190,16 @@ def test_hostile_lookup_answers_fail_named_and_nothing_is_written(emulator, tmp_
     with pytest.raises(Exception, match="answer not as documented"):
         op.execute(TaskInstance().context())
     assert "batch.create" not in emulator.counters()
+
+
+def test_reconcile_by_key_creates_and_prunes(emulator, tmp_path):
+    from airflow_provider_hubassoc.operators.associations import HubSpotSyncAssociationsOperator
+
+    contacts, firms = seed(emulator, 2, 2)
+    emulator.associate("contacts", contacts[0], "companies", firms[1])  # not desired: pruned
+    rows = [("p0@example.com", "ext-0"), ("p1@example.com", "ext-1"), ("ghost@example.com", "ext-0")]
+    source = write_csv(tmp_path / "desired.csv", rows)
+    summary = by_key(HubSpotSyncAssociationsOperator, tmp_path, source, prune=True).execute(TaskInstance().context())
+    assert summary["created"] == 2 and summary["archived"] == 1 and summary["failed"] == 1
+    assert linked(emulator, contacts[0]) == {firms[0]} and linked(emulator, contacts[1]) == {firms[1]}
+    assert [row["category"] for row in failures(tmp_path)] == ["NOT_FOUND"]
