@@ -161,3 +161,37 @@ def parse_ids(value: Any, field_name: str) -> list[int]:
             value = [part for part in text.split(",") if part.strip()]
     items = parse_json_list(value, field_name)
     return [parse_id(item, f"{field_name}[{position}]", field_name) for position, item in enumerate(items)]
+
+
+#: the longest record key accepted (ours: HubSpot documents none for a look-up; a runaway cell fails naming its row)
+MAX_KEY_LENGTH = 512
+
+
+def parse_key(value: Any, where: str, field_name: str) -> str:
+    """A key cell: a non-empty string (or an integer) without control characters, at most
+    :data:`MAX_KEY_LENGTH` characters; the error names the row and field."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise HubSpotInputError(
+            f"{where}: field {field_name!r}: expected a key (text), got {shown(value)}", field=field_name
+        )
+    if len(value) > MAX_KEY_LENGTH:
+        raise HubSpotInputError(
+            f"{where}: field {field_name!r}: a key of more than {MAX_KEY_LENGTH} characters: {shown(value)}",
+            field=field_name,
+        )
+    if _CONTROL.search(value):
+        raise HubSpotInputError(
+            f"{where}: field {field_name!r}: a key with a control character: {shown(value)}", field=field_name
+        )
+    return value
+
+
+def parse_keys(value: Any, field_name: str) -> list[str]:
+    """Record keys (values of a unique property) from one key, a list, ``"a,b"`` or JSON text of a list."""
+    if isinstance(value, str):
+        text = value.strip()
+        value = parse_json_list(text, field_name) if text.startswith("[") else [p for p in text.split(",") if p.strip()]
+    items = parse_json_list(value, field_name)
+    return [parse_key(item, f"{field_name}[{position}]", field_name) for position, item in enumerate(items)]

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from airflow_provider_hubassoc.hooks._settings import HookSettings
     from airflow_provider_hubassoc.hooks.api.batch import Labels
     from airflow_provider_hubassoc.hooks.api.limits import Limits
+    from airflow_provider_hubassoc.hooks.api.objects import RecordMatch
     from airflow_provider_hubassoc.hooks.models import (
         AssociationLimit,
         AssociationRow,
@@ -511,3 +512,17 @@ class HubSpotAssociationsHook(BaseHook):
         return self._api.v3.iter_read_associations(
             from_type, to_type, ids, chunk_size, on_failure, failure_callback, chunk_callback
         )
+
+    # -- record look-ups (CRM objects batch/read) ------------------------------------------------------------
+
+    def resolve_record_ids(
+        self, object_type: str, id_property: str | None, keys: Iterable[str], *, api_version: str | None = None
+    ) -> Iterator[RecordMatch]:
+        """The record id of each key, 100 keys a request (``POST .../objects/{V}/{type}/batch/read`` with
+        ``idProperty``, reference §20.8): a :class:`~.api.objects.RecordMatch` per key, ``id`` ``None`` for a key
+        HubSpot does not know. ``id_property=None`` reads by record id: a merged-away id answers the surviving id.
+
+        :raises HubSpotInputError: ``id_property`` is not a unique-value property in HubSpot (e.g. company
+            ``domain``).
+        """
+        return self._api.objects.resolve(object_type, id_property, keys, api_version)

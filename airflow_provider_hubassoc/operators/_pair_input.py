@@ -197,21 +197,25 @@ class PairInputOperator(ResumableOperator):
     def _input_path(self) -> str | None:
         return self._spool.path if self._spool is not None else self.input_path
 
-    def _source(self) -> PairSource:
+    def _source_options(self) -> dict[str, Any]:
+        """The :class:`PairSource` arguments of this operator's input."""
         spool = self._spool
-        return PairSource(
-            pairs=self.pairs,
-            path=self._input_path,
-            fmt="jsonl" if spool else self.input_format,
-            from_column=self.from_id_column,
-            to_column=self.to_id_column,
-            label_column=self.label_column,
-            shard_index=self.shard_index,
-            shard_count=self.shard_count,
-            encoding=self.encoding,
-            name=spool.name if spool else None,
-            strict_shard=spool is not None,  # a sharded query returns only this shard's rows
-        )
+        return {
+            "pairs": self.pairs,
+            "path": self._input_path,
+            "fmt": "jsonl" if spool else self.input_format,
+            "from_column": self.from_id_column,
+            "to_column": self.to_id_column,
+            "label_column": self.label_column,
+            "shard_index": self.shard_index,
+            "shard_count": self.shard_count,
+            "encoding": self.encoding,
+            "name": spool.name if spool else None,
+            "strict_shard": spool is not None,  # a sharded query returns only this shard's rows
+        }
+
+    def _source(self) -> PairSource:
+        return PairSource(**self._source_options())
 
     def _common_labels(self) -> list[str | int]:
         if self.labels is None or self.labels == "" or self.labels == []:
@@ -259,7 +263,7 @@ class PairInputOperator(ResumableOperator):
         An empty input fails unless ``allow_empty`` (reconcile: unless ``source_ids`` name records)."""
         try:
             source = self._source()
-            staged = self._spool.records() if self._spool is not None else None
+            staged = self._spool.records() if self._spool is not None and not self._spool.staged else None
             try:
                 total, row_labels = source.validate(staged)
             finally:

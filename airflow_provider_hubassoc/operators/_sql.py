@@ -227,6 +227,11 @@ class QuerySpool:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
 
+    @property
+    def staged(self) -> bool:
+        """The query ran and its rows are in the spool file (:meth:`records` was read)."""
+        return self._handle is not None
+
     def values_of(self, position: int | None) -> str:
         """`` (row values: {...})`` of a bad row, for its error message; empty when unknown."""
         if position is None or self.path is None or not os.path.exists(self.path):

@@ -40,6 +40,7 @@ from airflow_provider_hubassoc.operators._job import (
     finish_export,
     write_pairs,
 )
+from airflow_provider_hubassoc.operators._keyed import KeyedPairInputOperator
 from airflow_provider_hubassoc.operators._lineage import (
     associations_uri,
     declare,
@@ -49,7 +50,6 @@ from airflow_provider_hubassoc.operators._lineage import (
     table_uri,
 )
 from airflow_provider_hubassoc.operators._pair_input import (
-    PairInputOperator,
     check_file_format,
     check_input_options,
     check_one_source,
@@ -389,7 +389,7 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         return kept
 
 
-class _PairWriteOperator(PairInputOperator):
+class _PairWriteOperator(KeyedPairInputOperator):
     """Bulk link and unlink: the validated pairs go to one hook call (:meth:`_call`), failures out."""
 
     verb = "write"

@@ -17,7 +17,7 @@ from airflow_provider_hubassoc._compat import (
     PokeReturnValue,
     conf,
 )
-from airflow_provider_hubassoc._inputs import check_object_types, checked_hook_params, parse_ids
+from airflow_provider_hubassoc._inputs import check_object_types, checked_hook_params, parse_ids, parse_keys
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.hooks._settings import task_overrides
 from airflow_provider_hubassoc.hooks.associations import HubSpotAssociationsHook
@@ -43,6 +43,10 @@ class HubSpotAssociationSensor(BaseSensorOperator):
     :param allow_empty: with no record ids at all, succeed at once (``{"counts": {}, "ready": true}``) instead
         of failing (the rule of every operator of this provider).
     :param hook_params: per-task overrides of connection extras, as for the operators (no credentials).
+    :param id_property: ``record_ids`` are values of this unique HubSpot property (``idProperty``, e.g.
+        ``email`` for contacts or a unique ``external_company_id``), resolved to record ids once per check of the
+        task (100 a request); a key HubSpot does not know fails the task naming it. XCom then also carries
+        ``"keys": {key: record id}``. Default ``None``: record ids.
     :param portal_id: the HubSpot account (portal) id, digits only: the task's *HubSpot records* link opens the
         watched record (or the object type's list) in that account; without it the task shows no link.
     """
@@ -72,10 +76,15 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         portal_id: str | int | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         allow_empty: bool = False,
+        id_property: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_object_types(from_object_type, to_object_type)
+        if id_property is not None and (not isinstance(id_property, str) or not id_property.strip()):
+            raise ValueError(f"id_property must be None (record ids) or a property name, got {id_property!r}")
+        self.id_property = id_property
+        self._keys: dict[str, int] = {}
         if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
             raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
         if label is not None and association_label is not None:
@@ -106,7 +115,7 @@ class HubSpotAssociationSensor(BaseSensorOperator):
     def _check(self) -> AssociationCheck | None:
         """The condition to test; ``None`` when there is nothing to wait for (no ids and ``allow_empty``)."""
         try:
-            ids = parse_ids(self.record_ids, "record_ids")
+            ids = self._resolve() if self.id_property else parse_ids(self.record_ids, "record_ids")
         except HubSpotInputError as error:
             raise AirflowFailException(error.message) from None
         if not ids:
@@ -119,6 +128,26 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         return AssociationCheck(
             self.from_object_type, tuple(ids), self.to_object_type, self.association_label, self.min_count
         )
+
+    def _resolve(self) -> list[int]:
+        """The record ids of the keys in ``record_ids`` (each distinct key asked once); unknown keys fail."""
+        keys = list(dict.fromkeys(parse_keys(self.record_ids, "record_ids")))
+        hook = self._hook()
+        try:
+            matches = list(hook.resolve_record_ids(self.from_object_type, self.id_property, keys))
+        except HubSpotInputError as error:
+            raise HubSpotInputError(f"id_property={self.id_property!r}: {error.message}", field="id_property") from None
+        finally:
+            hook.close()
+        unknown = [m.key for m in matches if m.id is None]
+        if unknown:
+            raise HubSpotInputError(
+                f"record_ids: {len(unknown)} key(s) name no {self.from_object_type} record in HubSpot "
+                f"({self.id_property}): {', '.join(map(repr, unknown[:10]))}",
+                field="record_ids",
+            )
+        self._keys = {m.key: m.id for m in matches if m.id is not None}
+        return list(dict.fromkeys(self._keys.values()))
 
     def _hook(self) -> HubSpotAssociationsHook:
         return HubSpotAssociationsHook(self.hubspot_conn_id, **task_overrides(self.hook_params, self.api_version))
@@ -140,6 +169,8 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         self._last_state = check.describe(counts)
         self.log.info("%s", self._last_state)
         result = check.result(counts)
+        if self.id_property:
+            result["keys"] = dict(self._keys)
         return PokeReturnValue(is_done=result["ready"], xcom_value=result)
 
     def execute(self, context: Context) -> Any:  # noqa: RET503 - self.defer() raises TaskDeferred
@@ -177,7 +208,8 @@ class HubSpotAssociationSensor(BaseSensorOperator):
         status = event.get("status")
         if status == "success":
             self.log.info("%s", event.get("message"))
-            return {"counts": event["counts"], "ready": event["ready"]}
+            done = {"counts": event["counts"], "ready": event["ready"]}
+            return {**done, "keys": dict(self._keys)} if self.id_property and self._keys else done
         if status == "timeout":
             message = f"Sensor timed out after {self.timeout} s: {event.get('message')}"
             if self.soft_fail:

@@ -16,8 +16,8 @@ from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError, HubSpot
 from airflow_provider_hubassoc.links.associations import HubSpotRecordsLink
 from airflow_provider_hubassoc.operators._ending import summary_on_failure
 from airflow_provider_hubassoc.operators._files import PairSource, parse_ids, shard_of
+from airflow_provider_hubassoc.operators._keyed import KeyedPairInputOperator
 from airflow_provider_hubassoc.operators._locations import check_writable_location
-from airflow_provider_hubassoc.operators._pair_input import PairInputOperator
 from airflow_provider_hubassoc.operators._phases import PhaseCall, write_phases
 from airflow_provider_hubassoc.transfers._reconcile import PHASES, Plan, plan_directory, plan_reconcile, spill_base
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from airflow_provider_hubassoc.operators._checkpoint import Checkpoint
 
 
-class HubSpotSyncAssociationsOperator(PairInputOperator):
+class HubSpotSyncAssociationsOperator(KeyedPairInputOperator):
     """Reconcile: make HubSpot's associations of the given source records match a desired set (a warehouse table).
 
     The desired pairs (and, with ``labels``/``label_column``, their labels) come from a file or list. The
@@ -40,14 +40,20 @@ class HubSpotSyncAssociationsOperator(PairInputOperator):
     (see :mod:`._reconcile`; the writes run through :func:`~airflow_provider_hubassoc.operators._phases.write_phases`); the plan counts are exact. ``shard_count`` still spreads a large reconcile over
     workers.
 
+    By key: ``from_id_property``/``to_id_property`` name the desired pairs by a unique HubSpot property (an
+    email, an external id) instead of record ids (see :class:`~airflow_provider_hubassoc.operators._keyed.KeyedPairInputOperator`); keys HubSpot
+    does not know are ``NOT_FOUND`` failures and their rows are left out of the plan (nothing pruned for them).
+
     :return: the plan counts and, unless ``dry_run``, the counts of each write.
     """
 
-    template_fields: Sequence[str] = (*PairInputOperator.template_fields, "source_ids")
+    template_fields: Sequence[str] = (*KeyedPairInputOperator.template_fields, "source_ids")
     operator_extra_links = (HubSpotRecordsLink(),)
 
     def __init__(self, *, prune: bool = False, source_ids: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if self.check_merged_records:  # a merged-away id is to be mapped onto its survivor here (issue 22, item 3)
+            raise ValueError("check_merged_records is for link and unlink; the reconcile does not take it yet")
         self.prune = prune
         self.source_ids = source_ids
 

@@ -10,6 +10,7 @@ hook -> areas -> transport: no area imports the hook.
 - :mod:`.limits` - association limits (*definitions/configurations*)
 - :mod:`.report` - the high-usage report (*report*)
 - :mod:`.v3` - the retiring v3 API
+- :mod:`.objects` - record look-ups by unique property or id (CRM objects ``batch/read``)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from airflow_provider_hubassoc.hooks.api._context import ApiContext
 from airflow_provider_hubassoc.hooks.api.batch import BatchApi
 from airflow_provider_hubassoc.hooks.api.labels import LabelsApi
 from airflow_provider_hubassoc.hooks.api.limits import LimitsApi
+from airflow_provider_hubassoc.hooks.api.objects import ObjectsApi
 from airflow_provider_hubassoc.hooks.api.records import RecordsApi
 from airflow_provider_hubassoc.hooks.api.v3 import V3Api
 
@@ -34,3 +36,4 @@ class AssociationsApi:
         self.records = RecordsApi(ctx, self.labels, self.batch)
         self.limits = LimitsApi(ctx, self.labels)
         self.v3 = V3Api(ctx)
+        self.objects = ObjectsApi(ctx)
