@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_hubassoc._compat import AirflowFailException
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.hooks.api.object_listing import epoch_millis
+from airflow_provider_hubassoc.operators._pair_input import check_one_source
 
 if TYPE_CHECKING:
     from airflow_provider_hubassoc._compat import Context
@@ -30,19 +31,26 @@ if TYPE_CHECKING:
 RECORD_MODES = ("all", "modified")
 #: the checkpoint's ``extra`` key of the resume point
 RESUME_KEY = "records_after"
-#: the column of ``with_asked_id=True`` exports
+#: columns of exported association rows, and the one ``with_asked_id=True`` adds
+EXPORT_COLUMNS = ("from_object_type", "from_id", "to_object_type", "to_id", "type_ids", "categories", "labels")
 ASKED_COLUMN = "asked_from_id"
 
 
-def check_records(records: str | None, since: Any, until: Any, *id_sources: Any) -> None:
-    """``records`` excludes an id list, and ``modified_since``/``modified_until`` go only with ``"modified"``."""
+def export_columns(with_asked_id: bool) -> tuple[str, ...]:
+    return (*EXPORT_COLUMNS, ASKED_COLUMN) if with_asked_id else EXPORT_COLUMNS
+
+
+def check_records(records: str | None, since: Any, until: Any, **id_sources: Any) -> None:
+    """Exactly one of ``records`` and the id sources (``record_ids=``, ``input_path=``), and
+    ``modified_since``/``modified_until`` only with ``records="modified"``."""
     if records is None:
         if since is not None or until is not None:
             raise ValueError('modified_since/modified_until go with records="modified"')
+        check_one_source(*id_sources.items())
         return
     if records not in RECORD_MODES:
         raise ValueError(f"records must be one of {RECORD_MODES}, got {records!r}")
-    if any(source is not None for source in id_sources):
+    if any(source is not None for source in id_sources.values()):
         raise ValueError("records= reads the records from HubSpot: give it without record_ids/input_path")
     if records == "all" and (since is not None or until is not None):
         raise ValueError('modified_since/modified_until go with records="modified"')

@@ -6,7 +6,8 @@ re-exported here, so ``operators.associations.HubSpotSyncAssociationsOperator`` 
 Each is a thin layer over :class:`HubSpotAssociationsHook`: it reads its inputs (a list, an XCom value or a
 CSV/JSONL file), validates all of them before anything is written to HubSpot, hands them to one hook call
 (which batches, paces, retries and maps partial failures) and leaves the checkpoint, failures file, daily-budget
-stop and summary to :mod:`._job`.
+stop and summary to :mod:`._job`; the read operator's records without an id list come from
+:mod:`._record_sources`. Over 500 lines: three operators that share one input and job machinery.
 """
 
 from __future__ import annotations
@@ -52,14 +53,14 @@ from airflow_provider_hubassoc.operators._pair_input import (
     PairInputOperator,
     check_file_format,
     check_input_options,
-    check_one_source,
     empty_input,
 )
 from airflow_provider_hubassoc.operators._record_sources import (
-    ASKED_COLUMN,
+    EXPORT_COLUMNS,
     RESUME_KEY,
     RecordSource,
     check_records,
+    export_columns,
     modified_window,
     with_asked,
 )
@@ -75,8 +76,8 @@ if TYPE_CHECKING:
     from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationType, BatchResult
     from airflow_provider_hubassoc.operators._checkpoint import Checkpoint
 
-#: columns of exported association rows (CSV joins list cells with ";")
-ROW_COLUMNS = ("from_object_type", "from_id", "to_object_type", "to_id", "type_ids", "categories", "labels")
+#: columns of exported association rows (CSV joins list cells with ";"); ``with_asked_id`` adds ``asked_from_id``
+ROW_COLUMNS = EXPORT_COLUMNS
 
 
 def association_row(row: AssociationRow) -> dict[str, Any]:
@@ -135,6 +136,7 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"record_ids": "json"}
     operator_extra_links = (HubSpotRecordsLink(),)
+    _window: tuple[int, int] | None = None  # ``records="modified"``: the run's window, once known
 
     def __init__(
         self,
@@ -167,13 +169,9 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
     ) -> None:
         super().__init__(**kwargs)
         check_object_types(from_object_type, to_object_type)
-        check_records(records, modified_since, modified_until, record_ids, input_path)
-        if records is None:
-            check_one_source(("record_ids", record_ids), ("input_path", input_path))
+        check_records(records, modified_since, modified_until, record_ids=record_ids, input_path=input_path)
         self.records, self.modified_since, self.modified_until = records, modified_since, modified_until
-        self.columns = (*ROW_COLUMNS, ASKED_COLUMN) if with_asked_id else ROW_COLUMNS
-        self.with_asked_id = with_asked_id
-        self._window: tuple[int, int] | None = None  # the run's modified window, once known
+        self.with_asked_id, self.columns = with_asked_id, export_columns(with_asked_id)
         if (table is None) != (sql_conn_id is None):
             raise ValueError("a table output needs both table= and sql_conn_id=")
         if table is not None:

@@ -254,3 +254,35 @@ def test_a_resumed_all_export_exports_each_row_once(emulator, tmp_path):
     assert pairs(tmp_path / "out.jsonl") == [(r, COMPANY + n) for n, r in enumerate(ids)]  # once each, in order
     assert summary["records"] == 250 and summary["resumed_from"] == saved["position"]
     assert served(emulator, "objects.list") - before <= 3 - saved["position"] // 100  # from the saved page
+
+
+def test_a_resumed_modified_export_searches_past_the_last_id_done(emulator, tmp_path, monkeypatch):
+    monkeypatch.setattr(object_listing, "SEARCH_PAGE_SIZE", 50)
+    ids = seeded(emulator, 200, JAN_1)
+    ti = TaskInstance()
+    window = {"modified_since": JAN_1.isoformat(), "modified_until": JAN_2.isoformat()}
+    searched: list[Any] = []
+    emulator.app.observers.append(
+        lambda request, response: (
+            searched.append(json.loads(request.body)) if response.endpoint == "objects.search" else None
+        )
+    )
+    emulator.configure(daily_limit=5)
+    with pytest.raises(AirflowFailException):
+        export(tmp_path, records="modified", chunk_size=20, **window).execute(ti.context())
+    saved = CheckpointStore.for_context(str(tmp_path / "checkpoints"), ti.context()).load()
+    assert saved is not None and 0 < saved["position"] < 200
+    last = saved["extra"]["records_after"]["id"]
+    assert last == ids[saved["position"] - 1]
+
+    emulator.configure(daily_limit=None)
+    emulator.refill_daily_budget()
+    reset_shared_limiters()
+    searched.clear()
+    export(tmp_path, records="modified", chunk_size=20, **window).execute(ti.context())
+    assert pairs(tmp_path / "out.jsonl") == [(r, COMPANY + n) for n, r in enumerate(ids)]
+    assert searched[0]["filterGroups"][0]["filters"][2] == {
+        "propertyName": "hs_object_id",
+        "operator": "GT",
+        "value": str(last),
+    }
