@@ -73,6 +73,9 @@ class EmulatorConfig:
     unique_properties: dict[str, list[str]] = field(default_factory=dict)
     #: CRM search requests a second per account (HubSpot: five, reference §20.8); None = unlimited
     search_requests_per_second: int | None = 5
+    #: results one search query reaches (HubSpot: 10,000, reference §20.8; ``after`` at or past it is a 400);
+    #: lower it to test the split of larger result sets in a few hundred records
+    search_results_cap: int = 10_000
     #: fixed latency added to every API response, seconds
     latency: float = 0.0
     #: extra latency drawn uniformly from [0, jitter], seconds
@@ -146,6 +149,8 @@ class EmulatorConfig:
             value = getattr(self, name)
             if value is not None and int(value) < 1:
                 raise ValueError(f"{name} must be >= 1 or None (unlimited)")
+        if self.search_results_cap < 1:
+            raise ValueError("search_results_cap must be >= 1")
         if self.search_requests_per_second is not None and int(self.search_requests_per_second) < 1:
             raise ValueError("search_requests_per_second must be >= 1 or None (unlimited)")
         unique = self.unique_properties

@@ -212,18 +212,20 @@ def list_page(app: EmulatorApp, request: Request, body: Any, object_type: str, v
 
 
 def search(app: EmulatorApp, request: Request, body: Any, object_type: str, version: str | None) -> Response:
-    """``POST .../{type}/search``: filters, sorts, ``total``, pages of at most 200 up to the 10,000th result,
-    within the account's own per-second search budget (429 past it)."""
+    """``POST .../{type}/search``: filters, sorts, ``total``, pages of at most 200 up to the 10,000th result
+    (``search_results_cap``; the page after it is a 400), within the account's own per-second search budget
+    (429 past it)."""
     _search_budget(app)
     type_id = app.object_type(object_type)
-    asked = parse_search(body)
+    cap = app.config.search_results_cap
+    asked = parse_search(body, cap)
     hits = [r for r in store(app).records(type_id).values() if matches(asked, type_id, r)]
-    page = ordered(asked, type_id, hits)[asked.offset : asked.offset + asked.limit]
+    page = ordered(asked, type_id, hits)[asked.offset : min(asked.offset + asked.limit, cap)]
     answer: dict[str, Any] = {
         "total": len(hits),
         "results": [public_object(type_id, r, asked.properties) for r in page],
     }
-    following = asked.offset + asked.limit
+    following = min(asked.offset + asked.limit, cap)  # at the cap: a cursor HubSpot then refuses (400)
     if following < len(hits) and asked.limit:
         answer["paging"] = {"next": {"after": str(following)}}
     return Response(200, answer)

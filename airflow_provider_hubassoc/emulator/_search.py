@@ -58,8 +58,9 @@ class SearchRequest:
     properties: list[str] | None
 
 
-def parse_search(body: Any) -> SearchRequest:
-    """The search body as a :class:`SearchRequest`; HubSpot's 400 ``VALIDATION_ERROR`` for what it refuses."""
+def parse_search(body: Any, cap: int = MAX_SEARCH_RESULTS) -> SearchRequest:
+    """The search body as a :class:`SearchRequest`; HubSpot's 400 ``VALIDATION_ERROR`` for what it refuses
+    (``cap``: the results a query reaches, the ``search_results_cap`` knob)."""
     body = body if body is not None else {}
     if not isinstance(body, dict):
         raise validation_error("Invalid input JSON on line 1, column 1: expected a search request object")
@@ -70,10 +71,10 @@ def parse_search(body: Any) -> SearchRequest:
     if not after.isdigit():
         raise validation_error(f"Invalid paging cursor: {after}", {"after": [after]})
     offset = int(after)
-    if offset >= MAX_SEARCH_RESULTS:
+    if offset >= cap:
         # HubSpot: "Attempting to page beyond 10,000 will result in a 400 error" (search guide, see module)
         raise validation_error(
-            f"Search results are limited to {MAX_SEARCH_RESULTS} records; after={offset} pages beyond them. "
+            f"Search results are limited to {cap} records; after={offset} pages beyond them. "
             "Narrow the query (filters) instead.",
             {"after": [after]},
         )

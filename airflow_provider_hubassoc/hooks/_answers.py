@@ -83,12 +83,18 @@ def decode(
     return body
 
 
-def batch_read(asked: Container[int]) -> Shape:
+def batch_read(asked: Container[int], unasked: set[int] | None = None) -> Shape:
     """A batch read's answer (``BatchResponsePublicAssociationMultiWithErrors``): an object with a ``results``
     list of records, each with a ``from.id`` the request asked for and a ``to`` list; ``errors`` a list of
-    objects. Per record, not per row: rows are checked where they are decoded (:func:`row_problem`)."""
+    objects. Per record, not per row: rows are checked where they are decoded (:func:`row_problem`).
+
+    :param unasked: collects the ``from.id`` s not asked for instead of refusing them, for the caller to check
+        they are merge survivors of ids it asked for (``api/_merges.py``; reference §20.8).
+    """
 
     def check(body: Any) -> str | None:
+        if unasked is not None:
+            unasked.clear()  # per attempt
         if type(body) is not dict:
             return f"expected an object, got {type(body).__name__}"
         results = body.get("results")
@@ -102,7 +108,9 @@ def batch_read(asked: Container[int]) -> Shape:
             if from_id is None:
                 return f"field 'from.id' missing or not an integer: {str(source)[:80]}"
             if from_id not in asked:
-                return f"record {from_id} listed, which the request did not ask for"
+                if unasked is None:
+                    return f"record {from_id} listed, which the request did not ask for"
+                unasked.add(from_id)
             if type(item.get("to", [])) is not list:
                 return f"field 'to' of record {from_id} is not a list"
             problem = paging_problem(item)

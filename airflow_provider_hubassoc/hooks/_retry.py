@@ -51,6 +51,8 @@ RETRYABLE_STATUSES = frozenset({423, 429, 500, 502, 503, 504, 521, 522, 523, 524
 #: network failures worth another try: refused/dropped connections and timeouts.
 RETRYABLE_EXCEPTIONS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
+#: the ``policyName`` of HubSpot's per-second search limit: its own budget, apart from the app's 10-second window
+SECONDLY = "SECONDLY"
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 DEFAULT_WINDOW_SECONDS = 10.0
@@ -71,11 +73,14 @@ class RateLimit:
 
 
 def rate_limit(body: Mapping[str, Any], headers: Mapping[str, str], retry_after: float | None) -> RateLimit:
-    """Read HubSpot's 429: ``DAILY`` is final; ``TEN_SECONDLY_ROLLING`` (or none named) waits ``Retry-After``,
-    else the window HubSpot's ``X-HubSpot-RateLimit-Interval-Milliseconds`` gives (clamped to 1-10 s), else 10 s."""
+    """Read HubSpot's 429: ``DAILY`` is final; ``SECONDLY`` (the search limit, reference §20.8) waits
+    ``Retry-After``, else one second; ``TEN_SECONDLY_ROLLING`` (or none named) waits ``Retry-After``, else the
+    window HubSpot's ``X-HubSpot-RateLimit-Interval-Milliseconds`` gives (clamped to 1-10 s), else 10 s."""
     policy = body.get("policyName")
     if policy == "DAILY":
         return RateLimit(policy, True, retry_after)
+    if policy == SECONDLY:
+        return RateLimit(policy, False, 1.0 if retry_after is None else retry_after)
     if retry_after is None:
         interval = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds") or ""
         readable = interval.isascii() and interval.isdigit() and int(interval) > 0

@@ -35,6 +35,7 @@ from airflow_provider_hubassoc.hooks._http import new_session, send
 from airflow_provider_hubassoc.hooks._json import dumps, loads
 from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter, shared_limiter
 from airflow_provider_hubassoc.hooks._retry import (
+    SECONDLY,
     daily_limit_message,
     hubspot_retry,
     is_ambiguous,
@@ -224,8 +225,8 @@ class HubSpotTransport:
     def _on_retry(self, error: BaseException, delay: float) -> None:
         with self.stats._lock:
             self.stats.retries_by_reason[retry_reason(error)] += 1
-        if isinstance(error, HubSpotError) and error.status == 429:
-            self.limiter.pause(delay)
+        if isinstance(error, HubSpotError) and error.status == 429 and error.context.get("policyName") != SECONDLY:
+            self.limiter.pause(delay)  # the search limit (SECONDLY) is its own: other calls go on
 
     def _send_once(
         self, method: str, path: str, body: bytes | None, params: Mapping[str, Any] | None

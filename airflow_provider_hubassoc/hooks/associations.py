@@ -23,11 +23,14 @@ from airflow_provider_hubassoc.hooks.api._context import ApiContext, association
 from airflow_provider_hubassoc.hooks.api._inputs import parse_pair as _parse_pair, positive_int as _positive_int
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from typing_extensions import Unpack
 
     from airflow_provider_hubassoc.hooks._settings import HookSettings
     from airflow_provider_hubassoc.hooks.api.batch import Labels
     from airflow_provider_hubassoc.hooks.api.limits import Limits
+    from airflow_provider_hubassoc.hooks.api.object_listing import ListedId
     from airflow_provider_hubassoc.hooks.api.objects import RecordMatch
     from airflow_provider_hubassoc.hooks.models import (
         AssociationLimit,
@@ -315,6 +318,7 @@ class HubSpotAssociationsHook(BaseHook):
         failure_callback: FailureCallback | None = None,
         chunk_callback: ChunkCallback | None = None,
         api_version: str | None = None,
+        follow_merges: bool = False,
     ) -> Iterator[AssociationRow]:
         """Stream every association of many records (``POST .../batch/read``, 1,000 ids a request).
 
@@ -330,9 +334,42 @@ class HubSpotAssociationsHook(BaseHook):
         :param on_failure: ``"raise"`` raises :class:`HubSpotBatchError` after the chunk holding the first real
             failure; ``"collect"`` reports failures to ``failure_callback`` and goes on.
         :param chunk_callback: as for :meth:`create_associations`.
+        :param follow_merges: an id HubSpot answers under a merged record (reference §20.8) is read as that
+            record, its rows keeping the id asked in ``asked_from_id``, once the record's
+            ``hs_merged_object_ids`` confirm it (else, as by default, the unasked record is refused).
         """
+        merged_into = None
+        if follow_merges:
+
+            def merged_into(ids: set[int]) -> dict[int, set[int]]:
+                return self._api.listing.merged_into(from_type, ids, api_version)
+
         return self._api.batch.iter_read_associations(
-            from_type, to_type, ids, chunk_size, on_failure, failure_callback, chunk_callback, api_version
+            from_type, to_type, ids, chunk_size, on_failure, failure_callback, chunk_callback, api_version, merged_into
+        )
+
+    def iter_record_ids(
+        self, object_type: str, *, after: str | None = None, after_id: int | None = None, api_version: str | None = None
+    ) -> Iterator[ListedId]:
+        """Every record of a type (``GET .../objects/{type}``, 100 a page), as ids with the page they came on.
+
+        :param after: / ``after_id``: resume at a page, past the last id done (see :class:`ListedId`).
+        """
+        return self._api.listing.iter_record_ids(object_type, after=after, after_id=after_id, api_version=api_version)
+
+    def iter_modified_record_ids(
+        self,
+        object_type: str,
+        since: datetime | int | str,
+        until: datetime | int | str,
+        *,
+        after_id: int | None = None,
+        api_version: str | None = None,
+    ) -> Iterator[int]:
+        """Ids of the records modified in ``[since, until)`` (search, 200 a page, id ascending; HubSpot's
+        10,000-results cap split on the id, its per-second search limit paced and retried)."""
+        return self._api.listing.iter_modified_record_ids(
+            object_type, since, until, after_id=after_id, api_version=api_version
         )
 
     def create_associations(

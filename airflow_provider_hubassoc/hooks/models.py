@@ -62,6 +62,8 @@ class AssociationRow:
     to_object_type: str
     to_id: int
     types: tuple[AssociationType, ...] = ()
+    #: the id an export asked for, when HubSpot answered it under a merged record's id (``from_id``)
+    asked_from_id: int | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:

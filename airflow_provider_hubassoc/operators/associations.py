@@ -6,7 +6,8 @@ re-exported here, so ``operators.associations.HubSpotSyncAssociationsOperator`` 
 Each is a thin layer over :class:`HubSpotAssociationsHook`: it reads its inputs (a list, an XCom value or a
 CSV/JSONL file), validates all of them before anything is written to HubSpot, hands them to one hook call
 (which batches, paces, retries and maps partial failures) and leaves the checkpoint, failures file, daily-budget
-stop and summary to :mod:`._job`.
+stop and summary to :mod:`._job`; the read operator's records without an id list come from
+:mod:`._record_sources`. Over 500 lines: three operators that share one input and job machinery.
 """
 
 from __future__ import annotations
@@ -52,8 +53,16 @@ from airflow_provider_hubassoc.operators._lineage import (
 from airflow_provider_hubassoc.operators._pair_input import (
     check_file_format,
     check_input_options,
-    check_one_source,
     empty_input,
+)
+from airflow_provider_hubassoc.operators._record_sources import (
+    EXPORT_COLUMNS,
+    RESUME_KEY,
+    RecordSource,
+    check_records,
+    export_columns,
+    modified_window,
+    with_asked,
 )
 from airflow_provider_hubassoc.operators._rowfiles import RowWriter
 from airflow_provider_hubassoc.operators._sql import DEFAULT_PAGE_SIZE, PAIR_KEY, TableOutput, check_table_options
@@ -67,8 +76,8 @@ if TYPE_CHECKING:
     from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationType, BatchResult
     from airflow_provider_hubassoc.operators._checkpoint import Checkpoint
 
-#: columns of exported association rows (CSV joins list cells with ";")
-ROW_COLUMNS = ("from_object_type", "from_id", "to_object_type", "to_id", "type_ids", "categories", "labels")
+#: columns of exported association rows (CSV joins list cells with ";"); ``with_asked_id`` adds ``asked_from_id``
+ROW_COLUMNS = EXPORT_COLUMNS
 
 
 def association_row(row: AssociationRow) -> dict[str, Any]:
@@ -93,6 +102,12 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
     Each row has from/to object type and id, ``type_ids`` with their ``categories``, and the ``labels``.
 
     :param record_ids: ids of the ``from_object_type`` records: a list, one id, ``"1,2,3"``, or an XCom value.
+    :param records: or no id list: ``"all"`` (every record of ``from_object_type``, HubSpot's list) or
+        ``"modified"`` (those modified in ``[modified_since, modified_until)``, by default the run's data
+        interval; HubSpot's search). A record whose associations changed but not its modified time is not in a
+        "modified" export: see docs/operators/read.md.
+    :param with_asked_id: add column ``asked_from_id``: the id asked for, which differs from ``from_id`` when
+        HubSpot answered it under the record it was merged into (rows are then written under the surviving id).
     :param input_path: or a CSV/JSONL file of ids, in column ``id_column``.
     :param encoding: of ``input_path`` (default UTF-8, a byte-order mark is skipped), e.g. ``"cp1252"``.
     :param allow_empty: succeed with zero counts when there are no ids (default: the task fails).
@@ -111,6 +126,8 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         "to_object_type",
         "record_ids",
         "input_path",
+        "modified_since",
+        "modified_until",
         "output_path",
         "hubspot_conn_id",
         "checkpoint_path",
@@ -119,6 +136,7 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"record_ids": "json"}
     operator_extra_links = (HubSpotRecordsLink(),)
+    _window: tuple[int, int] | None = None  # ``records="modified"``: the run's window, once known
 
     def __init__(
         self,
@@ -127,6 +145,10 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         to_object_type: str,
         record_ids: Any = None,
         input_path: str | None = None,
+        records: str | None = None,
+        modified_since: Any = None,
+        modified_until: Any = None,
+        with_asked_id: bool = False,
         id_column: str = "id",
         input_format: str | None = None,
         output_path: str | None = None,
@@ -147,11 +169,13 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
     ) -> None:
         super().__init__(**kwargs)
         check_object_types(from_object_type, to_object_type)
-        check_one_source(("record_ids", record_ids), ("input_path", input_path))
+        check_records(records, modified_since, modified_until, record_ids=record_ids, input_path=input_path)
+        self.records, self.modified_since, self.modified_until = records, modified_since, modified_until
+        self.with_asked_id, self.columns = with_asked_id, export_columns(with_asked_id)
         if (table is None) != (sql_conn_id is None):
             raise ValueError("a table output needs both table= and sql_conn_id=")
         if table is not None:
-            check_table_options(table, if_exists, key_columns, ROW_COLUMNS)
+            check_table_options(table, if_exists, key_columns, self.columns)
         self.sql_conn_id, self.table, self.if_exists = sql_conn_id, table, if_exists
         self.key_columns, self.create_table, self.sql_page_size = list(key_columns), create_table, sql_page_size
         self.encoding = check_input_options(encoding, allow_empty)
@@ -250,7 +274,7 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
                     output_path=self.output_path,
                     table=self.table,
                     if_exists=self.if_exists,
-                    table_rows=output.load(path, self.output_format, ROW_COLUMNS),
+                    table_rows=output.load(path, self.output_format, self.columns),
                 )
                 self.log.info("Wrote %d row(s) to table %s (%s)", summary["table_rows"], self.table, self.if_exists)
 
@@ -268,13 +292,17 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
     ) -> dict[str, Any]:
         """Read every record's associations to ``output_path`` (resumable) or XCom; then ``load`` the file
         elsewhere (a table) before the checkpoint is discarded."""
-        ids, count, repeats = self._ids()
+        window = (
+            modified_window(context, self.modified_since, self.modified_until) if self.records == "modified" else None
+        )
+        self._window = window
+        ids, count, repeats = self._ids() if self.records is None else (None, 0, 0)
         f, t = self.from_object_type, self.to_object_type
         self.log.info(
-            "Reading %s→%s associations of %d record(s) into %s",
+            "Reading %s→%s associations of %s into %s",
             f,
             t,
-            count,
+            f"{count} record(s)" if self.records is None else f"{self.records} records (window {window})",
             output_path or f"XCom (at most {self.max_xcom_rows} rows)",
         )
         summary: dict[str, Any] = {"from_object_type": f, "to_object_type": t, "records": count, "skipped": repeats}
@@ -282,6 +310,10 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         checkpoint = self._export_checkpoint(context) if output_path is not None else None
         writer = self._row_writer(output_path, checkpoint) if output_path is not None else None
         start = checkpoint.position if checkpoint is not None else 0
+        source = None
+        if self.records is not None:  # after the writer: it may have rewound the checkpoint
+            resume = checkpoint.extra.get(RESUME_KEY) if checkpoint is not None else None
+            ids = source = RecordSource(self.hook, f, self.records, window, resume)
         report = FailureReport(
             self.hook,
             self.failures_path,
@@ -293,7 +325,7 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         with summary_on_failure(self, context, summary) as ending:
             ending.checkpoint = checkpoint
             try:
-                self._read_into(ids, writer, report, checkpoint, start, summary)
+                self._read_into(ids, writer, report, checkpoint, start, summary, source)
             except HubSpotCancelledError as error:
                 export_stopped(self, context, error, checkpoint, report, start, summary)
                 summary["stopped"] = "cancelled"
@@ -301,6 +333,8 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
             except Exception as error:  # a spent budget stops there; anything else: the ending's summary
                 export_stopped(self, context, error, checkpoint, report, start, summary)
                 raise
+            if source is not None:
+                summary["records"] = count = start + source.count
             return finish_export(self, context, checkpoint, report, summary, count, load)
 
     def _read_into(
@@ -311,9 +345,10 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
         checkpoint: Checkpoint | None,
         start: int,
         summary: dict[str, Any],
+        source: RecordSource | None = None,
     ) -> None:
         """Every record's associations to ``writer`` (from ``start``, checkpointed per chunk), or into the
-        summary's ``rows`` for XCom."""
+        summary's ``rows`` for XCom; a ``source`` (no id list) resumes by itself and saves its resume point."""
         with report:
             if writer is None:
                 kept = self._rows_for_xcom(self._read(ids, report))
@@ -327,8 +362,10 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
                     output=writer,
                     base=checkpoint.counts if checkpoint is not None else {},
                 )
-                for row in self._read(islice(ids, start, None), report, saver):
-                    writer.write(association_row(row))
+                if source is not None:
+                    saver = source.saver(checkpoint, saver)
+                for row in self._read(ids if source is not None else islice(ids, start, None), report, saver):
+                    writer.write(self._row(row))
             summary.update(associations=writer.count, output_path=writer.path, resumed_from=start)
 
     def _read(
@@ -343,7 +380,11 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
             failure_callback=report.callback(None, "read"),
             chunk_size=self.chunk_size,
             chunk_callback=saver,
+            follow_merges=True,
         )
+
+    def _row(self, row: AssociationRow) -> dict[str, Any]:
+        return with_asked(association_row(row), row) if self.with_asked_id else association_row(row)
 
     def _export_checkpoint(self, context: Context) -> Checkpoint | None:
         return self._open_checkpoint(
@@ -358,13 +399,14 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
                 "encoding": self.encoding,
                 "output": [self.output_path, self.output_format, self.table],
                 "chunk_size": self.chunk_size,
+                **({"records": [self.records, self._window], "asked": self.with_asked_id} if self.records else {}),
             },
         )
 
     def _row_writer(self, output_path: str, checkpoint: Checkpoint | None) -> RowWriter:
         """The output file, keeping the rows an earlier attempt exported (the checkpoint says how many)."""
         keep = int(checkpoint.extra.get("output_rows", 0)) if checkpoint is not None else 0
-        writer = RowWriter(output_path, ROW_COLUMNS, self.output_format, keep=keep)
+        writer = RowWriter(output_path, self.columns, self.output_format, keep=keep)
         if keep and writer.set_aside() < keep:
             self.log.warning(
                 "The exported rows of the earlier attempt are not all in %s.partial (a store that "
@@ -385,7 +427,7 @@ class HubSpotReadAssociationsOperator(ResumableOperator):
                     "output_path= to stream them to a CSV/JSONL file (a local path or an object storage URL "
                     "such as s3://conn_id@bucket/key.jsonl), or raise max_xcom_rows"
                 )
-            kept.append(association_row(row))
+            kept.append(self._row(row))
         return kept
 
 

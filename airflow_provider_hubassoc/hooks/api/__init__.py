@@ -9,6 +9,7 @@ hook -> areas -> transport: no area imports the hook.
 - :mod:`.batch` - many pairs or records at a time (*batch*), over :mod:`._runner`
 - :mod:`.limits` - association limits (*definitions/configurations*)
 - :mod:`.report` - the high-usage report (*report*)
+- :mod:`.object_listing` - record ids without an id list: every record, or those modified (CRM *objects*)
 - :mod:`.v3` - the retiring v3 API
 - :mod:`.objects` - record look-ups by unique property or id (CRM objects ``batch/read``)
 """
@@ -19,6 +20,7 @@ from airflow_provider_hubassoc.hooks.api._context import ApiContext
 from airflow_provider_hubassoc.hooks.api.batch import BatchApi
 from airflow_provider_hubassoc.hooks.api.labels import LabelsApi
 from airflow_provider_hubassoc.hooks.api.limits import LimitsApi
+from airflow_provider_hubassoc.hooks.api.object_listing import ObjectListingApi
 from airflow_provider_hubassoc.hooks.api.objects import ObjectsApi
 from airflow_provider_hubassoc.hooks.api.records import RecordsApi
 from airflow_provider_hubassoc.hooks.api.v3 import V3Api
@@ -37,3 +39,4 @@ class AssociationsApi:
         self.limits = LimitsApi(ctx, self.labels)
         self.v3 = V3Api(ctx)
         self.objects = ObjectsApi(ctx)
+        self.listing = ObjectListingApi(ctx)

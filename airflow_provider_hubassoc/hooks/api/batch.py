@@ -48,6 +48,7 @@ from airflow_provider_hubassoc.hooks.api._inputs import (
     read_input,
     validated,
 )
+from airflow_provider_hubassoc.hooks.api._merges import MergedInto, Merges
 from airflow_provider_hubassoc.hooks.api._runner import Work, run_reads, run_writes
 from airflow_provider_hubassoc.hooks.models import (
     AssociationRow,
@@ -97,8 +98,10 @@ class BatchApi:
         failure_callback: FailureCallback | None,
         chunk_callback: ChunkCallback | None,
         api_version: str | None,
+        merged_into: MergedInto | None = None,
     ) -> Iterator[AssociationRow]:
-        """``POST .../batch/read``, every per-input page followed; duplicates within a chunk read once."""
+        """``POST .../batch/read``, every per-input page followed; duplicates within a chunk read once. With
+        ``merged_into``, ids answered under a merge survivor are read as it (:mod:`._merges`)."""
         version, f, t = self.ctx.object_pair(from_type, to_type, api_version)
         check_on_failure(on_failure)
         size = chunk_size_for(READ_LIMIT, chunk_size)
@@ -111,7 +114,8 @@ class BatchApi:
             for item in chunk.items:
                 unique.setdefault(item.id, item)
             outcome = _Outcome(skipped=len(chunk.items) - len(unique))
-            self.batch_read(version, f, t, list(unique.values()), outcome, None, deadline)
+            merges = Merges(merged_into, f, t) if merged_into is not None else None
+            self.batch_read(version, f, t, list(unique.values()), outcome, None, deadline, merges)
             return outcome
 
         yield from run_reads(self.ctx, result, ids, items, size, work, on_failure, failure_callback, chunk_callback)
@@ -125,12 +129,14 @@ class BatchApi:
         outcome: _Outcome,
         keep_to: Mapping[int, set[int]] | None,
         deadline: ReadDeadline | None = None,
+        merges: Merges | None = None,
     ) -> None:
         """Batch-read ``inputs`` following every per-input cursor; rows go to ``outcome.rows`` (or, with
         ``keep_to``, only rows whose ``to_id`` is wanted for that ``from_id`` go to ``outcome.existing``, and a
         record's cursor is no longer followed once each of its wanted ``to_id`` was seen). A record's pages are
         bounded by :class:`PageBound`: a cursor it had before, or too many pages, raises; ``deadline`` bounds the
-        wall time of the whole read call (every chunk), checked before each request."""
+        wall time of the whole read call (every chunk), checked before each request; ``merges`` reads ids HubSpot
+        answers under a merge survivor as it (:mod:`._merges`)."""
         path = association_path(version, f"associations/{f}/{t}/batch/read")
         queue: deque[tuple[int, str | None]] = deque((item.id, None) for item in inputs)
         bound = PageBound("POST", path, self.ctx.settings.max_pages_per_record)
@@ -144,15 +150,25 @@ class BatchApi:
             asked = {i for i, _a in batch}
             if deadline is not None:
                 deadline.check("POST", path)
-            status, body = self.ctx.send("POST", path, json=payload, required=True, shape=answers.batch_read(asked))
+            shape = answers.batch_read(asked, merges.unasked if merges is not None else None)
+            status, body = self.ctx.send("POST", path, json=payload, required=True, shape=shape)
             outcome.requests += 1
+            if merges is not None:
+                merges.check("POST", path, status, {i for i, a in batch if not a}, body)
             rows_before = len(outcome.rows)
+            answered: set[int] = set()
             for item in body["results"]:  # the gate checked it: from ids asked, ``to`` lists
                 from_id = int(item["from"]["id"])
+                if merges is not None and from_id in answered:
+                    continue  # two asked ids merged into one record: its rows once per asked id (relabel)
+                answered.add(from_id)
+                start = len(outcome.rows)
                 try:
                     self._read_rows(f, t, from_id, item, outcome, keep_to, missing)
                 except (KeyError, TypeError, ValueError, AttributeError):
                     raise answers.row_error("POST", path, status, item) from None
+                if merges is not None:
+                    merges.relabel(outcome.rows, start, from_id)
                 after = next_after(item)
                 if after and missing is not None and not missing.get(from_id, True):
                     continue  # every wanted pair of this record is seen: its further pages cannot matter

@@ -74,6 +74,28 @@ def test_429_then_success_honours_retry_after(requests_mock) -> None:
     assert transport.stats.retries_by_reason == {"HTTP 429 TEN_SECONDLY_ROLLING": 1}
 
 
+def test_a_search_429_secondly_waits_a_second_and_holds_back_no_other_call(requests_mock) -> None:
+    """HubSpot's search limit is its own budget (reference §20.8): its 429 waits ``Retry-After`` (one second
+    without one) for this request only; the app's shared limiter is not paused."""
+    base, path = "https://hubspot.test", "/crm/objects/2026-09/0-1/search"
+    secondly = {"status": "error", "message": "You have reached your secondly limit.", "policyName": "SECONDLY"}
+    requests_mock.post(
+        f"{base}{path}", [{"status_code": 429, "json": secondly}, {"status_code": 200, "json": {"results": []}}]
+    )
+    sleeps: list[float] = []
+    clock = FakeClock()
+    transport = HubSpotTransport(
+        HubSpotSettings(base_url=base, access_token="test-token"),
+        limiter=RateLimiter(100, clock=clock, sleep=clock.sleep),
+        sleep=sleeps.append,
+        rng=lambda: 0.0,
+    )
+    assert transport.request("POST", path, json={}).status_code == 200
+    assert sleeps == [1.0]
+    assert clock.sleeps == []  # no pause of the limiter every other sender shares
+    assert transport.stats.retries_by_reason == {"HTTP 429 SECONDLY": 1}
+
+
 @pytest.mark.parametrize(
     ("header", "low", "high"),
     [("7", 7.0, 7.0), ("0.5", 0.5, 0.5), ("-3", 0.0, 0.0), ("soon", 10.0, 10.0), ("in-60s", 50.0, 61.0)],
