@@ -189,6 +189,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_hubassoc.operators.associations",
                     "airflow_provider_hubassoc.operators.labels",
+                    "airflow_provider_hubassoc.operators.read",
                 ],
             }
         ],

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_hubassoc._compat import BaseOperator, BaseSensorOperator
-from airflow_provider_hubassoc.operators import associations, labels
+from airflow_provider_hubassoc.operators import associations, labels, read
 from airflow_provider_hubassoc.sensors import associations as sensors
 from airflow_provider_hubassoc.transfers import sql_to_hubspot
 
@@ -56,7 +56,7 @@ OVERRIDE_POINTS = {
 
 def _public_task_classes() -> set[type]:
     found = set()
-    for module in (associations, labels, sensors, sql_to_hubspot):
+    for module in (associations, labels, read, sensors, sql_to_hubspot):
         for name, obj in vars(module).items():
             if (
                 inspect.isclass(obj)
