@@ -17,7 +17,16 @@ of all processes add up to the room without any process knowing the others. It s
 whole rate then, so its slots and answers stay spread over the window. Others' count is believed lower only
 once that has lasted a moment (a slot between its age-out and its reuse is not a finished shard); a finished
 shard's slots age out of HubSpot's window and the others' shares take the room over. A process that has not
-had an answer yet sends one request before any other, so it never starts with a blind burst.
+had an answer yet sends one request before any other, so it never starts with a blind burst. Shards started at
+the same instant: each probe's answer shows the probes that arrived before it, so all but the first to arrive
+start under the shares (at most doubling per answer); the first believes itself alone for one round trip and
+sends at most its in-flight target before its answers show the others: a few requests, not the window.
+
+After a ``TEN_SECONDLY_ROLLING`` 429 without ``Retry-After`` (HubSpot documents none for 429, reference §12.3)
+every sender waits only until the oldest slot of ours ages out (:meth:`RateLimiter.refused`): HubSpot frees it
+then, and the 429's own headers (the window full) hold the shard to reusing its slots until answers show more.
+Waiting the whole window, as HubSpot's SDKs do, idled the shard while its slots freed and let its share shrink
+to what the others left; it then grew back only as they finished (issue 23: 0.59 of the ceiling).
 
 Waiting threads sleep outside the lock, so N threads waiting together still reach the budget instead of
 queueing behind one sleeper. Clock and sleep are injectable so tests need no real waiting.
@@ -143,7 +152,9 @@ class RateLimiter:
                 now = self._clock()
                 self._check_daily(now)
                 span = self.window + self.margin
-                while self._sent and self._sent[0] <= now - span:
+                # the same sum as the wait below: a waiter woken at exactly that moment finds its slot freed
+                # (``a <= now - span`` and ``a + span - now <= 0`` can disagree in floating point)
+                while self._sent and self._sent[0] + span - now <= 0:
                     self._sent.popleft()
                 wait = max(
                     self._paused_until - now,
@@ -318,6 +329,25 @@ class RateLimiter:
         """Hold every sender for ``seconds`` (after a TEN_SECONDLY_ROLLING 429) so threads do not stampede."""
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def refused(self, seconds: float) -> float:
+        """A TEN_SECONDLY_ROLLING 429 without ``Retry-After``: hold every sender until the oldest slot of ours
+        ages out of HubSpot's window, at most ``seconds``; return that wait (the refused request's, too).
+
+        HubSpot's window was full when the refused request arrived; which of its slots frees first is not known,
+        but each of ours frees a window after its answer at the latest (HubSpot counted it on arrival), and that
+        room is ours to reuse: the retry takes it then, the limiter's rule for a full window governing the rest.
+        A whole window's wait (HubSpot's SDKs wait 10 s) would leave the shard idle while its slots free.
+        """
+        with self._lock:
+            now = self._clock()
+            span = self.window + self.margin
+            while self._sent and self._sent[0] + span - now <= 0:
+                self._sent.popleft()
+            wait = min(seconds, self._sent[0] + span - now) if self._sent else seconds
+            wait = max(wait, 0.0)
+            self._paused_until = max(self._paused_until, now + wait)
+            return wait
 
 
 def next_daily_reset(time_zone: str, now: datetime | None = None) -> datetime:

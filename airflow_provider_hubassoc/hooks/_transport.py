@@ -100,6 +100,8 @@ class HubSpotTransport:
         self.settings = settings
         self.log = logger or _log
         self._sleep = sleep
+        # per thread: the wait the limiter chose for the retry of a 429 HubSpot sent no Retry-After with
+        self._refusal = threading.local()
         self._rng = rng
         # no redirects, TLS from the connection only, a deadline per attempt: see ``_http``
         self.session = new_session(settings)
@@ -203,7 +205,7 @@ class HubSpotTransport:
             logger=self.log,
             what=what,
             on_retry=self._on_retry,
-            sleep=self._sleep,
+            sleep=self._retry_sleep,
             rng=self._rng,
             retry_on=retry_on,
         )
@@ -225,8 +227,18 @@ class HubSpotTransport:
     def _on_retry(self, error: BaseException, delay: float) -> None:
         with self.stats._lock:
             self.stats.retries_by_reason[retry_reason(error)] += 1
-        if isinstance(error, HubSpotError) and error.status == 429 and error.context.get("policyName") != SECONDLY:
-            self.limiter.pause(delay)  # the search limit (SECONDLY) is its own: other calls go on
+        if isinstance(error, HubSpotError) and error.status == 429:
+            unhinted = self._refusal.__dict__.pop("unhinted", False)
+            if error.context.get("policyName") == SECONDLY:
+                return  # the search limit (SECONDLY) is its own: other calls go on, this one waits ``delay``
+            if unhinted:  # the limiter knows when our room frees
+                self._refusal.wait = self.limiter.refused(delay)
+            else:
+                self.limiter.pause(delay)
+
+    def _retry_sleep(self, seconds: float) -> None:
+        """Tenacity's sleep: the limiter's shorter wait after a 429 without ``Retry-After``, else ``seconds``."""
+        self._sleep(self._refusal.__dict__.pop("wait", seconds))
 
     def _send_once(
         self, method: str, path: str, body: bytes | None, params: Mapping[str, Any] | None
@@ -281,6 +293,7 @@ class HubSpotTransport:
         context = dict(body.get("context") or {}) if isinstance(body.get("context"), Mapping) else {}
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         if status == 429:
+            self._refusal.unhinted = retry_after is None  # HubSpot named no wait: the window's length stands in
             limit = rate_limit(body, response.headers, retry_after)
             if limit.policy:
                 context["policyName"] = limit.policy

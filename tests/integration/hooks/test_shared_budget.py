@@ -102,3 +102,31 @@ def test_one_process_alone_uses_the_whole_window_without_a_refusal(shared_app) -
     assert refused == [0]
     stamps = sorted(limiters[0].granted)
     assert sum(1 for s in stamps if s < stamps[0] + INTERVAL_MS / 1000) == MAX  # the first window, full
+
+
+def test_a_refused_shard_retries_when_its_own_oldest_slot_frees_not_a_window_later(shared_app) -> None:
+    """HubSpot (and the emulator) send no Retry-After with a 429: the retry waits until the shard's own oldest
+    slot ages out of the window (HubSpot frees it then), where it once waited the window's whole length."""
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        time.sleep(seconds)
+
+    settings = HubSpotSettings(base_url=shared_app.base_url, access_token="shared-app", max_retries=5)
+    shard = HubSpotTransport(settings, limiter=StampedLimiter(MAX), sleep=sleep, rng=lambda: 0.0)
+    for _ in range(5):
+        shard.request("GET", LABELS_PATH)
+    time.sleep(0.5)
+    # another client of the app, blind to the headers, fills the rest of HubSpot's window
+    blind = HubSpotTransport(settings, limiter=RateLimiter(1_000))
+    blind.limiter.observe = lambda headers, stamp=None: None  # type: ignore[method-assign]
+    for _ in range(MAX - 5):
+        blind.request("GET", LABELS_PATH)
+    shard.request("GET", LABELS_PATH)  # refused once, then retried into the slot its first request frees
+    assert shard.stats.retries_by_reason == {"HTTP 429 TEN_SECONDLY_ROLLING": 1}
+    assert shared_app.counters()["labels.list"] == {"200": MAX + 1, "429": 1}
+    (waited,) = sleeps
+    assert waited < INTERVAL_MS / 1000 - 0.3  # the window is 2 s; its first slot freed ~0.5 s sooner
+    shard.close()
+    blind.close()

@@ -199,3 +199,25 @@ def test_a_body_json_cannot_encode_is_refused_before_sending(requests_mock) -> N
     with pytest.raises(requests.exceptions.InvalidJSONError):  # as requests' json= refuses it
         transport.request("POST", "/x", json={"value": float("nan")})
     assert not requests_mock.called
+
+
+def test_429_without_retry_after_waits_for_our_oldest_slot_not_a_window(requests_mock) -> None:
+    """HubSpot sends no Retry-After with a 429 (reference §12.3): the retry waits until the oldest slot of ours
+    ages out of the window (room HubSpot frees for us then), not the window's whole 10 s."""
+    base = "https://hubspot.test"
+    window = {"X-HubSpot-RateLimit-Max": "100", "X-HubSpot-RateLimit-Remaining": "0"}
+    window["X-HubSpot-RateLimit-Interval-Milliseconds"] = "10000"
+    refusal = {"status_code": 429, "headers": window, "json": {"status": "error", "policyName": "TEN_SECONDLY_ROLLING"}}
+    requests_mock.get(f"{base}{LABELS_PATH}", [refusal, {"status_code": 200, "json": {"results": []}}])
+    sleeps: list[float] = []
+    clock = FakeClock()
+    limiter = RateLimiter(100, window=10.0, margin=0.05, clock=clock, sleep=clock.sleep)
+    limiter.settle(limiter.acquire_slot()[0])  # a request of ours, answered at 1000
+    clock.now = 1004.0
+    transport = HubSpotTransport(
+        HubSpotSettings(base_url=base, access_token="test-token"), limiter=limiter, sleep=sleeps.append, rng=lambda: 0.0
+    )
+    assert transport.request("GET", LABELS_PATH).status_code == 200
+    assert sleeps == [pytest.approx(6.05)]  # our slot of 1000 frees at 1010.05
+    assert clock.sleeps == [pytest.approx(6.05)]  # and every sender was held as long
+    assert transport.stats.retries_by_reason == {"HTTP 429 TEN_SECONDLY_ROLLING": 1}

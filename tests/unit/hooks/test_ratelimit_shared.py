@@ -1,0 +1,224 @@
+"""Several processes' limiters sharing one HubSpot window, in virtual time: no start burst, no starved shard.
+
+A discrete-event simulation replaces threads and sockets: each shard is a limiter of its own (as a process on
+another worker has) with ``concurrency`` senders; HubSpot is a rolling window that counts a request when it
+arrives (half-way through its round trip, jittered) and answers 429 with its headers when full. Retries of a
+429 wait as the transport makes them wait (:meth:`RateLimiter.refused`). Counts are exact; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from transport_helpers import FakeClock
+
+from airflow_provider_hubassoc.hooks._ratelimit import RateLimiter
+
+
+class _WouldWait(Exception):
+    """The limiter asked to sleep: the simulation schedules the sender again instead."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def _would_wait(seconds: float) -> None:
+    raise _WouldWait(seconds)
+
+
+@dataclass
+class _Shard:
+    limiter: RateLimiter
+    todo: int
+    size: int
+    in_flight: int = 0
+    waiting: int = 0
+    done: int = 0
+    finished: float | None = None
+    refused: list[float] = field(default_factory=list)
+    sent: list[float] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    served: list[float]
+    refused: list[float]
+    shards: list[_Shard]
+
+    def rate(self, maximum: int, window: float = 10.0) -> float:
+        """Requests served per second by all shards together ÷ the app's ceiling."""
+        end = max(shard.finished or 0.0 for shard in self.shards)
+        return len(self.served) / end / (maximum / window)
+
+
+def _simulate(
+    sizes: list[int],
+    maximum: int,
+    *,
+    seed: int,
+    starts: list[float] | None = None,
+    refuse: tuple[int, float] | None = None,
+    latency: float = 0.2,
+    concurrency: int = 8,
+    window: float = 10.0,
+) -> _Run:
+    """Run shards of ``sizes`` requests against one window of ``maximum``; ``refuse=(shard, t)`` answers that
+    shard's first request arriving after ``t`` with a 429 (a shard thrown off its share)."""
+    clock = FakeClock()
+    clock.now = 0.0
+    rng = random.Random(seed)
+    counted: deque[float] = deque()
+    served: list[float] = []
+    refused: list[float] = []
+    events: list[tuple[float, int, Callable[[], None]]] = []
+    order = itertools.count()
+    pending_refusal = list(refuse) if refuse else None
+
+    def at(when: float, action: Callable[[], None]) -> None:
+        heapq.heappush(events, (when, next(order), action))
+
+    def arrive(shard: _Shard) -> tuple[bool, dict[str, str]]:
+        nonlocal pending_refusal
+        now = clock.now
+        while counted and counted[0] <= now - window:
+            counted.popleft()
+        forced = pending_refusal is not None and shards[pending_refusal[0]] is shard and now >= pending_refusal[1]
+        accepted = len(counted) < maximum and not forced
+        if forced:
+            pending_refusal = None
+        if accepted:
+            counted.append(now)
+            served.append(now)
+        else:
+            refused.append(now)
+        remaining = 0 if forced else maximum - len(counted)
+        return accepted, {
+            "X-HubSpot-RateLimit-Max": str(maximum),
+            "X-HubSpot-RateLimit-Remaining": str(remaining),
+            "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(window * 1000)),
+        }
+
+    def send(shard: _Shard) -> None:
+        shard.waiting -= 1
+        if shard.todo <= 0 or shard.in_flight >= shard.limiter.in_flight_target(concurrency):
+            return  # an answer wakes a sender again
+        try:
+            stamp, _ = shard.limiter.acquire_slot()
+        except _WouldWait as wait:
+            shard.waiting += 1
+            at(clock.now + wait.seconds, lambda: send(shard))
+            return
+        shard.todo -= 1
+        shard.in_flight += 1
+        shard.sent.append(clock.now)
+        round_trip = latency * rng.uniform(0.5, 1.5)
+        outcome: list[tuple[bool, dict[str, str]]] = []
+
+        def answer() -> None:
+            accepted, headers = outcome[0]
+            shard.in_flight -= 1
+            shard.limiter.observe(headers, shard.limiter.settle(stamp))
+            if accepted:
+                shard.done += 1
+                if shard.done == shard.size:
+                    shard.finished = clock.now
+                wake(shard)
+                return
+            shard.refused.append(clock.now)
+            shard.todo += 1
+            at(clock.now + shard.limiter.refused(window + rng.random()), lambda: wake(shard))
+
+        at(clock.now + round_trip * rng.uniform(0.2, 0.8), lambda: outcome.append(arrive(shard)))
+        at(clock.now + round_trip, answer)
+        wake(shard)
+
+    def wake(shard: _Shard) -> None:
+        while shard.waiting + shard.in_flight < concurrency and shard.todo > shard.waiting:
+            shard.waiting += 1
+            at(clock.now, lambda: send(shard))
+
+    shards = [
+        _Shard(
+            RateLimiter(maximum, window=window, probe_first=True, clock=clock, sleep=_would_wait, rng=rng.random),
+            todo=size,
+            size=size,
+        )
+        for size in sizes
+    ]
+    for shard, start in zip(shards, starts or [rng.uniform(0, 0.05) for _ in sizes], strict=True):
+        at(start, lambda shard=shard: wake(shard))
+    while events:
+        clock.now, _, action = heapq.heappop(events)
+        action()
+    assert [shard.done for shard in shards] == sizes  # every request answered
+    return _Run(served, refused, shards)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_shards_starting_together_do_not_overshoot_the_window(seed: int) -> None:
+    """8 shards within 50 ms of each other at 190/10 s: each probes, then claims its share; not one 429."""
+    run = _simulate([60] * 8, 190, seed=seed)
+    assert run.refused == []
+    first_window = sum(1 for t in run.served if t < 10.0)
+    assert first_window >= 0.9 * 190  # and the first window is used, not left to the probes
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_refused_shard_takes_its_share_back_at_once(seed: int) -> None:
+    """A shard thrown a 429 mid-run retries when its own oldest slot frees, not a window later: the shards
+    together stay at ≥ 0.94 of the ceiling (a whole window's pause left 0.85 here), stray 429s under 0.5 %."""
+    run = _simulate([238] * 8, 190, seed=seed, refuse=(0, 20.0))
+    refused_at = run.shards[0].refused[0]
+    assert len(run.refused) - 1 <= 0.005 * len(run.served)
+    resumed = min(t for t in run.shards[0].sent if t > refused_at)
+    assert resumed - refused_at < 5.0  # its slots free through the window: the first well before 10 s
+    assert run.rate(190) >= 0.94
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_uneven_shards_leave_no_window_idle(seed: int) -> None:
+    """One shard twice the others: when they finish it claims the whole window; together ≥ 0.9 of the ceiling."""
+    run = _simulate([400, 200, 200, 200], 100, seed=seed)
+    assert run.refused == []
+    assert run.rate(100) >= 0.9
+    alone = max(shard.finished or 0.0 for shard in run.shards[1:]) + 10.0  # the others' slots aged out
+    if (run.shards[0].finished or 0.0) >= alone + 10.0:  # a whole window of it alone: a full window served
+        assert sum(1 for t in run.served if alone <= t < alone + 10.0) >= 0.9 * 100
+
+
+def test_refused_waits_for_our_oldest_slot_not_the_window() -> None:
+    """After a 429 without Retry-After, every sender is held until the oldest slot of ours ages out of HubSpot's
+    window (HubSpot frees it then), at most the wait asked for."""
+    clock = FakeClock()
+    limiter = RateLimiter(100, window=10.0, margin=0.05, clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        stamp, _ = limiter.acquire_slot()
+        limiter.settle(stamp)
+        clock.now += 2.0
+    stamp, _ = limiter.acquire_slot()  # refused at 1006
+    limiter.settle(stamp)
+    assert limiter.refused(10.0) == pytest.approx(4.05)  # the slot of 1000 frees at 1010.05
+    assert limiter.acquire() == pytest.approx(4.05)  # every sender held as long
+    assert limiter.refused(1.0) == 1.0  # never longer than asked
+    fresh = RateLimiter(100, clock=clock, sleep=clock.sleep)
+    assert fresh.refused(10.0) == 10.0  # no slot of ours to wait for: the window
+
+
+def test_a_waiter_woken_at_the_exact_moment_keeps_the_budget() -> None:
+    """Woken when its oldest slot frees, a waiter takes that slot, never one more (2.63 + 10.05 is 12.68 in
+    floating point, yet 2.63 <= 12.68 - 10.05 is false)."""
+    clock = FakeClock()
+    clock.now = 2.63
+    limiter = RateLimiter(1, window=10.0, margin=0.05, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    clock.now = 12.68
+    limiter.acquire()  # the first slot freed at this very moment
+    assert len(limiter._sent) == 1
+    assert limiter.acquire() == pytest.approx(10.05)  # the next waits a whole span: the budget is one
