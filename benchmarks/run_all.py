@@ -102,6 +102,14 @@ PARTS = (
         ("--sizes", "100000", "1000000", "--link-rows", "100000"),
         ("--sizes", "1000000", "10000000", "--link-rows", "200000"),
     ),
+    Part(
+        "warehouse-keys",
+        "issue 22: link by email and external id, requests ÷ (keys/100 + writes) and peak RSS largest ÷ smallest; "
+        "the search export past the 10,000-results cap",
+        "warehouse_keys.py",
+        ("--sizes", "100000", "300000", "--search-records", "12000"),
+        ("--sizes", "100000", "1000000", "--search-records", "25000"),
+    ),
 )
 
 #: lines worth repeating in the summary: every ratio, share and speed-up the scripts print

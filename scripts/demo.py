@@ -7,9 +7,10 @@ Run through ``python3 dev.py demo [example ...]`` (which makes the virtual envir
    the Airflow connection ``hubspot_default`` at it (an ``AIRFLOW_CONN_*`` variable: zero DAG edits);
 3. point the Airflow connection ``warehouse`` at an embedded SQLite database (``.demo/data/warehouse.db``): the
    backfill and reconcile read their tables from it, the export writes its table to it;
-4. run each chosen example DAG unchanged with ``dag.test()`` (default: all five, backfill first) and print what it
+4. run each chosen example DAG unchanged with ``dag.test()`` (default: all six, backfill first) and print what it
    did, checked against the emulator's state; after backfill and export, the round trip warehouse table →
-   HubSpot → warehouse table is checked.
+   HubSpot → warehouse table is checked. For ``warehouse_keys`` the emulator first holds the contacts and
+   companies its keys name (:func:`seed_warehouse_keys`: HubSpot's side of the product's users and accounts).
 Idempotent: a second run reuses ``.demo/``; every example is safe to re-run.
 """
 
@@ -25,6 +26,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = Path(os.environ.get("HUBASSOC_DEMO_DIR", ROOT / ".demo"))
 EXAMPLES = ROOT / "example_dags"
 WAREHOUSE_DB = DEMO / "data" / "warehouse.db"
-ORDER = ["backfill", "labels_as_code", "export", "sensor_gate", "reconcile"]
+ORDER = ["backfill", "labels_as_code", "export", "sensor_gate", "reconcile", "warehouse_keys"]
 
 
 def prepare_airflow_home() -> None:
@@ -188,12 +190,65 @@ def reconcile(emulator: Any) -> list[str]:
     ]
 
 
+def seed_warehouse_keys(emulator: Any, users: int = 500, accounts: int = 25) -> dict[str, dict[str, int]]:
+    """HubSpot's side of ``example_hubspot_warehouse_keys`` (its default params): a contact per product user
+    (``user<i>@example.com``), a company per account with the unique property ``external_company_id``
+    (``acct-<n>``), all modified yesterday noon UTC except every tenth contact, last modified a week ago (the
+    nightly export leaves those out: it reads the contacts modified in the day before the run). Returns the
+    record ids by key: ``{"contacts": {email: id}, "companies": {external_company_id: id}}``."""
+    noon = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    emulator.declare_unique("companies", "external_company_id")
+    companies = [{"name": f"Account {n}", "external_company_id": f"acct-{n:03d}"} for n in range(accounts)]
+    company_ids = emulator.seed_records("companies", companies, modified=noon)
+    ids: dict[str, dict[str, int]] = {
+        "companies": {c["external_company_id"]: i for c, i in zip(companies, company_ids, strict=True)},
+        "contacts": {},
+    }
+    recent = [i for i in range(1, users + 1) if i % 10]
+    for chosen, modified in ((recent, noon), (list(range(10, users + 1, 10)), noon - timedelta(days=6))):
+        emails = [f"user{i}@example.com" for i in chosen]
+        created = emulator.seed_records("contacts", [{"email": email} for email in emails], modified=modified)
+        ids["contacts"].update(zip(emails, created, strict=True))
+    return ids
+
+
+def served(emulator: Any) -> dict[str, int]:
+    """Requests the emulator served so far, by endpoint."""
+    return {name: sum(by_status.values()) for name, by_status in emulator.counters().items()}
+
+
+def warehouse_keys(emulator: Any) -> list[str]:
+    seed_warehouse_keys(emulator)
+    before = served(emulator)
+    _run, xcom = run_dag("example_hubspot_warehouse_keys")
+    requests = {name: count - before.get(name, 0) for name, count in served(emulator).items()}
+    report = xcom("report")
+    linked, exported = report["linked"], report["exported"]
+    lines = [
+        f"Warehouse keys: {linked['rows_read']:,} product user rows → {linked['succeeded']:,} contact→company links "
+        f"by email and external_company_id; {linked['failed']} refused. HubSpot requests of the run: "
+        f"{json.dumps({name: n for name, n in sorted(requests.items()) if n})}",
+    ]
+    lines.extend(
+        f"  refused row {failure['row']} ({failure['from_id']}→{failure['to_id']}): {failure['category']}"
+        for failure in report["failures"]
+    )
+    lines.append(f"  failures file: {linked['failures_path']}")
+    lines.append(
+        f"  nightly export (records='modified'): {exported['associations']:,} associations of "
+        f"{exported['records']:,} contacts modified in the day before the run, upserted into {exported['table']} "
+        f"(contacts last modified earlier are not in it: a weekly records='all' export catches them)"
+    )
+    return lines
+
+
 STEPS: dict[str, Callable[[Any], list[str]]] = {
     "backfill": backfill,
     "labels_as_code": labels_as_code,
     "export": export,
     "sensor_gate": sensor_gate,
     "reconcile": reconcile,
+    "warehouse_keys": warehouse_keys,
 }
 
 
@@ -214,7 +269,7 @@ def main(argv: list[str]) -> None:
         print(f"[demo] HubSpot emulator at {emulator.base_url}; hubspot_default points at it", flush=True)
         for name in chosen:
             report.extend(STEPS[name](emulator))
-        requests = {name: sum(by_status.values()) for name, by_status in emulator.counters().items()}
+        requests = served(emulator)
 
     print()
     print("=" * 78)

@@ -6,6 +6,7 @@ file there (``tests/conftest.py`` points ``[core] dags_folder`` at a private tem
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import textwrap
@@ -17,6 +18,16 @@ import pytest
 from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS
 
 DAGS_FOLDER = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+
+
+def demo_script() -> Any:
+    """scripts/demo.py as a module: its ``seed_warehouse_keys`` is HubSpot's side of the keys example (the
+    contacts and companies its emails and external ids name), for the tests that run the examples."""
+    spec = importlib.util.spec_from_file_location("hubassoc_demo", Path(__file__).parents[1] / "scripts" / "demo.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

@@ -175,6 +175,7 @@ class QuerySpool:
         self.rows = 0
         self._dir: str | None = None
         self._handle: IO[str] | None = None
+        self._ran = False
 
     @property
     def name(self) -> str:
@@ -190,6 +191,7 @@ class QuerySpool:
         page is in the spool (line ``n`` is row ``n``). Once only: afterwards read the spool at :attr:`path`."""
         if self.path is None or self._handle is not None or self.rows:
             raise RuntimeError("QuerySpool.records() runs the query once, inside the spool's with-block")
+        self._ran = True
         dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
         with open(self.path, "w", encoding="utf-8") as self._handle:
             try:
@@ -230,7 +232,7 @@ class QuerySpool:
     @property
     def staged(self) -> bool:
         """The query ran and its rows are in the spool file (:meth:`records` was read)."""
-        return self._handle is not None
+        return self._ran
 
     def values_of(self, position: int | None) -> str:
         """`` (row values: {...})`` of a bad row, for its error message; empty when unknown."""

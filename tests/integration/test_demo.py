@@ -31,6 +31,12 @@ def test_demo_runs_every_example_and_prints_what_it_did(tmp_path) -> None:
     )
     assert "Sensor gate: deals 1001 and 1002 got their companies" in out
     assert '"create": 1100' in out and "second run:" in out and '"create": 0' in out and ", 0 writes" in out
+    assert (
+        "Warehouse keys: 503 product user rows → 500 contact→company links by email and external_company_id; 2" in out
+    )
+    assert "refused row 502 (never.synced@example.com→acct-001): NOT_FOUND" in out
+    assert "refused row 503 (user1@example.com→acct-999): NOT_FOUND" in out
+    assert "nightly export (records='modified'): 450 associations of 450 contacts modified" in out
     assert (tmp_path / "demo" / "airflow-home" / "airflow.db").exists()
     # every request on the default dated version: none to the paths HubSpot is retiring (v3, v4, OAuth v1)
     by_version = next(line for line in out.splitlines() if line.startswith("Requests by HubSpot API version: "))

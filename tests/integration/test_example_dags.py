@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from dag_support import demo_script
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "example_dags"
 EXAMPLE_IDS = {
@@ -17,6 +18,7 @@ EXAMPLE_IDS = {
     "example_hubspot_export.py": "example_hubspot_export",
     "example_hubspot_sensor_gate.py": "example_hubspot_sensor_gate",
     "example_hubspot_reconcile.py": "example_hubspot_reconcile",
+    "example_hubspot_warehouse_keys.py": "example_hubspot_warehouse_keys",
 }
 
 
@@ -143,3 +145,28 @@ def test_reconcile_example_plans_then_applies_and_is_idempotent(dag_runner, hubs
     run = _run(dag_runner, "example_hubspot_reconcile.py")
     assert dag_runner.xcom(run, "apply")["plan"]["create"] == 0
     assert hubspot_emulator.write_requests() == writes
+
+
+def test_warehouse_keys_example_links_by_email_and_external_id_then_exports_the_modified_contacts(
+    dag_runner, hubspot_emulator, example_data
+) -> None:
+    ids = demo_script().seed_warehouse_keys(hubspot_emulator)
+    run = _run(dag_runner, "example_hubspot_warehouse_keys.py")
+    report = dag_runner.xcom(run, "report")
+    linked, exported = report["linked"], report["exported"]
+    # 500 users, user 7 again in capitals (the same pair), an unknown email, an unknown account: the two refused
+    assert linked["rows_read"] == 503 and linked["succeeded"] == 500 and linked["failed"] == 2
+    refused = {(f["from_id"], f["to_id"]): f["category"] for f in report["failures"]}
+    assert refused == {
+        ("never.synced@example.com", "acct-001"): "NOT_FOUND",
+        ("user1@example.com", "acct-999"): "NOT_FOUND",
+    }
+    assert "never.synced@example.com" in Path(linked["failures_path"]).read_text()
+    user7, acct7 = ids["contacts"]["user7@example.com"], ids["companies"]["acct-007"]
+    assert list(hubspot_emulator.associations("contacts", user7, "companies")) == [acct7]
+    # the export: the contacts modified the day before the run (9 in 10), each with its one company
+    assert exported["records"] == 450 and exported["associations"] == 450
+    with sqlite3.connect(example_data / "warehouse.db") as warehouse:
+        table = set(warehouse.execute("SELECT from_id, to_id FROM crm_contact_company_modified"))
+    assert len(table) == 450 and (user7, acct7) in table
+    assert (ids["contacts"]["user10@example.com"], ids["companies"]["acct-010"]) not in table  # modified earlier

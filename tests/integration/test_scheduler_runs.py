@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dag_support import demo_script
 
 from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS
 from airflow_provider_hubassoc.emulator import HubSpotEmulator
@@ -66,6 +67,7 @@ def deployment(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
     )
     with HubSpotEmulator(seed=0) as emulator:
         env.update(emulator.airflow_connection_env("hubspot_default"))
+        demo_script().seed_warehouse_keys(emulator)  # the contacts and companies the keys example names
         subprocess.run([str(AIRFLOW), "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
         subprocess.run(
             [str(AIRFLOW), "pools", "set", "hubspot_api", "4", "HubSpot API"],

@@ -14,6 +14,7 @@ EXAMPLE_IDS = {
     "example_hubspot_export.py": "example_hubspot_export",
     "example_hubspot_sensor_gate.py": "example_hubspot_sensor_gate",
     "example_hubspot_reconcile.py": "example_hubspot_reconcile",
+    "example_hubspot_warehouse_keys.py": "example_hubspot_warehouse_keys",
 }
 
 
