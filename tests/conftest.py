@@ -39,6 +39,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "legacy_api: the test speaks v3, v4 or OAuth v1 on purpose (anything else may not call their paths)",
     )
+    config.addinivalue_line(
+        "markers",
+        "distributed: a real distributed deployment (CeleryExecutor, Redis, PostgreSQL, several workers); in the"
+        " default suite, selectable alone with -m distributed",
+    )
 
 
 #: legacy paths served by any emulator of this process since the current test started

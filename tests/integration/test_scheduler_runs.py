@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from dag_support import demo_script
+from deployment_support import airflow3_env, free_port
 
 from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS
 from airflow_provider_hubassoc.emulator import HubSpotEmulator
@@ -34,12 +34,6 @@ AIRFLOW = Path(sys.executable).with_name("airflow")
 DEADLINE_SECONDS = 600  # a generous bound for a loaded 2-core machine; a healthy run takes about a minute
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def deployment(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
     """A running Airflow 3 (4 processes) whose dags folder holds the examples; yields (env, metadata DB path)."""
@@ -48,19 +42,12 @@ def deployment(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
     for dag_id in DAG_IDS:
         (dags / f"{dag_id}.py").write_text((EXAMPLES / f"{dag_id}.py").read_text())
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "HUBASSOC"))}
-    env.update(
-        AIRFLOW_HOME=str(tmp_path / "home"),
-        AIRFLOW__CORE__DAGS_FOLDER=str(dags),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+    env = airflow3_env(
+        tmp_path,
+        dags,
+        port,
+        "LocalExecutor",
         AIRFLOW__CORE__PARALLELISM="4",
-        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
-        AIRFLOW__API__PORT=str(port),
-        AIRFLOW__API_AUTH__JWT_SECRET="hubassoc-scheduler-test",
-        AIRFLOW__API__SECRET_KEY="hubassoc-scheduler-test",
-        AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
-        AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
         HUBASSOC_EXAMPLE_DATA=str(tmp_path / "data"),
         # the examples' warehouse: an embedded SQLite file, as in the demo and test_example_dags.py
         AIRFLOW_CONN_WAREHOUSE=json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "warehouse.db")}),
