@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_hubassoc._compat import AirflowException, AirflowFailException, Context
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.operators._checkpoint import input_fingerprint
+from airflow_provider_hubassoc.operators._job import UNRESOLVED, FailureReport
 from airflow_provider_hubassoc.operators._keys import PART_KEYS, KeyedPairSource, KeySide, KeyStore, ResolvedParts
 from airflow_provider_hubassoc.operators._pair_input import PairInputOperator
 
 if TYPE_CHECKING:
     from airflow_provider_hubassoc.hooks.models import AssociationType
     from airflow_provider_hubassoc.operators._files import PairSource
-    from airflow_provider_hubassoc.operators._job import FailureReport
 
 
 def _check_property(value: Any, name: str) -> None:
@@ -173,4 +173,7 @@ class KeyedPairInputOperator(PairInputOperator):
         """The rows whose keys did not resolve are this run's first failures (a resumed checkpoint has them)."""
         if self._key_failures and not previous:
             previous = self._key_failures
-        return super()._failure_report(previous)
+        report = super()._failure_report(previous)
+        if self._key_sides():  # by key or merge-checked: the unresolved rows counted apart in the summary
+            report.unresolved = dict.fromkeys(UNRESOLVED.values(), 0)
+        return report

@@ -1,0 +1,72 @@
+"""Merged records in a reconcile: desired pairs that name a merged-away id are planned under the surviving record.
+
+A contact or company merge gives a new record with a new id, and both old ids read back as it (reference §20.8
+[CL-MERGE]); the associations of both move to it. A warehouse that still names an old id would otherwise make
+the reconcile create the pair under the old id and (``prune=True``) archive the survivor's copy, on every run.
+What shows a merge, at no extra request:
+
+- **from side**: the reconcile reads the current associations of every desired from id with the hook's
+  ``follow_merges``; a merged-away id is answered under its survivor (rows with ``asked_from_id``), confirmed by
+  the survivor's ``hs_merged_object_ids`` (one objects ``batch/read`` per 100 such ids, only then).
+- **to side**: a merge moves the old record's associations to the survivor, so the from record shows a pair it
+  should not have (the survivor) beside a desired pair it lacks (the old id). Only the to ids of such records
+  are checked (objects ``batch/read`` by id, 100 a request, each id once a run).
+
+``check_merged_records=True`` also checks what no answer can show: every other to id of a planned create (a
+pair never made under the survivor) and the from ids with no association at all (a survivor without
+associations answers as one); one request per 100 distinct ids, each once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+#: reads ``{asked id: surviving id}`` of the merged-away ids among these (ids HubSpot does not know: left out)
+Survivors = Callable[[list[int]], dict[int, int]]
+
+
+@dataclass
+class MergeMap:
+    """The merged-away ids met while planning, per side, and how many desired pairs were moved onto survivors.
+
+    :param from_survivors: / ``to_survivors``: the objects read of record ids on each side (``None``: no checks).
+    :param check_all: check every id of a planned create, not only those an answer shows (``check_merged_records``).
+    """
+
+    from_survivors: Survivors | None = None
+    to_survivors: Survivors | None = None
+    check_all: bool = False
+    from_ids: dict[int, int] = field(default_factory=dict)  #: merged-away from id -> survivor
+    to_ids: dict[int, int] = field(default_factory=dict)  #: merged-away to id -> survivor
+    checked: dict[str, set[int]] = field(default_factory=lambda: {"from": set(), "to": set()})
+    remapped: int = 0  #: input rows moved onto a survivor (either side)
+
+    def survivor(self, side: str, record_id: int) -> int:
+        """The id a record reads back as now (merges of merges followed)."""
+        ids = self.from_ids if side == "from" else self.to_ids
+        seen = {record_id}
+        while record_id in ids and ids[record_id] not in seen:
+            record_id = ids[record_id]
+            seen.add(record_id)
+        return record_id
+
+    def saw(self, asked: int, survivor: int) -> None:
+        """An association read answered ``asked`` under ``survivor``."""
+        if asked != survivor:
+            self.from_ids[asked] = survivor
+
+    def check(self, side: str, ids: Iterable[int]) -> None:
+        """Read which of ``ids`` (each at most once a run) were merged away, and remember their survivors."""
+        read = self.from_survivors if side == "from" else self.to_survivors
+        known = self.from_ids if side == "from" else self.to_ids
+        fresh = sorted({i for i in ids if i not in known and i not in self.checked[side]})
+        if read is None or not fresh:
+            return
+        self.checked[side].update(fresh)
+        known.update((asked, survivor) for asked, survivor in read(fresh).items() if asked != survivor)
+
+    def count(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Count the input rows that name a merged-away id (one pass over the input, only when there are any)."""
+        if self.from_ids or self.to_ids:
+            self.remapped = sum(1 for f, t in pairs if f in self.from_ids or t in self.to_ids)
