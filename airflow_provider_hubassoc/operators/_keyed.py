@@ -38,7 +38,9 @@ class KeyedPairInputOperator(PairInputOperator):
     :param check_merged_records: read each distinct record id of an id side once (100 a request) before writing:
         an id HubSpot reads back under another id (a merge) fails with ``MERGED`` naming the surviving id, an id
         it does not know with ``NOT_FOUND``. Default ``False``: no extra requests (a key side needs no check:
-        a key resolves to the surviving record).
+        a key resolves to the surviving record). The reconcile maps merged ids onto the survivor instead.
+
+    The summary counts the rows that did not resolve apart: ``not_found`` and ``merged`` (also in ``failed``).
     """
 
     def __init__(
