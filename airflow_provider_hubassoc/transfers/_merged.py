@@ -3,18 +3,16 @@
 A contact or company merge gives a new record with a new id, and both old ids read back as it (reference §20.8
 [CL-MERGE]); the associations of both move to it. A warehouse that still names an old id would otherwise make
 the reconcile create the pair under the old id and (``prune=True``) archive the survivor's copy, on every run.
-What shows a merge, at no extra request:
+The from side needs no option: the reconcile reads the current associations of every desired from id with the
+hook's ``follow_merges``, and a merged-away id is answered under its survivor (rows with ``asked_from_id``),
+confirmed by the survivor's ``hs_merged_object_ids`` (one objects ``batch/read`` per 100 such ids, only when an
+answer shows one, as exports do).
 
-- **from side**: the reconcile reads the current associations of every desired from id with the hook's
-  ``follow_merges``; a merged-away id is answered under its survivor (rows with ``asked_from_id``), confirmed by
-  the survivor's ``hs_merged_object_ids`` (one objects ``batch/read`` per 100 such ids, only then).
-- **to side**: a merge moves the old record's associations to the survivor, so the from record shows a pair it
-  should not have (the survivor) beside a desired pair it lacks (the old id). Only the to ids of such records
-  are checked (objects ``batch/read`` by id, 100 a request, each id once a run).
-
-``check_merged_records=True`` also checks what no answer can show: every other to id of a planned create (a
-pair never made under the survivor) and the from ids with no association at all (a survivor without
-associations answers as one); one request per 100 distinct ids, each once.
+No association answer shows a merged *to* record (the from record simply holds the survivor, as it would after
+an ordinary move). ``check_merged_records=True`` reads, by id, the to ids of the planned creates and the from ids
+read back with no association (a survivor without associations answers as one): 100 a request, each id once a
+run, none when the pairs are in sync. Checking every move by default would cost an objects read per 100 moved
+pairs on every reconcile that moves records, merged or not.
 """
 
 from __future__ import annotations

@@ -202,18 +202,15 @@ def _plan_window(
     managed: bool,
     merges: MergeMap,
 ) -> None:
-    """One window's records: merged-away to ids found (:mod:`._merged`) and mapped, then the diff."""
+    """One window's records: merged-away to ids found (``check_merged_records``, :mod:`._merged`) and mapped,
+    then the diff."""
     current: dict[int, dict[int, Any]] = {}
     for row in rows:
         current.setdefault(row.from_id, {})[row.to_id] = row
-    suspects: list[int] = []
-    for from_id, targets in wanted.items():
-        have = current.get(from_id, {})
-        missing = [i for i in targets if merges.survivor("to", i) not in have]
-        if missing and (merges.check_all or any(i not in targets for i in have)):
-            suspects.extend(missing)  # lacks a desired pair, holds an undesired one: maybe moved by a merge
-    if suspects:
-        merges.check("to", suspects)
+    if merges.check_all:  # no association answer shows a merged to record: the ids of the planned creates
+        merges.check(
+            "to", [i for f, t in wanted.items() for i in t if merges.survivor("to", i) not in current.get(f, {})]
+        )
     if merges.to_ids:
         wanted = {from_id: _to_survivors(targets, merges) for from_id, targets in wanted.items()}
     _diff(spill, wanted, current, prune=prune, managed=managed)

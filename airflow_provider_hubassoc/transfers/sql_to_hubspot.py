@@ -46,15 +46,14 @@ class HubSpotSyncAssociationsOperator(KeyedPairInputOperator):
     email, an external id) instead of record ids (see :class:`~airflow_provider_hubassoc.operators._keyed.KeyedPairInputOperator`); keys HubSpot
     does not know are ``NOT_FOUND`` failures and their rows are left out of the plan (nothing pruned for them).
 
-    Merged records (reference §20.8: a merged-away id reads back as the surviving record) are handled without
-    being asked: desired pairs that name a merged-away id on either side are planned under the surviving record
-    (``merged_remapped`` in the plan and summary counts the input rows moved), so a warehouse that still names
-    the old id makes no write on the next run and ``prune`` never archives the survivor's copy of such a pair.
-    A merge is found where HubSpot's answers show it (see :mod:`._merged`): a from id answered under its survivor,
-    or a record lacking a desired pair while holding an undesired one; one objects ``batch/read`` per 100 such
-    ids. ``check_merged_records=True`` also checks the ids no answer can show as merged (every to id of a planned
-    create, every from id read back with no association), 100 a request, each once, and maps them the same way
-    (in a reconcile a merged id is never a ``MERGED`` failure).
+    Merged records (reference §20.8: a merged-away id reads back as the surviving record): desired pairs that
+    name a merged-away id are planned under the surviving record (``merged_remapped`` in the plan and summary
+    counts the input rows moved), so a warehouse that still names the old id makes no write on the next run and
+    ``prune`` never archives the survivor's copy of such a pair. A merged-away *from* id needs no option: the
+    association read answers it under its survivor (one objects ``batch/read`` per 100 such ids, only then). A
+    merged-away *to* id shows in no association answer: ``check_merged_records=True`` reads the ids of the
+    planned creates (100 a request, each once; none when in sync) and maps them the same way (in a reconcile a
+    merged id is never a ``MERGED`` failure). See :mod:`._merged`.
 
     :return: the plan counts and, unless ``dry_run``, the counts of each write.
     """
@@ -175,12 +174,16 @@ class HubSpotSyncAssociationsOperator(KeyedPairInputOperator):
         }
         phases = [(name, planned.phases[name], calls[name]) for name in PHASES]
         write_phases(self, context, phases, checkpoint, report, summary, chunk_size=self.chunk_size)
+        apart = ", ".join(
+            f"{key}={summary[key]}" for key in ("not_found", "merged", "merged_remapped") if key in summary
+        )
         self.log.info(
-            "Sync done: created %s, labels removed on %s, archived %s; %d failed",
+            "Sync done: created %s, labels removed on %s, archived %s; %d failed%s",
             summary.get("created", 0),
             summary.get("labels_removed", 0),
             summary.get("archived", 0),
             report.count,
+            f" ({apart})" if apart else "",
         )
         report.enforce(plan["create"] + plan["remove_labels"] + plan["archive"], context, summary)
         return summary

@@ -125,27 +125,31 @@ def test_a_merged_away_to_id_is_not_created_again_nor_its_survivor_pruned(emulat
     desired = [(c, k[0])]  # names the old company id; k[2] is not desired
 
     before = calls(emulator)
-    first = sync(tmp_path, desired, "first", prune=True)
+    first = sync(tmp_path, desired, "first", prune=True, check_merged_records=True)
     assert linked(emulator, c) == {survivor}
     assert first["plan"]["unchanged"] == 1 and first["plan"]["create"] == 0 and first["archived"] == 1
     assert first["merged_remapped"] == 1
     assert writes(before, calls(emulator)) == {"batch.archive": 1}  # only the pair nobody desires
 
     before = calls(emulator)
-    second = sync(tmp_path, desired, "second", prune=True)
+    second = sync(tmp_path, desired, "second", prune=True, check_merged_records=True)
     assert writes(before, calls(emulator)) == {}
     assert second["plan"]["unchanged"] == 1 and second["merged_remapped"] == 1
     assert linked(emulator, c) == {survivor}
 
 
-def test_pairs_in_sync_cost_no_merge_check(emulator, tmp_path):
+def test_without_merges_no_merge_check_and_moves_cost_no_read(emulator, tmp_path):
     c = contacts(emulator, 2)
-    k = records(emulator, "companies", 2)
+    k = records(emulator, "companies", 3)
     emulator.associate("contacts", c[0], "companies", k[0])
+    emulator.associate("contacts", c[1], "companies", k[2])  # moved to k[1] by the input
     before = calls(emulator)
     summary = sync(tmp_path, [(c[0], k[0]), (c[1], k[1])], "only", prune=True)
-    assert summary["created"] == 1 and "merged_remapped" not in summary
+    assert summary["created"] == 1 and summary["archived"] == 1 and "merged_remapped" not in summary
     assert "objects.batch.read" not in grown(before, calls(emulator))
+    before = calls(emulator)
+    sync(tmp_path, [(c[0], k[0]), (c[1], k[1])], "in-sync", prune=True, check_merged_records=True)
+    assert "objects.batch.read" not in grown(before, calls(emulator))  # nothing to create: nothing to check
 
 
 def test_check_merged_records_maps_a_pair_never_made_under_the_survivor(emulator, tmp_path):
@@ -246,3 +250,25 @@ def test_link_by_ids_has_no_unresolved_counts(emulator, tmp_path):
     (k,) = records(emulator, "companies", 1)
     summary, _done = link(tmp_path, write_csv(tmp_path / "pairs.csv", [(c, k)]))
     assert summary["succeeded"] == 1 and "not_found" not in summary and "merged" not in summary
+
+
+def test_reconcile_by_key_counts_not_found_apart(emulator, tmp_path):
+    (c,) = contacts(emulator, 1)
+    (k,) = records(emulator, "companies", 1)
+    op = HubSpotSyncAssociationsOperator(
+        task_id="sync",
+        from_object_type="contacts",
+        to_object_type="companies",
+        pairs=[["c0@example.com", k], ["nobody@example.com", k]],
+        from_id_property="email",
+        max_failures=None,
+        hook_params=FAST,
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        logged: list[str] = []
+        patch.setattr(op.log, "info", lambda message, *args: logged.append(message % args))
+        summary = op.execute(TaskInstance("by-key").context())
+    assert summary["created"] == 1 and summary["failed"] == 1
+    assert summary["not_found"] == 1 and summary["merged"] == 0
+    assert any(line.startswith("Sync done") and "not_found=1" in line for line in logged)
+    assert linked(emulator, c) == {k}
