@@ -37,7 +37,8 @@ class MergeMap:
     check_all: bool = False
     from_ids: dict[int, int] = field(default_factory=dict)  #: merged-away from id -> survivor
     to_ids: dict[int, int] = field(default_factory=dict)  #: merged-away to id -> survivor
-    checked: dict[str, set[int]] = field(default_factory=lambda: {"from": set(), "to": set()})
+    #: to ids read and not merged (a to id recurs across windows; a from id is in one window only, never kept)
+    checked: set[int] = field(default_factory=set)
     remapped: int = 0  #: input rows moved onto a survivor (either side)
 
     def survivor(self, side: str, record_id: int) -> int:
@@ -58,10 +59,12 @@ class MergeMap:
         """Read which of ``ids`` (each at most once a run) were merged away, and remember their survivors."""
         read = self.from_survivors if side == "from" else self.to_survivors
         known = self.from_ids if side == "from" else self.to_ids
-        fresh = sorted({i for i in ids if i not in known and i not in self.checked[side]})
+        done = self.checked if side == "to" else set()
+        fresh = sorted({i for i in ids if i not in known and i not in done})
         if read is None or not fresh:
             return
-        self.checked[side].update(fresh)
+        if side == "to":
+            self.checked.update(fresh)
         known.update((asked, survivor) for asked, survivor in read(fresh).items() if asked != survivor)
 
     def count(self, pairs: Iterable[tuple[int, int]]) -> None:

@@ -272,3 +272,15 @@ def test_reconcile_by_key_counts_not_found_apart(emulator, tmp_path):
     assert summary["not_found"] == 1 and summary["merged"] == 0
     assert any(line.startswith("Sync done") and "not_found=1" in line for line in logged)
     assert linked(emulator, c) == {k}
+
+
+def test_check_merged_records_maps_a_from_id_whose_survivor_has_no_association(emulator, tmp_path):
+    c = contacts(emulator, 2)
+    (k,) = records(emulator, "companies", 1)
+    survivor = emulator.merge("contacts", c[0], c[1])  # no associations: the read answers "none" for c[0]
+    summary = sync(tmp_path, [(c[0], k)], "checked", check_merged_records=True)
+    assert linked(emulator, survivor) == {k}
+    assert summary["created"] == 1 and summary["failed"] == 0 and summary["merged_remapped"] == 1
+    before = calls(emulator)
+    sync(tmp_path, [(c[0], k)], "again", check_merged_records=True)
+    assert writes(before, calls(emulator)) == {}
