@@ -342,7 +342,7 @@ class HubSpotAssociationsHook(BaseHook):
         if follow_merges:
 
             def merged_into(ids: set[int]) -> dict[int, set[int]]:
-                return self._api.listing.merged_into(from_type, ids, api_version)
+                return self._api.objects.merged_into(from_type, ids, api_version)
 
         return self._api.batch.iter_read_associations(
             from_type, to_type, ids, chunk_size, on_failure, failure_callback, chunk_callback, api_version, merged_into

@@ -81,6 +81,10 @@ def check_failure_policy(max_failures: int | None, max_failure_ratio: float | No
         raise ValueError(f"max_failure_ratio must be None or a number from 0 to 1, got {max_failure_ratio!r}")
 
 
+#: failure reasons of rows whose key or id did not resolve, and their summary counts
+UNRESOLVED = {"NOT_FOUND": "not_found", "MERGED": "merged"}
+
+
 class FailureReport:
     """Collects the failed inputs of one task run: each goes to the failures file (with its source row and
     HubSpot's reason) as it is found; the count is checked against the policy as it grows.
@@ -106,6 +110,8 @@ class FailureReport:
         #: every failed row of this run (earlier attempts' first): what a checkpoint records
         self.rows: list[dict[str, Any]] = []
         self.stopped_early = False
+        #: rows whose key or id did not resolve, by reason (``NOT_FOUND``, ``MERGED``); told in the summary when set
+        self.unresolved: dict[str, int] | None = None
         self._previous = list(previous or [])
         self._stack = ExitStack()
         self._writer: RowWriter | None = None
@@ -150,6 +156,8 @@ class FailureReport:
 
     def add(self, row: dict[str, Any]) -> None:
         self.count += 1
+        if self.unresolved is not None and row.get("operation") == "resolve" and row.get("category") in UNRESOLVED:
+            self.unresolved[UNRESOLVED[row["category"]]] += 1
         self.rows.append(row)
         if len(self.sample) < FAILURE_SAMPLE:
             self.sample.append(row)
@@ -165,7 +173,14 @@ class FailureReport:
             self.hook.cancel()
 
     def summary(self) -> dict[str, Any]:
-        return {"failed": self.count, "failures_path": self.path, "failures_sample": self.sample}
+        """``failed`` (every reason) and, for pairs given by key or checked for merges, how many of them did not
+        resolve: ``not_found`` and ``merged``."""
+        return {
+            "failed": self.count,
+            **(self.unresolved or {}),
+            "failures_path": self.path,
+            "failures_sample": self.sample,
+        }
 
     def enforce(self, total: int, context: Context, summary: dict[str, Any]) -> None:
         """Fail the task (no retry: the same rows would fail again) when the policy is exceeded; the summary

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_hubassoc._compat import AirflowException, AirflowFailException, Context
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.operators._checkpoint import input_fingerprint
+from airflow_provider_hubassoc.operators._job import UNRESOLVED, FailureReport
 from airflow_provider_hubassoc.operators._keys import PART_KEYS, KeyedPairSource, KeySide, KeyStore, ResolvedParts
 from airflow_provider_hubassoc.operators._pair_input import PairInputOperator
 
 if TYPE_CHECKING:
     from airflow_provider_hubassoc.hooks.models import AssociationType
     from airflow_provider_hubassoc.operators._files import PairSource
-    from airflow_provider_hubassoc.operators._job import FailureReport
 
 
 def _check_property(value: Any, name: str) -> None:
@@ -38,7 +38,9 @@ class KeyedPairInputOperator(PairInputOperator):
     :param check_merged_records: read each distinct record id of an id side once (100 a request) before writing:
         an id HubSpot reads back under another id (a merge) fails with ``MERGED`` naming the surviving id, an id
         it does not know with ``NOT_FOUND``. Default ``False``: no extra requests (a key side needs no check:
-        a key resolves to the surviving record).
+        a key resolves to the surviving record). The reconcile maps merged ids onto the survivor instead.
+
+    The summary counts the rows that did not resolve apart: ``not_found`` and ``merged`` (also in ``failed``).
     """
 
     def __init__(
@@ -173,4 +175,7 @@ class KeyedPairInputOperator(PairInputOperator):
         """The rows whose keys did not resolve are this run's first failures (a resumed checkpoint has them)."""
         if self._key_failures and not previous:
             previous = self._key_failures
-        return super()._failure_report(previous)
+        report = super()._failure_report(previous)
+        if self._key_sides():  # by key or merge-checked: the unresolved rows counted apart in the summary
+            report.unresolved = dict.fromkeys(UNRESOLVED.values(), 0)
+        return report

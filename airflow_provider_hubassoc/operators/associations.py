@@ -141,7 +141,8 @@ class HubSpotCreateAssociationsOperator(_PairWriteOperator):
     :param encoding: of ``input_path`` (default UTF-8; a byte-order mark is skipped), e.g. ``"cp1252"``.
     :param allow_empty: succeed with zero counts when the input has no rows (default: the task fails).
     :return: ``{"total", "succeeded", "failed", "skipped", "not_sent", "requests", "failures_path",
-        "failures_sample", ...}``.
+        "failures_sample", ...}``; by key or with ``check_merged_records`` also ``not_found`` and ``merged``
+        (rows whose key or id did not resolve, counted in ``failed`` too).
     """
 
     verb = "link"

@@ -8,7 +8,7 @@ against HubSpot's current associations and writes only the difference. The old i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc._compat import AirflowFailException, Context
@@ -19,10 +19,12 @@ from airflow_provider_hubassoc.operators._files import PairSource, parse_ids, sh
 from airflow_provider_hubassoc.operators._keyed import KeyedPairInputOperator
 from airflow_provider_hubassoc.operators._locations import check_writable_location
 from airflow_provider_hubassoc.operators._phases import PhaseCall, write_phases
+from airflow_provider_hubassoc.transfers._merged import MergeMap
 from airflow_provider_hubassoc.transfers._reconcile import PHASES, Plan, plan_directory, plan_reconcile, spill_base
 
 if TYPE_CHECKING:
     from airflow_provider_hubassoc.operators._checkpoint import Checkpoint
+    from airflow_provider_hubassoc.operators._keys import KeySide
 
 
 class HubSpotSyncAssociationsOperator(KeyedPairInputOperator):
@@ -44,6 +46,15 @@ class HubSpotSyncAssociationsOperator(KeyedPairInputOperator):
     email, an external id) instead of record ids (see :class:`~airflow_provider_hubassoc.operators._keyed.KeyedPairInputOperator`); keys HubSpot
     does not know are ``NOT_FOUND`` failures and their rows are left out of the plan (nothing pruned for them).
 
+    Merged records (reference §20.8: a merged-away id reads back as the surviving record): desired pairs that
+    name a merged-away id are planned under the surviving record (``merged_remapped`` in the plan and summary
+    counts the input rows moved), so a warehouse that still names the old id makes no write on the next run and
+    ``prune`` never archives the survivor's copy of such a pair. A merged-away *from* id needs no option: the
+    association read answers it under its survivor (one objects ``batch/read`` per 100 such ids, only then). A
+    merged-away *to* id shows in no association answer: ``check_merged_records=True`` reads the ids of the
+    planned creates (100 a request, each once; none when in sync) and maps them the same way (in a reconcile a
+    merged id is never a ``MERGED`` failure). See :mod:`._merged`.
+
     :return: the plan counts and, unless ``dry_run``, the counts of each write.
     """
 
@@ -52,10 +63,24 @@ class HubSpotSyncAssociationsOperator(KeyedPairInputOperator):
 
     def __init__(self, *, prune: bool = False, source_ids: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if self.check_merged_records:  # a merged-away id is to be mapped onto its survivor here (issue 22, item 3)
-            raise ValueError("check_merged_records is for link and unlink; the reconcile does not take it yet")
         self.prune = prune
         self.source_ids = source_ids
+
+    def _key_sides(self) -> list[KeySide]:
+        """Only the sides given by key: merged ids are mapped by the plan (:mod:`._merged`), not failed."""
+        return [side for side in super()._key_sides() if side.id_property]
+
+    def _merge_map(self) -> MergeMap:
+        """Where the plan finds merged-away ids: the objects ``batch/read`` by id of either side, on demand."""
+
+        def survivors(object_type: str) -> Callable[[list[int]], dict[int, int]]:
+            def read(ids: list[int]) -> dict[int, int]:
+                matches = self.hook.resolve_record_ids(object_type, None, [str(i) for i in ids])
+                return {int(match.key): match.id for match in matches if match.id is not None}
+
+            return read
+
+        return MergeMap(survivors(self.from_object_type), survivors(self.to_object_type), self.check_merged_records)
 
     def execute(self, context: Context) -> dict[str, Any]:
         """The plan's spill directory (the local temporary directory) is checked with the other locations,
@@ -105,7 +130,7 @@ class HubSpotSyncAssociationsOperator(KeyedPairInputOperator):
         previous = checkpoint.failures if checkpoint is not None else []
         with plan_directory() as directory:
             planned = plan_reconcile(
-                lambda ids: self.hook.iter_read_associations(f, t, ids, chunk_size=self.chunk_size),
+                lambda ids: self.hook.iter_read_associations(f, t, ids, chunk_size=self.chunk_size, follow_merges=True),
                 source,
                 lambda pair: common | {self.hook.get_label(f, t, ref).key for ref in pair.labels},
                 extra_ids=extra_ids,
@@ -113,6 +138,7 @@ class HubSpotSyncAssociationsOperator(KeyedPairInputOperator):
                 managed=managed,
                 directory=directory,
                 skip={(row["from_id"], row["to_id"], row["operation"]) for row in previous},
+                merges=self._merge_map(),
             )
             return self._apply(context, planned, checkpoint, previous, summary)
 
@@ -136,6 +162,8 @@ class HubSpotSyncAssociationsOperator(KeyedPairInputOperator):
             else ("" if self.prune else " (prune=False: extra associations are kept)"),
         )
         summary.update(dry_run=self.is_dry_run, prune=self.prune, plan=plan)
+        if planned.merged_remapped:
+            summary["merged_remapped"] = planned.merged_remapped
         if self.is_dry_run:
             return summary
         report = self._failure_report(previous)
@@ -146,12 +174,16 @@ class HubSpotSyncAssociationsOperator(KeyedPairInputOperator):
         }
         phases = [(name, planned.phases[name], calls[name]) for name in PHASES]
         write_phases(self, context, phases, checkpoint, report, summary, chunk_size=self.chunk_size)
+        apart = ", ".join(
+            f"{key}={summary[key]}" for key in ("not_found", "merged", "merged_remapped") if key in summary
+        )
         self.log.info(
-            "Sync done: created %s, labels removed on %s, archived %s; %d failed",
+            "Sync done: created %s, labels removed on %s, archived %s; %d failed%s",
             summary.get("created", 0),
             summary.get("labels_removed", 0),
             summary.get("archived", 0),
             report.count,
+            f" ({apart})" if apart else "",
         )
         report.enforce(plan["create"] + plan["remove_labels"] + plan["archive"], context, summary)
         return summary

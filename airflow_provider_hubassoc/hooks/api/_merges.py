@@ -28,7 +28,7 @@ MergedInto = Callable[[set[int]], dict[int, set[int]]]
 class Merges:
     """The merges met in one read call: which asked ids each surviving record answers for.
 
-    :param merged_into: the objects API read of ``hs_merged_object_ids`` (``ObjectListingApi.merged_into``).
+    :param merged_into: the objects API read of ``hs_merged_object_ids`` (``ObjectsApi.merged_into``).
     """
 
     def __init__(self, merged_into: MergedInto, f: str, t: str) -> None:

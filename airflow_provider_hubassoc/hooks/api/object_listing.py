@@ -23,7 +23,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError, HubSpotPagingError
-from airflow_provider_hubassoc.hooks._failures import as_int
 from airflow_provider_hubassoc.hooks._object_types import normalize_object_type, plural_name
 from airflow_provider_hubassoc.hooks._shapes import _int, _show, results_of
 from airflow_provider_hubassoc.hooks.api._context import ReadDeadline, association_path, next_after
@@ -39,7 +38,6 @@ SEARCH_RESULTS_CAP = 10_000
 #: HubSpot's search requests a second per account (§20.8); paced per hook, a 429 ``SECONDLY`` retried
 SEARCH_REQUESTS_PER_SECOND = 5
 CONTACTS = "0-1"
-MERGED_IDS = "hs_merged_object_ids"
 
 
 def modified_property(object_type: str) -> str:
@@ -253,24 +251,3 @@ class ObjectListingApi:
         _status, body = self.ctx.send("POST", path, json=payload, required=True, shape=_search_page)
         deadline.answered(len(body["results"]))
         return body
-
-    def merged_into(self, object_type: str, survivors: set[int], api_version: str | None) -> dict[int, set[int]]:
-        """``{surviving id: the ids merged into it}`` (``hs_merged_object_ids``, §20.8) of ``survivors``: a batch
-        read answered under another id than the one asked is a merge only if the survivor lists the asked id."""
-        version = self.ctx.api_version(api_version)
-        f = normalize_object_type(object_type, "object_type")
-        path = objects_path(version, f"{f}/batch/read")
-        merged: dict[int, set[int]] = {}
-        ordered = sorted(survivors)
-        for start in range(0, len(ordered), 100):  # §20.8: 100 inputs a batch read
-            payload = {
-                "inputs": [{"id": str(i)} for i in ordered[start : start + 100]],
-                "properties": [MERGED_IDS],
-                "propertiesWithHistory": [],
-            }
-            _status, body = self.ctx.send("POST", path, json=payload, required=True, shape=results_of(_record_id))
-            for item in body["results"]:
-                text = str((item.get("properties") or {}).get(MERGED_IDS) or "")
-                ids = {n for n in (as_int(x) for x in text.split(";") if x.strip()) if n is not None}
-                merged[int(item["id"])] = ids
-        return merged

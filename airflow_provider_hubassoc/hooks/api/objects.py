@@ -71,6 +71,16 @@ class ObjectsApi:
                 return
             yield from self._read(path, object_type, id_property, chunk)
 
+    def merged_into(self, object_type: str, ids: set[int], api_version: str | None) -> dict[int, set[int]]:
+        """``{surviving id: the asked ids merged into it}`` (an asked id read back as itself maps to an empty set):
+        what a batch read of associations needs to tell a merge survivor from a record it did not ask for
+        (:mod:`._merges`); the same read by id as :meth:`resolve`."""
+        merged: dict[int, set[int]] = {}
+        for match in self.resolve(object_type, None, [str(i) for i in sorted(ids)], api_version):
+            if match.id is not None:
+                merged.setdefault(match.id, set()).update([int(match.key)] if match.merged else [])
+        return merged
+
     def _read(self, path: str, object_type: str, id_property: str | None, keys: list[str]) -> Iterator[RecordMatch]:
         properties = [id_property, MERGED_IDS] if id_property else [MERGED_IDS]
         body: dict[str, Any] = {
