@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote
 
+from ._endpoints import parse_inputs
 from ._http import ApiError, Request, Response, envelope, error_body, now_iso, rate_limit_body, validation_error
 from ._records import CONTACT, MERGED_IDS, Record, RecordStore, iso_millis, modified_property
 from ._search import matches, ordered, parse_search
@@ -114,23 +115,11 @@ def batch_create(app: EmulatorApp, request: Request, body: Any, object_type: str
     HubSpot/hubspot-api-python#51 shows), 201 ``BatchResponseSimplePublicObject``."""
     started = now_iso()
     type_id = app.object_type(object_type)
-    inputs = _inputs(body, MAX_OBJECT_BATCH)
+    inputs = parse_inputs(body, MAX_OBJECT_BATCH)
     rows = [_properties_of(item) for item in inputs]
     created = store(app).create(type_id, rows, unique_properties(app, type_id))
     results = [public_object(type_id, r, _written(type_id, r)) for r in created]
     return Response(201, envelope(results, started))
-
-
-def _inputs(body: Any, maximum: int) -> list[Any]:
-    if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
-        raise validation_error("Invalid input JSON: expected an object with an 'inputs' array")
-    inputs: list[Any] = body["inputs"]
-    if len(inputs) > maximum:
-        raise validation_error(
-            f"Too many inputs: {len(inputs)}. The maximum number of inputs per request is {maximum}.",
-            {"inputs": [str(len(inputs))], "maxInputs": [str(maximum)]},
-        )
-    return inputs
 
 
 # ---------------------------------------------------------------------- read
@@ -170,7 +159,7 @@ def batch_read(app: EmulatorApp, request: Request, body: Any, object_type: str, 
     if not isinstance(body, dict) or not isinstance(body.get("properties"), list):
         raise validation_error("Invalid input JSON: 'properties' is required (send [] for the defaults)")
     history = body.get("propertiesWithHistory") or []
-    inputs = _inputs(body, MAX_HISTORY_BATCH if history else MAX_OBJECT_BATCH)
+    inputs = parse_inputs(body, MAX_HISTORY_BATCH if history else MAX_OBJECT_BATCH)
     id_property = _id_property(app, type_id, body.get("idProperty"))
     found: dict[int, Record] = {}
     missed: list[str] = []

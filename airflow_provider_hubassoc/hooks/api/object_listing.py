@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError, HubSpotPagingError
+from airflow_provider_hubassoc.hooks._answers import paging_problem
 from airflow_provider_hubassoc.hooks._object_types import normalize_object_type, plural_name
 from airflow_provider_hubassoc.hooks._shapes import _int, _show, results_of
 from airflow_provider_hubassoc.hooks.api._context import ReadDeadline, association_path, next_after
@@ -61,17 +62,7 @@ def _record_id(item: Mapping[str, Any]) -> str | None:
 
 def _paged(body: Any) -> str | None:
     """A list or search page: ``results`` of records; ``paging.next.after`` a cursor when there."""
-    problem = results_of(_record_id)(body)
-    if problem is not None:
-        return problem
-    paging = body.get("paging")
-    following = paging.get("next") if type(paging) is dict else None
-    if paging is not None and (type(paging) is not dict or (following is not None and type(following) is not dict)):
-        return f"field 'paging' not as documented: {_show(paging)}"
-    after = (following or {}).get("after")
-    if after is not None and (isinstance(after, bool) or not isinstance(after, (str, int))):
-        return f"field 'paging.next.after' is not a cursor: {_show(after)}"
-    return None
+    return results_of(_record_id)(body) or paging_problem(body)
 
 
 def _search_page(body: Any) -> str | None:
