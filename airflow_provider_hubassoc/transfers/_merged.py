@@ -9,15 +9,19 @@ confirmed by the survivor's ``hs_merged_object_ids`` (one objects ``batch/read``
 answer shows one, as exports do).
 
 No association answer shows a merged *to* record (the from record simply holds the survivor, as it would after
-an ordinary move). ``check_merged_records=True`` reads, by id, the to ids of the planned creates and the from ids
-read back with no association (a survivor without associations answers as one): 100 a request, each id once a
-run, none when the pairs are in sync. Checking every move by default would cost an objects read per 100 moved
-pairs on every reconcile that moves records, merged or not.
+an ordinary move), but the merge leaves a symptom: the from record holds a to id the warehouse does not want
+(the survivor) while a wanted to id (the old one) is absent. So by default the to ids of the planned creates of
+such records only are read by id (objects ``batch/read``, 100 a request, each id at most once a run, at most one
+partial request a plan window): none when the pairs are in sync, none for a first backfill (nothing held yet),
+and one read per 100 moved pairs when records move for real (an ordinary move looks the same until read).
+``check_merged_records=True`` reads the to ids of every planned create (a merged to record on a from record that
+holds nothing else), and the from ids read back with no association (a survivor without associations answers
+as one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 #: reads ``{asked id: surviving id}`` of the merged-away ids among these (ids HubSpot does not know: left out)
@@ -29,7 +33,8 @@ class MergeMap:
     """The merged-away ids met while planning, per side, and how many desired pairs were moved onto survivors.
 
     :param from_survivors: / ``to_survivors``: the objects read of record ids on each side (``None``: no checks).
-    :param check_all: check every id of a planned create, not only those an answer shows (``check_merged_records``).
+    :param check_all: check every to id of a planned create, and the from ids read back empty
+        (``check_merged_records``), not only the candidates :func:`to_candidates` picks.
     """
 
     from_survivors: Survivors | None = None
@@ -71,3 +76,18 @@ class MergeMap:
         """Count the input rows that name a merged-away id (one pass over the input, only when there are any)."""
         if self.from_ids or self.to_ids:
             self.remapped = sum(1 for f, t in pairs if f in self.from_ids or t in self.to_ids)
+
+
+def to_candidates(
+    wanted: Mapping[int, Mapping[int, object]], current: Mapping[int, Mapping[int, object]], merges: MergeMap
+) -> list[int]:
+    """The to ids to check for a merge in one window: of the planned creates (desired to ids, under the survivors
+    known, that the from record lacks), those of from records that hold a to id nobody desires (every one with
+    ``check_all``)."""
+    found: list[int] = []
+    for from_id, targets in wanted.items():
+        have = current.get(from_id, {})
+        desired = {merges.survivor("to", to_id) for to_id in targets}
+        if merges.check_all or any(to_id not in desired for to_id in have):
+            found.extend(to_id for to_id in targets if merges.survivor("to", to_id) not in have)
+    return found

@@ -20,7 +20,7 @@ from itertools import groupby
 from typing import IO, Any
 
 from airflow_provider_hubassoc.operators._files import DuplicateFinder, PairSource, SourcePair
-from airflow_provider_hubassoc.transfers._merged import MergeMap
+from airflow_provider_hubassoc.transfers._merged import MergeMap, to_candidates
 
 #: source records whose desired pairs and current associations are held at once
 DEFAULT_WINDOW = 20_000
@@ -202,15 +202,12 @@ def _plan_window(
     managed: bool,
     merges: MergeMap,
 ) -> None:
-    """One window's records: merged-away to ids found (``check_merged_records``, :mod:`._merged`) and mapped,
-    then the diff."""
+    """One window's records: merged-away to ids found (:func:`._merged.to_candidates`) and mapped, then the
+    diff. A record's desired pairs and current associations are all in its window, so the check needs no more."""
     current: dict[int, dict[int, Any]] = {}
     for row in rows:
         current.setdefault(row.from_id, {})[row.to_id] = row
-    if merges.check_all:  # no association answer shows a merged to record: the ids of the planned creates
-        merges.check(
-            "to", [i for f, t in wanted.items() for i in t if merges.survivor("to", i) not in current.get(f, {})]
-        )
+    merges.check("to", to_candidates(wanted, current, merges))
     if merges.to_ids:
         wanted = {from_id: _to_survivors(targets, merges) for from_id, targets in wanted.items()}
     _diff(spill, wanted, current, prune=prune, managed=managed)

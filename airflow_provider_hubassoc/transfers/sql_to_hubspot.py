@@ -51,9 +51,11 @@ class HubSpotSyncAssociationsOperator(KeyedPairInputOperator):
     counts the input rows moved), so a warehouse that still names the old id makes no write on the next run and
     ``prune`` never archives the survivor's copy of such a pair. A merged-away *from* id needs no option: the
     association read answers it under its survivor (one objects ``batch/read`` per 100 such ids, only then). A
-    merged-away *to* id shows in no association answer: ``check_merged_records=True`` reads the ids of the
-    planned creates (100 a request, each once; none when in sync) and maps them the same way (in a reconcile a
-    merged id is never a ``MERGED`` failure). See :mod:`._merged`.
+    merged-away *to* id shows in no association answer, but its from record holds a to id nobody desires (the
+    survivor): the to ids of the planned creates of such records are read by id (100 a request, each once a run)
+    and mapped the same way (in a reconcile a merged id is never a ``MERGED`` failure). None are read when the
+    pairs are in sync or on a first backfill; an ordinary move costs one objects read per 100 moved pairs.
+    ``check_merged_records=True`` reads the to id of every planned create. See :mod:`._merged`.
 
     :return: the plan counts and, unless ``dry_run``, the counts of each write.
     """

@@ -5,6 +5,7 @@ and merged through its Python API."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -138,18 +139,70 @@ def test_a_merged_away_to_id_is_not_created_again_nor_its_survivor_pruned(emulat
     assert linked(emulator, c) == {survivor}
 
 
-def test_without_merges_no_merge_check_and_moves_cost_no_read(emulator, tmp_path):
+@pytest.fixture
+def objects_reads(emulator):
+    """The ids each objects ``batch/read`` asked for (observed on the emulator), for this test only."""
+    asked: list[list[int]] = []
+
+    def observe(request: Any, response: Any) -> None:
+        if request.path.endswith("/batch/read") and "/objects/" in request.path:
+            asked.append([int(item["id"]) for item in json.loads(request.body)["inputs"]])
+
+    emulator.app.observers.append(observe)
+    yield asked
+    emulator.app.observers.remove(observe)
+
+
+@pytest.mark.parametrize("prune", [True, False])
+def test_a_merged_away_to_id_without_the_option_is_mapped_and_a_second_run_writes_nothing(
+    emulator, tmp_path, objects_reads, prune
+):
+    c = contacts(emulator, 3)
+    k = records(emulator, "companies", 4)
+    emulator.associate("contacts", c[0], "companies", k[0])
+    emulator.associate("contacts", c[0], "companies", k[2])
+    emulator.associate("contacts", c[1], "companies", k[3])
+    survivor = emulator.merge("companies", k[0], k[1])  # c0 now holds the survivor, which nobody names
+    # c0 names the old id (the only candidate); c1 is in sync; c2 holds nothing yet (a first pair, never read)
+    desired = [(c[0], k[0]), (c[0], k[2]), (c[1], k[3]), (c[2], k[3])]
+
+    for run, created in (("first", {"batch.associate_default": 1}), ("second", {})):
+        objects_reads.clear()
+        before = calls(emulator)
+        summary = sync(tmp_path, desired, run, prune=prune)
+        assert writes(before, calls(emulator)) == created  # (c2, k3) once; never (c0, k0) nor an archive
+        assert grown(before, calls(emulator)) == {"batch.read": 1, "objects.batch.read": 1, **created}
+        assert objects_reads == [[k[0]]]  # only the candidate, not k2/k3 nor c2's first pair
+        assert summary["merged_remapped"] == 1 and summary["plan"]["merged_remapped"] == 1
+        assert summary["plan"]["create"] == len(created) and summary["plan"]["archive"] == 0
+        assert linked(emulator, c[0]) == {survivor, k[2]} and linked(emulator, c[2]) == {k[3]}
+
+
+def test_an_in_sync_reconcile_and_a_first_backfill_make_no_objects_read(emulator, tmp_path, objects_reads):
+    c = contacts(emulator, 3)
+    k = records(emulator, "companies", 3)
+    desired = [(c[i], k[j]) for i in range(3) for j in range(3) if i != j]
+    first = sync(tmp_path, desired, "backfill", prune=True)  # nothing held: nothing to check
+    assert first["created"] == 6 and objects_reads == []
+    second = sync(tmp_path, desired, "in-sync", prune=True)
+    assert second["plan"]["unchanged"] == 6 and objects_reads == []
+    assert "merged_remapped" not in first and "merged_remapped" not in second
+
+
+@pytest.mark.parametrize("prune", [True, False])
+def test_an_ordinary_move_costs_one_objects_read_and_moves_the_pair(emulator, tmp_path, objects_reads, prune):
     c = contacts(emulator, 2)
     k = records(emulator, "companies", 3)
     emulator.associate("contacts", c[0], "companies", k[0])
     emulator.associate("contacts", c[1], "companies", k[2])  # moved to k[1] by the input
     before = calls(emulator)
-    summary = sync(tmp_path, [(c[0], k[0]), (c[1], k[1])], "only", prune=True)
-    assert summary["created"] == 1 and summary["archived"] == 1 and "merged_remapped" not in summary
-    assert "objects.batch.read" not in grown(before, calls(emulator))
-    before = calls(emulator)
-    sync(tmp_path, [(c[0], k[0]), (c[1], k[1])], "in-sync", prune=True, check_merged_records=True)
-    assert "objects.batch.read" not in grown(before, calls(emulator))  # nothing to create: nothing to check
+    summary = sync(tmp_path, [(c[0], k[0]), (c[1], k[1])], "only", prune=prune)
+    assert summary["created"] == 1 and summary["archived"] == int(prune) and "merged_remapped" not in summary
+    assert grown(before, calls(emulator))["objects.batch.read"] == 1 and objects_reads == [[k[1]]]
+    assert linked(emulator, c[1]) == ({k[1]} if prune else {k[1], k[2]})
+    objects_reads.clear()
+    sync(tmp_path, [(c[0], k[0]), (c[1], k[1])], "in-sync", prune=prune, check_merged_records=True)
+    assert objects_reads == []  # nothing to create: nothing to check, even with the option
 
 
 def test_check_merged_records_maps_a_pair_never_made_under_the_survivor(emulator, tmp_path):

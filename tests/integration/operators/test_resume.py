@@ -449,7 +449,9 @@ def test_reconcile_resumes_its_writes_and_loses_no_failure(emulator, tmp_path):
             hook_params=FAST,
         )
 
-    emulator.configure(daily_limit=10)  # the plan's reads, then 5 create chunks (2 at a time)
+    # the plan's reads (every contact moves off its pair: its 295 distinct new to ids are read for merges, 3
+    # objects reads), then 5 create chunks (2 at a time)
+    emulator.configure(daily_limit=13)
     # The race forced: create chunk 4 (contacts 151-200) waits until chunk 5 (201-250) is answered, so chunk 5
     # takes the day's last request and is applied, then chunk 4 meets the spent budget with chunk 5 in flight.
     with chunk_overtaken(151, by=201):

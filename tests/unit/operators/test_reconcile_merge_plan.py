@@ -63,3 +63,46 @@ def test_a_survivor_seen_before_its_merge_is_planned_once_with_the_merged_pairs(
     }
     assert lines(tmp_path / "archived.jsonl") == [(5, 77)]
     assert lines(tmp_path / "created.jsonl") == [(7, 70)]
+
+
+def plan_with_reads(tmp_path: Path, current: dict[int, set[int]], desired: list[list[int]], **options: Any) -> Any:
+    """Plan with a fake objects read of to ids (to 100 merged into 300); returns the plan and the ids asked."""
+    asked: list[list[int]] = []
+
+    def to_survivors(ids: list[int]) -> dict[int, int]:
+        asked.append(ids)
+        return {i: 300 if i == 100 else i for i in ids}
+
+    planned = plan_reconcile(
+        fake_read(current, {}),
+        PairSource(pairs=desired),
+        lambda pair: frozenset(),
+        extra_ids=[],
+        prune=options.pop("prune", True),
+        managed=False,
+        skip=set(),
+        directory=str(tmp_path),
+        window=1,
+        merges=MergeMap(None, to_survivors, options.pop("check_all", False)),
+    )
+    return planned, asked
+
+
+@pytest.mark.parametrize("prune", [True, False])
+def test_only_creates_of_records_holding_an_undesired_to_id_are_checked_each_id_once(tmp_path, prune):
+    # 1 and 2 hold the survivor 300 and name the old id 100 (in two windows); 3 holds nothing (a first pair);
+    # 4 is in sync and adds a pair (nothing held that it does not want); 5 moves from 60 to 61 (an ordinary move)
+    current = {1: {300}, 2: {300, 20}, 4: {40}, 5: {60}}
+    desired = [[1, 100], [2, 100], [2, 20], [3, 100], [4, 40], [4, 41], [5, 61]]
+    planned, asked = plan_with_reads(tmp_path, current, desired, prune=prune)
+    assert asked == [[100], [61]]  # 100 once for both windows; 3's and 4's creates never read
+    assert lines(tmp_path / "created.jsonl") == [(3, 300), (4, 41), (5, 61)]
+    assert lines(tmp_path / "archived.jsonl") == ([(5, 60)] if prune else [])
+    assert planned.counts()["merged_remapped"] == 3 and planned.counts()["unchanged"] == 4
+
+
+def test_check_all_reads_every_planned_create(tmp_path):
+    planned, asked = plan_with_reads(tmp_path, {4: {40}}, [[3, 100], [4, 40], [4, 41]], check_all=True)
+    assert asked == [[100], [41]]
+    assert lines(tmp_path / "created.jsonl") == [(3, 300), (4, 41)]
+    assert planned.counts()["merged_remapped"] == 1
