@@ -28,6 +28,8 @@ from airflow_provider_hubassoc.operators._files import PairSource, shard_of
 
 #: keys resolved per part file saved beside the checkpoint
 PART_KEYS = 1000
+#: keys gathered in a list before one insert into the store (the only Python memory that grows with the input)
+FLUSH_KEYS = 10_000
 #: the record id put in place of a key while the rows are validated (before any key is resolved)
 _PLACEHOLDER = 1
 
@@ -47,14 +49,20 @@ class KeySide:
 
 
 class KeyStore:
-    """The distinct keys of each side and what they resolved to, in a SQLite file (deleted on :meth:`close`)."""
+    """The distinct keys of each side and what they resolved to, in a SQLite file (deleted on :meth:`close`).
+
+    Its memory is bounded whatever the input: SQLite's page cache at 8 MiB (``cache_size``), temporary tables
+    and sorts on disk (``temp_store=FILE``, whatever the build's default), every query walking the
+    ``(side, key)`` primary key (no sort of all keys), at most :data:`FLUSH_KEYS` keys waiting in Python.
+    ``tests/unit/operators/test_key_store_memory.py`` pins each bound.
+    """
 
     def __init__(self) -> None:
         handle, self.path = tempfile.mkstemp(prefix="hubassoc-keys-", suffix=".sqlite")
         os.close(handle)
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8000;"
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8000; PRAGMA temp_store=FILE;"
             "CREATE TABLE keys (side TEXT, key TEXT, id INTEGER, done INTEGER NOT NULL DEFAULT 0,"
             " PRIMARY KEY (side, key)) WITHOUT ROWID;"
         )
@@ -63,7 +71,7 @@ class KeyStore:
 
     def add(self, side: str, key: str) -> None:
         self._pending.append((side, key))
-        if len(self._pending) >= 10_000:
+        if len(self._pending) >= FLUSH_KEYS:
             self.flush()
 
     def flush(self) -> None:
