@@ -9,9 +9,9 @@ generated inputs there for the next run (by default they go to a temporary direc
 1. **Reconcile memory.** For each size, one child process per source runs ``HubSpotSyncAssociationsOperator``
    with ``dry_run=True`` (validation, disk sort, windowed reads and the full plan; no writes) over that many
    desired pairs, from a CSV file and from an SQLite table holding the same pairs, against the emulator in the
-   same process (records without associations, so the emulator's state stays flat). The child prints its peak
-   RSS (``ru_maxrss``); the parent prints each, the ratio largest/smallest per source and whether the largest
-   run meets issue 13's target: at most 256 MB (for 10M pairs), within 10% of the smallest (1M) run.
+   same process (records without associations, so the emulator's state stays flat). The child prints its own peak
+   RSS (``VmHWM``, ``warehouse_keys.own_peak_rss``: not ``ru_maxrss``, which carries the parent's peak); the
+   parent prints each, the ratio largest/smallest per source and whether the largest run meets issue 13's target: at most 256 MB (for 10M pairs), within 10% of the smallest (1M) run.
 2. **SQL-source link throughput.** ``HubSpotCreateAssociationsOperator`` links ``--link-rows`` pairs from a CSV
    file and the same pairs from an SQLite query, alternating, ``--link-rounds`` times each (default 3; emulator:
    no latency, no rate limit), each after a dry run of the same input (read and validate only); prints the best
@@ -27,7 +27,6 @@ import argparse
 import csv
 import json
 import os
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -35,6 +34,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from warehouse_keys import own_peak_rss  # this folder: VmHWM, the child's own peak
 
 COMPANY = 10**9  # pairs (i, COMPANY + i): records without associations in a fresh emulator
 #: issue 13's memory target for the largest run: peak RSS at most 256 MB, within 10% of the smallest run
@@ -90,7 +91,7 @@ def one_reconcile(source: str, path: Path, db: Path) -> None:
             hook_params={"requests_per_10_seconds": 10**7},
             **given,
         ).execute({})
-    print(json.dumps({"plan": summary["plan"], "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+    print(json.dumps({"plan": summary["plan"], "rss": own_peak_rss()}))
 
 
 def link_throughput(work: Path, rows: int, rounds: int) -> None:
