@@ -11,7 +11,8 @@ generated inputs there for the next run (by default they go to a temporary direc
    desired pairs, from a CSV file and from an SQLite table holding the same pairs, against the emulator in the
    same process (records without associations, so the emulator's state stays flat). The child prints its own peak
    RSS (``VmHWM``, ``warehouse_keys.own_peak_rss``: not ``ru_maxrss``, which carries the parent's peak); the
-   parent prints each, the ratio largest/smallest per source and whether the largest run meets issue 13's target: at most 256 MB (for 10M pairs), within 10% of the smallest (1M) run.
+   parent prints each, the ratio largest/smallest per source and whether the largest run meets issue 13's
+   target: at most 256 MB (for 10M pairs), within 10% of the smallest (1M) run.
 2. **SQL-source link throughput.** ``HubSpotCreateAssociationsOperator`` links ``--link-rows`` pairs from a CSV
    file and the same pairs from an SQLite query, alternating, ``--link-rounds`` times each (default 3; emulator:
    no latency, no rate limit), each after a dry run of the same input (read and validate only); prints the best
