@@ -110,6 +110,20 @@ PARTS = (
         ("--sizes", "100000", "300000", "--search-records", "12000"),
         ("--sizes", "100000", "1000000", "--search-records", "25000"),
     ),
+    Part(
+        "celery-backfill",
+        "issue 23: 8 SQL shards on 2 Celery workers at 190/10 s, aggregate ÷ ceiling, 429s, input read ÷ rows",
+        "celery_backfill.py",
+        ("--pairs", "100000", "--chunk", "100"),  # 1,000 requests, as many as the full size's
+        ("--pairs", "1000000"),
+    ),
+    Part(
+        "celery-backfill-kill",
+        "issue 23: the same with worker 1 SIGKILLed mid-run, aggregate ÷ ceiling and the end state",
+        "celery_backfill.py",
+        ("--pairs", "100000", "--chunk", "100", "--kill"),
+        ("--pairs", "1000000", "--kill"),
+    ),
 )
 
 #: lines worth repeating in the summary: every ratio, share and speed-up the scripts print

@@ -16,7 +16,11 @@ most doubling per answer, rounded at random, with 5 % of Max kept back for answe
 of all processes add up to the room without any process knowing the others. It sends no faster than the app's
 whole rate then, so its slots and answers stay spread over the window. Others' count is believed lower only
 once that has lasted a moment (a slot between its age-out and its reuse is not a finished shard); a finished
-shard's slots age out of HubSpot's window and the others' shares take the room over. A process that has not
+shard's slots age out of HubSpot's window and the others' shares take the room over. A process blocked on its
+share whose newest answer shows others at half or less of what it believes looks again once that answer has
+lasted the settle time: one that joined a full window holds a slot or two and hears HubSpot once a window, so
+waiting for its own slot idled the room the finished shards left (issue 23's late joiner: 0.82 to 0.90 of the
+ceiling in simulation); a smaller dip is a slot in reuse and is not looked at early. A process that has not
 had an answer yet sends one request before any other, so it never starts with a blind burst. Shards started at
 the same instant: each probe's answer shows the probes that arrived before it, so all but the first to arrive
 start under the shares (at most doubling per answer); the first believes itself alone for one round trip and
@@ -207,7 +211,18 @@ class RateLimiter:
         if self._in_flight:
             return SHARED_POLL_SECONDS  # an answer on its way may show more room
         next_free = self._sent[first_kept] + span - now if first_kept < len(self._sent) else span
-        return max(min(next_free, foreign[-1][0] + span - now), 0.0)
+        wake = min(next_free, foreign[-1][0] + span - now)
+        if 2 * foreign[-1][1] <= others:
+            # the newest answer shows half the others or fewer: shards finished, not a slot in reuse (a dip of a
+            # few slots; looking early at those too took 8 simulated runs from 1 to 29 stray 429s). It is believed
+            # once it has lasted the settle time, so look again then, not a whole slot's reuse later: a shard
+            # holding few slots hears HubSpot once a window, and would idle that long with the room free
+            wake = min(wake, foreign[-1][0] + self._settle_seconds() - now + SHARED_POLL_SECONDS)
+        return max(wake, 0.0)
+
+    def _settle_seconds(self) -> float:
+        """How long a smaller count of others must last before it is believed (see :meth:`_others`)."""
+        return 2 * self.margin + SHARED_SETTLE_SHARE * self.window
 
     def _others(self, now: float) -> int:
         """How many requests of the window other clients hold, as the answers of the last moments saw it.
@@ -216,7 +231,7 @@ class RateLimiter:
         it their share looks smaller than it is: the view from just before that moment counts too, and a
         smaller count is believed once it has lasted a little (a shard that finished, not a slot in reuse).
         """
-        horizon = now - (2 * self.margin + SHARED_SETTLE_SHARE * self.window)
+        horizon = now - self._settle_seconds()
         level = 0
         before: int | None = None
         for stamp, count in self._foreign:

@@ -222,3 +222,45 @@ def test_a_waiter_woken_at_the_exact_moment_keeps_the_budget() -> None:
     limiter.acquire()  # the first slot freed at this very moment
     assert len(limiter._sent) == 1
     assert limiter.acquire() == pytest.approx(10.05)  # the next waits a whole span: the budget is one
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_late_joiner_takes_the_window_once_the_others_finish(seed: int) -> None:
+    """A shard joining a full window holds one slot while the others run; when they finish, it looks again as
+    soon as HubSpot's smaller count has lasted the settle time, not a whole window of its one slot later: the
+    shards together ≥ 0.88 of the ceiling (0.82 to 0.84 when it waited for its slot), not one 429."""
+    run = _simulate([400, 400, 400, 400, 200], 190, seed=seed, starts=[0.0, 0.0, 0.0, 0.0, 12.0])
+    assert run.refused == []
+    assert run.rate(190) >= 0.88
+
+
+def _seen_then_seen(limiter: RateLimiter, clock: FakeClock, counted: list[int]) -> None:
+    """One request per view, each once the last one's slot aged out: HubSpot counted ``counted[i]`` with it."""
+    for i, count in enumerate(counted):
+        if i:
+            clock.now += 10.06  # the last slot aged out
+        stamp, _ = limiter.acquire_slot()
+        clock.now += 0.1
+        limiter.observe(
+            {"X-HubSpot-RateLimit-Max": "190", "X-HubSpot-RateLimit-Remaining": str(190 - count)},
+            limiter.settle(stamp),
+        )
+
+
+def test_a_shard_holding_one_slot_looks_again_when_the_others_have_left() -> None:
+    """The others held 180 of 190; the newest answer shows 60: once that has lasted the settle time (0.6 s) the
+    count is believed and the shard claims room, where waiting for its one slot took a whole window."""
+    clock = FakeClock()
+    limiter = RateLimiter(190, window=10.0, margin=0.05, clock=clock, sleep=clock.sleep, rng=lambda: 0.5)
+    _seen_then_seen(limiter, clock, [181, 61])
+    assert limiter.acquire() == pytest.approx(0.62)  # settle (2 * 0.05 + 5 % of 10 s) and one poll
+    assert limiter._allowance == 2  # its share of the room now free: 1 + min(1, 120 * 1/61)
+
+
+def test_a_slot_in_reuse_is_not_a_shard_that_left() -> None:
+    """A count a little smaller (another shard between a slot's age-out and its reuse) is not looked at early:
+    the shard reuses its own slot when it frees, as before, and claims nothing on the strength of the dip."""
+    clock = FakeClock()
+    limiter = RateLimiter(190, window=10.0, margin=0.05, clock=clock, sleep=clock.sleep, rng=lambda: 0.5)
+    _seen_then_seen(limiter, clock, [181, 171])
+    assert limiter.acquire() == pytest.approx(10.05)  # its one slot, a window plus the margin after the answer
