@@ -56,11 +56,14 @@ def decode(
     *,
     required: bool = False,
     shape: Shape | None = None,
+    quick: Callable[[bytes], Any] | None = None,
 ) -> Any:
     """The decoded JSON of a 2xx answer, or raise :class:`HubSpotAnswerError`.
 
     :param required: the endpoint always answers a body (a batch read): an empty one is an error, not "none".
     :param shape: the endpoint's shape check, run on the decoded body.
+    :param quick: tried first on a JSON answer's bytes: a body it returns is taken as checked; ``None`` means
+        decode and check the whole answer (:mod:`._quick`).
     """
     content = response.content
     status = response.status_code
@@ -71,6 +74,10 @@ def decode(
     content_type = response.headers.get("Content-Type")
     if content_type is None or "json" not in content_type.lower():
         raise answer_error(method, path, status, content_type, content, "not JSON")
+    if quick is not None:
+        body = quick(content)
+        if body is not None:
+            return body
     try:
         body = loads(content)
     except ValueError as error:

@@ -33,6 +33,7 @@ from airflow_provider_hubassoc.hooks._failures import (  # failure mapping: impo
     sub_category,
 )
 from airflow_provider_hubassoc.hooks._json import batch_inputs, dumps
+from airflow_provider_hubassoc.hooks._quick import quick_write_answer
 from airflow_provider_hubassoc.hooks._shapes import batch_write
 from airflow_provider_hubassoc.hooks.models import AssociationRow, AssociationType, InputFailure
 
@@ -191,17 +192,19 @@ def send(
     retry_ambiguous: bool = True,
     required: bool = False,
     shape: Shape | None = None,
+    quick: Callable[[bytes], Any] | None = None,
 ) -> tuple[int, Any]:
     """One request; returns ``(status, parsed body or None)``. Any 2xx is success (reference §16) once its answer
     passed the gate (:func:`~._answers.decode`: JSON, and ``shape`` when given); one that does not is retried,
     or for ``retry_ambiguous=False`` raised as :class:`HubSpotAnswerLostError`, never taken as success.
 
     :param required: the endpoint always answers a body: an empty one is an error.
+    :param quick: the raw-bytes check of the common answer (:mod:`._quick`), tried before decoding.
     """
     decoded: list[Any] = []
 
     def check(response: requests.Response) -> None:
-        body = decode(response, method, path, required=required, shape=shape)
+        body = decode(response, method, path, required=required, shape=shape, quick=quick)
         decoded[:] = [body]
 
     response = transport.request(method, path, json=json, params=params, retry_ambiguous=retry_ambiguous, check=check)
@@ -320,6 +323,9 @@ def write_batch(
             try:
                 shape = batch_write(partial(_keys, remaining))  # what this answer may name
                 if current is None:
+                    # the answer's results are read only by the label memory and the verify pass
+                    plain = written is None and answered is None
+                    quick = quick_write_answer(partial(_ends, remaining)) if plain else None
                     status, body = send(
                         transport,
                         method,
@@ -327,6 +333,7 @@ def write_batch(
                         json=build(),
                         required=required,
                         shape=shape,
+                        quick=quick,
                     )
                 else:
                     status, body = send_rederived(
@@ -364,6 +371,10 @@ def write_batch(
 
 def _keys(pairs: list[_Pair]) -> list[tuple[int, int]]:
     return [(p.from_id, p.to_id) for p in pairs]
+
+
+def _ends(pairs: list[_Pair]) -> Iterator[tuple[int, int]]:
+    return ((p.from_id, p.to_id) for p in pairs)
 
 
 def _fail_refused(

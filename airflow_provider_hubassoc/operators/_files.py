@@ -258,22 +258,25 @@ class PairSource:
             yield from enumerate(self.pairs or [], start=1)
 
     def _parse(self, row: int, record: Any) -> SourcePair:
-        where = f"{self.name} row {row}"
+        """One row -> a :class:`SourcePair`, or an error naming the row and field. Runs for every row of both
+        passes: the row's name is only written out for an error, and a file's rows (dicts) skip the ABC check."""
         from_column, to_column, label_column = self.columns
-        if isinstance(record, Mapping):
+        if type(record) is dict or isinstance(record, Mapping):
             for column in (from_column, to_column, label_column):
                 if column is not None and column not in record:
                     raise HubSpotInputError(
-                        f"{where}: missing field {column!r} (fields: {sorted(record)})", field=column
+                        f"{self.name} row {row}: missing field {column!r} (fields: {sorted(record)})", field=column
                     )
+            where = f"{self.name} row {row}" if label_column else ""
             labels = parse_labels(record.get(label_column), where, label_column) if label_column else ()
-            return SourcePair(
-                row,
-                parse_id(record[from_column], where, from_column),
-                parse_id(record[to_column], where, to_column),
-                labels,
-                record,
-            )
+            from_id, _problem = record_id_problem(record[from_column])
+            to_id, _problem = record_id_problem(record[to_column])
+            if from_id is None or to_id is None:  # the same rule again, to raise its error naming row and field
+                where = f"{self.name} row {row}"
+                from_id = parse_id(record[from_column], where, from_column)
+                to_id = parse_id(record[to_column], where, to_column)
+            return SourcePair(row, from_id, to_id, labels, record)
+        where = f"{self.name} row {row}"
         if isinstance(record, (list, tuple)) and len(record) in (2, 3):
             labels = parse_labels(record[2], where, "labels") if len(record) == 3 else ()
             return SourcePair(
