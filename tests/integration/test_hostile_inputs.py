@@ -8,7 +8,6 @@ generated in ``tmp_path``.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 import os
@@ -20,6 +19,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from operator_support import write_csv
 
 from airflow_provider_hubassoc._compat import AirflowFailException
 from airflow_provider_hubassoc.emulator._server import WRITE_ENDPOINTS
@@ -49,14 +49,6 @@ class Case:
 
 
 # -- builders ------------------------------------------------------------------------------------------------
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def op_args(**kwargs: Any) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from operator_support import FakeTaskInstance as FakeTI
 
 from airflow_provider_hubassoc.operators.associations import (
     HubSpotArchiveAssociationsOperator,
@@ -407,11 +408,3 @@ def test_label_sync_returns_the_right_type_ids_after_lost_answers(emu, kind):
     }
     assert user("deals", "contacts") == {"Decider": ids["decider"]}
     check_faults_happened(emu, "lost")
-
-
-class FakeTI:
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from operator_support import FakeTaskInstance as FakeTI, write_csv
 
 from airflow_provider_hubassoc._compat import AirflowException, AirflowFailException
 from airflow_provider_hubassoc.operators.associations import (
@@ -19,26 +20,6 @@ from airflow_provider_hubassoc.operators.associations import (
 )
 
 MISSING = 10**13  # a company id the emulator does not have: HubSpot refuses that row
-
-
-class FakeTI:
-    """Collects what an operator pushes to XCom besides its return value."""
-
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-        # the key of the operator's checkpoint: a run of its own for each fake task instance
-        self.dag_id, self.task_id, self.run_id, self.map_index = "tests", "task", f"run-{id(self)}", -1
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def link(**kwargs: Any) -> HubSpotCreateAssociationsOperator:

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from operator_support import FakeTaskInstance
+from transport_helpers import fresh_limiters  # noqa: F401 - the fixture is used by name
 
 from airflow_provider_hubassoc._compat import AirflowFailException
 from airflow_provider_hubassoc.exceptions import HubSpotAnswerError, HubSpotPagingError
@@ -26,32 +28,18 @@ JAN_2 = datetime(2026, 1, 2, tzinfo=timezone.utc)
 COMPANY = 700_000  # auto-range company ids (associated with any created contact)
 
 
-@pytest.fixture(autouse=True)
-def fresh_limiters():
-    reset_shared_limiters()
-    yield
-    reset_shared_limiters()
+pytestmark = pytest.mark.usefixtures("fresh_limiters")
 
 
 @pytest.fixture
-def emulator(hubspot_emulator, hubspot_connection):
-    hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=None, search_requests_per_second=None)
-    return hubspot_emulator
+def emulator(emulator):
+    """The operators' emulator (conftest) without its per-second search limit either."""
+    emulator.configure(search_requests_per_second=None)
+    return emulator
 
 
-class TaskInstance:
-    """The parts of a task instance an export uses: its key (for the checkpoint) and XCom pushes."""
-
-    dag_id, task_id, run_id, map_index = "exports", "export", "manual__2026-01-02", -1
-
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
-
-    def context(self, **extra: Any) -> dict[str, Any]:
-        return {"ti": self, "run_id": self.run_id, **extra}
+class TaskInstance(FakeTaskInstance):
+    dag_id, task_id, run_id = "exports", "export", "manual__2026-01-02"
 
 
 def seeded(emulator: Any, count: int, modified: Any = JAN_1, *, offset: int = 0) -> list[int]:

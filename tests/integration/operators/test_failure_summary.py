@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from operator_support import FakeTaskInstance
 
 from airflow_provider_hubassoc._compat import AirflowException
 from airflow_provider_hubassoc.emulator._routes import WRITE_ENDPOINTS
@@ -43,16 +44,8 @@ def _fast(monkeypatch, hubspot_emulator, hubspot_connection):
     reset_shared_limiters()
 
 
-class TaskInstance:
-    def __init__(self) -> None:
-        self.dag_id, self.task_id, self.run_id, self.map_index = "failsum", "task", "manual__2026-01-02", -1
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
-
-    def context(self) -> dict[str, Any]:
-        return {"ti": self, "run_id": self.run_id}
+class TaskInstance(FakeTaskInstance):
+    dag_id, task_id, run_id = "failsum", "task", "manual__2026-01-02"
 
 
 @pytest.fixture

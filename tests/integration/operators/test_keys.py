@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from operator_support import FakeTaskInstance, write_csv as write_rows
+from transport_helpers import fresh_limiters  # noqa: F401 - the fixture is used by name
 
 from airflow_provider_hubassoc._compat import AirflowFailException
 from airflow_provider_hubassoc.hooks._ratelimit import reset_shared_limiters
@@ -20,38 +22,22 @@ from airflow_provider_hubassoc.operators.associations import (
 FAST = {"requests_per_10_seconds": 1_000_000, "max_concurrency": 1}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limiters():
-    reset_shared_limiters()
-    yield
-    reset_shared_limiters()
+pytestmark = pytest.mark.usefixtures("fresh_limiters")
 
 
 @pytest.fixture
-def emulator(hubspot_emulator, hubspot_connection):
-    hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=None)
-    hubspot_emulator.declare_unique("companies", "external_company_id")
-    return hubspot_emulator
+def emulator(emulator):
+    """The operators' emulator (conftest), where a company's ``external_company_id`` is a unique property."""
+    emulator.declare_unique("companies", "external_company_id")
+    return emulator
 
 
-class TaskInstance:
-    def __init__(self, run_id: str = "manual__keys") -> None:
-        self.dag_id, self.task_id, self.run_id, self.map_index = "keys", "link", run_id, -1
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
-
-    def context(self) -> dict[str, Any]:
-        return {"ti": self, "run_id": self.run_id}
+class TaskInstance(FakeTaskInstance):
+    dag_id, task_id, run_id = "keys", "link", "manual__keys"
 
 
 def write_csv(path: Path, rows: list[tuple[Any, Any]]) -> Path:
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["email", "company"])
-        writer.writerows(rows)
-    return path
+    return write_rows(path, ["email", "company"], rows)
 
 
 def operator(cls: type, tmp_path: Path, source: Path, **kwargs: Any) -> Any:

@@ -3,27 +3,17 @@ keys collected from the staged rows (a keyed link from a query once ran the quer
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from operator_support import FakeTaskInstance
+from transport_helpers import fresh_limiters  # noqa: F401 - the fixture is used by name
 
-from airflow_provider_hubassoc.hooks._ratelimit import reset_shared_limiters
 from airflow_provider_hubassoc.operators.associations import HubSpotCreateAssociationsOperator
 
-
-@pytest.fixture(autouse=True)
-def _fresh_limiters():
-    reset_shared_limiters()
-    yield
-    reset_shared_limiters()
+pytestmark = pytest.mark.usefixtures("fresh_limiters")
 
 
-class TaskInstance:
-    def __init__(self) -> None:
-        self.dag_id, self.task_id, self.run_id, self.map_index = "keys_sql", "link", "manual__keys_sql", -1
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        pass
+class TaskInstance(FakeTaskInstance):
+    dag_id, task_id, run_id = "keys_sql", "link", "manual__keys_sql"
 
 
 def test_link_by_email_and_external_id_from_a_query(hubspot_emulator, hubspot_connection, warehouse, tmp_path):

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from operator_support import FakeTaskInstance as FakeTI
 
 from airflow_provider_hubassoc._compat import AirflowFailException
 from airflow_provider_hubassoc.operators.associations import HubSpotSyncAssociationsOperator
@@ -19,14 +20,6 @@ MANAGER = {
     "label": "Manager",
     "inverse_label": "Employee",
 }
-
-
-class FakeTI:
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
 
 
 def sync_labels(definitions: Any, **kwargs: Any) -> tuple[dict[str, Any], FakeTI]:

@@ -7,9 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from transport_helpers import fresh_limiters  # noqa: F401 - the fixture is used by name
 
 from airflow_provider_hubassoc._compat import DateTimeTrigger, TaskDeferred
-from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset, reset_shared_limiters
+from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset
 from airflow_provider_hubassoc.operators import _daily_reset
 from airflow_provider_hubassoc.operators._checkpoint import CheckpointCorruptError
 from airflow_provider_hubassoc.operators._locations import LocationError
@@ -25,18 +26,7 @@ from tests.integration.operators.test_resume import (
     write_pairs,
 )
 
-
-@pytest.fixture(autouse=True)
-def fresh_limiters():
-    reset_shared_limiters()
-    yield
-    reset_shared_limiters()
-
-
-@pytest.fixture
-def emulator(hubspot_emulator, hubspot_connection):
-    hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=None)
-    return hubspot_emulator
+pytestmark = pytest.mark.usefixtures("fresh_limiters")
 
 
 def requests_made(emulator: Any) -> int:

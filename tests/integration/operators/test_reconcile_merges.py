@@ -4,14 +4,14 @@ and merged through its Python API."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from operator_support import FakeTaskInstance, write_csv as write_rows
+from transport_helpers import fresh_limiters  # noqa: F401 - the fixture is used by name
 
-from airflow_provider_hubassoc.hooks._ratelimit import reset_shared_limiters
 from airflow_provider_hubassoc.operators.associations import (
     HubSpotCreateAssociationsOperator,
     HubSpotSyncAssociationsOperator,
@@ -22,29 +22,11 @@ FAST = {"requests_per_10_seconds": 1_000_000, "max_concurrency": 1}
 READS = {"batch.read", "objects.batch.read", "labels.list"}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limiters():
-    reset_shared_limiters()
-    yield
-    reset_shared_limiters()
+pytestmark = pytest.mark.usefixtures("fresh_limiters")
 
 
-@pytest.fixture
-def emulator(hubspot_emulator, hubspot_connection):
-    hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=None)
-    return hubspot_emulator
-
-
-class TaskInstance:
-    def __init__(self, run_id: str) -> None:
-        self.dag_id, self.task_id, self.run_id, self.map_index = "merges", "sync", run_id, -1
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
-
-    def context(self) -> dict[str, Any]:
-        return {"ti": self, "run_id": self.run_id}
+class TaskInstance(FakeTaskInstance):
+    dag_id, task_id = "merges", "sync"
 
 
 def records(emulator: Any, kind: str, n: int) -> list[int]:
@@ -250,11 +232,7 @@ def test_sql_reconcile_with_a_merged_contact(emulator, tmp_path, warehouse):
 
 
 def write_csv(path: Path, rows: list[tuple[Any, Any]]) -> Path:
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["contact", "company"])
-        writer.writerows(rows)
-    return path
+    return write_rows(path, ["contact", "company"], rows)
 
 
 def link(tmp_path: Path, source: Path, **kwargs: Any) -> tuple[dict[str, Any], list[str]]:

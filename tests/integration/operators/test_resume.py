@@ -19,6 +19,8 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from operator_support import FakeTaskInstance, write_csv
+from transport_helpers import fresh_limiters  # noqa: F401 - the fixture is used by name
 
 from airflow_provider_hubassoc._compat import AirflowFailException, DateTimeTrigger, TaskDeferred
 from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset, reset_shared_limiters
@@ -35,40 +37,15 @@ MISSING = 10**13  # beyond the emulator's records: HubSpot refuses the pair
 FAST = {"requests_per_10_seconds": 1_000_000, "max_concurrency": 2}
 
 
-@pytest.fixture(autouse=True)
-def fresh_limiters():
-    """Each test (and each simulated attempt) starts with no knowledge of a spent daily budget."""
-    reset_shared_limiters()
-    yield
-    reset_shared_limiters()
+pytestmark = pytest.mark.usefixtures("fresh_limiters")
 
 
-@pytest.fixture
-def emulator(hubspot_emulator, hubspot_connection):
-    hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=None)
-    return hubspot_emulator
-
-
-class TaskInstance:
-    """The parts of a task instance an operator uses: its key (for the checkpoint) and XCom pushes."""
-
-    def __init__(self, run_id: str = "manual__2026-01-02", map_index: int = -1) -> None:
-        self.dag_id, self.task_id, self.run_id, self.map_index = "backfill", "link", run_id, map_index
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
-
-    def context(self) -> dict[str, Any]:
-        return {"ti": self, "run_id": self.run_id}
+class TaskInstance(FakeTaskInstance):
+    dag_id, task_id, run_id = "backfill", "link", "manual__2026-01-02"
 
 
 def write_pairs(path: Path, pairs: list[tuple[int, int]]) -> Path:
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["from_id", "to_id"])
-        writer.writerows(pairs)
-    return path
+    return write_csv(path, ["from_id", "to_id"], pairs)
 
 
 def backfill_pairs(count: int, bad_every: int = 50) -> list[tuple[int, int]]:

@@ -22,6 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from dag_support import DAGS_FOLDER
+from operator_support import write_csv
 
 from airflow_provider_hubassoc.hooks._ratelimit import reset_shared_limiters
 
@@ -67,10 +68,7 @@ def backfill_dag(dag_id: str, source: Path, work: Path, **operator_args: Any) ->
 
 def write_backfill(path: Path, rows: int) -> list[tuple[int, int]]:
     pairs = [(i, MISSING if i % 500 == 0 else 100_000 + i) for i in range(1, rows + 1)]
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["from_id", "to_id"])
-        writer.writerows(pairs)
+    write_csv(path, ["from_id", "to_id"], pairs)
     return pairs
 
 

@@ -4,12 +4,12 @@ the old shard function (CRC-32) is refused rather than resumed against other row
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
+from operator_support import FakeTaskInstance, write_csv as write_rows
 
 from airflow_provider_hubassoc._compat import AirflowFailException
 from airflow_provider_hubassoc.operators import _sql
@@ -153,11 +153,7 @@ def test_reconcile_from_a_sharded_query_prunes_only_its_own_records(table, hubsp
 
 
 def write_csv(path: Path, contacts: range) -> Path:
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["from_id", "to_id"])
-        writer.writerows((c, company_of(c)) for c in contacts)
-    return path
+    return write_rows(path, ["from_id", "to_id"], ((c, company_of(c)) for c in contacts))
 
 
 def link_file(path: Path, shard: int, tmp_path: Path) -> HubSpotCreateAssociationsOperator:
@@ -181,11 +177,8 @@ def test_a_file_holds_every_shards_rows_and_each_shard_keeps_its_own(hubspot_con
     assert pairs_in_emulator(hubspot_emulator) == {(c, company_of(c)) for c in range(1, 301)}
 
 
-class TaskInstance:
+class TaskInstance(FakeTaskInstance):
     dag_id, task_id, run_id, map_index = "backfill", "link", "manual__2026-01-02", 1
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        pass
 
 
 def test_a_checkpoint_of_the_old_shard_function_is_refused_not_resumed(hubspot_connection, hubspot_emulator, tmp_path):

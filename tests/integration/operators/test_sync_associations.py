@@ -10,6 +10,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from operator_support import write_csv
 
 from airflow_provider_hubassoc._compat import AirflowFailException
 from airflow_provider_hubassoc.operators._files import shard_of
@@ -44,11 +45,7 @@ def user_label(emulator: Any, name: str, text: str) -> tuple[str, int]:
 
 
 def csv_file(path: Path, rows: list[list[Any]], header: tuple[str, ...] = ("contact", "company", "role")) -> str:
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return str(path)
+    return str(write_csv(path, list(header), rows))
 
 
 def test_creates_the_missing_pairs_and_leaves_the_rest_without_prune(hubspot_connection, hubspot_emulator):

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from operator_support import FakeTaskInstance as FakeTI
 
 from airflow_provider_hubassoc._compat import AirflowFailException
 from airflow_provider_hubassoc.exceptions import HubSpotAuthError
@@ -19,15 +20,6 @@ from airflow_provider_hubassoc.operators.associations import (
 )
 
 SUB = "crm.associations.USER_DOES_NOT_HAVE_PERMISSIONS"
-
-
-class FakeTI:
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-        self.dag_id, self.task_id, self.run_id, self.map_index = "tests", "task", f"run-{id(self)}", -1
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
 
 
 def _companies(emulator: Any, contact: int) -> list[int]:

@@ -1,32 +1,14 @@
-"""Read, bulk link and bulk unlink operators against the emulator over HTTP (execute() directly, and real DAG runs)."""
+"""Bulk link without HubSpot: shards of an input file, and arguments refused at DAG parse time."""
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-from typing import Any
-
 import pytest
+from operator_support import write_csv
 
 from airflow_provider_hubassoc.operators._files import PairSource, shard_of
 from airflow_provider_hubassoc.operators.associations import (
     HubSpotCreateAssociationsOperator,
 )
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def link(**kwargs: Any) -> HubSpotCreateAssociationsOperator:
-    return HubSpotCreateAssociationsOperator(
-        task_id="link", from_object_type="contacts", to_object_type="companies", **kwargs
-    )
-
 
 # -- bulk link -------------------------------------------------------------------------------------------------
 

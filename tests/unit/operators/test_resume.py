@@ -1,9 +1,6 @@
-"""Resumable runs and the daily budget, operator by operator, against the emulator over HTTP.
-
-A run is stopped by a daily budget smaller than the job (HubSpot's ``Daily-Remaining`` reaching 0, then the
-emulator's DAILY 429), the budget is refilled (HubSpot's midnight reset, on demand) and the next attempt of the
-same task instance resumes from its checkpoint. Each Airflow attempt runs in a new process, so the process-wide
-rate limiter is forgotten between attempts here (``reset_shared_limiters``).
+"""The parts of resumable runs that need no HubSpot: the daily reset's moment, the checkpoint store (atomic
+writes, one whole object on an object store) and an output left by a killed attempt. The runs themselves, stopped
+by the daily budget and resumed, are in ``tests/integration/operators/test_resume.py``.
 """
 
 from __future__ import annotations
@@ -15,25 +12,14 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from transport_helpers import fresh_limiters  # noqa: F401 - the fixture is used by name
 
 from airflow_provider_hubassoc._compat import AIRFLOW_V_3_0_PLUS
-from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset, reset_shared_limiters
+from airflow_provider_hubassoc.hooks._ratelimit import next_daily_reset
 from airflow_provider_hubassoc.operators._checkpoint import CheckpointStore
 from airflow_provider_hubassoc.operators._files import RowWriter
 
-
-@pytest.fixture(autouse=True)
-def fresh_limiters():
-    """Each test (and each simulated attempt) starts with no knowledge of a spent daily budget."""
-    reset_shared_limiters()
-    yield
-    reset_shared_limiters()
-
-
-@pytest.fixture
-def emulator(hubspot_emulator, hubspot_connection):
-    hubspot_emulator.configure(requests_per_10_seconds=None, daily_limit=None)
-    return hubspot_emulator
+pytestmark = pytest.mark.usefixtures("fresh_limiters")
 
 
 # -- daily budget -------------------------------------------------------------------------------------------
