@@ -30,10 +30,10 @@ two writers one). The settle is waited out of the chunk's ``max_concurrency`` sl
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_hubassoc.hooks._batching import wait_outside_slot
 from airflow_provider_hubassoc.hooks._failures import failure
 from airflow_provider_hubassoc.hooks._writes import PairTypes, _answer_labels, _Outcome, _Pair, union_types
 
@@ -92,10 +92,12 @@ def verify_labels(
     *,
     rounds: int,
     settle: float,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = wait_outside_slot,
 ) -> None:
     """Verify ``pairs`` (written, not failed): read, repair what is missing, up to ``rounds`` repairs and a last
     read; fail those still missing a type.
+
+    :param sleep: waits out the settle; by default out of the chunk's ``run_chunks`` slot (others send meanwhile).
 
     :param repair: re-sends the given pairs (their ``types`` what must be present) over the state just read.
     """

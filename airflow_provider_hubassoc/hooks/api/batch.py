@@ -13,14 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
 from airflow_provider_hubassoc.hooks import _answers as answers
-from airflow_provider_hubassoc.hooks._batching import (
-    CREATE_LIMIT,
-    DEFAULT_LIMIT,
-    READ_LIMIT,
-    Chunk,
-    chunk_size_for,
-    wait_outside_slot,
-)
+from airflow_provider_hubassoc.hooks._batching import CREATE_LIMIT, DEFAULT_LIMIT, READ_LIMIT, Chunk, chunk_size_for
 from airflow_provider_hubassoc.hooks._failures import as_int, failure, match_error, sub_category
 from airflow_provider_hubassoc.hooks._json import batch_inputs, dumps
 from airflow_provider_hubassoc.hooks._object_types import plural_name
@@ -339,14 +332,7 @@ class BatchApi:
                 )
             if seen is not None and labeled:
                 verify_labels(
-                    outcome,
-                    labeled,
-                    seen,
-                    current,
-                    partial(repair, outcome),
-                    rounds=verify_rounds,
-                    settle=settle,
-                    sleep=wait_outside_slot,  # the chunk's slot goes to another chunk while it waits
+                    outcome, labeled, seen, current, partial(repair, outcome), rounds=verify_rounds, settle=settle
                 )
             return outcome
 
