@@ -153,8 +153,11 @@ class _Slots:
             self.resuming -= 1
             self.active += 1
 
-    def notify(self, _future: object = None) -> None:
+    def finished(self, future: Future[Any]) -> None:
+        """A chunk's future is done: wake the dispatcher; one cancelled before it ran gives its slot back."""
         with self.changed:
+            if future.cancelled():
+                self.active -= 1
             self.changed.notify_all()
 
 
@@ -279,7 +282,7 @@ def run_chunks(
                         break
                     slots.changed.wait(timeout=1.0)
             future = executor.submit(run, chunk)
-            future.add_done_callback(slots.notify)
+            future.add_done_callback(slots.finished)
             for key in chunk_keys:
                 held[key] = held.get(key, 0) + 1
             pending.append((chunk, future, chunk_keys))
