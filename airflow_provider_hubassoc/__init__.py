@@ -110,10 +110,11 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     },
     "label_verify_rounds": {
         "label": "Label verify rounds",
-        "description": "replace only, for tasks that may label the same pairs at once: after each chunk's "
-        "labeled writes, rounds of re-reading its pairs and re-sending a label another task's write replaced "
-        "(each round one batch read per 1,000 from-ids, plus a create for pairs to repair). 0: off.",
-        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 10, "default": 0},
+        "description": "replace only, so tasks labeling the same pairs at once never drop each other's label "
+        "or Primary: after each chunk's labeled writes, rounds of re-reading its pairs and re-sending a label "
+        "another task's write replaced (one batch read per 1,000 from-ids per chunk; more reads and creates "
+        "only for pairs to repair). 0: off, only where one task at a time labels a pair.",
+        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 10, "default": 2},
     },
     "label_verify_settle_seconds": {
         "label": "Label verify settle (s)",

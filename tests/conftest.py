@@ -44,6 +44,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "distributed: a real distributed deployment (CeleryExecutor, Redis, PostgreSQL, several workers); in the"
         " default suite, selectable alone with -m distributed",
     )
+    config.addinivalue_line(
+        "markers",
+        "verify_settle: the emulator connection keeps label_verify_settle_seconds at its real default (2 s); "
+        "other tests get 0",
+    )
 
 
 #: legacy paths served by any emulator of this process since the current test started
@@ -78,3 +83,16 @@ def _no_legacy_paths_unless_marked(request: pytest.FixtureRequest):
     _LEGACY_SEEN.clear()
     if seen and not request.node.get_closest_marker("legacy_api"):
         pytest.fail(f"the test called retiring API paths without @pytest.mark.legacy_api: {seen[:5]}", pytrace=False)
+
+
+@pytest.fixture
+def hubspot_connection(hubspot_connection: str, hubspot_emulator, monkeypatch: pytest.MonkeyPatch, request) -> str:
+    """The plugin's emulator connection with ``label_verify_settle_seconds`` 0: a labeled write's verify read
+    then follows its write at once (still one read per chunk, so request counts stay honest) instead of 2 s
+    later. Tests about the verify pass keep the real default with ``@pytest.mark.verify_settle``."""
+    if request.node.get_closest_marker("verify_settle") is None:
+        for name, value in hubspot_emulator.airflow_connection_env(
+            hubspot_connection, label_verify_settle_seconds=0
+        ).items():
+            monkeypatch.setenv(name, value)
+    return hubspot_connection

@@ -3,15 +3,17 @@
 Memory stays flat however long the input is: at most ``max_in_flight`` chunks are read from the caller's
 iterable ahead of the chunk being yielded. Chunks touching the same key (for writes: the same record pair)
 never run at the same time, so writes to one pair stay in input order. Every request is still paced by the
-transport's process-wide rate limiter; concurrency only hides latency.
+transport's process-wide rate limiter; concurrency only hides latency. A chunk that must wait before its next
+request (the labeled writes' verify settle) waits in :func:`wait_outside_slot`, giving its slot to another chunk.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -124,6 +126,58 @@ class ProgressLogger:
         return f"{self.operation}: {self.done} inputs done, {rate:.0f} inputs/s"
 
 
+class _Slots:
+    """The chunks sending requests now: at most ``allowed()``. A chunk waiting out a settle gives its slot back
+    and, to take one again, goes ahead of chunks not yet started (``resuming``)."""
+
+    def __init__(self, allowed: Callable[[], int]) -> None:
+        self.allowed = allowed
+        self.changed = threading.Condition()
+        self.active = 0
+        self.resuming = 0
+
+    def free(self) -> bool:
+        """A new chunk may start (call with ``changed`` held)."""
+        return self.active + self.resuming < self.allowed()
+
+    def give(self) -> None:
+        with self.changed:
+            self.active -= 1
+            self.changed.notify_all()
+
+    def take_back(self) -> None:
+        with self.changed:
+            self.resuming += 1
+            while self.active >= self.allowed():
+                self.changed.wait()
+            self.resuming -= 1
+            self.active += 1
+
+    def finished(self, future: Future[Any]) -> None:
+        """A chunk's future is done: wake the dispatcher; one cancelled before it ran gives its slot back."""
+        with self.changed:
+            if future.cancelled():
+                self.active -= 1
+            self.changed.notify_all()
+
+
+_worker = threading.local()  # the slots of the run_chunks whose chunk this thread runs
+
+
+def wait_outside_slot(seconds: float, sleep: Callable[[float], object] = time.sleep) -> None:
+    """Sleep ``seconds``; in a :func:`run_chunks` worker, without holding the chunk's slot, so other chunks send
+    meanwhile (a chunk run inline just sleeps). Taking the slot back, it goes ahead of chunks not yet started."""
+    slots: _Slots | None = getattr(_worker, "slots", None)
+    if slots is None:
+        sleep(seconds)
+        return
+    slots.give()
+    try:
+        sleep(seconds)
+    finally:
+        slots.take_back()
+
+
 def run_chunks(
     chunks: Iterable[Chunk[T]],
     work: Callable[[Chunk[T]], R],
@@ -136,14 +190,16 @@ def run_chunks(
     stop: Callable[[], bool] | None = None,
     concurrency: Callable[[], int] | None = None,
     on_drained: Callable[[Chunk[T], R], object] | None = None,
+    settling: int = 0,
 ) -> Iterator[tuple[Chunk[T], R]]:
     """Run ``work`` on every chunk and yield ``(chunk, result)`` in input order.
 
-    One generator of ~75 lines on purpose: the executor, the keys held, the read-ahead queue and the drain on
+    One generator of ~80 lines on purpose: the executor, the keys held, the read-ahead queue and the drain on
     error share state that must be released in its ``finally`` whatever the caller does with the generator.
 
     :param max_concurrency: chunks running at once (1 runs them inline, in the caller's thread).
-    :param max_in_flight: chunks read ahead and not yet yielded (default ``2 * max_concurrency``); bounds memory.
+    :param max_in_flight: chunks read ahead and not yet yielded (default ``2 * max_concurrency``), plus
+        ``settling``; bounds memory, and what a killed run redoes when each yielded chunk is checkpointed.
     :param keys: keys a chunk holds while it runs (write pairs); a chunk is not dispatched while a running
         chunk holds one of its keys, so writes to one key stay in input order.
     :param progress: progress logger updated with the number of inputs finished.
@@ -158,6 +214,8 @@ def run_chunks(
         earlier chunk's error came and that then finished without error, in input order. Such a chunk reached
         HubSpot but is not yielded (the finished prefix ends before the failed chunk); a caller that counts
         what was done still must count it.
+    :param settling: chunks that may be waiting in :func:`wait_outside_slot` beside the ``max_concurrency`` (or
+        ``concurrency()``) sending: that many more threads run, and read-ahead grows by as much.
     :raises: whatever ``work`` raised, when that chunk's turn to be yielded comes; chunks not yet started are
         cancelled, running ones are allowed to finish (and go to ``on_drained``).
     """
@@ -173,7 +231,7 @@ def run_chunks(
         if progress is not None:
             progress.update(done_inputs)
 
-    if max_concurrency == 1:
+    if max_concurrency == 1 and not settling:
         for chunk in chunks:
             if stop is not None and stop():
                 return
@@ -182,10 +240,12 @@ def run_chunks(
             yield chunk, result
         return
 
-    limit_in_flight = max(max_in_flight or 2 * max_concurrency, max_concurrency)
+    limit_in_flight = max(max_in_flight or 2 * max_concurrency, max_concurrency) + settling
+    threads = max_concurrency + settling
     pending: deque[tuple[Chunk[T], Future[R], frozenset[Hashable]]] = deque()
     held: dict[Hashable, int] = {}
     released: set[int] = set()  # ids of futures whose keys were released
+    slots = _Slots(lambda: max_concurrency if concurrency is None else max(1, min(max_concurrency, concurrency())))
 
     def release_finished() -> None:
         for _chunk, future, chunk_keys in pending:
@@ -198,22 +258,31 @@ def run_chunks(
                     else:
                         del held[key]
 
-    def running() -> list[Future[R]]:
-        return [future for _c, future, _k in pending if not future.done()]
+    def running() -> int:
+        return sum(not future.done() for _c, future, _k in pending)
 
-    executor = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="hubspot-batch")
+    def run(chunk: Chunk[T]) -> R:
+        _worker.slots = slots
+        try:
+            return work(chunk)
+        finally:
+            _worker.slots = None
+            slots.give()
+
+    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="hubspot-batch")
     try:
         for chunk in _until(chunks, stop):
             chunk_keys = frozenset(keys(chunk)) if keys is not None else frozenset()
-            while True:
-                release_finished()
-                busy = running()
-                conflict = bool(chunk_keys) and not held.keys().isdisjoint(chunk_keys)
-                allowed = max_concurrency if concurrency is None else max(1, min(max_concurrency, concurrency()))
-                if not conflict and len(busy) < allowed:
-                    break
-                wait(busy, return_when=FIRST_COMPLETED)
-            future = executor.submit(work, chunk)
+            with slots.changed:  # every slot given back and every chunk finished notifies it
+                while True:
+                    release_finished()
+                    conflict = bool(chunk_keys) and not held.keys().isdisjoint(chunk_keys)
+                    if not conflict and running() < threads and slots.free():
+                        slots.active += 1
+                        break
+                    slots.changed.wait(timeout=1.0)
+            future = executor.submit(run, chunk)
+            future.add_done_callback(slots.finished)
             for key in chunk_keys:
                 held[key] = held.get(key, 0) + 1
             pending.append((chunk, future, chunk_keys))

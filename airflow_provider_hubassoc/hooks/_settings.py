@@ -229,8 +229,9 @@ class HubSpotSettings:
     #: send only the wanted types (no reads) - right only where HubSpot keeps the labels a create does not name
     label_write_semantics: str = "replace"
     #: ``replace`` only: rounds of re-reading the pairs a chunk labeled and re-sending labels another writer's
-    #: stale write replaced (``hooks/_verify.py``); 0: none (one writer per pair at a time)
-    label_verify_rounds: int = 0
+    #: stale write replaced (``hooks/_verify.py``); on by default, so many writers never drop a label or Primary
+    #: (one batch read per 1,000 from-ids per labeled chunk); 0: none (one writer per pair at a time)
+    label_verify_rounds: int = 2
     #: seconds each verify round waits first: longer than any concurrent writer's read->write gap
     label_verify_settle_seconds: float = 2.0
     #: most bytes of one answer, decompressed (:data:`DEFAULT_MAX_RESPONSE_BYTES`)

@@ -22,22 +22,43 @@ label after the last round is reported as a failure (never a silent loss).
 Cost: at most ``rounds + 1`` reads, each one batch read per 1,000 from-ids still unverified (more pages only
 for records holding more than a page of associations), and per round one ``batch/create`` per 2,000 pairs to
 repair. With no other writer: one read per 1,000 from-ids and one settle wait per chunk.
+
+On by default (``label_verify_rounds`` 2: three writers at the default settle need two rounds on the emulator,
+two writers one). The settle is waited out of the chunk's ``max_concurrency`` slot (:func:`settling_chunks`,
+``_batching.wait_outside_slot``), so it costs the run little time, not a wait per chunk per slot.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_hubassoc.hooks._batching import wait_outside_slot
 from airflow_provider_hubassoc.hooks._failures import failure
 from airflow_provider_hubassoc.hooks._writes import PairTypes, _answer_labels, _Outcome, _Pair, union_types
 
 if TYPE_CHECKING:
+    from airflow_provider_hubassoc.hooks._settings import HubSpotSettings
     from airflow_provider_hubassoc.hooks.models import AssociationType
 
 #: the error of a pair still missing a label after the last round
 LOST_TO_ANOTHER_WRITER = "crm.associations.LABEL_LOST_TO_CONCURRENT_WRITER"
+
+
+#: chunks that may wait out their settle per ``max_concurrency`` slot, beside the chunks sending
+SETTLING_PER_SLOT = 3
+
+
+def settling_chunks(settings: HubSpotSettings) -> int:
+    """Chunks of a create call that may wait to verify while others send: none without a settle to wait out.
+
+    Why: a chunk's settle must not hold one of the ``max_concurrency`` slots (a 1M-pair backfill would wait
+    ``settle`` per chunk per slot), yet a chunk is reported done (checkpointed) only after its verify, so the
+    chunks in flight, and what a killed run redoes, grow to ``(1 + SETTLING_PER_SLOT) * max_concurrency``."""
+    verifies = settings.label_write_semantics == "replace" and settings.label_verify_rounds > 0
+    if not verifies or settings.label_verify_settle_seconds <= 0:
+        return 0
+    return SETTLING_PER_SLOT * settings.max_concurrency
 
 
 class SeenTypes:
@@ -71,10 +92,12 @@ def verify_labels(
     *,
     rounds: int,
     settle: float,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = wait_outside_slot,
 ) -> None:
     """Verify ``pairs`` (written, not failed): read, repair what is missing, up to ``rounds`` repairs and a last
     read; fail those still missing a type.
+
+    :param sleep: waits out the settle; by default out of the chunk's ``run_chunks`` slot (others send meanwhile).
 
     :param repair: re-sends the given pairs (their ``types`` what must be present) over the state just read.
     """
@@ -86,7 +109,8 @@ def verify_labels(
     for round_number in range(rounds + 1):  # a read, a repair of what it found missing; a last read checks
         if not todo:
             return
-        sleep(settle)
+        if settle > 0:
+            sleep(settle)
         state = read(todo, outcome)
         todo = [p for p in todo if not _holds(state.get((p.from_id, p.to_id), ()), p.types)]
         if todo and round_number < rounds:

@@ -49,8 +49,11 @@ def run_writes(
     on_failure: str,
     failure_callback: FailureCallback | None,
     chunk_callback: ChunkCallback | None,
+    settling: int = 0,
 ) -> BatchResult:
-    """Run a batch write chunk by chunk; return its result (see the module docstring for errors)."""
+    """Run a batch write chunk by chunk; return its result (see the module docstring for errors).
+
+    :param settling: chunks that may wait out a verify settle beside those sending (``run_chunks``)."""
 
     def keys(chunk: Chunk[_Pair]) -> Iterable[tuple[int, int]]:
         return {(p.from_id, p.to_id) for p in chunk.items}
@@ -81,6 +84,7 @@ def run_writes(
             ordered=report is not None,
             stop=lambda: error is not None or ctx.cancelled,  # noqa: B023 - reads the latest error on purpose
             on_drained=lambda chunk, outcome: count(chunk, outcome, in_flight, None),
+            settling=settling,
         ):
             found = count(chunk, outcome, result, failure_callback)  # every chunk sent is counted
             error = error or found
@@ -148,13 +152,14 @@ def _run_chunks(
     ordered: bool,
     stop: Callable[[], bool] | None = None,
     on_drained: Callable[[Chunk[T], _Outcome], object] | None = None,
+    settling: int = 0,
 ) -> Iterator[tuple[Chunk[T], _Outcome]]:
     progress = ProgressLogger(ctx.log, result.operation, total)
     # Build the transport here, in the caller's thread, never racing in worker threads.
     _ = ctx.transport
     # ``chunk_callback`` runs once a chunk and its failures are accounted (a checkpoint then holds both).
     # With one (``ordered``), no finished chunk waits behind a slower one: a killed run redoes at most
-    # max_concurrency chunks.
+    # max_concurrency chunks, plus ``settling`` (chunks sent and waiting to verify are not done yet).
     concurrency, limiter = ctx.settings.max_concurrency, ctx.transport.limiter
     return run_chunks(
         iter_chunks(items, size),
@@ -166,6 +171,7 @@ def _run_chunks(
         stop=stop,
         on_drained=on_drained,
         concurrency=lambda: limiter.in_flight_target(concurrency),
+        settling=settling,
     )
 
 

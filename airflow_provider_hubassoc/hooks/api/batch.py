@@ -17,7 +17,7 @@ from airflow_provider_hubassoc.hooks._batching import CREATE_LIMIT, DEFAULT_LIMI
 from airflow_provider_hubassoc.hooks._failures import as_int, failure, match_error, sub_category
 from airflow_provider_hubassoc.hooks._json import batch_inputs, dumps
 from airflow_provider_hubassoc.hooks._object_types import plural_name
-from airflow_provider_hubassoc.hooks._verify import SeenTypes, verify_labels
+from airflow_provider_hubassoc.hooks._verify import SeenTypes, settling_chunks, verify_labels
 from airflow_provider_hubassoc.hooks._writes import (
     PairTypes,
     WrittenPairs,
@@ -282,7 +282,10 @@ class BatchApi:
         limit = CREATE_LIMIT if common_types else DEFAULT_LIMIT
         size = limit if chunk_size is None else chunk_size_for(CREATE_LIMIT, chunk_size)
         work = self._create_work(version, f, t)
-        return run_writes(self.ctx, result, pairs, items, size, work, on_failure, failure_callback, chunk_callback)
+        settling = settling_chunks(self.ctx.settings)
+        return run_writes(
+            self.ctx, result, pairs, items, size, work, on_failure, failure_callback, chunk_callback, settling
+        )
 
     def _create_work(self, version: str, f: str, t: str) -> Callable[[Chunk[_Pair]], _Outcome]:
         """The work of one create chunk: plain pairs to the default endpoint, labeled ones to batch/create."""
@@ -295,7 +298,7 @@ class BatchApi:
             return self.existing_types(version, f, t, [(p.from_id, p.to_id) for p in part], counter)
 
         written = None if merge else WrittenPairs(lambda: self.labels.cached(version, f, t))
-        verify_rounds = self.ctx.settings.label_verify_rounds
+        verify_rounds = self.ctx.settings.label_verify_rounds  # 0 under merge (settings)
         settle = self.ctx.settings.label_verify_settle_seconds
 
         def work(chunk: Chunk[_Pair]) -> _Outcome:

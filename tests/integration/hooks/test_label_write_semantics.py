@@ -102,8 +102,8 @@ def test_merge_chosen_on_a_replace_account_strips_labels_and_detection_says_repl
 def test_replace_reads_each_from_id_once_per_chunk(make_hook, emu, sent, labels, read_ids):
     pairs = [(1, 10), (1, 11), (1, 12), (2, 10), (3, 10)]
     result = make_hook().create_associations("contacts", "companies", pairs, labels="Billing contact")
-    assert read_ids == [[1, 2, 3]]
-    assert (sent("batch.create"), result.requests, result.reads_skipped) == (1, 2, 0)
+    assert read_ids == [[1, 2, 3], [1, 2, 3]]  # before the write, then the verify read (label_verify_rounds)
+    assert (sent("batch.create"), result.requests, result.reads_skipped) == (1, 3, 0)
 
 
 def test_replace_does_not_read_pairs_the_call_just_wrote(make_hook, emu, sent, labels, read_ids):
@@ -116,8 +116,8 @@ def test_replace_does_not_read_pairs_the_call_just_wrote(make_hook, emu, sent, l
         (3, 30, "Decision maker"),
     ]
     result = make_hook().create_associations("contacts", "companies", pairs, chunk_size=2)
-    assert read_ids == [[1, 2], [3]]
-    assert (sent("batch.create"), result.requests, result.reads_skipped) == (2, 4, 1)
+    assert read_ids == [[1, 2], [1, 2], [3], [1, 3]]  # each chunk: its read, its write, its verify read
+    assert (sent("batch.create"), result.requests, result.reads_skipped) == (2, 6, 1)
     assert _types(emu, 1, 10) == {1, 279, labels["Billing contact"], labels["Decision maker"]}
 
 
@@ -125,7 +125,8 @@ def test_replace_chunk_of_known_pairs_reads_nothing(make_hook, emu, sent, labels
     emu.associate("contacts", 1, "companies", 10, [("USER_DEFINED", labels["Billing contact"])])
     pairs = [(1, 10, "Decision maker"), (1, 10, "Billing contact"), (1, 10, "Decision maker")]
     result = make_hook().create_associations("contacts", "companies", pairs, chunk_size=1)
-    assert (sent("batch.read"), sent("batch.create"), result.reads_skipped) == (1, 3, 2)
+    # one read before the first write; each chunk's verify read after its write
+    assert (sent("batch.read"), sent("batch.create"), result.reads_skipped) == (1 + 3, 3, 2)
     assert _types(emu, 1, 10) == {1, 279, labels["Billing contact"], labels["Decision maker"]}
 
 
@@ -134,7 +135,7 @@ def test_replace_a_primary_set_by_the_call_is_not_moved_back_by_memory(make_hook
     memory had seen with Primary. The third chunk reads (1, 10) again instead of re-sending a stale Primary."""
     pairs = [(1, 10, "Billing contact"), (1, 11, "Primary"), (1, 10, "Decision maker")]
     result = make_hook().create_associations("contacts", "companies", pairs, chunk_size=1)
-    assert (sent("batch.read"), result.reads_skipped) == (3, 0)
+    assert (sent("batch.read"), result.reads_skipped) == (3 + 3, 0)  # and each chunk's verify read
     assert 1 in _types(emu, 1, 11)
     assert _types(emu, 1, 10) == {279, labels["Billing contact"], labels["Decision maker"]}
 
@@ -145,9 +146,10 @@ def test_replace_stops_paging_a_record_once_its_wanted_pairs_are_seen(make_hook,
         emu.associate("contacts", 1, "companies", to_id, [("USER_DEFINED", labels["Billing contact"])])
     hook = make_hook()
     hook.create_associations("contacts", "companies", [(1, 11)], labels="Decision maker")
-    assert sent("batch.read") == 1  # (1, 11) is on the first page of three
+    assert sent("batch.read") == 1 + 1  # (1, 11) is on the first page of three, before the write as in verify
     hook.create_associations("contacts", "companies", [(1, 15), (1, 99)], labels="Decision maker")
-    assert sent("batch.read") == 1 + 3  # (1, 99) is on no page: every page is read
+    # (1, 99) is on no page: every page is read; the verify read finds it on the last of four
+    assert sent("batch.read") == 2 + 3 + 4
     for to_id in (11, 15):
         assert {labels["Billing contact"], labels["Decision maker"]} <= _types(emu, 1, to_id)
 
@@ -170,7 +172,8 @@ def test_replace_after_a_lost_answer_reads_again_instead_of_trusting_memory(make
     pairs = [(1, 10, "Billing contact"), (1, 10, "Decision maker")]
     result = make_hook().create_associations("contacts", "companies", pairs, chunk_size=1)
     assert (result.succeeded, result.failed) == (2, 0)
-    assert (sent("batch.create"), sent("batch.read"), result.reads_skipped) == (3, 2, 1)
+    # the first read, the replay's re-read, and each chunk's verify read
+    assert (sent("batch.create"), sent("batch.read"), result.reads_skipped) == (3, 2 + 2, 1)
     assert _types(emu, 1, 10) == {1, 279, labels["Billing contact"], labels["Decision maker"]}
 
 

@@ -452,8 +452,10 @@ def test_a_retry_before_the_reset_sends_nothing_and_points_to_its_checkpoint(emu
     emulator.create_label("contacts", "companies", "billing", "Billing")
     source = write_pairs(tmp_path / "pairs.csv", backfill_pairs(300))
     ti = TaskInstance()
-    emulator.configure(daily_limit=6)
+    # the label look-up, then per 50-pair chunk its read, its write and its verify read: chunks done, then a stop
+    emulator.configure(daily_limit=8)
     stopped_by_budget(link(tmp_path, source, labels="Billing"), ti)
+    assert store_of(tmp_path, ti).load()["position"] >= 100
     saved = store_of(tmp_path, ti).load()
     reset_shared_limiters()  # a new attempt, the same day: HubSpot refuses its first request (the label look-up)
     before = sum(n for counts in emulator.counters().values() for n in counts.values())

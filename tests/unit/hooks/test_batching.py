@@ -19,6 +19,7 @@ from airflow_provider_hubassoc.hooks._batching import (
     iter_chunks,
     known_length,
     run_chunks,
+    wait_outside_slot,
 )
 
 
@@ -244,3 +245,54 @@ def test_chunks_running_when_an_earlier_one_fails_are_drained_and_handed_over():
             yielded.append(result)
     assert yielded == [0]
     assert drained == [(2, 2)]
+
+
+def test_a_chunk_waiting_outside_its_slot_lets_the_next_chunks_send():
+    """``settling``: chunk 0 waits (a verify settle) until chunk 1 has sent; with its slot held that would never
+    happen (one slot). Sending never runs more than ``max_concurrency`` chunks at once, and every chunk is
+    yielded, in order, only once its wait is over."""
+    lock = threading.Lock()
+    sending, peak, log = 0, 0, []
+    second_sent = threading.Event()
+
+    def work(chunk: Chunk[int]) -> int:
+        nonlocal sending, peak
+        with lock:
+            sending += 1
+            peak = max(peak, sending)
+            log.append(("send", chunk.index))
+            sending -= 1
+        if chunk.index == 1:
+            second_sent.set()
+        if chunk.index == 0:
+            wait_outside_slot(1.0, sleep=lambda _s: second_sent.wait(timeout=10))
+            assert second_sent.is_set()
+        else:
+            wait_outside_slot(0)
+        with lock:
+            log.append(("verify", chunk.index))
+        return chunk.index
+
+    done = [r for _c, r in run_chunks(iter_chunks(range(4), 1), work, max_concurrency=1, settling=2)]
+    assert done == [0, 1, 2, 3]
+    assert log.index(("send", 1)) < log.index(("verify", 0))
+    assert peak == 1
+
+
+def test_without_settling_a_wait_keeps_its_slot():
+    """``settling`` 0 (the default): a waiting chunk still holds its thread, so no more chunks run than before."""
+    lock = threading.Lock()
+    running, peak = 0, 0
+
+    def work(chunk: Chunk[int]) -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        wait_outside_slot(0.01)
+        with lock:
+            running -= 1
+        return chunk.index
+
+    done = [r for _c, r in run_chunks(iter_chunks(range(12), 1), work, max_concurrency=2)]
+    assert done == list(range(12)) and peak <= 2
