@@ -310,7 +310,6 @@ class HubSpotSettings:
 
     @classmethod
     def _from_connection(cls, connection: Any, overrides: Mapping[str, Any]) -> HubSpotSettings:
-        values = _connection_values(connection, overrides)
         if overrides.get("allow_insecure_http") is not None:
             raise HubSpotInputError(
                 "is refused: plain http:// off loopback is the connection's decision (its "
@@ -323,6 +322,7 @@ class HubSpotSettings:
                 "and task arguments show in the UI)",
                 field="rate_limit_store",
             )
+        values = _connection_values(connection, overrides)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(overrides) - known)
         if unknown:
