@@ -199,8 +199,8 @@ class RateLimiter:
         """Claim the slot in the shared store: ``(member, 0)``, or ``(None, wait)`` while its window is full.
 
         Its limit is the app's Max less what HubSpot counted beyond the store (clients that do not use it), and
-        less the reserve for their answers on the way then. The store failing drops it: ``(None, 0)``, and the
-        caller's next look follows the header logic."""
+        less the reserve for their answers on the way then. The store failing drops it: ``(None, a nanosecond)``,
+        and the caller's next look follows the header logic."""
         assert self.store is not None
         foreign = self._foreign
         while foreign and foreign[0][0] <= now - 2 * span:
