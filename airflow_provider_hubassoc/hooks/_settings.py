@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from airflow_provider_hubassoc import __version__
 from airflow_provider_hubassoc._inputs import SECRET_SETTINGS
 from airflow_provider_hubassoc.exceptions import HubSpotConnectionSettingsError, HubSpotInputError
+from airflow_provider_hubassoc.hooks._rate_store import check_store
 from airflow_provider_hubassoc.hooks._versions import DATED_VERSION, DEFAULT_API_VERSION
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
@@ -240,6 +241,9 @@ class HubSpotSettings:
     max_pages_per_record: int = DEFAULT_MAX_PAGES_PER_RECORD
     #: most wall-time seconds of one read call (:data:`DEFAULT_READ_DEADLINE_SECONDS`)
     read_deadline_seconds: float = DEFAULT_READ_DEADLINE_SECONDS
+    #: a Redis URL (or ``celery_broker``) holding the app's shared window count (``hooks/_rate_store.py``);
+    #: the connection's only, and out of ``repr``: the URL may hold the store's password
+    rate_limit_store: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
@@ -307,13 +311,19 @@ class HubSpotSettings:
 
     @classmethod
     def _from_connection(cls, connection: Any, overrides: Mapping[str, Any]) -> HubSpotSettings:
-        values = _connection_values(connection, overrides)
         if overrides.get("allow_insecure_http") is not None:
             raise HubSpotInputError(
                 "is refused: plain http:// off loopback is the connection's decision (its "
                 "extra allow_insecure_http), not a task's",
                 field="allow_insecure_http",
             )
+        if overrides.get("rate_limit_store") is not None:
+            raise HubSpotInputError(
+                "is refused: the store is the connection's extra rate_limit_store (its URL may hold a password, "
+                "and task arguments show in the UI)",
+                field="rate_limit_store",
+            )
+        values = _connection_values(connection, overrides)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(overrides) - known)
         if unknown:
@@ -391,6 +401,8 @@ def _connection_values(connection: Any, overrides: Mapping[str, Any]) -> dict[st
         values["verify"] = _as_bool(extra("verify_ssl"), "verify_ssl")
     if extra("allow_insecure_http") is not None:
         values["allow_insecure_http"] = _as_bool(extra("allow_insecure_http"), "allow_insecure_http")
+    if extra("rate_limit_store") is not None:
+        values["rate_limit_store"] = check_store(str(extra("rate_limit_store")))
     return values
 
 

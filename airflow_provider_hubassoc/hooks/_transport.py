@@ -108,7 +108,11 @@ class HubSpotTransport:
         self.auth = build_auth(settings, self.session)
         credential = settings.access_token or f"{settings.client_id}:{settings.refresh_token}"
         self.limiter = limiter or shared_limiter(
-            settings.base_url, credential, settings.requests_per_10_seconds, settings.daily_request_limit
+            settings.base_url,
+            credential,
+            settings.requests_per_10_seconds,
+            settings.daily_request_limit,
+            store=settings.rate_limit_store,
         )
         self.stats = TransportStats()
 
