@@ -1,7 +1,8 @@
 """Inputs of the operators: pairs and ids from lists or files, validated, de-duplicated and sharded.
 
-Everything streams: a file is read row by row (twice for writes: once to validate every row before anything is
-sent, once to send), so memory stays flat however large the file. Reading and writing the files themselves
+Everything streams: a file is read row by row once to validate every row before anything is sent; the pairs
+it accepts are spooled packed on disk (:mod:`._pairspool`) and the send pass reads them from there, so memory
+stays flat however large the file. Reading and writing the files themselves
 (CSV/JSONL on any ``ObjectStoragePath``) is :mod:`._rowfiles`. This module never talks to HubSpot; the
 operators hand what it yields to the hook.
 """
@@ -29,6 +30,7 @@ from airflow_provider_hubassoc._inputs import (  # noqa: F401 - shared rules, ke
     shown,
 )
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
+from airflow_provider_hubassoc.operators._pairspool import PairSpool
 from airflow_provider_hubassoc.operators._rowfiles import (
     DEFAULT_ENCODING,
     LABEL_SEPARATOR,
@@ -196,7 +198,8 @@ def skip_positions(items: Iterable[Any], positions: array) -> Iterator[Any]:
 class PairSource:
     """Pairs from a list (or JSON text of one) or a CSV/JSONL file, validated, optionally one shard of them.
 
-    Iterate it as often as needed (a file is re-read each time). It is sized once :meth:`validate` ran, so the
+    Iterate it as often as needed (a file is re-read each time); :meth:`hook_inputs` reads the pairs
+    :meth:`validate` spooled instead (:meth:`close` removes the spool). It is sized once :meth:`validate` ran, so the
     hook's progress log shows done/total and an ETA. While a pass runs, the last rows handed out are kept in a
     bounded window so a failure the hook reports by position can be tied back to its file row.
 
@@ -245,6 +248,7 @@ class PairSource:
         #: pairs of this shard that repeat an earlier one, known after validate()
         self.duplicates = 0
         self._repeats: array = array("Q")
+        self._spooled: PairSpool | None = None
 
     @property
     def name(self) -> str:
@@ -324,7 +328,12 @@ class PairSource:
 
     def hook_inputs(self, skip: int = 0) -> Iterator[tuple[int, int, tuple[str | int, ...]]]:
         """What the hook takes (repeats found by :meth:`validate` left out), after the first ``skip`` of them
-        (done by an earlier attempt); position ``n`` of this stream is remembered for :meth:`origin`."""
+        (done by an earlier attempt); position ``n`` of this stream is remembered for :meth:`origin`.
+
+        After :meth:`validate` the pairs come from its spool (checked once, not read and parsed again)."""
+        if self._spooled is not None:
+            yield from self._spooled.hook_inputs(self._repeats, skip)
+            return
         for position, pair in enumerate(islice(skip_positions(self, self._repeats), skip, None)):
             self._window[position] = pair
             while len(self._window) > self.window_size:
@@ -333,11 +342,24 @@ class PairSource:
 
     def forget_before(self, position: int) -> None:
         """Drop remembered pairs before ``position`` (their failures were reported already)."""
+        if self._spooled is not None:
+            self._spooled.forget_before(position)
         while self._window and next(iter(self._window)) < position:
             self._window.popitem(last=False)
 
     def origin(self, position: int | None) -> SourcePair | None:
-        return self._window.get(position) if position is not None else None
+        if position is None:
+            return None
+        if self._spooled is not None:
+            found = self._spooled.origin(position)
+            return SourcePair(*found, None) if found is not None else None
+        return self._window.get(position)
+
+    def close(self) -> None:
+        """Remove the spool of validated pairs (it is an unnamed temporary file: gone with the process too)."""
+        if self._spooled is not None:
+            self._spooled.close()
+            self._spooled = None
 
     def validate(self, records: Iterable[tuple[int, Any]] | None = None) -> tuple[int, dict[str | int, int]]:
         """Read every row once before anything is sent: bad rows raise with their row number and field.
@@ -350,16 +372,25 @@ class PairSource:
         finder = DuplicateFinder()
         self._window.clear()
         self.rows = 0
-        for index, pair in enumerate(self._shard_pairs(records)):
-            count += 1
-            assert pair.row is not None  # a pair read from the input has its row
-            for label in pair.labels:
-                labels.setdefault(label, pair.row)
-            if pair.labels:
-                label_set = label_sets.setdefault(tuple(sorted(set(pair.labels), key=str)), len(label_sets))
-            else:
-                label_set = 0
-            finder.add((pair.from_id, pair.to_id, label_set), index)
+        self.close()
+        spool = PairSpool(self.window_size)
+        try:
+            for index, pair in enumerate(self._shard_pairs(records)):
+                count += 1
+                assert pair.row is not None  # a pair read from the input has its row
+                for label in pair.labels:
+                    labels.setdefault(label, pair.row)
+                if pair.labels:
+                    label_set = label_sets.setdefault(tuple(sorted(set(pair.labels), key=str)), len(label_sets))
+                else:
+                    label_set = 0
+                finder.add((pair.from_id, pair.to_id, label_set), index)
+                spool.add(pair.from_id, pair.to_id, pair.row, pair.labels)
+            spool.finish()
+        except BaseException:
+            spool.close()
+            raise
+        self._spooled = spool
         self._repeats = finder.positions()
         self.duplicates = len(self._repeats)
         self._count = count - self.duplicates
