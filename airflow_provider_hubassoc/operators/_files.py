@@ -20,6 +20,8 @@ from itertools import islice
 from typing import IO, Any
 
 from airflow_provider_hubassoc._inputs import (  # noqa: F401 - shared rules, kept importable from here
+    _MAX_ID_DIGITS,
+    MAX_RECORD_ID,
     check_object_types,
     label_length_problem,
     named_error,
@@ -88,6 +90,10 @@ def parse_labels(value: Any, where: str, field_name: str) -> tuple[str | int, ..
     raise HubSpotInputError(
         f"{where}: field {field_name!r}: expected a label, a type id or a list, got {shown(value)}", field=field_name
     )
+
+
+#: a valid row as :meth:`PairSource._checked` yields it: ``(row, from id, to id, labels, record)``
+_Fields = tuple[int, int, int, tuple[str | int, ...], Any]
 
 
 @dataclass(slots=True)
@@ -292,19 +298,50 @@ class PairSource:
         )
 
     def _shard_pairs(self, records: Iterable[tuple[int, Any]] | None = None) -> Iterator[SourcePair]:
+        for fields in self._checked(records):
+            yield SourcePair(*fields)
+
+    def _checked(self, records: Iterable[tuple[int, Any]] | None = None) -> Iterator[_Fields]:
+        """``(row, from id, to id, labels, record)`` of each valid row of this shard, in input order; a bad row
+        raises naming it. A file's row whose two id cells are plain digits (the usual CSV row, no label column)
+        is taken here by the quick rule of :func:`record_id_problem`; any other row goes through :meth:`_parse`."""
+        from_column, to_column, label_column = self.columns
+        quick = label_column is None
+        count = self.shard[1] if self.shard is not None else 0
+        index = self.shard[0] if self.shard is not None else 0
         for row, record in self._records() if records is None else records:
             self.rows += 1
+            if quick and type(record) is dict:
+                from_cell, to_cell = record.get(from_column), record.get(to_column)
+                if (
+                    type(from_cell) is str
+                    and type(to_cell) is str
+                    and from_cell.isdigit()
+                    and to_cell.isdigit()
+                    and from_cell.isascii()
+                    and to_cell.isascii()
+                    and len(from_cell) <= _MAX_ID_DIGITS
+                    and len(to_cell) <= _MAX_ID_DIGITS
+                    and 0 < (from_id := int(from_cell)) <= MAX_RECORD_ID
+                    and 0 < (to_id := int(to_cell)) <= MAX_RECORD_ID
+                ):
+                    if count and shard_of(from_id, count) != index:
+                        if self.strict_shard:
+                            raise self._other_shard(row, from_id)
+                        continue
+                    yield row, from_id, to_id, (), record
+                    continue
             try:
                 pair = self._parse(row, record)
             except HubSpotInputError as error:
                 if error.position is None:  # the message names the row; the position lets callers find it
                     error.position = row
                 raise
-            if self.shard is not None and shard_of(pair.from_id, self.shard[1]) != self.shard[0]:
+            if count and shard_of(pair.from_id, count) != index:
                 if self.strict_shard:
                     raise self._other_shard(row, pair.from_id)
                 continue
-            yield pair
+            yield row, pair.from_id, pair.to_id, pair.labels, pair.source
 
     def _other_shard(self, row: int, from_id: int) -> HubSpotInputError:
         """A row of another shard in an input that should hold only this shard's rows (a sharded query)."""
@@ -375,17 +412,17 @@ class PairSource:
         self.close()
         spool = PairSpool(self.window_size)
         try:
-            for index, pair in enumerate(self._shard_pairs(records)):
-                count += 1
-                assert pair.row is not None  # a pair read from the input has its row
-                for label in pair.labels:
-                    labels.setdefault(label, pair.row)
-                if pair.labels:
-                    label_set = label_sets.setdefault(tuple(sorted(set(pair.labels), key=str)), len(label_sets))
+            add, spooled = finder.add, spool.add
+            for index, (row, from_id, to_id, row_labels, _record) in enumerate(self._checked(records)):
+                if row_labels:
+                    for label in row_labels:
+                        labels.setdefault(label, row)
+                    label_set = label_sets.setdefault(tuple(sorted(set(row_labels), key=str)), len(label_sets))
                 else:
                     label_set = 0
-                finder.add((pair.from_id, pair.to_id, label_set), index)
-                spool.add(pair.from_id, pair.to_id, pair.row, pair.labels)
+                add((from_id, to_id, label_set), index)
+                spooled(from_id, to_id, row, row_labels)
+                count = index + 1
             spool.finish()
         except BaseException:
             spool.close()

@@ -83,3 +83,31 @@ def test_a_list_input_is_spooled_too_and_a_bad_row_leaves_no_spool(tmp_path):
     with pytest.raises(Exception, match="row 2"):
         bad.validate()
     assert bad._spooled is None
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        ("0", "positive integer id"),
+        ("9223372036854775808", "id range"),
+        ("12345678901234567890", "id range"),
+        ("+12", "digits 0-9 only"),
+        ("١٢", "digits 0-9 only"),
+        ("", "digits 0-9 only"),
+    ],
+)
+def test_a_digit_cell_the_quick_rule_refuses_still_fails_naming_its_row_and_field(tmp_path, cell, problem):
+    path = tmp_path / "pairs.csv"
+    path.write_text(f"from_id,to_id\n1,2\n3,{cell}\n", encoding="utf-8")
+    with pytest.raises(Exception, match=rf"row 2: field 'to_id'.*{problem}") as error:
+        PairSource(path=str(path)).validate()
+    assert error.value.position == 2
+
+
+def test_ids_the_quick_rule_passes_on_are_taken_as_before(tmp_path):
+    path = tmp_path / "pairs.csv"
+    path.write_text("from_id,to_id\n 12 ,0034\n9223372036854775807,7\n", encoding="utf-8")
+    source = PairSource(path=str(path))
+    assert source.validate() == (2, {})
+    assert list(source.hook_inputs()) == [(12, 34, ()), (2**63 - 1, 7, ())]
+    assert [p.hook_input() for p in source] == [(12, 34, ()), (2**63 - 1, 7, ())]
