@@ -1,7 +1,8 @@
 """Inputs of the operators: pairs and ids from lists or files, validated, de-duplicated and sharded.
 
-Everything streams: a file is read row by row (twice for writes: once to validate every row before anything is
-sent, once to send), so memory stays flat however large the file. Reading and writing the files themselves
+Everything streams: a file is read row by row once to validate every row before anything is sent; the pairs
+it accepts are spooled packed on disk (:mod:`._pairspool`) and the send pass reads them from there, so memory
+stays flat however large the file. Reading and writing the files themselves
 (CSV/JSONL on any ``ObjectStoragePath``) is :mod:`._rowfiles`. This module never talks to HubSpot; the
 operators hand what it yields to the hook.
 """
@@ -19,6 +20,8 @@ from itertools import islice
 from typing import IO, Any
 
 from airflow_provider_hubassoc._inputs import (  # noqa: F401 - shared rules, kept importable from here
+    _MAX_ID_DIGITS,
+    MAX_RECORD_ID,
     check_object_types,
     label_length_problem,
     named_error,
@@ -29,6 +32,7 @@ from airflow_provider_hubassoc._inputs import (  # noqa: F401 - shared rules, ke
     shown,
 )
 from airflow_provider_hubassoc.exceptions import HubSpotInputError
+from airflow_provider_hubassoc.operators._pairspool import PairSpool
 from airflow_provider_hubassoc.operators._rowfiles import (
     DEFAULT_ENCODING,
     LABEL_SEPARATOR,
@@ -86,6 +90,10 @@ def parse_labels(value: Any, where: str, field_name: str) -> tuple[str | int, ..
     raise HubSpotInputError(
         f"{where}: field {field_name!r}: expected a label, a type id or a list, got {shown(value)}", field=field_name
     )
+
+
+#: a valid row as :meth:`PairSource._checked` yields it: ``(row, from id, to id, labels, record)``
+_Fields = tuple[int, int, int, tuple[str | int, ...], Any]
 
 
 @dataclass(slots=True)
@@ -196,7 +204,8 @@ def skip_positions(items: Iterable[Any], positions: array) -> Iterator[Any]:
 class PairSource:
     """Pairs from a list (or JSON text of one) or a CSV/JSONL file, validated, optionally one shard of them.
 
-    Iterate it as often as needed (a file is re-read each time). It is sized once :meth:`validate` ran, so the
+    Iterate it as often as needed (a file is re-read each time); :meth:`hook_inputs` reads the pairs
+    :meth:`validate` spooled instead (:meth:`close` removes the spool). It is sized once :meth:`validate` ran, so the
     hook's progress log shows done/total and an ETA. While a pass runs, the last rows handed out are kept in a
     bounded window so a failure the hook reports by position can be tied back to its file row.
 
@@ -245,6 +254,7 @@ class PairSource:
         #: pairs of this shard that repeat an earlier one, known after validate()
         self.duplicates = 0
         self._repeats: array = array("Q")
+        self._spooled: PairSpool | None = None
 
     @property
     def name(self) -> str:
@@ -288,19 +298,50 @@ class PairSource:
         )
 
     def _shard_pairs(self, records: Iterable[tuple[int, Any]] | None = None) -> Iterator[SourcePair]:
+        for fields in self._checked(records):
+            yield SourcePair(*fields)
+
+    def _checked(self, records: Iterable[tuple[int, Any]] | None = None) -> Iterator[_Fields]:
+        """``(row, from id, to id, labels, record)`` of each valid row of this shard, in input order; a bad row
+        raises naming it. A file's row whose two id cells are plain digits (the usual CSV row, no label column)
+        is taken here by the quick rule of :func:`record_id_problem`; any other row goes through :meth:`_parse`."""
+        from_column, to_column, label_column = self.columns
+        quick = label_column is None
+        count = self.shard[1] if self.shard is not None else 0
+        index = self.shard[0] if self.shard is not None else 0
         for row, record in self._records() if records is None else records:
             self.rows += 1
+            if quick and type(record) is dict:
+                from_cell, to_cell = record.get(from_column), record.get(to_column)
+                if (
+                    type(from_cell) is str
+                    and type(to_cell) is str
+                    and from_cell.isdigit()
+                    and to_cell.isdigit()
+                    and from_cell.isascii()
+                    and to_cell.isascii()
+                    and len(from_cell) <= _MAX_ID_DIGITS
+                    and len(to_cell) <= _MAX_ID_DIGITS
+                    and 0 < (from_id := int(from_cell)) <= MAX_RECORD_ID
+                    and 0 < (to_id := int(to_cell)) <= MAX_RECORD_ID
+                ):
+                    if count and shard_of(from_id, count) != index:
+                        if self.strict_shard:
+                            raise self._other_shard(row, from_id)
+                        continue
+                    yield row, from_id, to_id, (), record
+                    continue
             try:
                 pair = self._parse(row, record)
             except HubSpotInputError as error:
                 if error.position is None:  # the message names the row; the position lets callers find it
                     error.position = row
                 raise
-            if self.shard is not None and shard_of(pair.from_id, self.shard[1]) != self.shard[0]:
+            if count and shard_of(pair.from_id, count) != index:
                 if self.strict_shard:
                     raise self._other_shard(row, pair.from_id)
                 continue
-            yield pair
+            yield row, pair.from_id, pair.to_id, pair.labels, pair.source
 
     def _other_shard(self, row: int, from_id: int) -> HubSpotInputError:
         """A row of another shard in an input that should hold only this shard's rows (a sharded query)."""
@@ -324,7 +365,12 @@ class PairSource:
 
     def hook_inputs(self, skip: int = 0) -> Iterator[tuple[int, int, tuple[str | int, ...]]]:
         """What the hook takes (repeats found by :meth:`validate` left out), after the first ``skip`` of them
-        (done by an earlier attempt); position ``n`` of this stream is remembered for :meth:`origin`."""
+        (done by an earlier attempt); position ``n`` of this stream is remembered for :meth:`origin`.
+
+        After :meth:`validate` the pairs come from its spool (checked once, not read and parsed again)."""
+        if self._spooled is not None:
+            yield from self._spooled.hook_inputs(self._repeats, skip)
+            return
         for position, pair in enumerate(islice(skip_positions(self, self._repeats), skip, None)):
             self._window[position] = pair
             while len(self._window) > self.window_size:
@@ -333,11 +379,24 @@ class PairSource:
 
     def forget_before(self, position: int) -> None:
         """Drop remembered pairs before ``position`` (their failures were reported already)."""
+        if self._spooled is not None:
+            self._spooled.forget_before(position)
         while self._window and next(iter(self._window)) < position:
             self._window.popitem(last=False)
 
     def origin(self, position: int | None) -> SourcePair | None:
-        return self._window.get(position) if position is not None else None
+        if position is None:
+            return None
+        if self._spooled is not None:
+            found = self._spooled.origin(position)
+            return SourcePair(*found, None) if found is not None else None
+        return self._window.get(position)
+
+    def close(self) -> None:
+        """Remove the spool of validated pairs (it is an unnamed temporary file: gone with the process too)."""
+        if self._spooled is not None:
+            self._spooled.close()
+            self._spooled = None
 
     def validate(self, records: Iterable[tuple[int, Any]] | None = None) -> tuple[int, dict[str | int, int]]:
         """Read every row once before anything is sent: bad rows raise with their row number and field.
@@ -350,16 +409,25 @@ class PairSource:
         finder = DuplicateFinder()
         self._window.clear()
         self.rows = 0
-        for index, pair in enumerate(self._shard_pairs(records)):
-            count += 1
-            assert pair.row is not None  # a pair read from the input has its row
-            for label in pair.labels:
-                labels.setdefault(label, pair.row)
-            if pair.labels:
-                label_set = label_sets.setdefault(tuple(sorted(set(pair.labels), key=str)), len(label_sets))
-            else:
-                label_set = 0
-            finder.add((pair.from_id, pair.to_id, label_set), index)
+        self.close()
+        spool = PairSpool(self.window_size)
+        try:
+            add, spooled = finder.add, spool.add
+            for index, (row, from_id, to_id, row_labels, _record) in enumerate(self._checked(records)):
+                if row_labels:
+                    for label in row_labels:
+                        labels.setdefault(label, row)
+                    label_set = label_sets.setdefault(tuple(sorted(set(row_labels), key=str)), len(label_sets))
+                else:
+                    label_set = 0
+                add((from_id, to_id, label_set), index)
+                spooled(from_id, to_id, row, row_labels)
+                count = index + 1
+            spool.finish()
+        except BaseException:
+            spool.close()
+            raise
+        self._spooled = spool
         self._repeats = finder.positions()
         self.duplicates = len(self._repeats)
         self._count = count - self.duplicates

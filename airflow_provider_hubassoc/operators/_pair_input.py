@@ -126,6 +126,7 @@ class PairInputOperator(ResumableOperator):
             raise ValueError(f"sql_shard_filter must be True or False, got {sql_shard_filter!r}")  # noqa: TRY004 - option checks raise ValueError
         self.sql_shard_filter = sql_shard_filter
         self._spool: QuerySpool | None = None
+        self._validated: PairSource | None = None
         self.encoding = check_input_options(encoding, allow_empty)
         self.allow_empty = allow_empty
         check_file_format(input_path, input_format, "input_path")
@@ -177,6 +178,9 @@ class PairInputOperator(ResumableOperator):
                 summary = self._run(context)
             finally:
                 self._spool = None
+                if self._validated is not None:
+                    self._validated.close()  # its spool of validated pairs
+                    self._validated = None
             if spool is not None:
                 summary["rows_read"] = spool.rows
         if not self.is_dry_run:
@@ -262,7 +266,7 @@ class PairInputOperator(ResumableOperator):
         """Every row and every label checked before the first write (reads only); errors name the row.
         An empty input fails unless ``allow_empty`` (reconcile: unless ``source_ids`` name records)."""
         try:
-            source = self._source()
+            source = self._validated = self._source()
             staged = self._spool.records() if self._spool is not None and not self._spool.staged else None
             try:
                 total, row_labels = source.validate(staged)
