@@ -236,7 +236,12 @@ def main() -> None:
         action="store_true",
         help="the connection's rate_limit_store=celery_broker: one shared window count in the broker's Redis",
     )
+    parser.add_argument("--keep", metavar="DIR", help="run in DIR (new or empty) and keep it: task logs, checkpoints")
     args = parser.parse_args()
+    if args.keep:
+        Path(args.keep).mkdir(parents=True, exist_ok=True)
+        run(args, Path(args.keep))
+        return
     with tempfile.TemporaryDirectory(prefix="hubassoc-celery-bench-") as root:
         run(args, Path(root))
 

@@ -155,7 +155,8 @@ class Checkpoint:
         if state is not None and (state.get("version") != VERSION or state.get("fingerprint") != fingerprint):
             raise CheckpointMismatchError(
                 f"a checkpoint at {store} belongs to another input or other options than this run's (the input "
-                f"file or list, object types, labels, shards or chunk size changed since it was written). "
+                f"file or list, a query's rows or their order, object types, labels, shards or chunk size "
+                f"changed since it was written; a query without ORDER BY may answer in another order on a retry). "
                 f"To resume, restore the original input; to start over, run the task with resume=False "
                 f"(or delete the checkpoint)."
             )

@@ -172,6 +172,7 @@ class PairInputOperator(ResumableOperator):
             required=columns,
             page_size=self.sql_page_size,
             shard=self._query_shard(),
+            order_by=columns,  # a stable order across retries: the checkpoint resumes by position
         ) as spool:
             self._spool = spool
             try:

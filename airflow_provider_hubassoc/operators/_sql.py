@@ -98,7 +98,14 @@ _PERCENT_DIALECTS = frozenset({"sqlite", "mssql"})
 _PLAIN_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def shard_query(sql: str, column: str, shard_index: int, shard_count: int, dialect: str | None) -> str:
+def shard_query(
+    sql: str,
+    column: str,
+    shard_index: int,
+    shard_count: int,
+    dialect: str | None,
+    order_by: Sequence[str] = (),
+) -> str:
     """``sql`` wrapped so the database returns only the rows of one shard: ``from_id % shard_count =
     shard_index`` (:func:`~._files.shard_of`), as ``MOD(column, count)``, or ``%`` in :data:`_PERCENT_DIALECTS`.
 
@@ -107,18 +114,28 @@ def shard_query(sql: str, column: str, shard_index: int, shard_count: int, diale
     (each ``%`` then needs doubling, so a query with ``id % 8`` that ran unbound would fail). A trailing ``;``
     is dropped; the subquery alias takes no ``AS`` (Oracle refuses it). A row no shard would hold (a ``NULL`` or
     negative id, a remainder the database computes as negative) reaches a shard all the same (``IS NULL``,
-    ``ABS``), where validation names it: bad input is never dropped unseen."""
+    ``ABS``), where validation names it: bad input is never dropped unseen.
+
+    ``order_by`` (the pair's columns) makes the order of the rows part of the query: a checkpoint resumes by
+    position and fingerprints the rows, and a query without ``ORDER BY`` may answer in another order on a retry
+    (PostgreSQL's synchronized scans of a big table start where another scan is: measured, every retried shard
+    of a 1M-row backfill was refused its checkpoint). The database sorts one shard's rows; the user's own
+    ``ORDER BY``, if any, is inside the subquery and no longer decides."""
     count, index = int(shard_count), int(shard_index)  # integers, never text spliced into SQL
     if not 0 <= index < count:
         raise ValueError(f"shard_index {index} is not in 0..{count - 1}")
-    name = (
-        f"hubassoc_q.{column}"
-        if _PLAIN_COLUMN.match(column)
-        else f'hubassoc_q."{column.replace(chr(34), 2 * chr(34))}"'
-    )
+    name = _qualified(column)
     remainder = f"ABS({name}) % {count}" if dialect in _PERCENT_DIALECTS else f"MOD(ABS({name}), {count})"
     body = sql.strip().rstrip(";").rstrip()
-    return f"SELECT * FROM (\n{body}\n) hubassoc_q WHERE {name} IS NULL OR {remainder} = {index}"
+    order = f" ORDER BY {', '.join(_qualified(c) for c in order_by)}" if order_by else ""
+    return f"SELECT * FROM (\n{body}\n) hubassoc_q WHERE {name} IS NULL OR {remainder} = {index}{order}"
+
+
+def _qualified(column: str) -> str:
+    """``column`` of the wrapped subquery, quoted when it is not a plain name."""
+    if _PLAIN_COLUMN.match(column):
+        return f"hubassoc_q.{column}"
+    return f'hubassoc_q."{column.replace(chr(34), 2 * chr(34))}"'
 
 
 def check_columns(names: Sequence[str], required: Sequence[str], where: str) -> None:
@@ -165,10 +182,13 @@ class QuerySpool:
         page_size: int = DEFAULT_PAGE_SIZE,
         directory: str | None = None,
         shard: tuple[str, int, int] | None = None,
+        order_by: Sequence[str] = (),
     ) -> None:
         self.conn_id, self.sql, self.parameters = conn_id, sql, parameters
         #: ``(from-id column, shard index, shard count)``: the query is run wrapped by :func:`shard_query`
         self.shard = shard
+        #: the pair's columns: a sharded query's rows come sorted on them (see :func:`shard_query`)
+        self.order_by = tuple(order_by)
         self.required, self.page_size, self.directory = list(required), page_size, directory
         self.path: str | None = None
         #: rows staged so far (all of them once :meth:`records` is exhausted)
@@ -196,7 +216,11 @@ class QuerySpool:
         with open(self.path, "w", encoding="utf-8") as self._handle:
             try:
                 hook = db_hook(self.conn_id)
-                sql = self.sql if self.shard is None else shard_query(self.sql, *self.shard, _dialect(hook))
+                sql = (
+                    self.sql
+                    if self.shard is None
+                    else shard_query(self.sql, *self.shard, _dialect(hook), self.order_by)
+                )
                 pages = iter_query(hook, sql, self.parameters, page_size=self.page_size, name=self.name)
                 for names, page in pages:
                     if not self.rows:

@@ -32,6 +32,11 @@ def test_a_sharded_query_is_wrapped_in_the_dialects_remainder(dialect, predicate
     )
 
 
+def test_a_sharded_query_is_sorted_on_the_pairs_columns():
+    sql = shard_query("SELECT a, b FROM t", "a", 1, 4, "postgresql", ("a", 'B "x"'))
+    assert sql.endswith('= 1 ORDER BY hubassoc_q.a, hubassoc_q."B ""x"""')
+
+
 def test_a_column_name_that_needs_quoting_is_quoted():
     sql = shard_query("SELECT 1", 'Contact "Id"', 0, 2, "postgresql")
     assert sql.endswith('WHERE hubassoc_q."Contact ""Id""" IS NULL OR MOD(ABS(hubassoc_q."Contact ""Id"""), 2) = 0')
