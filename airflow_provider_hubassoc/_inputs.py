@@ -46,14 +46,12 @@ def record_id_problem(value: Any) -> tuple[int | None, str | None]:
     2^63 - 1. Refused, whatever they would round to: floats (``12.0``), exponents (``1e3``), signs (``+12``),
     separators (``1_000``, ``1 000``), decimals (``123.0``) and non-ASCII digits (``١٢``).
     """
-    if type(value) is str and value.isdigit() and value.isascii() and len(value) <= _MAX_ID_DIGITS:
+    if isinstance(value, str) and value.isdigit() and value.isascii() and len(value) <= _MAX_ID_DIGITS:
         number = int(value)  # the usual cell (a CSV's): digits only, the rule below taken quickly
     elif isinstance(value, bool):
         return None, "expected a positive integer id, not a boolean"
     elif isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= _MAX_ID_DIGITS:
-        number = int(value)
     elif isinstance(value, str):
         text = value.strip()
         if not _ASCII_DIGITS.fullmatch(text):

@@ -321,11 +321,12 @@ def write_batch(
     try:
         while remaining:
             try:
-                shape = batch_write(partial(_keys, remaining))  # what this answer may name
+                asked = partial(_keys, remaining)
+                shape = batch_write(asked)  # what this answer may name
                 if current is None:
                     # the answer's results are read only by the label memory and the verify pass
                     plain = written is None and answered is None
-                    quick = quick_write_answer(partial(_ends, remaining)) if plain else None
+                    quick = quick_write_answer(asked) if plain else None
                     status, body = send(
                         transport,
                         method,
@@ -371,10 +372,6 @@ def write_batch(
 
 def _keys(pairs: list[_Pair]) -> list[tuple[int, int]]:
     return [(p.from_id, p.to_id) for p in pairs]
-
-
-def _ends(pairs: list[_Pair]) -> Iterator[tuple[int, int]]:
-    return ((p.from_id, p.to_id) for p in pairs)
 
 
 def _fail_refused(

@@ -13,10 +13,8 @@ import heapq
 import struct
 import tempfile
 from array import array
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import islice
 from typing import IO, Any
 
 from airflow_provider_hubassoc._inputs import (  # noqa: F401 - shared rules, kept importable from here
@@ -205,9 +203,10 @@ class PairSource:
     """Pairs from a list (or JSON text of one) or a CSV/JSONL file, validated, optionally one shard of them.
 
     Iterate it as often as needed (a file is re-read each time); :meth:`hook_inputs` reads the pairs
-    :meth:`validate` spooled instead (:meth:`close` removes the spool). It is sized once :meth:`validate` ran, so the
-    hook's progress log shows done/total and an ETA. While a pass runs, the last rows handed out are kept in a
-    bounded window so a failure the hook reports by position can be tied back to its file row.
+    :meth:`validate` spooled instead (:meth:`close` removes the spool). It is sized once :meth:`validate` ran, so
+    the hook's progress log shows done/total and an ETA. While the send pass runs, the last pairs handed out are
+    kept in a bounded window (``window``, in the spool) so a failure the hook reports by position can be tied
+    back to its file row.
 
     :meth:`validate` also finds pairs that repeat an earlier row (same from id, to id and labels, anywhere in
     the input): :meth:`hook_inputs` leaves them out and :attr:`duplicates` counts them (reported as skipped).
@@ -247,7 +246,6 @@ class PairSource:
         self.shard = (shard_index, shard_count) if shard_count else None
         self.strict_shard = strict_shard
         self.window_size = window
-        self._window: OrderedDict[int, SourcePair] = OrderedDict()
         self._count: int | None = None
         #: rows in the whole input (every shard), known after validate()
         self.rows = 0
@@ -311,37 +309,35 @@ class PairSource:
         index = self.shard[0] if self.shard is not None else 0
         for row, record in self._records() if records is None else records:
             self.rows += 1
+            from_cell = to_cell = None
             if quick and type(record) is dict:
                 from_cell, to_cell = record.get(from_column), record.get(to_column)
-                if (
-                    type(from_cell) is str
-                    and type(to_cell) is str
-                    and from_cell.isdigit()
-                    and to_cell.isdigit()
-                    and from_cell.isascii()
-                    and to_cell.isascii()
-                    and len(from_cell) <= _MAX_ID_DIGITS
-                    and len(to_cell) <= _MAX_ID_DIGITS
-                    and 0 < (from_id := int(from_cell)) <= MAX_RECORD_ID
-                    and 0 < (to_id := int(to_cell)) <= MAX_RECORD_ID
-                ):
-                    if count and shard_of(from_id, count) != index:
-                        if self.strict_shard:
-                            raise self._other_shard(row, from_id)
-                        continue
-                    yield row, from_id, to_id, (), record
-                    continue
-            try:
-                pair = self._parse(row, record)
-            except HubSpotInputError as error:
-                if error.position is None:  # the message names the row; the position lets callers find it
-                    error.position = row
-                raise
-            if count and shard_of(pair.from_id, count) != index:
+            if (
+                type(from_cell) is str
+                and type(to_cell) is str
+                and from_cell.isdigit()
+                and to_cell.isdigit()
+                and from_cell.isascii()
+                and to_cell.isascii()
+                and len(from_cell) <= _MAX_ID_DIGITS
+                and len(to_cell) <= _MAX_ID_DIGITS
+                and 0 < (from_id := int(from_cell)) <= MAX_RECORD_ID
+                and 0 < (to_id := int(to_cell)) <= MAX_RECORD_ID
+            ):
+                labels: tuple[str | int, ...] = ()
+            else:
+                try:
+                    pair = self._parse(row, record)
+                except HubSpotInputError as error:
+                    if error.position is None:  # the message names the row; the position lets callers find it
+                        error.position = row
+                    raise
+                from_id, to_id, labels, record = pair.from_id, pair.to_id, pair.labels, pair.source
+            if count and shard_of(from_id, count) != index:
                 if self.strict_shard:
-                    raise self._other_shard(row, pair.from_id)
+                    raise self._other_shard(row, from_id)
                 continue
-            yield row, pair.from_id, pair.to_id, pair.labels, pair.source
+            yield row, from_id, to_id, labels, record
 
     def _other_shard(self, row: int, from_id: int) -> HubSpotInputError:
         """A row of another shard in an input that should hold only this shard's rows (a sharded query)."""
@@ -359,38 +355,25 @@ class PairSource:
 
     def __iter__(self) -> Iterator[SourcePair]:
         """Validated pairs of this shard, in file order (repeats included)."""
-        self._window.clear()
         self.rows = 0
         yield from self._shard_pairs()
 
     def hook_inputs(self, skip: int = 0) -> Iterator[tuple[int, int, tuple[str | int, ...]]]:
         """What the hook takes (repeats found by :meth:`validate` left out), after the first ``skip`` of them
-        (done by an earlier attempt); position ``n`` of this stream is remembered for :meth:`origin`.
-
-        After :meth:`validate` the pairs come from its spool (checked once, not read and parsed again)."""
-        if self._spooled is not None:
-            yield from self._spooled.hook_inputs(self._repeats, skip)
-            return
-        for position, pair in enumerate(islice(skip_positions(self, self._repeats), skip, None)):
-            self._window[position] = pair
-            while len(self._window) > self.window_size:
-                self._window.popitem(last=False)
-            yield pair.hook_input()
+        (done by an earlier attempt); position ``n`` of this stream is remembered for :meth:`origin`. The pairs
+        come from the spool :meth:`validate` wrote (checked once, not read and parsed again)."""
+        if self._spooled is None:
+            raise RuntimeError("PairSource.hook_inputs() reads what validate() spooled: validate first")
+        yield from self._spooled.hook_inputs(self._repeats, skip)
 
     def forget_before(self, position: int) -> None:
         """Drop remembered pairs before ``position`` (their failures were reported already)."""
         if self._spooled is not None:
             self._spooled.forget_before(position)
-        while self._window and next(iter(self._window)) < position:
-            self._window.popitem(last=False)
 
     def origin(self, position: int | None) -> SourcePair | None:
-        if position is None:
-            return None
-        if self._spooled is not None:
-            found = self._spooled.origin(position)
-            return SourcePair(*found, None) if found is not None else None
-        return self._window.get(position)
+        found = self._spooled.origin(position) if position is not None and self._spooled is not None else None
+        return SourcePair(*found, None) if found is not None else None
 
     def close(self) -> None:
         """Remove the spool of validated pairs (it is an unnamed temporary file: gone with the process too)."""
@@ -407,7 +390,6 @@ class PairSource:
         labels: dict[str | int, int] = {}
         label_sets: dict[tuple[str | int, ...], int] = {(): 0}
         finder = DuplicateFinder()
-        self._window.clear()
         self.rows = 0
         self.close()
         spool = PairSpool(self.window_size)

@@ -87,7 +87,8 @@ def to_candidates(
     found: list[int] = []
     for from_id, targets in wanted.items():
         have = current.get(from_id, {})
-        desired = {merges.survivor("to", to_id) for to_id in targets}
+        survivors = {to_id: merges.survivor("to", to_id) for to_id in targets}
+        desired = set(survivors.values())
         if merges.check_all or any(to_id not in desired for to_id in have):
-            found.extend(to_id for to_id in targets if merges.survivor("to", to_id) not in have)
+            found.extend(to_id for to_id, survivor in survivors.items() if survivor not in have)
     return found
